@@ -1,0 +1,33 @@
+/**
+ * The REST error format: `{"error": "...", "code": "..."}` with a fitting HTTP status. Route
+ * handlers throw `ApiError`; the app's single `onError` renders it (anything else becomes a 500
+ * without internals).
+ */
+export type ApiErrorCode = "bad_request" | "not_found" | "internal" | "unavailable";
+
+const STATUS: Record<ApiErrorCode, 400 | 404 | 500 | 503> = {
+  bad_request: 400,
+  not_found: 404,
+  internal: 500,
+  unavailable: 503,
+};
+
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly status: 400 | 404 | 500 | 503;
+  constructor(code: ApiErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = STATUS[code];
+  }
+}
+
+/** A 400 naming the bad query parameter and what was wrong with it. */
+export function badParameter(name: string, message: string): ApiError {
+  return new ApiError("bad_request", `Invalid query parameter "${name}": ${message}`);
+}
+
+export function errorBody(code: ApiErrorCode, message: string): { error: string; code: string } {
+  return { error: message, code };
+}

@@ -1,0 +1,139 @@
+/**
+ * Server configuration: the original oxmon server keys (`grpc_port`, `http_port`, `data_dir`,
+ * `retention_days`, `[[alert.rules]]`, `[[notification.channels]]`, …) plus oxmon-ts additions.
+ * Parsed once at start-up into a frozen object; every problem is reported with its TOML path.
+ */
+import { loadConfigFile, loadConfigText, type TableReader } from "../shared/config/mod.ts";
+import { isLogLevel, type LogLevel } from "../shared/log.ts";
+import { type AlertConfig, readAlertConfig } from "./alerts/config.ts";
+import { type NotificationConfig, readNotificationConfig } from "./notify/config.ts";
+
+export interface IngestLimits {
+  /** Most points one batch may carry. */
+  maxPointsPerBatch: number;
+  maxAgentIdLength: number;
+  maxMetricNameLength: number;
+  maxLabelsPerPoint: number;
+  maxLabelNameLength: number;
+  maxLabelValueLength: number;
+  /** How far ahead of the server clock a timestamp may be. */
+  maxFutureSecs: number;
+}
+
+export interface ServerConfig {
+  grpcHost: string;
+  grpcPort: number;
+  httpHost: string;
+  httpPort: number;
+  dataDir: string;
+  retentionDays: number;
+  /** Storage engine: `"row"` (reference) or `"chunk"` once it exists. */
+  storageEngine: "row" | "chunk";
+  /** Accepted agent bearer tokens; empty means no authentication. */
+  agentTokens: readonly string[];
+  /** Collection interval assumed for liveness (an agent is inactive after 3 missed). */
+  agentIntervalSecs: number;
+  ingest: IngestLimits;
+  logLevel: LogLevel;
+  logFormat: "text" | "json";
+  alert: AlertConfig;
+  notification: NotificationConfig;
+}
+
+export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
+  maxPointsPerBatch: 10_000,
+  maxAgentIdLength: 128,
+  maxMetricNameLength: 128,
+  maxLabelsPerPoint: 16,
+  maxLabelNameLength: 64,
+  maxLabelValueLength: 256,
+  maxFutureSecs: 300,
+});
+
+const HOST = { pattern: /^[\w.:-]+$|^\[[\w:]+\]$/, patternHint: "a host name or IP address" };
+
+function readServerConfig(root: TableReader): ServerConfig {
+  // Keys of the original oxmon that this server accepts but does not act on.
+  root.accept("cert_check");
+  const requireAuth = root.boolean("require_agent_auth", { default: false });
+  const agentTokens = root.stringArray("agent_tokens", { default: [] });
+  if (requireAuth && agentTokens.length === 0) {
+    root.problem("agent_tokens", "require_agent_auth = true needs at least one token here");
+  }
+  const limits = root.table("ingest");
+  const ingest: IngestLimits = {
+    maxPointsPerBatch: limits.integer("max_points_per_batch", {
+      default: DEFAULT_INGEST_LIMITS.maxPointsPerBatch,
+      min: 1,
+    }),
+    maxAgentIdLength: limits.integer("max_agent_id_length", {
+      default: DEFAULT_INGEST_LIMITS.maxAgentIdLength,
+      min: 1,
+      max: 1024,
+    }),
+    maxMetricNameLength: limits.integer("max_metric_name_length", {
+      default: DEFAULT_INGEST_LIMITS.maxMetricNameLength,
+      min: 1,
+      max: 1024,
+    }),
+    maxLabelsPerPoint: limits.integer("max_labels_per_point", {
+      default: DEFAULT_INGEST_LIMITS.maxLabelsPerPoint,
+      min: 0,
+      max: 256,
+    }),
+    maxLabelNameLength: limits.integer("max_label_name_length", {
+      default: DEFAULT_INGEST_LIMITS.maxLabelNameLength,
+      min: 1,
+    }),
+    maxLabelValueLength: limits.integer("max_label_value_length", {
+      default: DEFAULT_INGEST_LIMITS.maxLabelValueLength,
+      min: 1,
+    }),
+    maxFutureSecs: limits.integer("max_future_secs", {
+      default: DEFAULT_INGEST_LIMITS.maxFutureSecs,
+      min: 0,
+    }),
+  };
+  limits.finish();
+  const log = root.table("log");
+  const logLevel = log.string("level", { default: "info" });
+  const logFormat = log.string("format", { default: "text", oneOf: ["text", "json"] });
+  if (!isLogLevel(logLevel)) {
+    log.problem("level", `expected debug, info, warn or error, got "${logLevel}"`);
+  }
+  log.finish();
+  const topLevelAggregation = root.has("aggregation_window_secs")
+    ? root.integer("aggregation_window_secs", { min: 0 })
+    : undefined;
+  return {
+    grpcHost: root.string("grpc_host", { default: "0.0.0.0", ...HOST }),
+    grpcPort: root.integer("grpc_port", { default: 9090, min: 0, max: 65535 }),
+    httpHost: root.string("http_host", { default: "0.0.0.0", ...HOST }),
+    httpPort: root.integer("http_port", { default: 8080, min: 0, max: 65535 }),
+    dataDir: root.string("data_dir", { default: "data" }),
+    retentionDays: root.integer("retention_days", { default: 7, min: 1 }),
+    storageEngine: root.string("storage_engine", { default: "row", oneOf: ["row", "chunk"] }) as
+      | "row"
+      | "chunk",
+    agentTokens,
+    agentIntervalSecs: root.integer("agent_interval_secs", { default: 10, min: 1 }),
+    ingest,
+    logLevel: isLogLevel(logLevel) ? logLevel : "info",
+    logFormat: logFormat as "text" | "json",
+    alert: readAlertConfig(root.table("alert")),
+    notification: readNotificationConfig(root.table("notification"), topLevelAggregation),
+  };
+}
+
+/** The configuration used when no `--config` is given. */
+export function defaultServerConfig(): Readonly<ServerConfig> {
+  return loadConfigText("", "embedded defaults", readServerConfig);
+}
+
+export function parseServerConfig(text: string, source = "server config"): Readonly<ServerConfig> {
+  return loadConfigText(text, source, readServerConfig);
+}
+
+export function loadServerConfig(path: string): Readonly<ServerConfig> {
+  return loadConfigFile(path, readServerConfig);
+}

@@ -1,0 +1,109 @@
+/**
+ * The storage interface every engine implements (the row engine, and the compressed chunk
+ * engine that follows it). Storage tests are written against this interface only.
+ *
+ * All calls are synchronous: `node:sqlite` is synchronous, and a batch commit is short.
+ */
+import type { Labels, MetricDataPoint } from "../../shared/types.ts";
+
+/** Identity of one series. */
+export interface SeriesKey {
+  agentId: string;
+  metricName: string;
+  labels: Labels;
+}
+
+export interface Sample {
+  timestampMs: number;
+  value: number;
+}
+
+export interface Bucket {
+  /** Start of the bucket (aligned to `fromMs + k * stepMs`). */
+  timestampMs: number;
+  avg: number;
+  min: number;
+  max: number;
+  count: number;
+}
+
+export interface WriteResult {
+  /** Samples newly stored. */
+  written: number;
+  /** Samples already stored with the same value (a retried batch): not stored again. */
+  duplicates: number;
+  /** Samples whose (series, timestamp) is stored with a different value: refused. */
+  conflicts: number;
+}
+
+export interface SeriesQuery {
+  /** Exact agent id; all agents when absent. */
+  agentId?: string;
+  /** Exact metric name; all metrics when absent. */
+  metricName?: string;
+  /** Every given label must be present with exactly this value. */
+  labels?: Labels;
+  /** Inclusive range start, epoch ms. */
+  fromMs: number;
+  /** Inclusive range end, epoch ms. */
+  toMs: number;
+}
+
+export interface RawSeries extends SeriesKey {
+  /** Ascending by timestamp. */
+  samples: Sample[];
+}
+
+export interface BucketedSeries extends SeriesKey {
+  /** Ascending; buckets with no sample are omitted. */
+  buckets: Bucket[];
+}
+
+export interface LatestSample extends SeriesKey, Sample {}
+
+export interface PartitionInfo {
+  /** UTC day `YYYY-MM-DD`. */
+  day: string;
+  /** Bytes on disk, including `-wal` and `-shm` files. */
+  bytes: number;
+}
+
+export interface StorageStats {
+  engine: string;
+  seriesCount: number;
+  partitions: PartitionInfo[];
+  totalBytes: number;
+}
+
+/** A metric storage engine over `data_dir`. */
+export interface MetricStore {
+  /**
+   * Stores samples atomically per partition: when it returns, all are durable (committed).
+   * Points of one call may span several days (late samples go to their own day's partition).
+   * The same (agent, metric, labels, timestamp) never makes two samples.
+   */
+  write(points: readonly MetricDataPoint[]): WriteResult;
+  /** Every series matching the query with its raw samples in range; series without samples in range are left out. */
+  queryRaw(query: SeriesQuery): RawSeries[];
+  /** Like `queryRaw` but aggregated into buckets of `stepMs` starting at `query.fromMs`. */
+  queryBuckets(query: SeriesQuery, stepMs: number): BucketedSeries[];
+  /** The newest sample of every series of an agent (within the retained partitions). */
+  latest(agentId: string): LatestSample[];
+  /** Series known to the store, optionally filtered like a query (without the time range). */
+  listSeries(filter?: Omit<SeriesQuery, "fromMs" | "toMs">): SeriesKey[];
+  /**
+   * Deletes every partition whose whole day ends before `cutoffMs` (with its `-wal`/`-shm`),
+   * never the partition of `nowMs`. Returns the deleted days.
+   */
+  deleteBefore(cutoffMs: number, nowMs: number): string[];
+  stats(): StorageStats;
+  /** Flushes what the engine holds in memory (if anything) and closes every file. */
+  close(): void;
+}
+
+/** What an engine factory receives. */
+export interface StoreOptions {
+  dataDir: string;
+  /** SQLite page cache per open connection, in KiB. Default 65536 (64 MiB) for the main file. */
+  cacheSizeKib?: number;
+}

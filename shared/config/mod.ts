@@ -1,0 +1,2 @@
+export { ConfigError, TableReader, type TomlTable } from "./reader.ts";
+export { loadConfigFile, loadConfigText } from "./load.ts";
