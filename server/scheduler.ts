@@ -17,7 +17,7 @@ export interface PeriodicTask {
 export class Scheduler {
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #timers: number[] = [];
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #running = new Set<Promise<void>>();
   #stopped = false;
 
