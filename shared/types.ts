@@ -64,4 +64,6 @@ export interface AlertEvent {
   predictedBreachMs?: number;
   /** Trend prediction only: coefficient of determination of the fit. */
   rSquared?: number;
+  /** When the series started firing (the first firing event of this episode). */
+  firingSinceMs?: number;
 }

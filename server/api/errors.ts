@@ -28,6 +28,11 @@ export function badParameter(name: string, message: string): ApiError {
   return new ApiError("bad_request", `Invalid query parameter "${name}": ${message}`);
 }
 
+/** A 404 for a thing that does not exist, e.g. `notFound("agent", "web-1")`. */
+export function notFound(kind: string, id: string): ApiError {
+  return new ApiError("not_found", `Unknown ${kind} "${id}"`);
+}
+
 export function errorBody(code: ApiErrorCode, message: string): { error: string; code: string } {
   return { error: message, code };
 }

@@ -1,0 +1,166 @@
+/**
+ * REST routes of the alert engine, mounted at `/api/v1/alerts`: `GET /rules`, `GET /history`,
+ * `GET /active`. Field names follow the TOML keys and the rest of the API (snake_case);
+ * timestamps are RFC 3339. Bad parameters throw `badParameter`, rendered by the app's `onError`.
+ */
+import { Hono } from "hono";
+import { toRfc3339 } from "../../shared/clock.ts";
+import { type AlertEvent, isSeverity } from "../../shared/types.ts";
+import { badParameter } from "../api/errors.ts";
+import { checkParams, optionalText, parseInteger, parseTime } from "../api/params.ts";
+import type { AlertRuleConfig } from "./config.ts";
+import type { ActiveAlert, AlertEngine } from "./engine.ts";
+import type { HistoryQuery } from "./store.ts";
+
+export interface AlertRouteDeps {
+  engine: Pick<AlertEngine, "rules" | "active" | "history">;
+}
+
+export const DEFAULT_HISTORY_LIMIT = 100;
+export const MAX_HISTORY_LIMIT = 1000;
+
+const HISTORY_PARAMS = ["severity", "agent", "rule", "status", "from", "to", "limit", "offset"];
+
+export function createAlertRoutes(deps: AlertRouteDeps): Hono {
+  const { engine } = deps;
+  return new Hono()
+    .get("/rules", (c) => {
+      checkParams(new URL(c.req.url).searchParams, []);
+      return c.json({ rules: engine.rules.map(ruleJson) });
+    })
+    .get("/active", (c) => {
+      checkParams(new URL(c.req.url).searchParams, []);
+      const alerts = engine.active().map(activeJson);
+      return c.json({ count: alerts.length, alerts });
+    })
+    .get("/history", (c) => {
+      const params = new URL(c.req.url).searchParams;
+      const query = historyQuery(params);
+      const page = engine.history(query);
+      return c.json({
+        total: page.total,
+        limit: query.limit,
+        offset: query.offset,
+        events: page.events.map(eventJson),
+      });
+    });
+}
+
+function historyQuery(params: URLSearchParams): HistoryQuery {
+  checkParams(params, HISTORY_PARAMS);
+  const severity = optionalText(params, "severity");
+  if (severity !== undefined && !isSeverity(severity)) {
+    throw badParameter("severity", `expected info, warning or critical, got "${severity}"`);
+  }
+  const status = optionalText(params, "status");
+  if (status !== undefined && status !== "firing" && status !== "resolved") {
+    throw badParameter("status", `expected firing or resolved, got "${status}"`);
+  }
+  const from = params.get("from");
+  const to = params.get("to");
+  const fromMs = from === null ? undefined : parseTime("from", from);
+  const toMs = to === null ? undefined : parseTime("to", to);
+  if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) {
+    throw badParameter(
+      "from",
+      `must not be after "to" (${toRfc3339(fromMs)} > ${toRfc3339(toMs)})`,
+    );
+  }
+  const limit = params.get("limit");
+  const offset = params.get("offset");
+  return {
+    severity,
+    status,
+    agentId: optionalText(params, "agent"),
+    ruleName: optionalText(params, "rule"),
+    fromMs,
+    toMs,
+    limit: limit === null
+      ? DEFAULT_HISTORY_LIMIT
+      : parseInteger("limit", limit, { min: 1, max: MAX_HISTORY_LIMIT }),
+    offset: offset === null ? 0 : parseInteger("offset", offset, { min: 0 }),
+  };
+}
+
+/** A rule with every field under its TOML key. */
+export function ruleJson(rule: AlertRuleConfig): Record<string, unknown> {
+  const base = {
+    name: rule.name,
+    type: rule.type,
+    metric: rule.metric,
+    agent_pattern: rule.agentPattern,
+    labels: rule.labels,
+    severity: rule.severity,
+    silence_secs: rule.silenceSecs,
+  };
+  switch (rule.type) {
+    case "threshold":
+      return {
+        ...base,
+        operator: rule.operator,
+        value: rule.value,
+        duration_secs: rule.durationSecs,
+      };
+    case "rate_of_change":
+      return { ...base, rate_threshold: rule.rateThreshold, window_secs: rule.windowSecs };
+    case "trend_prediction":
+      return {
+        ...base,
+        predict_threshold: rule.predictThreshold,
+        horizon_secs: rule.horizonSecs,
+        min_data_points: rule.minDataPoints,
+        window_secs: rule.windowSecs,
+      };
+    case "agent_absent":
+      return { ...base, absent_secs: rule.absentSecs };
+    case "cert_expiration":
+      return { ...base, warning_days: rule.warningDays, critical_days: rule.criticalDays };
+  }
+}
+
+/** JSON has no NaN; a value that could not be computed is null. */
+function finite(value: number | undefined): number | null {
+  return value !== undefined && Number.isFinite(value) ? value : null;
+}
+
+function optionalTime(ms: number | undefined): string | null {
+  return ms === undefined ? null : toRfc3339(ms);
+}
+
+export function eventJson(event: AlertEvent): Record<string, unknown> {
+  return {
+    id: event.id,
+    status: event.status,
+    rule: event.ruleName,
+    rule_type: event.ruleType,
+    agent_id: event.agentId,
+    metric: event.metricName,
+    labels: event.labels,
+    severity: event.severity,
+    message: event.message,
+    value: finite(event.value),
+    threshold: finite(event.threshold),
+    timestamp: toRfc3339(event.timestampMs),
+    firing_since: optionalTime(event.firingSinceMs),
+    predicted_breach: optionalTime(event.predictedBreachMs),
+    r_squared: finite(event.rSquared),
+  };
+}
+
+function activeJson(alert: ActiveAlert): Record<string, unknown> {
+  return {
+    rule: alert.ruleName,
+    rule_type: alert.ruleType,
+    agent_id: alert.agentId,
+    metric: alert.metricName,
+    labels: alert.labels,
+    severity: alert.severity,
+    message: alert.message,
+    value: finite(alert.value),
+    threshold: finite(alert.threshold),
+    since: toRfc3339(alert.sinceMs),
+    last_notified: toRfc3339(alert.lastNotifiedMs),
+    predicted_breach: optionalTime(alert.predictedBreachMs),
+    r_squared: finite(alert.rSquared),
+  };
+}

@@ -1,0 +1,45 @@
+import type { Hono } from "hono";
+import type { Clock } from "../../shared/clock.ts";
+import type { Logger } from "../../shared/log.ts";
+import type { AgentRegistry } from "../agents/types.ts";
+import type { MetricStore } from "../storage/types.ts";
+
+/** What the REST API needs from the rest of the server. */
+export interface ApiDeps {
+  store: MetricStore;
+  registry: AgentRegistry;
+  clock: Clock;
+  /** When the server started, epoch ms (for `uptime_secs`). */
+  startedAtMs: number;
+  version: string;
+  /** Expected collection interval; an agent not seen for 3 of them is inactive. */
+  agentIntervalSecs: number;
+  log: Logger;
+  /** Ingest counters shown by `/api/v1/health` (e.g. batches accepted, rejected). */
+  ingestStats?: () => Record<string, number>;
+  /** Sub-apps mounted under `/api/v1/<key>`, e.g. `{ alerts: createAlertRoutes(...) }`. */
+  mounts?: Record<string, Hono>;
+  /** Response size caps; see `DEFAULT_QUERY_LIMITS`. */
+  limits?: Partial<QueryLimits>;
+}
+
+export interface QueryLimits {
+  /** Most points (raw samples or buckets, over all series) one `/metrics` response carries. */
+  maxPoints: number;
+  /** Most buckets per series that `from`, `to` and `step` may ask for. */
+  maxBucketsPerSeries: number;
+}
+
+export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
+  maxPoints: 100_000,
+  maxBucketsPerSeries: 10_000,
+});
+
+/** Active unless not seen for 3 collection intervals, as the original oxmon judges it. */
+export function agentStatus(
+  lastSeenMs: number,
+  nowMs: number,
+  intervalSecs: number,
+): "active" | "inactive" {
+  return nowMs - lastSeenMs < 3 * intervalSecs * 1000 ? "active" : "inactive";
+}

@@ -1,0 +1,66 @@
+import { Hono } from "hono";
+import { rfc3339 } from "./_time.ts";
+import { METRIC_CATALOG } from "../../shared/catalog.ts";
+import type { SystemInfo } from "../../shared/types.ts";
+import type { AgentRecord } from "../agents/types.ts";
+import { agentStatus, type ApiDeps } from "./_deps.ts";
+import { notFound } from "./errors.ts";
+import { checkParams } from "./params.ts";
+import { compareSeries } from "./_series.ts";
+
+function systemInfoJson(info: SystemInfo | undefined) {
+  if (!info) return null;
+  return {
+    hostname: info.hostname,
+    os: info.os,
+    os_version: info.osVersion,
+    arch: info.arch,
+    kernel_version: info.kernelVersion,
+    cpu_cores: info.cpuCores,
+    memory_gb: info.memoryGb,
+    disk_gb: info.diskGb,
+  };
+}
+
+/** `GET /agents`, `GET /agents/:id` and `GET /agents/:id/latest`. */
+export function agentRoutes(deps: ApiDeps): Hono {
+  const { store, registry, clock } = deps;
+  const agentJson = (agent: AgentRecord, nowMs: number) => ({
+    agent_id: agent.agentId,
+    first_seen: rfc3339(agent.firstSeenMs),
+    last_seen: rfc3339(agent.lastSeenMs),
+    status: agentStatus(agent.lastSeenMs, nowMs, deps.agentIntervalSecs),
+    system_info: systemInfoJson(agent.systemInfo),
+  });
+  const known = (id: string): AgentRecord => {
+    const agent = registry.get(id);
+    if (!agent) throw notFound("agent", id);
+    return agent;
+  };
+
+  return new Hono()
+    .get("/agents", (c) => {
+      checkParams(new URL(c.req.url).searchParams, []);
+      const nowMs = clock.now();
+      const agents = registry.list()
+        .sort((a, b) => a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0)
+        .map((agent) => agentJson(agent, nowMs));
+      return c.json({ agents });
+    })
+    .get("/agents/:id", (c) => {
+      checkParams(new URL(c.req.url).searchParams, []);
+      return c.json(agentJson(known(c.req.param("id")), clock.now()));
+    })
+    .get("/agents/:id/latest", (c) => {
+      checkParams(new URL(c.req.url).searchParams, []);
+      const agent = known(c.req.param("id"));
+      const series = store.latest(agent.agentId).sort(compareSeries).map((sample) => ({
+        metric: sample.metricName,
+        labels: sample.labels,
+        unit: METRIC_CATALOG[sample.metricName]?.unit ?? "",
+        timestamp: rfc3339(sample.timestampMs),
+        value: sample.value,
+      }));
+      return c.json({ agent_id: agent.agentId, series });
+    });
+}

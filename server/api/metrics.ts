@@ -1,0 +1,141 @@
+import { Hono } from "hono";
+import { METRIC_CATALOG } from "../../shared/catalog.ts";
+import type { SeriesKey, SeriesQuery } from "../storage/types.ts";
+import { type ApiDeps, DEFAULT_QUERY_LIMITS } from "./_deps.ts";
+import { compareSeries, sameLabels } from "./_series.ts";
+import { rfc3339 } from "./_time.ts";
+import { ApiError, badParameter, notFound } from "./errors.ts";
+import {
+  checkParams,
+  LABEL_PREFIX,
+  labelFilter,
+  optionalText,
+  parseStep,
+  timeRange,
+} from "./params.ts";
+
+const unitOf = (metricName: string) => METRIC_CATALOG[metricName]?.unit ?? "";
+
+/**
+ * `GET /metrics` (series with raw points, or avg/min/max buckets with `step`),
+ * `GET /metrics/series` (series keys) and `GET /metrics/names` (metric names).
+ */
+export function metricRoutes(deps: ApiDeps): Hono {
+  const { store, registry, clock } = deps;
+  const limits = { ...DEFAULT_QUERY_LIMITS, ...deps.limits };
+
+  /** The agent/metric/label part of a query; an agent the registry does not know is a 404. */
+  const seriesFilter = (params: URLSearchParams): Omit<SeriesQuery, "fromMs" | "toMs"> => {
+    const agentId = optionalText(params, "agent");
+    if (agentId !== undefined && !registry.get(agentId)) throw notFound("agent", agentId);
+    return { agentId, metricName: optionalText(params, "metric"), labels: labelFilter(params) };
+  };
+
+  return new Hono()
+    .get("/metrics", (c) => {
+      const params = new URL(c.req.url).searchParams;
+      checkParams(params, ["agent", "metric", "from", "to", "step"], [LABEL_PREFIX]);
+      const filter = seriesFilter(params);
+      const { fromMs, toMs } = timeRange(params, clock.now());
+      const stepText = params.get("step");
+      const range = { from: rfc3339(fromMs), to: rfc3339(toMs) };
+
+      if (stepText === null) {
+        const found = collectBounded(
+          filter,
+          (key) => store.queryRaw({ ...key, fromMs, toMs }),
+          (one) => one.samples.length,
+        );
+        const series = found.map((one) => ({
+          agent_id: one.agentId,
+          metric: one.metricName,
+          labels: one.labels,
+          unit: unitOf(one.metricName),
+          points: one.samples.map((sample) => ({
+            timestamp: rfc3339(sample.timestampMs),
+            value: sample.value,
+          })),
+        }));
+        return c.json({ ...range, step_secs: null, series });
+      }
+
+      const stepMs = parseStep("step", stepText);
+      const bucketCount = Math.floor((toMs - fromMs) / stepMs) + 1;
+      if (bucketCount > limits.maxBucketsPerSeries) {
+        throw badParameter(
+          "step",
+          `${stepText} makes ${bucketCount} buckets between from and to, more than the limit of ` +
+            `${limits.maxBucketsPerSeries}; give a larger step or a shorter range`,
+        );
+      }
+      const found = collectBounded(
+        filter,
+        (key) => store.queryBuckets({ ...key, fromMs, toMs }, stepMs),
+        (one) => one.buckets.length,
+      );
+      const series = found.map((one) => ({
+        agent_id: one.agentId,
+        metric: one.metricName,
+        labels: one.labels,
+        unit: unitOf(one.metricName),
+        points: one.buckets.map((bucket) => ({
+          timestamp: rfc3339(bucket.timestampMs),
+          avg: bucket.avg,
+          min: bucket.min,
+          max: bucket.max,
+          count: bucket.count,
+        })),
+      }));
+      return c.json({ ...range, step_secs: stepMs / 1000, series });
+    })
+    .get("/metrics/series", (c) => {
+      const params = new URL(c.req.url).searchParams;
+      checkParams(params, ["agent", "metric"], [LABEL_PREFIX]);
+      const series = store.listSeries(seriesFilter(params)).sort(compareSeries).map((key) => ({
+        agent_id: key.agentId,
+        metric: key.metricName,
+        labels: key.labels,
+        unit: unitOf(key.metricName),
+      }));
+      return c.json({ series });
+    })
+    .get("/metrics/names", (c) => {
+      const params = new URL(c.req.url).searchParams;
+      checkParams(params, ["agent"]);
+      const agentId = seriesFilter(params).agentId;
+      const names = [...new Set(store.listSeries({ agentId }).map((key) => key.metricName))].sort();
+      return c.json({ names });
+    });
+
+  /**
+   * Queries series by series in response order and stops as soon as the answer outgrows
+   * `maxPoints`, so a careless query (every agent over a week, raw) is refused before it has
+   * loaded millions of samples into memory.
+   */
+  function collectBounded<T extends SeriesKey>(
+    filter: Omit<SeriesQuery, "fromMs" | "toMs">,
+    query: (key: SeriesKey) => T[],
+    size: (series: T) => number,
+  ): T[] {
+    const keys = store.listSeries(filter).sort(compareSeries);
+    const found: T[] = [];
+    let points = 0;
+    for (const key of keys) {
+      // A label filter also matches series with more labels; each key takes only its own.
+      for (const one of query(key)) {
+        if (!sameLabels(one.labels, key.labels)) continue;
+        found.push(one);
+        points += size(one);
+      }
+      if (points > limits.maxPoints) {
+        throw new ApiError(
+          "bad_request",
+          `The query matches more than ${limits.maxPoints} points (the limit) in ` +
+            `${keys.length} series; narrow "from"/"to", filter by agent, metric or label, ` +
+            `or give a larger "step"`,
+        );
+      }
+    }
+    return found;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Query-parameter parsing shared by every REST route. Each parser throws `badParameter`, so a
+ * bad value becomes a 400 that names the parameter; routes never see half-parsed input.
+ */
+import { parseDurationMs } from "../../shared/duration.ts";
+import { badParameter } from "./errors.ts";
+
+/** Prefix of label filters, e.g. `label.mount=/`; it cannot be mistaken for a typo of a name. */
+export const LABEL_PREFIX = "label.";
+
+/**
+ * Rejects parameters that are not in `allowed` (nor start with one of `prefixes`), and any given
+ * more than once: a misspelt filter must not silently widen a query.
+ */
+export function checkParams(
+  params: URLSearchParams,
+  allowed: readonly string[],
+  prefixes: readonly string[] = [],
+): void {
+  const seen = new Set<string>();
+  const unknown: string[] = [];
+  for (const name of params.keys()) {
+    if (seen.has(name)) throw badParameter(name, "given more than once");
+    seen.add(name);
+    if (!allowed.includes(name) && !prefixes.some((prefix) => name.startsWith(prefix))) {
+      unknown.push(name);
+    }
+  }
+  if (unknown.length > 0) {
+    const list = unknown.map((name) => `"${name}"`).join(", ");
+    const expected = [...allowed, ...prefixes.map((prefix) => `${prefix}<name>`)].join(", ");
+    throw badParameter(
+      unknown[0],
+      `unknown parameter${unknown.length > 1 ? "s" : ""} ${list}; expected ${expected}`,
+    );
+  }
+}
+
+/** A parameter that, when present, must not be empty. */
+export function optionalText(params: URLSearchParams, name: string): string | undefined {
+  const value = params.get(name);
+  if (value === null) return undefined;
+  if (value.trim() === "") throw badParameter(name, "must not be empty");
+  return value;
+}
+
+/** `label.<name>=<value>` parameters as a label filter; undefined when there are none. */
+export function labelFilter(params: URLSearchParams): Record<string, string> | undefined {
+  let labels: Record<string, string> | undefined;
+  for (const [key, value] of params) {
+    if (!key.startsWith(LABEL_PREFIX)) continue;
+    const name = key.slice(LABEL_PREFIX.length);
+    if (name === "") throw badParameter(key, `expected ${LABEL_PREFIX}<label name>=<value>`);
+    labels ??= {};
+    labels[name] = value;
+  }
+  return labels;
+}
+
+/** The last instant RFC 3339 can write (4-digit years); storage names partitions the same way. */
+export const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A point in time given as RFC 3339 (`2026-01-02T03:04:05Z`, any offset) or as Unix epoch
+ * milliseconds (`1767323045000`). Returns epoch milliseconds.
+ */
+export function parseTime(name: string, text: string): number {
+  const value = text.trim();
+  if (/^\d+$/.test(value)) {
+    const ms = Number(value);
+    if (!Number.isSafeInteger(ms) || ms > MAX_TIME_MS) {
+      throw badParameter(
+        name,
+        `Unix milliseconds must be at most ${MAX_TIME_MS} (the end of year 9999), got ${value}`,
+      );
+    }
+    return ms;
+  }
+  const match = RFC3339.exec(value);
+  if (match) {
+    const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+    const date = new Date(Date.UTC(year, month - 1, day));
+    // Date.parse rolls 2026-02-30 over to March; a calendar check catches it.
+    const realDay = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 &&
+      date.getUTCDate() === day;
+    const ms = Date.parse(value.toUpperCase().replace(" ", "T"));
+    if (realDay && hour < 24 && minute < 60 && second < 60 && Number.isFinite(ms)) return ms;
+  }
+  throw badParameter(
+    name,
+    `expected RFC 3339 (e.g. 2026-01-02T03:04:05Z) or Unix milliseconds, got "${text}"`,
+  );
+}
+
+/** A bucket width given as seconds (`60`) or a duration (`5m`); returns whole milliseconds. */
+export function parseStep(name: string, text: string): number {
+  let ms: number;
+  try {
+    ms = parseDurationMs(text);
+  } catch (error) {
+    throw badParameter(name, (error as Error).message);
+  }
+  if (!Number.isInteger(ms)) {
+    throw badParameter(name, `expected a whole number of milliseconds, got "${text}"`);
+  }
+  return ms;
+}
+
+/** An integer within `[min, max]`. */
+export function parseInteger(
+  name: string,
+  text: string,
+  { min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+): number {
+  const value = text.trim();
+  const number = /^-?\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(number) || number < min || number > max) {
+    throw badParameter(name, `expected an integer from ${min} to ${max}, got "${text}"`);
+  }
+  return number;
+}
+
+/** Default span of a query without `from`: the last hour. */
+export const DEFAULT_RANGE_MS = 3_600_000;
+
+/**
+ * `from`/`to` as an inclusive range in epoch ms. Absent `to` is now; absent `from` is `to` minus
+ * `defaultSpanMs`; `from` after `to` is a 400 naming `from`.
+ */
+export function timeRange(
+  params: URLSearchParams,
+  nowMs: number,
+  defaultSpanMs = DEFAULT_RANGE_MS,
+): { fromMs: number; toMs: number } {
+  const fromText = params.get("from");
+  const toText = params.get("to");
+  const toMs = toText === null ? nowMs : parseTime("to", toText);
+  const fromMs = fromText === null
+    ? Math.max(0, toMs - defaultSpanMs)
+    : parseTime("from", fromText);
+  if (fromMs > toMs) {
+    throw badParameter(
+      "from",
+      `must not be after "to" (${new Date(fromMs).toISOString()} > ${
+        new Date(toMs).toISOString()
+      })`,
+    );
+  }
+  return { fromMs, toMs };
+}

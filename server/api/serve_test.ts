@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import { memoryLogger, silentLogger } from "../../shared/log.ts";
+import { serveApi } from "./serve.ts";
+
+Deno.test("serveApi listens on the port it was given, 0 picking a free one", async () => {
+  const log = memoryLogger();
+  const server = serveApi(new Hono().get("/ping", (c) => c.text("pong")), {
+    hostname: "127.0.0.1",
+    port: 0,
+    log,
+  });
+  try {
+    assert.ok(server.port > 0);
+    const response = await fetch(`http://127.0.0.1:${server.port}/ping`);
+    assert.equal(await response.text(), "pong");
+    assert.ok(log.lines.some((line) => line.includes(`port=${server.port}`)));
+  } finally {
+    await server.shutdown();
+  }
+  await server.finished;
+});
+
+Deno.test("shutdown finishes in-flight requests and then refuses new ones", async () => {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let entered!: () => void;
+  const handlerEntered = new Promise<void>((resolve) => (entered = resolve));
+  const app = new Hono().get("/slow", async (c) => {
+    entered();
+    await released;
+    return c.text("done");
+  });
+  const server = serveApi(app, { hostname: "127.0.0.1", port: 0, log: silentLogger });
+  const url = `http://127.0.0.1:${server.port}/slow`;
+  const inFlight = fetch(url);
+  await handlerEntered;
+  let stopped = false;
+  const stopping = server.shutdown().then(() => (stopped = true));
+  // Give the shutdown every chance to (wrongly) complete while the request is still open.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(stopped, false);
+  release();
+  const response = await inFlight;
+  assert.equal(response.status, 200);
+  assert.equal(await response.text(), "done");
+  await stopping;
+  assert.equal(stopped, true);
+  await assert.rejects(fetch(url));
+});
+
+Deno.test("aborting the signal stops the server", async () => {
+  const controller = new AbortController();
+  const server = serveApi(new Hono(), {
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: controller.signal,
+    log: silentLogger,
+  });
+  const response = await fetch(`http://127.0.0.1:${server.port}/none`);
+  assert.equal(response.status, 404);
+  await response.body?.cancel();
+  controller.abort();
+  await server.finished;
+  await assert.rejects(fetch(`http://127.0.0.1:${server.port}/none`));
+});

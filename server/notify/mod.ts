@@ -1,0 +1,20 @@
+/** Notifications: channels, silence windows, aggregation, retries and the delivery record. */
+export {
+  type ChannelConfig,
+  type EmailChannelConfig,
+  type NotificationConfig,
+  readNotificationConfig,
+  type SilenceWindowConfig,
+  type SmsChannelConfig,
+  type WebhookChannelConfig,
+} from "./config.ts";
+export {
+  DELIVERY_STATUSES,
+  type DeliveryPage,
+  type DeliveryQuery,
+  type DeliveryRecord,
+  type DeliveryStatus,
+} from "./delivery_store.ts";
+export { createNotifier, DEFAULT_RETRY, type Notifier, type NotifierOptions } from "./notifier.ts";
+export { createNotificationRoutes, type NotificationRoutesDeps } from "./routes.ts";
+export { activeSilenceWindow, inSilenceWindow } from "./silence.ts";
