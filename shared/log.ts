@@ -73,8 +73,15 @@ export function createLogger(options: LoggerOptions = {}, baseFields: LogFields 
   };
 }
 
-/** A logger that drops everything; for tests that do not look at logs. */
-export const silentLogger: Logger = createLogger({ sink: () => {} });
+const ignore = () => {};
+/** A logger that drops everything without formatting it; for tests that do not look at logs. */
+export const silentLogger: Logger = Object.freeze({
+  debug: ignore,
+  info: ignore,
+  warn: ignore,
+  error: ignore,
+  with: () => silentLogger,
+});
 
 /** A logger that keeps its lines, for tests that assert on logging. */
 export function memoryLogger(level: LogLevel = "debug"): Logger & { lines: string[] } {
