@@ -1,0 +1,316 @@
+/**
+ * The agent: collect → bounded buffer → sender (vmagent style), wired in one place.
+ *
+ * - A collection round runs at start and then every `collection_interval_secs` on a fixed
+ *   schedule; a round that overruns skips the ticks it missed instead of bunching up.
+ * - One sender loop takes the oldest batch, sends it, and on a retryable failure returns it to
+ *   the front and waits with capped exponential backoff and jitter, so batches arrive in
+ *   collection order after an outage. INVALID_ARGUMENT drops the batch (counted, logged).
+ * - When `signal` aborts, collection stops at once; the sender keeps draining the buffer until
+ *   it is empty or `shutdown_grace_secs` has passed (an in-flight call is cancelled then).
+ */
+import type { ChannelOptions } from "@grpc/grpc-js";
+import { type Clock, delay, systemClock } from "../shared/clock.ts";
+import { type Logger, silentLogger } from "../shared/log.ts";
+import type { MetricBatch, SystemInfo } from "../shared/types.ts";
+import { backoffDelayMs, type BackoffOptions } from "./backoff.ts";
+import { BatchBuffer } from "./buffer.ts";
+import { Collection } from "./collect.ts";
+import { FilesystemCollector } from "./collectors/filesystem.ts";
+import { createCollectors, detectPlatform } from "./collectors/registry.ts";
+import type { Collector, CollectorOptions } from "./collectors/types.ts";
+import type { AgentConfig } from "./config.ts";
+import { type BatchSender, GrpcBatchSender } from "./sender.ts";
+import { linuxSystemInfo, portableSystemInfo } from "./system_info.ts";
+
+export interface AgentStats {
+  /** Batches collected and buffered (one per round that produced data). */
+  collected: number;
+  /** Batches the server acknowledged. */
+  sent: number;
+  /** Batches dropped because the buffer was full. */
+  dropped: number;
+  /** Batches the server refused with INVALID_ARGUMENT, dropped. */
+  rejected: number;
+  /** Send attempts that failed and were retried. */
+  failedSends: number;
+  /** Batches still buffered (after shutdown: the ones that could not be flushed in time). */
+  buffered: number;
+}
+
+export interface RunAgentOptions {
+  /** Stops the agent; it then flushes for up to `shutdownGraceSecs` and resolves. */
+  signal: AbortSignal;
+  /** Default: silent. */
+  log?: Logger;
+  /** Source of batch timestamps. Default: the system clock. */
+  clock?: Clock;
+  /** Default: the registry's enabled collectors for this platform. */
+  collectors?: readonly Collector[];
+  /** Default: a grpc-js sender to `config.server`. A given sender is not closed by the agent. */
+  sender?: BatchSender;
+  /** grpc-js channel options for the default sender (e.g. faster reconnects in tests). */
+  grpcChannelOptions?: ChannelOptions;
+  /** Default: gathered from this host at start. */
+  systemInfo?: () => SystemInfo | Promise<SystemInfo>;
+  /** Collection interval in ms. Default `collectionIntervalSecs * 1000`; tests go faster. */
+  intervalMs?: number;
+  /** Retry backoff. Default 500 ms doubling up to 30 s, with jitter. */
+  backoff?: BackoffOptions;
+  /** Called after every collection round and send outcome, for progress reporting. */
+  onProgress?: (stats: Readonly<AgentStats>) => void;
+}
+
+/** The collector options a config implies. */
+export function collectorOptionsOf(config: Readonly<AgentConfig>): CollectorOptions {
+  return {
+    procRoot: config.procRoot,
+    sysRoot: config.sysRoot,
+    mounts: config.filters.mounts,
+    fsTypesExclude: config.filters.fsTypesExclude,
+    devices: config.filters.devices,
+    interfaces: config.filters.interfaces,
+  };
+}
+
+/** SystemInfo for this host, by the same platform choice as the collectors. */
+export function gatherSystemInfo(config: Readonly<AgentConfig>): Promise<SystemInfo> {
+  if (detectPlatform(config.procRoot) === "portable") return portableSystemInfo();
+  const filesystems = new FilesystemCollector(collectorOptionsOf(config)).filesystems();
+  return Promise.resolve(linuxSystemInfo({ filesystems }));
+}
+
+/** Runs the agent until `options.signal` aborts and the buffer is flushed or the grace is up. */
+export async function runAgent(
+  config: Readonly<AgentConfig>,
+  options: RunAgentOptions,
+): Promise<AgentStats> {
+  const log = options.log ?? silentLogger;
+  let sender = options.sender;
+  const ownSender = !sender;
+  if (!sender) {
+    let caCert: Uint8Array | undefined;
+    if (config.tlsCaFile) {
+      try {
+        caCert = await Deno.readFile(config.tlsCaFile);
+      } catch (error) {
+        throw new Error(`Cannot read tls_ca_file ${config.tlsCaFile}: ${error}`, { cause: error });
+      }
+    }
+    sender = new GrpcBatchSender({
+      server: config.server,
+      agentId: config.agentId,
+      authToken: config.authToken,
+      caCert,
+      channelOptions: options.grpcChannelOptions,
+    });
+  }
+  const collectors = options.collectors ??
+    createCollectors(collectorOptionsOf(config), { enabled: config.collectors });
+  const agent = new AgentLoop(config, { ...options, log, sender, collectors });
+  try {
+    return await agent.run();
+  } finally {
+    if (ownSender) sender.close();
+  }
+}
+
+class AgentLoop {
+  readonly #config: Readonly<AgentConfig>;
+  readonly #options: RunAgentOptions & { log: Logger; sender: BatchSender };
+  readonly #log: Logger;
+  readonly #collection: Collection;
+  readonly #buffer: BatchBuffer;
+  readonly #stats: AgentStats = {
+    collected: 0,
+    sent: 0,
+    dropped: 0,
+    rejected: 0,
+    failedSends: 0,
+    buffered: 0,
+  };
+  /** Aborts when the grace period after a stop is over. */
+  readonly #hardStop = new AbortController();
+  #systemInfo: SystemInfo | undefined;
+  #systemInfoDelivered = false;
+
+  constructor(
+    config: Readonly<AgentConfig>,
+    options: RunAgentOptions & {
+      log: Logger;
+      sender: BatchSender;
+      collectors: readonly Collector[];
+    },
+  ) {
+    this.#config = config;
+    this.#options = options;
+    this.#log = options.log;
+    this.#collection = new Collection({
+      agentId: config.agentId,
+      collectors: options.collectors,
+      clock: options.clock ?? systemClock,
+      log: options.log,
+    });
+    this.#buffer = new BatchBuffer(config.bufferMaxSize, {
+      onDrop: (batch, droppedTotal) => {
+        this.#stats.dropped = droppedTotal;
+        this.#log.warn("buffer full, dropped the oldest batch", {
+          batch_time: new Date(batch.timestampMs).toISOString(),
+          points: batch.dataPoints.length,
+          dropped_total: droppedTotal,
+        });
+      },
+    });
+  }
+
+  async run(): Promise<AgentStats> {
+    const { signal } = this.#options;
+    this.#log.info("agent starting", {
+      agent_id: this.#config.agentId,
+      server: this.#config.serverEndpoint,
+      interval_secs: this.#config.collectionIntervalSecs,
+      collectors: this.#options.collectors?.map((c) => c.name).join(","),
+    });
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const onStop = () => {
+      this.#log.info("agent stopping, flushing the buffer", {
+        buffered: this.#buffer.size,
+        grace_secs: this.#config.shutdownGraceSecs,
+      });
+      graceTimer = setTimeout(
+        () => this.#hardStop.abort(),
+        this.#config.shutdownGraceSecs * 1000,
+      );
+    };
+    if (signal.aborted) onStop();
+    else signal.addEventListener("abort", onStop, { once: true });
+    try {
+      await this.#loadSystemInfo();
+      await Promise.all([this.#collectLoop(), this.#sendLoop()]);
+    } finally {
+      signal.removeEventListener("abort", onStop);
+      clearTimeout(graceTimer);
+    }
+    this.#stats.buffered = this.#buffer.size;
+    if (this.#buffer.size > 0) {
+      this.#log.warn("agent stopped with unsent batches", { unsent: this.#buffer.size });
+    }
+    this.#log.info("agent stopped", { ...this.#stats });
+    return { ...this.#stats };
+  }
+
+  async #loadSystemInfo(): Promise<void> {
+    try {
+      this.#systemInfo = await (this.#options.systemInfo?.() ?? gatherSystemInfo(this.#config));
+    } catch (error) {
+      // The metrics matter more than the host facts; the server registers the agent anyway.
+      this.#log.warn("could not gather system info", { error });
+    }
+  }
+
+  #progress(): void {
+    this.#stats.buffered = this.#buffer.size;
+    this.#options.onProgress?.({ ...this.#stats });
+  }
+
+  async #collectLoop(): Promise<void> {
+    const { signal } = this.#options;
+    const intervalMs = this.#options.intervalMs ?? this.#config.collectionIntervalSecs * 1000;
+    const startedAt = performance.now();
+    let round = 0;
+    while (!signal.aborted) {
+      const batch = await this.#collection.collect();
+      if (batch.dataPoints.length > 0) {
+        this.#stats.collected++;
+        this.#buffer.push(batch);
+        this.#progress();
+      } else {
+        // Every collector failed (each is logged): the server refuses empty batches anyway.
+        this.#log.debug("collection round produced no data, nothing buffered");
+      }
+      const elapsed = performance.now() - startedAt;
+      round = Math.max(round + 1, Math.ceil(elapsed / intervalMs));
+      try {
+        await delay(startedAt + round * intervalMs - performance.now(), signal);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  #withSystemInfo(batch: MetricBatch): MetricBatch {
+    // Attached at send time, not at collection time, so it still reaches the server when the
+    // first batch is dropped from a full buffer or refused.
+    if (this.#systemInfoDelivered || !this.#systemInfo) return batch;
+    return { ...batch, systemInfo: this.#systemInfo };
+  }
+
+  async #sendLoop(): Promise<void> {
+    const { signal, sender } = this.#options;
+    const hardStop = this.#hardStop.signal;
+    const sendTimeoutMs = this.#config.sendTimeoutSecs * 1000;
+    let failures = 0;
+    while (!hardStop.aborted) {
+      const stopping = signal.aborted;
+      if (this.#buffer.size === 0) {
+        if (stopping) return;
+        await this.#buffer.waitForBatch(signal);
+        continue;
+      }
+      const batch = this.#buffer.shift()!;
+      const outgoing = this.#withSystemInfo(batch);
+      const outcome = await sender.send(outgoing, {
+        deadlineMs: Date.now() + sendTimeoutMs,
+        signal: hardStop,
+      });
+      if (outcome.kind === "sent") {
+        if (failures > 0) {
+          this.#log.info("sending again after failures", {
+            failed_attempts: failures,
+            buffered: this.#buffer.size,
+          });
+        }
+        failures = 0;
+        this.#stats.sent++;
+        if (outgoing.systemInfo) this.#systemInfoDelivered = true;
+        this.#progress();
+        continue;
+      }
+      if (outcome.kind === "rejected") {
+        this.#stats.rejected++;
+        this.#log.error("server refused a batch as invalid, dropped it", {
+          reason: outcome.reason,
+          batch_time: new Date(batch.timestampMs).toISOString(),
+          points: batch.dataPoints.length,
+          rejected_total: this.#stats.rejected,
+        });
+        this.#progress();
+        continue;
+      }
+      failures++;
+      this.#stats.failedSends++;
+      this.#buffer.returnFront(batch);
+      this.#progress();
+      this.#logFailure(outcome.reason, outcome.unauthenticated, failures);
+      try {
+        // Before a stop, the stop itself ends the wait so the flush starts at once; during
+        // the grace period only its end does.
+        const waitSignal = stopping ? hardStop : AbortSignal.any([signal, hardStop]);
+        await delay(backoffDelayMs(failures, this.#options.backoff), waitSignal);
+      } catch {
+        // Woken early by the stop or the end of the grace period; the loop decides.
+      }
+    }
+  }
+
+  #logFailure(reason: string, unauthenticated: boolean, failures: number): void {
+    const fields = { reason, failed_attempts: failures, buffered: this.#buffer.size };
+    if (unauthenticated) {
+      // Retrying cannot fix a wrong token, but an operator can; keep the data meanwhile.
+      this.#log.error("server refused the agent's credentials; check auth_token", fields);
+    } else if ((failures & (failures - 1)) === 0) {
+      // Attempts 1, 2, 4, 8, …: an outage stays visible without a line per retry.
+      this.#log.warn("could not send a batch, will retry", fields);
+    } else this.#log.debug("could not send a batch, will retry", fields);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * `disk.read/write_bytes_per_sec` and `disk.read/write_ops_per_sec{device}` from
+ * `/proc/diskstats`, for whole devices only: a partition's I/O is already part of its disk's.
+ */
+import { compileFilter } from "../../shared/glob.ts";
+import { RateTracker } from "./_rate.ts";
+import { readText } from "./_read.ts";
+import type { CollectContext, Collector, CollectorOptions, Sample } from "./types.ts";
+
+/** /proc/diskstats counts sectors of 512 bytes whatever the device's real sector size. */
+const SECTOR_BYTES = 512;
+
+export interface DiskStats {
+  major: number;
+  minor: number;
+  device: string;
+  readsCompleted: number;
+  sectorsRead: number;
+  writesCompleted: number;
+  sectorsWritten: number;
+}
+
+/** Parses `/proc/diskstats`. */
+export function parseDiskstats(text: string): DiskStats[] {
+  const disks: DiskStats[] = [];
+  for (const line of text.split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 14) continue;
+    const numbers = fields.map(Number);
+    if ([3, 5, 7, 9].some((index) => !Number.isFinite(numbers[index]))) {
+      throw new SyntaxError(`Cannot parse /proc/diskstats: malformed line "${line.trim()}"`);
+    }
+    disks.push({
+      major: numbers[0],
+      minor: numbers[1],
+      device: fields[2],
+      readsCompleted: numbers[3],
+      sectorsRead: numbers[5],
+      writesCompleted: numbers[7],
+      sectorsWritten: numbers[9],
+    });
+  }
+  return disks;
+}
+
+/** Partition names by convention, for when sysfs cannot be read (some containers). */
+const PARTITION_NAME = /^(?:(?:[shv]|xv)d[a-z]+\d+|(?:nvme\d+n\d+|mmcblk\d+|md\d+|nbd\d+)p\d+)$/;
+
+/**
+ * Whether `device` is a whole device. With the names under `/sys/block` (which lists whole
+ * devices only, `/` in a name written as `!`) that is exact; without them, partition names
+ * are recognised by their usual shapes.
+ */
+export function isWholeDevice(device: string, blockDevices: ReadonlySet<string> | undefined) {
+  if (blockDevices) return blockDevices.has(device.replaceAll("/", "!"));
+  return !PARTITION_NAME.test(device);
+}
+
+/** The names under `<sysRoot>/block`, or undefined when it cannot be read. */
+export function listBlockDevices(sysRoot: string): Set<string> | undefined {
+  try {
+    const names = new Set<string>();
+    for (const entry of Deno.readDirSync(`${sysRoot}/block`)) names.add(entry.name);
+    return names;
+  } catch {
+    return undefined;
+  }
+}
+
+export class DiskIoCollector implements Collector {
+  readonly name = "disk_io";
+  readonly #path: string;
+  readonly #sysRoot: string;
+  readonly #deviceFilter: (device: string) => boolean;
+  readonly #rates = new RateTracker();
+
+  constructor(options: Pick<CollectorOptions, "procRoot" | "sysRoot" | "devices">) {
+    this.#path = `${options.procRoot}/diskstats`;
+    this.#sysRoot = options.sysRoot;
+    this.#deviceFilter = compileFilter(options.devices.include, options.devices.exclude);
+  }
+
+  collect(context: CollectContext): Sample[] {
+    const disks = parseDiskstats(readText(this.#path));
+    const blockDevices = listBlockDevices(this.#sysRoot);
+    const at = context.monotonicMs;
+    const samples: Sample[] = [];
+    const rate = (name: string, device: string, value: number) => {
+      const perSecond = this.#rates.observe(`${name}\0${device}`, value, at);
+      if (perSecond !== undefined) samples.push({ name, value: perSecond, labels: { device } });
+    };
+    for (const disk of disks) {
+      if (!isWholeDevice(disk.device, blockDevices) || !this.#deviceFilter(disk.device)) continue;
+      rate("disk.read_bytes_per_sec", disk.device, disk.sectorsRead * SECTOR_BYTES);
+      rate("disk.write_bytes_per_sec", disk.device, disk.sectorsWritten * SECTOR_BYTES);
+      rate("disk.read_ops_per_sec", disk.device, disk.readsCompleted);
+      rate("disk.write_ops_per_sec", disk.device, disk.writesCompleted);
+    }
+    this.#rates.endRound();
+    return samples;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * `disk.total/used/available/used_percent{mount}` for real file systems: mounts come from
+ * `/proc/mounts`, sizes from `statfs(2)` through `node:fs`.
+ */
+import { statfsSync } from "node:fs";
+import { compileFilter } from "../../shared/glob.ts";
+import { readText } from "./_read.ts";
+import type { Collector, CollectorOptions, Sample } from "./types.ts";
+
+export interface MountEntry {
+  device: string;
+  mountPoint: string;
+  fsType: string;
+  options: string;
+}
+
+/**
+ * Pseudo and in-memory file systems: they hold no disk space worth watching (node_exporter
+ * leaves out nearly the same list). `iso9660` and `squashfs` are always 100% full by design.
+ */
+export const DEFAULT_FS_TYPES_EXCLUDE: readonly string[] = Object.freeze([
+  "autofs",
+  "binfmt_misc",
+  "bpf",
+  "cgroup",
+  "cgroup2",
+  "configfs",
+  "debugfs",
+  "devpts",
+  "devtmpfs",
+  "efivarfs",
+  "fuse.gvfsd-fuse",
+  "fuse.lxcfs",
+  "fuse.portal",
+  "fusectl",
+  "hugetlbfs",
+  "iso9660",
+  "mqueue",
+  "nfsd",
+  "nsfs",
+  "overlay",
+  "proc",
+  "pstore",
+  "ramfs",
+  "rpc_pipefs",
+  "securityfs",
+  "selinuxfs",
+  "squashfs",
+  "sysfs",
+  "tmpfs",
+  "tracefs",
+]);
+
+/** The kernel escapes space, tab, newline and backslash in mount fields as octal. */
+function unescapeMountField(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+/** Parses `/proc/mounts` (the `fstab` format). */
+export function parseMounts(text: string): MountEntry[] {
+  const entries: MountEntry[] = [];
+  for (const line of text.split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 4) continue;
+    entries.push({
+      device: unescapeMountField(fields[0]),
+      mountPoint: unescapeMountField(fields[1]),
+      fsType: fields[2],
+      options: fields[3],
+    });
+  }
+  return entries;
+}
+
+/**
+ * The mounts worth reporting: the visible mount of each mount point (a later mount on the same
+ * point hides the earlier one), of a real file system type, passing the mount filter, and once
+ * per device (bind mounts and btrfs subvolumes show the same space again; the first, usually
+ * the shortest, mount point is kept).
+ */
+export function selectFilesystems(
+  mounts: readonly MountEntry[],
+  options: { fsTypesExclude: readonly string[]; mountFilter: (mountPoint: string) => boolean },
+): MountEntry[] {
+  const visible = new Map<string, MountEntry>();
+  for (const mount of mounts) {
+    visible.delete(mount.mountPoint);
+    visible.set(mount.mountPoint, mount);
+  }
+  const excludedTypes = new Set(options.fsTypesExclude);
+  const devices = new Set<string>();
+  const selected: MountEntry[] = [];
+  for (const mount of visible.values()) {
+    if (excludedTypes.has(mount.fsType) || !options.mountFilter(mount.mountPoint)) continue;
+    if (devices.has(mount.device)) continue;
+    devices.add(mount.device);
+    selected.push(mount);
+  }
+  return selected;
+}
+
+/** Space of one file system in bytes, as `df` computes it. */
+export function spaceSamples(
+  mountPoint: string,
+  stats: { bsize: number; blocks: number; bfree: number; bavail: number },
+): Sample[] {
+  const total = stats.blocks * stats.bsize;
+  const used = (stats.blocks - stats.bfree) * stats.bsize;
+  const available = stats.bavail * stats.bsize;
+  // Like df: blocks reserved for root count neither as used nor as available.
+  const usedPercent = used + available > 0 ? (used / (used + available)) * 100 : 0;
+  const labels = { mount: mountPoint };
+  return [
+    { name: "disk.total", value: total, labels },
+    { name: "disk.used", value: used, labels },
+    { name: "disk.available", value: available, labels },
+    { name: "disk.used_percent", value: usedPercent, labels },
+  ];
+}
+
+export class FilesystemCollector implements Collector {
+  readonly name = "filesystem";
+  readonly #path: string;
+  readonly #fsTypesExclude: readonly string[];
+  readonly #mountFilter: (mountPoint: string) => boolean;
+
+  constructor(options: Pick<CollectorOptions, "procRoot" | "mounts" | "fsTypesExclude">) {
+    this.#path = `${options.procRoot}/mounts`;
+    this.#fsTypesExclude = options.fsTypesExclude;
+    this.#mountFilter = compileFilter(options.mounts.include, options.mounts.exclude);
+  }
+
+  /** The file systems this collector reports, for the one-time `disk_gb`. */
+  filesystems(): MountEntry[] {
+    return selectFilesystems(parseMounts(readText(this.#path)), {
+      fsTypesExclude: this.#fsTypesExclude,
+      mountFilter: this.#mountFilter,
+    });
+  }
+
+  collect(): Sample[] {
+    const samples: Sample[] = [];
+    for (const mount of this.filesystems()) {
+      let stats;
+      try {
+        stats = statfsSync(mount.mountPoint);
+      } catch {
+        // Mounts we may not read (another user's FUSE mount) or that vanished since /proc/mounts
+        // was read are skipped; the rest of the round still counts.
+        continue;
+      }
+      if (stats.blocks === 0) continue;
+      samples.push(...spaceSamples(mount.mountPoint, stats));
+    }
+    return samples;
+  }
+}

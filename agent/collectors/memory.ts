@@ -1,0 +1,53 @@
+/** `memory.*` from `/proc/meminfo`. */
+import { readText } from "./_read.ts";
+import type { Collector, CollectorOptions, Sample } from "./types.ts";
+
+/** `/proc/meminfo` as bytes by field name (`MemTotal`, `SwapFree`, …). */
+export function parseMeminfo(text: string): Map<string, number> {
+  const fields = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const match = /^([\w()]+):\s+(\d+)(?:\s+kB)?\s*$/.exec(line);
+    if (!match) continue;
+    // The kernel writes "kB" but means KiB.
+    fields.set(match[1], Number(match[2]) * (line.trimEnd().endsWith("kB") ? 1024 : 1));
+  }
+  return fields;
+}
+
+/** The `memory.*` samples for parsed meminfo fields. */
+export function memorySamples(fields: Map<string, number>): Sample[] {
+  const total = fields.get("MemTotal");
+  if (total === undefined) {
+    throw new SyntaxError("Cannot read memory: /proc/meminfo has no MemTotal");
+  }
+  // MemAvailable exists since Linux 3.14; before that, free + buffers + page cache is the
+  // customary estimate.
+  const available = fields.get("MemAvailable") ??
+    (fields.get("MemFree") ?? 0) + (fields.get("Buffers") ?? 0) + (fields.get("Cached") ?? 0);
+  const used = Math.max(0, total - available);
+  const swapTotal = fields.get("SwapTotal") ?? 0;
+  const swapUsed = Math.max(0, swapTotal - (fields.get("SwapFree") ?? 0));
+  return [
+    { name: "memory.total", value: total },
+    { name: "memory.used", value: used },
+    { name: "memory.available", value: available },
+    { name: "memory.used_percent", value: total > 0 ? (used / total) * 100 : 0 },
+    { name: "memory.swap_total", value: swapTotal },
+    { name: "memory.swap_used", value: swapUsed },
+    // Without swap, none of it is in use: 0 rather than a missing or NaN value.
+    { name: "memory.swap_percent", value: swapTotal > 0 ? (swapUsed / swapTotal) * 100 : 0 },
+  ];
+}
+
+export class MemoryCollector implements Collector {
+  readonly name = "memory";
+  readonly #path: string;
+
+  constructor(options: Pick<CollectorOptions, "procRoot">) {
+    this.#path = `${options.procRoot}/meminfo`;
+  }
+
+  collect(): Sample[] {
+    return memorySamples(parseMeminfo(readText(this.#path)));
+  }
+}

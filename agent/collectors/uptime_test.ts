@@ -1,0 +1,16 @@
+import assert from "node:assert/strict";
+import { fixtureRoot } from "./_testing.ts";
+import { parseUptime, UptimeCollector } from "./uptime.ts";
+
+Deno.test("parseUptime reads seconds since boot", () => {
+  assert.equal(parseUptime("351735.47 1387563.68\n"), 351735.47);
+  assert.equal(parseUptime("12"), 12);
+  assert.throws(() => parseUptime(""), /Cannot parse \/proc\/uptime/);
+});
+
+Deno.test("UptimeCollector emits system.uptime", async () => {
+  await using root = await fixtureRoot();
+  assert.deepEqual(new UptimeCollector({ procRoot: root.procRoot }).collect(), [
+    { name: "system.uptime", value: 351735.47 },
+  ]);
+});
