@@ -34,6 +34,11 @@ export interface WriteResult {
   duplicates: number;
   /** Samples whose (series, timestamp) is stored with a different value: refused. */
   conflicts: number;
+  /**
+   * Samples refused for being older than the engine's age limit (the chunk engine's
+   * `lateSampleMaxAgeMs`); present only when the engine has such a limit.
+   */
+  tooOld?: number;
 }
 
 export interface SeriesQuery {
@@ -80,12 +85,19 @@ export interface MetricStore {
   /**
    * Stores samples atomically per partition: when it returns, all are durable (committed).
    * Points of one call may span several days (late samples go to their own day's partition).
-   * The same (agent, metric, labels, timestamp) never makes two samples.
+   * The same (agent, metric, labels, timestamp) never makes two samples; values are compared
+   * by their float64 bits (`0` and `-0` differ) and read back bit for bit.
+   * An invalid point (empty agent id or metric name, a timestamp that is not an integer in
+   * `[0, year 9999]`, a non-finite value, a label value that is not a string) makes it throw a
+   * `TypeError` or `RangeError` naming it (`points[3].value`), and nothing of the call is stored.
    */
   write(points: readonly MetricDataPoint[]): WriteResult;
   /** Every series matching the query with its raw samples in range; series without samples in range are left out. */
   queryRaw(query: SeriesQuery): RawSeries[];
-  /** Like `queryRaw` but aggregated into buckets of `stepMs` starting at `query.fromMs`. */
+  /**
+   * Like `queryRaw` but aggregated into buckets of `stepMs` starting at `query.fromMs`
+   * (`avg` is sum / count). Throws a `RangeError` unless `stepMs` is a positive integer.
+   */
   queryBuckets(query: SeriesQuery, stepMs: number): BucketedSeries[];
   /** The newest sample of every series of an agent (within the retained partitions). */
   latest(agentId: string): LatestSample[];

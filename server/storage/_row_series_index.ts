@@ -1,0 +1,156 @@
+/**
+ * The row engine's series catalogue: `index.db` gives every (agent, metric, labels) an integer id.
+ * The whole catalogue is also kept in memory, so a write resolves ids without SQL and a query
+ * filters series in JS (100k series take a few MB).
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { join } from "node:path";
+import type { Labels } from "../../shared/types.ts";
+import type { SeriesKey, SeriesQuery } from "./types.ts";
+import { prepareReturningArrays } from "./_sqlite.ts";
+import { compareSeries, matchesSeries, seriesIdentity } from "./points.ts";
+
+/** Bumped when the layout of `index.db` or of the partitions changes incompatibly. */
+const SCHEMA_VERSION = 1;
+
+export interface SeriesEntry extends SeriesKey {
+  id: number;
+  labelsJson: string;
+}
+
+export const INDEX_FILE = "index.db";
+
+export class SeriesIndex {
+  readonly path: string;
+  #db: DatabaseSync;
+  #insert: StatementSync;
+  #byIdentity = new Map<string, SeriesEntry>();
+  #sorted: SeriesEntry[] | undefined;
+  /** Per agent, so the common "one agent" query does not scan every series. */
+  #byAgent = new Map<string, { entries: SeriesEntry[]; sorted: boolean }>();
+
+  constructor(dataDir: string, cacheSizeKib: number) {
+    this.path = join(dataDir, INDEX_FILE);
+    this.#db = new DatabaseSync(this.path, { timeout: 5_000 });
+    try {
+      this.#db.exec(`
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = NORMAL;
+        PRAGMA cache_size = -${Math.max(1024, Math.floor(cacheSizeKib))};
+        CREATE TABLE IF NOT EXISTS series (
+          id INTEGER PRIMARY KEY,
+          agent_id TEXT NOT NULL,
+          metric_name TEXT NOT NULL,
+          labels TEXT NOT NULL,
+          UNIQUE (agent_id, metric_name, labels)
+        );
+      `);
+      const { user_version: version } = this.#db.prepare("PRAGMA user_version").get() as {
+        user_version: number;
+      };
+      if (version > SCHEMA_VERSION) {
+        throw new Error(
+          `Cannot open ${this.path}: written by a newer oxmon (schema ${version}, this one reads ${SCHEMA_VERSION})`,
+        );
+      }
+      if (version < SCHEMA_VERSION) this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      const all = prepareReturningArrays(
+        this.#db,
+        "SELECT id, agent_id, metric_name, labels FROM series",
+      );
+      for (const row of all.all() as unknown as [number, string, string, string][]) {
+        const [id, agentId, metricName, labelsJson] = row;
+        const labels = JSON.parse(labelsJson) as Labels;
+        this.#remember(seriesIdentity(agentId, metricName, labelsJson), {
+          id,
+          agentId,
+          metricName,
+          labels,
+          labelsJson,
+        });
+      }
+      this.#insert = this.#db.prepare(
+        "INSERT INTO series (agent_id, metric_name, labels) VALUES (?, ?, ?)",
+      );
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+  }
+
+  get size(): number {
+    return this.#byIdentity.size;
+  }
+
+  get(identity: string): SeriesEntry | undefined {
+    return this.#byIdentity.get(identity);
+  }
+
+  begin(): void {
+    this.#db.exec("BEGIN");
+  }
+
+  commit(): void {
+    this.#db.exec("COMMIT");
+  }
+
+  /** Rolls back and forgets the series added since `begin`. */
+  rollback(added: readonly SeriesEntry[]): void {
+    if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+    for (const entry of added) {
+      this.#byIdentity.delete(seriesIdentity(entry.agentId, entry.metricName, entry.labelsJson));
+      const agent = this.#byAgent.get(entry.agentId)!;
+      agent.entries = agent.entries.filter((other) => other !== entry);
+      if (agent.entries.length === 0) this.#byAgent.delete(entry.agentId);
+    }
+    if (added.length > 0) this.#sorted = undefined;
+  }
+
+  #remember(identity: string, entry: SeriesEntry): void {
+    this.#byIdentity.set(identity, entry);
+    this.#sorted = undefined;
+    const agent = this.#byAgent.get(entry.agentId);
+    if (agent) {
+      agent.entries.push(entry);
+      agent.sorted = false;
+    } else {
+      this.#byAgent.set(entry.agentId, { entries: [entry], sorted: true });
+    }
+  }
+
+  /** Inserts a series inside the open transaction; visible in memory at once. */
+  add(identity: string, agentId: string, metricName: string, labelsJson: string): SeriesEntry {
+    const { lastInsertRowid } = this.#insert.run(agentId, metricName, labelsJson);
+    const entry: SeriesEntry = {
+      id: Number(lastInsertRowid),
+      agentId,
+      metricName,
+      // A private copy: the caller's object may be reused for the next batch.
+      labels: JSON.parse(labelsJson) as Labels,
+      labelsJson,
+    };
+    this.#remember(identity, entry);
+    return entry;
+  }
+
+  /** Matching series in query order (agent, metric, labels). */
+  match(filter?: Omit<SeriesQuery, "fromMs" | "toMs">): SeriesEntry[] {
+    let candidates: SeriesEntry[];
+    if (filter?.agentId !== undefined) {
+      const agent = this.#byAgent.get(filter.agentId);
+      if (!agent) return [];
+      if (!agent.sorted) {
+        agent.entries.sort(compareSeries);
+        agent.sorted = true;
+      }
+      candidates = agent.entries;
+    } else {
+      candidates = this.#sorted ??= [...this.#byIdentity.values()].sort(compareSeries);
+    }
+    return candidates.filter((entry) => matchesSeries(entry, filter));
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
