@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import {
+  encodeDrain,
+  encodeReady,
+  encodeRequest,
+  encodeResponse,
+  type Frame,
+  FrameReader,
+  FrameType,
+  MAX_FRAME_BYTES,
+} from "./_framing.ts";
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+const payload = Uint8Array.from({ length: 70_000 }, (_, i) => i % 251);
+const frames = [
+  encodeReady(9090),
+  encodeRequest(7, "Bearer s3crét", "web-01", payload),
+  encodeRequest(0xffffffff, "", "", new Uint8Array()),
+  encodeResponse(7, 3, "data_points[3].value: expected a finite number, got NaN"),
+  encodeDrain(),
+];
+const expected: Frame[] = [
+  { type: FrameType.READY, port: 9090 },
+  { type: FrameType.REQUEST, id: 7, authorization: "Bearer s3crét", agentId: "web-01", payload },
+  {
+    type: FrameType.REQUEST,
+    id: 0xffffffff,
+    authorization: "",
+    agentId: "",
+    payload: new Uint8Array(),
+  },
+  {
+    type: FrameType.RESPONSE,
+    id: 7,
+    code: 3,
+    message: "data_points[3].value: expected a finite number, got NaN",
+  },
+  { type: FrameType.DRAIN },
+];
+
+Deno.test("FrameReader decodes frames whatever the pipe's chunking", async (t) => {
+  const stream = concat(frames);
+  for (const chunkSize of [1, 3, 4, 5, 1000, 65_536, stream.length]) {
+    await t.step(`chunks of ${chunkSize} bytes`, () => {
+      const reader = new FrameReader();
+      const got: Frame[] = [];
+      for (let at = 0; at < stream.length; at += chunkSize) {
+        got.push(...reader.push(stream.subarray(at, at + chunkSize)));
+      }
+      assert.deepEqual(got, expected);
+    });
+  }
+});
+
+Deno.test("FrameReader frames stay valid after later pushes reuse its buffer", () => {
+  const reader = new FrameReader();
+  const first = reader.push(encodeRequest(1, "", "", payload));
+  reader.push(encodeRequest(2, "", "", new Uint8Array(payload.length).fill(9)));
+  assert.deepEqual((first[0] as { payload: Uint8Array }).payload, payload);
+});
+
+Deno.test("FrameReader refuses a corrupt length or an unknown frame type", () => {
+  const huge = new Uint8Array(5);
+  new DataView(huge.buffer).setUint32(0, MAX_FRAME_BYTES + 1);
+  assert.throws(() => new FrameReader().push(huge), /Cannot read a frame of \d+ bytes/);
+  assert.throws(
+    () => new FrameReader().push(Uint8Array.of(0, 0, 0, 1, 99)),
+    /unknown type 99/,
+  );
+  assert.throws(
+    () => new FrameReader().push(Uint8Array.of(0, 0, 0, 3, FrameType.REQUEST, 0, 0)),
+    /truncated/,
+  );
+});

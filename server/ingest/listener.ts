@@ -1,0 +1,183 @@
+/**
+ * The gRPC listener child process. grpc-js servers under Deno 2.9.6 can abort the whole process
+ * inside nghttp2 (denoland/deno#36788), which JavaScript cannot catch, so the socket lives here
+ * and the server process (the supervisor) holds storage. Request bytes go to the parent undecoded;
+ * a caller is answered only when the parent says so, i.e. after the batch is committed.
+ *
+ * Lifecycle is the parent's: SIGINT/SIGTERM are ignored (Ctrl-C reaches the whole process group
+ * and the parent drains us itself), a DRAIN frame finishes calls in flight and exits 0, and EOF
+ * on stdin (the parent is gone) exits at once.
+ */
+import {
+  type sendUnaryData,
+  Server,
+  ServerCredentials,
+  type ServerUnaryCall,
+  status as GrpcStatus,
+} from "@grpc/grpc-js";
+import { createLogger, isLogLevel, type Logger } from "../../shared/log.ts";
+import type { IReportResponse } from "../../shared/proto/mod.ts";
+import { rawMetricServiceDefinition } from "../../shared/proto/service.ts";
+import {
+  encodeReady,
+  encodeRequest,
+  FrameReader,
+  FrameType,
+  LISTENER_ENV,
+  LISTENER_FLAG,
+  type ListenerSettings,
+} from "./_framing.ts";
+
+export { LISTENER_ENV, LISTENER_FLAG, type ListenerSettings };
+
+/** Exit code when the settings are bad or the address cannot be bound (e.g. port in use). */
+export const EXIT_BIND_FAILED = 2;
+
+/** Reads the settings the supervisor passes in `OXMON_GRPC_LISTENER`; throws naming the field. */
+export function parseListenerSettings(text: string | undefined): ListenerSettings {
+  if (!text) throw new TypeError(`Cannot start the gRPC listener: ${LISTENER_ENV} is not set`);
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new TypeError(`Cannot parse ${LISTENER_ENV}: ${(error as Error).message}`);
+  }
+  const field = (name: string, problem: string) =>
+    new TypeError(`Cannot parse ${LISTENER_ENV}.${name}: ${problem}`);
+  if (typeof raw.host !== "string" || raw.host === "") {
+    throw field("host", `expected a host name, got ${JSON.stringify(raw.host)}`);
+  }
+  const port = raw.port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw field("port", `expected an integer from 0 to 65535, got ${JSON.stringify(port)}`);
+  }
+  const settings: ListenerSettings = { host: raw.host, port };
+  if (raw.maxMessageBytes !== undefined) {
+    const max = raw.maxMessageBytes;
+    if (typeof max !== "number" || !Number.isInteger(max) || max < 1) {
+      throw field("maxMessageBytes", `expected a positive integer, got ${JSON.stringify(max)}`);
+    }
+    settings.maxMessageBytes = max;
+  }
+  if (raw.logLevel !== undefined) {
+    if (!isLogLevel(raw.logLevel)) {
+      throw field(
+        "logLevel",
+        `expected debug, info, warn or error, got ${JSON.stringify(raw.logLevel)}`,
+      );
+    }
+    settings.logLevel = raw.logLevel;
+  }
+  return settings;
+}
+
+function bindAddress(host: string, port: number): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function firstText(values: (string | Uint8Array)[]): string {
+  const value = values[0];
+  if (value === undefined) return "";
+  return typeof value === "string" ? value : new TextDecoder().decode(value);
+}
+
+/** Runs the child: never returns; exits when drained or when the parent goes away. */
+export async function runListener(): Promise<never> {
+  let settings: ListenerSettings;
+  let log: Logger = createLogger({ level: "warn" }, { component: "grpc-listener" });
+  try {
+    settings = parseListenerSettings(Deno.env.get(LISTENER_ENV));
+  } catch (error) {
+    log.error("grpc listener cannot start", { error });
+    Deno.exit(EXIT_BIND_FAILED);
+  }
+  log = createLogger({ level: settings.logLevel ?? "warn" }, { component: "grpc-listener" });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(signal, () => {});
+    } catch {
+      // Windows has no SIGTERM listener; the parent still controls the lifecycle through stdin.
+    }
+  }
+
+  const stdout = Deno.stdout.writable.getWriter();
+  let lastWrite: Promise<void> = Promise.resolve();
+  const send = (frame: Uint8Array) => {
+    // The stream keeps writes in order; a failed write means the parent is gone.
+    lastWrite = stdout.write(frame).catch(() => Deno.exit(0));
+  };
+  const exit = async (code: number): Promise<never> => {
+    await lastWrite;
+    Deno.exit(code);
+  };
+
+  const pending = new Map<number, sendUnaryData<IReportResponse>>();
+  let nextId = 1;
+  const server = new Server({
+    "grpc.max_receive_message_length": settings.maxMessageBytes ?? 16 * 1024 * 1024,
+  });
+  server.addService(rawMetricServiceDefinition, {
+    ReportMetrics(
+      call: ServerUnaryCall<Uint8Array, IReportResponse>,
+      callback: sendUnaryData<IReportResponse>,
+    ) {
+      const id = nextId;
+      nextId = nextId >= 0xffffffff ? 1 : nextId + 1;
+      pending.set(id, callback);
+      send(encodeRequest(
+        id,
+        firstText(call.metadata.get("authorization")),
+        firstText(call.metadata.get("agent-id")),
+        call.request,
+      ));
+    },
+  });
+
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(
+        bindAddress(settings.host, settings.port),
+        ServerCredentials.createInsecure(),
+        (error, bound) => error ? reject(error) : resolve(bound),
+      );
+    });
+  } catch (error) {
+    log.error("grpc listener cannot bind", { host: settings.host, port: settings.port, error });
+    return await exit(EXIT_BIND_FAILED);
+  }
+  send(encodeReady(port));
+
+  const reader = new FrameReader();
+  let draining = false;
+  try {
+    for await (const chunk of Deno.stdin.readable) {
+      for (const frame of reader.push(chunk)) {
+        if (frame.type === FrameType.RESPONSE) {
+          const callback = pending.get(frame.id);
+          if (!callback) continue;
+          pending.delete(frame.id);
+          if (frame.code === GrpcStatus.OK) {
+            callback(null, { success: true, message: frame.message });
+          } else {
+            callback({ code: frame.code, details: frame.message });
+          }
+        } else if (frame.type === FrameType.DRAIN && !draining) {
+          draining = true;
+          server.tryShutdown(() => exit(0));
+        }
+      }
+    }
+  } catch (error) {
+    log.error("grpc listener: broken pipe from the server", { error });
+  }
+  // The parent is gone: nobody can commit what is in flight, so nothing may be acknowledged.
+  server.forceShutdown();
+  return await exit(0);
+}
+
+// `deno bundle` compiles `import.meta.main` of a non-entry module to `false`; the file-name check
+// also covers bundlers that leave it as the bundle's own, so the server never turns into a listener.
+if (import.meta.main && import.meta.url.endsWith("/server/ingest/listener.ts")) {
+  await runListener();
+}

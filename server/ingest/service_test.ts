@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { status as GrpcStatus } from "@grpc/grpc-js";
+import { ManualClock } from "../../shared/clock.ts";
+import { memoryLogger, silentLogger } from "../../shared/log.ts";
+import type { MetricDataPoint } from "../../shared/types.ts";
+import { DEFAULT_INGEST_LIMITS } from "../config.ts";
+import { encodeBatch, makeBatch, MemoryRegistry, MemoryStore } from "./_testing.ts";
+import { IngestService, type IngestServiceOptions } from "./service.ts";
+
+const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
+
+function setup(options: Partial<IngestServiceOptions> = {}) {
+  const store = new MemoryStore();
+  const registry = new MemoryRegistry();
+  const clock = new ManualClock(NOW);
+  const log = memoryLogger();
+  const service = new IngestService({
+    store,
+    registry,
+    limits: DEFAULT_INGEST_LIMITS,
+    agentTokens: [],
+    retentionDays: 7,
+    clock,
+    log,
+    ...options,
+  });
+  return { store, registry, clock, log, service };
+}
+
+Deno.test("IngestService commits a batch, registers the agent and then calls onCommitted", () => {
+  const committed: MetricDataPoint[][] = [];
+  const { store, registry, service, clock } = setup({
+    onCommitted: (points) => {
+      // Storage already holds the points when the hook runs.
+      assert.equal(store.sampleCount(), points.length);
+      committed.push([...points]);
+    },
+  });
+  const sent = {
+    ...makeBatch("web-01", 3, NOW - 5_000),
+    systemInfo: { hostname: "web-01", os: "Linux", cpuCores: 4 },
+  };
+  const result = service.handle(encodeBatch(sent), {});
+  assert.deepEqual(result, { code: GrpcStatus.OK, message: "stored 3 of 3 points", success: true });
+  assert.equal(committed.length, 1);
+  assert.equal(committed[0].length, 3);
+  const [series] = store.queryRaw({
+    agentId: "web-01",
+    labels: { core: "1" },
+    fromMs: 0,
+    toMs: NOW,
+  });
+  assert.deepEqual(series.samples, [{ timestampMs: NOW - 5_000, value: 0.5 }]);
+  assert.deepEqual(registry.get("web-01"), {
+    agentId: "web-01",
+    firstSeenMs: NOW,
+    lastSeenMs: NOW,
+    systemInfo: {
+      hostname: "web-01",
+      os: "Linux",
+      osVersion: "",
+      arch: "",
+      kernelVersion: "",
+      cpuCores: 4,
+      memoryGb: 0,
+      diskGb: 0,
+    },
+  });
+
+  clock.advance(10_000);
+  service.handle(encodeBatch(makeBatch("web-01", 1, NOW + 9_000)));
+  const record = registry.get("web-01")!;
+  assert.equal(record.firstSeenMs, NOW);
+  assert.equal(record.lastSeenMs, NOW + 10_000);
+  assert.equal(record.systemInfo?.hostname, "web-01", "kept when a batch carries none");
+  assert.deepEqual(service.stats(), {
+    batches_accepted: 2,
+    batches_rejected: 0,
+    batches_failed: 0,
+    points_accepted: 4,
+    points_rejected: 0,
+    points_duplicate: 0,
+    points_conflict: 0,
+    unauthenticated: 0,
+  });
+});
+
+Deno.test("IngestService stores a retried batch once", () => {
+  const { store, service } = setup();
+  const bytes = encodeBatch(makeBatch("web-01", 100, NOW - 1_000));
+  assert.equal(service.handle(bytes).success, true);
+  const retry = service.handle(bytes);
+  assert.equal(retry.success, true);
+  assert.match(retry.message, /stored 0 of 100 points, 100 already stored/);
+  assert.equal(store.sampleCount(), 100);
+  assert.equal(service.stats().points_duplicate, 100);
+});
+
+Deno.test("IngestService refuses an invalid batch with INVALID_ARGUMENT and writes nothing", async (t) => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ["empty batch", { dataPoints: [] }, /^data_points: /],
+    ["bad agent id", { agentId: "web 01" }, /^agent_id: /],
+    ["non-finite value in the last point", { lastPoint: { value: NaN } }, /value: .*NaN/],
+    ["point of another agent", { lastPoint: { agentId: "other" } }, /\]\.agent_id: /],
+    ["future timestamp", { lastPoint: { timestampMs: NOW + 301_000 } }, /timestamp_ms: /],
+  ];
+  for (const [name, change, message] of cases) {
+    await t.step(name, () => {
+      const { store, registry, service } = setup({ onCommitted: () => assert.fail("called") });
+      const { lastPoint, ...batchChange } = change as { lastPoint?: object };
+      const batch = { ...makeBatch("web-01", 10, NOW), ...batchChange };
+      if (lastPoint) Object.assign(batch.dataPoints![9], lastPoint);
+      const result = service.handle(encodeBatch(batch));
+      assert.equal(result.code, GrpcStatus.INVALID_ARGUMENT);
+      assert.equal(result.success, false);
+      assert.match(result.message, message);
+      assert.equal(store.writes, 0, "nothing of a bad batch is written");
+      assert.equal(registry.list().length, 0);
+      assert.equal(service.stats().batches_rejected, 1);
+    });
+  }
+  await t.step("undecodable bytes", () => {
+    const { store, service } = setup();
+    const result = service.handle(new Uint8Array([0x1a, 0xff, 0xff, 0x01]));
+    assert.equal(result.code, GrpcStatus.INVALID_ARGUMENT);
+    assert.match(result.message, /^request: cannot decode MetricBatchProto/);
+    assert.equal(store.writes, 0);
+  });
+});
+
+Deno.test("IngestService checks bearer tokens when tokens are configured", async (t) => {
+  const bytes = encodeBatch(makeBatch("web-01", 2, NOW));
+  const { store, service } = setup({ agentTokens: ["alpha-token", "beta-token"] });
+  await t.step("missing authorization is UNAUTHENTICATED", () => {
+    const result = service.handle(bytes, { agentId: "web-01" });
+    assert.equal(result.code, GrpcStatus.UNAUTHENTICATED);
+    assert.match(result.message, /^authorization: missing/);
+  });
+  await t.step("a wrong token or scheme is UNAUTHENTICATED", () => {
+    for (const authorization of ["Bearer alpha", "Bearer alpha-token2", "Basic alpha-token", ""]) {
+      const result = service.handle(bytes, { authorization });
+      assert.equal(result.code, GrpcStatus.UNAUTHENTICATED, authorization);
+    }
+    assert.equal(store.writes, 0);
+  });
+  await t.step("any configured token is accepted", () => {
+    assert.equal(service.handle(bytes, { authorization: "Bearer beta-token" }).success, true);
+    assert.equal(service.handle(bytes, { authorization: "bearer alpha-token" }).success, true);
+  });
+  assert.equal(service.stats().unauthenticated, 5);
+
+  await t.step("no tokens configured means open", () => {
+    const open = setup().service;
+    assert.equal(open.handle(bytes).success, true);
+    assert.equal(open.handle(bytes, { authorization: "Bearer anything" }).success, true);
+  });
+});
+
+Deno.test("IngestService answers UNAVAILABLE without internals when storage fails", () => {
+  const { store, registry, service, log } = setup();
+  store.failWrites = true;
+  const result = service.handle(encodeBatch(makeBatch("web-01", 2, NOW)));
+  assert.equal(result.code, GrpcStatus.UNAVAILABLE);
+  assert.equal(result.success, false);
+  assert.doesNotMatch(result.message, /SQLITE|\/data/);
+  assert.equal(registry.list().length, 0);
+  assert.equal(service.stats().batches_failed, 1);
+  assert.ok(log.lines.some((line) => line.includes("ERROR") && line.includes("SQLITE_FULL")));
+});
+
+Deno.test("IngestService acknowledges a committed batch even when the registry or hook fail", () => {
+  const { store, registry, service, log } = setup({
+    onCommitted: () => {
+      throw new Error("alert engine exploded");
+    },
+  });
+  registry.failUpdates = true;
+  const result = service.handle(encodeBatch(makeBatch("web-01", 2, NOW)));
+  assert.equal(result.success, true);
+  assert.equal(store.sampleCount(), 2);
+  assert.ok(log.lines.some((line) => line.includes("agent registry update failed")));
+  assert.ok(log.lines.some((line) => line.includes("alert engine exploded")));
+});
+
+Deno.test("IngestService refuses a bad retention setting when built", () => {
+  assert.throws(
+    () => setup({ retentionDays: 0, log: silentLogger }),
+    /retentionDays must be a positive integer, got 0/,
+  );
+});

@@ -1,0 +1,384 @@
+/**
+ * Runs the gRPC listener as a child process and serves its requests with the `IngestService`.
+ * The child may die at any moment (denoland/deno#36788 aborts it inside nghttp2): it is restarted
+ * at once on the same port, and calls that were in flight in it are lost to their callers, who
+ * retry (storage deduplicates) — nothing is ever acknowledged without a commit.
+ */
+import type { Logger } from "../../shared/log.ts";
+import {
+  encodeDrain,
+  encodeResponse,
+  FrameReader,
+  FrameType,
+  LISTENER_ENV,
+  LISTENER_FLAG,
+  type ListenerSettings,
+} from "./_framing.ts";
+import type { IngestMetadata, IngestResult } from "./service.ts";
+
+/** What the supervisor needs of the ingest service (`IngestService` is one). */
+export interface IngestHandler {
+  handle(
+    requestBytes: Uint8Array,
+    metadata: IngestMetadata,
+  ): IngestResult | Promise<IngestResult>;
+}
+
+export interface ListenerCommand {
+  cmd: string;
+  args: string[];
+}
+
+export interface GrpcIngestSupervisorOptions {
+  host: string;
+  /** 0 picks a free port once; restarted children bind the same one. */
+  port: number;
+  service: IngestHandler;
+  log: Logger;
+  /** How to start the child. Default `defaultListenerCommand()`. */
+  command?: ListenerCommand;
+  /** How long `stop()` lets calls in flight finish before killing the child. Default 5000. */
+  graceMs?: number;
+  /** How long a child may take to bind before it is killed. Default 20000. */
+  startTimeoutMs?: number;
+  /** Largest request the child accepts. Default 16 MiB. */
+  maxMessageBytes?: number;
+  /** Log level of the child. Default "warn". */
+  childLogLevel?: ListenerSettings["logLevel"];
+}
+
+export interface SupervisorStats {
+  /** The bound port, once the first child is ready. */
+  port?: number;
+  /** Children started after the first. */
+  restarts: number;
+  /** Process id of the current child, if one runs. */
+  pid?: number;
+  /** Requests handed to the service, answered or not. */
+  requests: number;
+}
+
+/** Backoff between restarts of a child that dies before it is ready (e.g. port in use). */
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5_000;
+const STDERR_TAIL_LINES = 10;
+const STDERR_WAIT_MS = 250;
+/** gRPC status INTERNAL, for a service that throws (the supervisor does not load grpc-js). */
+const GRPC_INTERNAL = 13;
+
+/** The argv that runs "this same program" as the listener, for the given runtime facts. */
+export function listenerCommandFor(execPath: string, mainModule: string): ListenerCommand {
+  const base = execPath.split(/[\\/]/).pop()!.toLowerCase();
+  if (base === "deno" || base === "deno.exe") {
+    return { cmd: execPath, args: ["run", "-A", mainModule, LISTENER_FLAG] };
+  }
+  // A `deno compile`d binary: it is the program.
+  return { cmd: execPath, args: [LISTENER_FLAG] };
+}
+
+/**
+ * The running program in listener mode: `deno run -A <main module> --grpc-listener` under
+ * `deno run` (also for a bundle, whose main module is the bundle file), the binary itself with
+ * `--grpc-listener` when compiled.
+ */
+export function defaultListenerCommand(): ListenerCommand {
+  return listenerCommandFor(Deno.execPath(), Deno.mainModule);
+}
+
+/** One child process and the pumps that serve it. */
+interface Child {
+  process: Deno.ChildProcess;
+  stdin: WritableStreamDefaultWriter<Uint8Array>;
+  startedAt: number;
+  /** Set once bound; cleared as soon as the process is seen to exit. */
+  readyPort?: number;
+  exited: boolean;
+  ready: PromiseWithResolvers<number>;
+  /** Both output pumps have finished and the process has exited. */
+  done: Promise<void>;
+  /** The stderr relay has read to the end. */
+  stderrDone: Promise<void>;
+  stderrTail: string[];
+  readyTimer?: ReturnType<typeof setTimeout>;
+}
+
+export class GrpcIngestSupervisor {
+  readonly #host: string;
+  readonly #service: IngestHandler;
+  readonly #log: Logger;
+  readonly #command: ListenerCommand;
+  readonly #graceMs: number;
+  readonly #startTimeoutMs: number;
+  readonly #maxMessageBytes?: number;
+  readonly #childLogLevel: ListenerSettings["logLevel"];
+  #port: number;
+  #boundPort?: number;
+  #child?: Child;
+  #restarts = 0;
+  #requests = 0;
+  #backoffMs = 0;
+  #restartTimer?: ReturnType<typeof setTimeout>;
+  #started = false;
+  #stopping = false;
+  #readyWaiters: (() => void)[] = [];
+
+  constructor(options: GrpcIngestSupervisorOptions) {
+    if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
+      throw new RangeError(
+        `Cannot supervise the gRPC listener: port must be an integer from 0 to 65535, got ${options.port}`,
+      );
+    }
+    this.#host = options.host;
+    this.#port = options.port;
+    this.#service = options.service;
+    this.#log = options.log.with({ component: "grpc-supervisor" });
+    this.#command = options.command ?? defaultListenerCommand();
+    this.#graceMs = options.graceMs ?? 5_000;
+    this.#startTimeoutMs = options.startTimeoutMs ?? 20_000;
+    this.#maxMessageBytes = options.maxMessageBytes;
+    this.#childLogLevel = options.childLogLevel;
+  }
+
+  /** Starts the first child and resolves with its port once it is bound. */
+  async start(): Promise<{ port: number }> {
+    if (this.#started) throw new Error("Cannot start the gRPC listener twice");
+    this.#started = true;
+    const child = this.#spawn();
+    let port: number;
+    try {
+      port = await child.ready.promise;
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    this.#boundPort = port;
+    this.#port = port;
+    this.#log.info("grpc listener ready", { host: this.#host, port, pid: child.process.pid });
+    return { port };
+  }
+
+  stats(): SupervisorStats {
+    const child = this.#child;
+    return {
+      port: this.#boundPort,
+      restarts: this.#restarts,
+      pid: child && !child.exited ? child.process.pid : undefined,
+      requests: this.#requests,
+    };
+  }
+
+  /** Resolves when a child is bound and serving (at once if one is). */
+  whenReady(): Promise<void> {
+    const child = this.#child;
+    if (child && !child.exited && child.readyPort !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  /** Lets calls in flight finish (up to the grace period), then ends the child. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
+    for (const wake of this.#readyWaiters.splice(0)) wake();
+    const child = this.#child;
+    if (!child) return;
+    child.stdin.write(encodeDrain()).catch(() => {});
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise<"timeout">((resolve) => {
+      graceTimer = setTimeout(() => resolve("timeout"), this.#graceMs);
+    });
+    const outcome = await Promise.race([child.process.status, graceOver]);
+    clearTimeout(graceTimer);
+    if (outcome === "timeout") {
+      this.#log.warn("grpc listener did not drain in time; killing it", {
+        grace_ms: this.#graceMs,
+      });
+      try {
+        child.process.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    await child.done;
+  }
+
+  #spawn(): Child {
+    const settings: ListenerSettings = { host: this.#host, port: this.#port };
+    if (this.#maxMessageBytes !== undefined) settings.maxMessageBytes = this.#maxMessageBytes;
+    if (this.#childLogLevel !== undefined) settings.logLevel = this.#childLogLevel;
+    const process = new Deno.Command(this.#command.cmd, {
+      args: this.#command.args,
+      env: { [LISTENER_ENV]: JSON.stringify(settings) },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const ready = Promise.withResolvers<number>();
+    // start() may never await a restarted child's promise; keep its rejection quiet.
+    ready.promise.catch(() => {});
+    const child: Child = {
+      process,
+      stdin: process.stdin.getWriter(),
+      startedAt: performance.now(),
+      exited: false,
+      ready,
+      done: Promise.resolve(),
+      stderrDone: Promise.resolve(),
+      stderrTail: [],
+    };
+    child.readyTimer = setTimeout(() => {
+      this.#log.error("grpc listener did not bind in time; killing it", {
+        timeout_ms: this.#startTimeoutMs,
+      });
+      try {
+        process.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }, this.#startTimeoutMs);
+    child.stderrDone = this.#relayStderr(child);
+    child.done = Promise.all([
+      this.#serve(child),
+      child.stderrDone,
+      process.status.then((status) => this.#onExit(child, status)),
+    ]).then(() => {});
+    this.#child = child;
+    return child;
+  }
+
+  async #serve(child: Child): Promise<void> {
+    const reader = new FrameReader();
+    try {
+      for await (const chunk of child.process.stdout) {
+        for (const frame of reader.push(chunk)) {
+          if (frame.type === FrameType.REQUEST) {
+            this.#requests++;
+            let result;
+            try {
+              result = this.#service.handle(frame.payload, {
+                authorization: frame.authorization || undefined,
+                agentId: frame.agentId || undefined,
+              });
+              // Requests are served one at a time, in order; a synchronous service skips the await.
+              if (result instanceof Promise) result = await result;
+            } catch (error) {
+              this.#log.error("ingest failed unexpectedly", { error });
+              result = { code: GRPC_INTERNAL, message: "internal error", success: false };
+            }
+            // A failed write means the child died: its caller gets no acknowledgement.
+            child.stdin.write(encodeResponse(frame.id, result.code, result.message))
+              .catch(() => {});
+          } else if (frame.type === FrameType.READY) {
+            this.#onReady(child, frame.port);
+          }
+        }
+      }
+    } catch (error) {
+      // A corrupt stream: this child cannot be trusted any more; the restart replaces it.
+      this.#log.error("grpc listener protocol error; killing it", { error });
+      try {
+        child.process.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      await child.process.stdout.cancel().catch(() => {});
+    }
+  }
+
+  async #relayStderr(child: Child): Promise<void> {
+    const decoder = new TextDecoderStream();
+    let partial = "";
+    const relay = (line: string) => {
+      if (line === "") return;
+      child.stderrTail.push(line);
+      if (child.stderrTail.length > STDERR_TAIL_LINES) child.stderrTail.shift();
+      this.#log.warn("grpc listener output", { line });
+    };
+    try {
+      for await (const text of child.process.stderr.pipeThrough(decoder)) {
+        const lines = (partial + text).split("\n");
+        partial = lines.pop()!;
+        for (const line of lines) relay(line);
+      }
+    } catch {
+      // Only diagnostics are lost; the exit status still tells what happened.
+    }
+    relay(partial);
+  }
+
+  #onReady(child: Child, port: number): void {
+    clearTimeout(child.readyTimer);
+    child.readyPort = port;
+    child.ready.resolve(port);
+    if (this.#restarts > 0) {
+      this.#log.info("grpc listener ready again", {
+        port,
+        pid: child.process.pid,
+        restarts: this.#restarts,
+        startup_ms: Math.round(performance.now() - child.startedAt),
+      });
+    }
+    this.#backoffMs = 0;
+    for (const wake of this.#readyWaiters.splice(0)) wake();
+  }
+
+  async #onExit(child: Child, status: Deno.CommandStatus): Promise<void> {
+    child.exited = true;
+    clearTimeout(child.readyTimer);
+    const wasReady = child.readyPort !== undefined;
+    await child.stdin.close().catch(() => {});
+    if (!wasReady) {
+      // The reason (e.g. "address in use") is the child's last words; wait briefly for them, but
+      // not for a grandchild that might hold stderr open.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        child.stderrDone,
+        new Promise((resolve) => timer = setTimeout(resolve, STDERR_WAIT_MS)),
+      ]);
+      clearTimeout(timer);
+      const tail = child.stderrTail.at(-1) ?? "";
+      child.ready.reject(
+        new Error(
+          `Cannot start the gRPC listener on ${this.#host}:${this.#port}: the child exited with ` +
+            `code ${status.code}${status.signal ? ` (${status.signal})` : ""}${
+              tail ? `: ${tail}` : ""
+            }`,
+        ),
+      );
+    }
+    if (this.#stopping || this.#boundPort === undefined) {
+      if (this.#child === child) this.#child = undefined;
+      return;
+    }
+    this.#restarts++;
+    // Restart at once after a crash in service; back off only when children die before binding.
+    this.#backoffMs = wasReady ? 0 : Math.min(
+      MAX_BACKOFF_MS,
+      Math.max(MIN_BACKOFF_MS, this.#backoffMs * 2),
+    );
+    this.#log.warn("grpc listener exited; restarting", {
+      code: status.code,
+      signal: status.signal,
+      restarts: this.#restarts,
+      ran_ms: Math.round(performance.now() - child.startedAt),
+      backoff_ms: this.#backoffMs,
+    });
+    const restart = () => {
+      this.#restartTimer = undefined;
+      if (this.#stopping) return;
+      try {
+        this.#spawn();
+      } catch (error) {
+        // The executable itself cannot be started (removed, permissions): keep trying, slowly.
+        this.#backoffMs = MAX_BACKOFF_MS;
+        this.#log.error("grpc listener cannot be started; retrying", {
+          error,
+          backoff_ms: this.#backoffMs,
+        });
+        this.#restartTimer = setTimeout(restart, this.#backoffMs);
+      }
+    };
+    if (this.#backoffMs === 0) restart();
+    else this.#restartTimer = setTimeout(restart, this.#backoffMs);
+  }
+}

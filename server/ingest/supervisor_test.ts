@@ -1,0 +1,256 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { status as GrpcStatus } from "@grpc/grpc-js";
+import { systemClock } from "../../shared/clock.ts";
+import { memoryLogger } from "../../shared/log.ts";
+import { listenerCommand, reportMetrics, withClient } from "../../tests/helpers/grpc_client.ts";
+import { openAgentRegistry } from "../agents/sqlite_registry.ts";
+import { DEFAULT_INGEST_LIMITS } from "../config.ts";
+import { openRowStore } from "../storage/row_engine.ts";
+import { makeBatch } from "./_testing.ts";
+import type { IngestResult } from "./service.ts";
+import { IngestService } from "./service.ts";
+import {
+  GrpcIngestSupervisor,
+  type GrpcIngestSupervisorOptions,
+  listenerCommandFor,
+} from "./supervisor.ts";
+
+/** A real server stack over a temp dir: row store, SQLite registry, service, supervisor. */
+async function withServer(
+  use: (env: {
+    port: number;
+    supervisor: GrpcIngestSupervisor;
+    store: ReturnType<typeof openRowStore>;
+    log: ReturnType<typeof memoryLogger>;
+  }) => Promise<void>,
+  options: { agentTokens?: string[]; supervisor?: Partial<GrpcIngestSupervisorOptions> } = {},
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "oxmon-ingest-" });
+  const store = openRowStore({ dataDir: dir });
+  const registry = openAgentRegistry(join(dir, "agents.db"));
+  const log = memoryLogger("info");
+  const service = new IngestService({
+    store,
+    registry,
+    limits: DEFAULT_INGEST_LIMITS,
+    agentTokens: options.agentTokens ?? [],
+    retentionDays: 7,
+    clock: systemClock,
+    log,
+  });
+  const supervisor = new GrpcIngestSupervisor({
+    host: "127.0.0.1",
+    port: 0,
+    service,
+    log,
+    command: listenerCommand(),
+    ...options.supervisor,
+  });
+  try {
+    const { port } = await supervisor.start();
+    await use({ port, supervisor, store, log });
+  } finally {
+    await supervisor.stop();
+    store.close();
+    registry.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function grpcError(code: number, details: RegExp) {
+  return (error: unknown) => {
+    const { code: got, details: message } = error as { code: number; details: string };
+    assert.equal(got, code, message);
+    assert.match(message, details);
+    return true;
+  };
+}
+
+Deno.test("GrpcIngestSupervisor ingests through the listener child into storage", async () => {
+  await withServer(async ({ port, store }) => {
+    const now = Date.now();
+    const batch = makeBatch("web-01", 1_000, now - 1_000, { labels: { mount: "/" } });
+    await withClient(port, async (client) => {
+      const reply = await reportMetrics(client, batch);
+      assert.deepEqual({ ...reply }, { success: true, message: "stored 1000 of 1000 points" });
+
+      const series = store.queryRaw({ agentId: "web-01", fromMs: now - 60_000, toMs: now });
+      assert.equal(series.length, 1_000);
+      const core7 = series.find((s) => s.labels.core === "7")!;
+      assert.deepEqual(core7.samples, [{ timestampMs: now - 1_000, value: 3.5 }]);
+
+      const retry = await reportMetrics(client, batch);
+      assert.equal(retry.success, true);
+      assert.match(retry.message!, /1000 already stored/);
+      const again = store.queryRaw({ agentId: "web-01", fromMs: now - 60_000, toMs: now });
+      assert.equal(again.reduce((sum, s) => sum + s.samples.length, 0), 1_000, "stored once");
+
+      const bad = makeBatch("web-01", 5, now);
+      bad.dataPoints![3].value = NaN;
+      await assert.rejects(
+        reportMetrics(client, bad),
+        grpcError(GrpcStatus.INVALID_ARGUMENT, /^data_points\[3\]\.value: expected a finite/),
+      );
+    });
+  });
+});
+
+Deno.test("GrpcIngestSupervisor passes the authorization metadata to the token check", async () => {
+  await withServer(async ({ port }) => {
+    const batch = makeBatch("web-01", 2, Date.now());
+    await withClient(port, async (client) => {
+      await assert.rejects(
+        reportMetrics(client, batch, 5_000, { "agent-id": "web-01" }),
+        grpcError(GrpcStatus.UNAUTHENTICATED, /authorization: missing/),
+      );
+      await assert.rejects(
+        reportMetrics(client, batch, 5_000, { authorization: "Bearer nope" }),
+        grpcError(GrpcStatus.UNAUTHENTICATED, /not accepted/),
+      );
+      const reply = await reportMetrics(client, batch, 5_000, {
+        authorization: "Bearer agent-secret",
+        "agent-id": "web-01",
+      });
+      assert.equal(reply.success, true);
+    });
+  }, { agentTokens: ["agent-secret"] });
+});
+
+Deno.test("GrpcIngestSupervisor restarts a killed child at once on the same port", async () => {
+  await withServer(async ({ port, supervisor, store, log }) => {
+    const firstPid = supervisor.stats().pid!;
+    const killedAt = performance.now();
+    Deno.kill(firstPid, "SIGKILL");
+    // The child is a real process: wait for the supervisor to notice and replace it.
+    while (supervisor.stats().restarts === 0) {
+      assert.ok(performance.now() - killedAt < 10_000, "no restart within 10 s");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await supervisor.whenReady();
+    const restartMs = performance.now() - killedAt;
+    const stats = supervisor.stats();
+    assert.equal(stats.port, port);
+    assert.notEqual(stats.pid, firstPid);
+    assert.ok(
+      log.lines.some((line) => /exited; restarting .*signal=SIGKILL restarts=1/.test(line)),
+    );
+
+    const now = Date.now();
+    await withClient(port, async (client) => {
+      assert.equal((await reportMetrics(client, makeBatch("web-02", 3, now))).success, true);
+    });
+    assert.equal(store.queryRaw({ agentId: "web-02", fromMs: now, toMs: now }).length, 3);
+    assert.ok(restartMs < 5_000, `restart took ${restartMs} ms`);
+  });
+});
+
+Deno.test("GrpcIngestSupervisor.stop lets a call in flight finish before the child exits", async () => {
+  const log = memoryLogger("info");
+  const handled = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<IngestResult>();
+  const supervisor = new GrpcIngestSupervisor({
+    host: "127.0.0.1",
+    port: 0,
+    log,
+    command: listenerCommand(),
+    service: {
+      handle: () => {
+        handled.resolve();
+        return release.promise;
+      },
+    },
+  });
+  const { port } = await supervisor.start();
+  await withClient(port, async (client) => {
+    const call = reportMetrics(client, makeBatch("web-01", 1, Date.now()));
+    await handled.promise;
+    const stopped = supervisor.stop();
+    release.resolve({ code: GrpcStatus.OK, message: "committed", success: true });
+    assert.deepEqual({ ...await call }, { success: true, message: "committed" });
+    await stopped;
+  });
+  assert.equal(supervisor.stats().restarts, 0);
+  assert.ok(!log.lines.some((line) => line.includes("killing")), log.lines.join("\n"));
+});
+
+Deno.test("GrpcIngestSupervisor.start fails naming the address when the port is taken", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const log = memoryLogger("info");
+  try {
+    const supervisor = new GrpcIngestSupervisor({
+      host: "127.0.0.1",
+      port: taken.addr.port,
+      log,
+      command: listenerCommand(),
+      service: { handle: () => assert.fail("no request expected") },
+    });
+    await assert.rejects(
+      supervisor.start(),
+      new RegExp(
+        `^Error: Cannot start the gRPC listener on 127\\.0\\.0\\.1:${taken.addr.port}: ` +
+          "the child exited with code 2: .*cannot bind",
+      ),
+    );
+    assert.equal(supervisor.stats().restarts, 0);
+  } finally {
+    taken.close();
+  }
+});
+
+Deno.test("listenerCommandFor runs this same program in listener mode", async (t) => {
+  await t.step("under deno run, the main module (a source file or a bundle)", () => {
+    assert.deepEqual(listenerCommandFor("/usr/bin/deno", "file:///srv/oxmon/server/main.ts"), {
+      cmd: "/usr/bin/deno",
+      args: ["run", "-A", "file:///srv/oxmon/server/main.ts", "--grpc-listener"],
+    });
+    assert.deepEqual(listenerCommandFor("C:\\deno\\deno.exe", "file:///C:/oxmon/dist/server.js"), {
+      cmd: "C:\\deno\\deno.exe",
+      args: ["run", "-A", "file:///C:/oxmon/dist/server.js", "--grpc-listener"],
+    });
+  });
+  await t.step("a compiled binary runs itself", () => {
+    assert.deepEqual(listenerCommandFor("/usr/local/bin/oxmon-server", "file:///ignored.ts"), {
+      cmd: "/usr/local/bin/oxmon-server",
+      args: ["--grpc-listener"],
+    });
+  });
+});
+
+Deno.test("GrpcIngestSupervisor backs off while restarted children die before binding", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "oxmon-backoff-" });
+  const failFlag = join(dir, "fail");
+  const { cmd, args } = listenerCommand();
+  // Stands in for a port taken by someone else: every start fails while the flag file exists.
+  const script = `if [ -e "$0" ]; then echo "cannot bind: port in use" >&2; exit 2; fi; exec "$@"`;
+  const log = memoryLogger("info");
+  const supervisor = new GrpcIngestSupervisor({
+    host: "127.0.0.1",
+    port: 0,
+    log,
+    command: { cmd: "sh", args: ["-c", script, failFlag, cmd, ...args] },
+    service: { handle: () => ({ code: GrpcStatus.OK, message: "ok", success: true }) },
+  });
+  try {
+    const { port } = await supervisor.start();
+    await Deno.writeTextFile(failFlag, "");
+    Deno.kill(supervisor.stats().pid!, "SIGKILL");
+    const started = performance.now();
+    while (performance.now() - started < 1_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // 100 + 200 + 400 ms of backoff fit in the second: a handful of attempts, not hundreds.
+    const attempts = supervisor.stats().restarts;
+    assert.ok(attempts >= 2 && attempts <= 5, `${attempts} restarts in a second`);
+    const backoffs = log.lines.flatMap((line) => line.match(/backoff_ms=(\d+)/)?.[1] ?? []);
+    assert.deepEqual(backoffs.slice(0, 3), ["0", "100", "200"]);
+    assert.ok(log.lines.some((line) => line.includes("port in use")));
+
+    await Deno.remove(failFlag);
+    await supervisor.whenReady();
+    assert.equal(supervisor.stats().port, port);
+  } finally {
+    await supervisor.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
