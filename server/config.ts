@@ -31,6 +31,8 @@ export interface ServerConfig {
   storageEngine: "row" | "chunk";
   /** Accepted agent bearer tokens; empty means no authentication. */
   agentTokens: readonly string[];
+  /** How long shutdown waits for in-flight requests and notification sends. */
+  shutdownGraceSecs: number;
   /** Collection interval assumed for liveness (an agent is inactive after 3 missed). */
   agentIntervalSecs: number;
   ingest: IngestLimits;
@@ -117,6 +119,7 @@ function readServerConfig(root: TableReader): ServerConfig {
       | "chunk",
     agentTokens,
     agentIntervalSecs: root.integer("agent_interval_secs", { default: 10, min: 1 }),
+    shutdownGraceSecs: root.integer("shutdown_grace_secs", { default: 10, min: 0 }),
     ingest,
     logLevel: isLogLevel(logLevel) ? logLevel : "info",
     logFormat: logFormat as "text" | "json",

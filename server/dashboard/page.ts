@@ -299,6 +299,7 @@ function refresh() {
         renderLatest(parts[0]);
         var charts = document.getElementById("charts");
         charts.textContent = "";
+        charts.setAttribute("data-agent", agent.agent_id);
         parts.slice(1).forEach(function (card) { charts.appendChild(card); });
       });
   }).then(function () {

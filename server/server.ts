@@ -1,0 +1,162 @@
+/**
+ * Wires the server's subsystems together — the one place that knows all of them. Everything
+ * else receives its dependencies as parameters.
+ */
+import { join } from "node:path";
+import { type Clock, systemClock } from "../shared/clock.ts";
+import type { Logger } from "../shared/log.ts";
+import { openAgentRegistry } from "./agents/sqlite_registry.ts";
+import { createAlertRoutes, openAlertEngine } from "./alerts/mod.ts";
+import { createApiApp } from "./api/app.ts";
+import { serveApi } from "./api/serve.ts";
+import type { ServerConfig } from "./config.ts";
+import { IngestService } from "./ingest/service.ts";
+import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
+import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
+import { Scheduler } from "./scheduler.ts";
+import { openRowStore } from "./storage/row_engine.ts";
+import type { MetricStore } from "./storage/types.ts";
+import { VERSION } from "./version.ts";
+
+export interface StartOptions {
+  log: Logger;
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** How the gRPC listener child is started; default: this program in listener mode. */
+  listenerCommand?: { cmd: string; args: string[] };
+}
+
+export interface RunningServer {
+  grpcPort: number;
+  httpPort: number;
+  /** Resolves once the server has stopped. */
+  finished: Promise<void>;
+  /** Stops accepting, finishes in-flight work within the grace deadline, closes the files. */
+  stop(): Promise<void>;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+export function openStore(config: ServerConfig): MetricStore {
+  switch (config.storageEngine) {
+    case "row":
+      return openRowStore({ dataDir: config.dataDir });
+    default:
+      throw new Error(`storage engine "${config.storageEngine}" is not available`);
+  }
+}
+
+export async function startServer(
+  config: ServerConfig,
+  options: StartOptions,
+): Promise<RunningServer> {
+  const { log } = options;
+  const clock = options.clock ?? systemClock;
+  await Deno.mkdir(config.dataDir, { recursive: true });
+  const startedAtMs = clock.now();
+  const store = openStore(config);
+  const registry = openAgentRegistry(join(config.dataDir, "agents.db"));
+  const notifier = createNotifier({
+    config: config.notification,
+    deliveryStorePath: join(config.dataDir, "notify.db"),
+    clock,
+    log: log.with({ component: "notify" }),
+  });
+  const alerts = openAlertEngine({
+    rules: config.alert.rules,
+    statePath: join(config.dataDir, "alerts.db"),
+    clock,
+    log: log.with({ component: "alerts" }),
+    onEvent: (event) => notifier.dispatch(event),
+  });
+
+  const ingest = new IngestService({
+    store,
+    registry,
+    limits: config.ingest,
+    agentTokens: config.agentTokens,
+    retentionDays: config.retentionDays,
+    clock,
+    log: log.with({ component: "ingest" }),
+    onCommitted: (points) => alerts.observe(points),
+  });
+
+  const scheduler = new Scheduler({ clock, log });
+  scheduler.add({
+    name: "retention",
+    intervalMs: HOUR_MS,
+    runAtStart: true,
+    run: (nowMs) => {
+      const cutoffMs = nowMs - config.retentionDays * DAY_MS;
+      const deleted = store.deleteBefore(cutoffMs, nowMs);
+      if (deleted.length) log.info("retention removed partitions", { days: deleted.join(",") });
+      alerts.deleteHistoryBefore(cutoffMs);
+    },
+  });
+  scheduler.add({ name: "alert-tick", intervalMs: 5_000, run: (nowMs) => alerts.tick(nowMs) });
+  scheduler.add({ name: "notify", intervalMs: 1_000, run: (nowMs) => notifier.tick(nowMs) });
+
+  const app = createApiApp({
+    store,
+    registry,
+    clock,
+    startedAtMs,
+    version: VERSION,
+    agentIntervalSecs: config.agentIntervalSecs,
+    log: log.with({ component: "api" }),
+    ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
+    mounts: {
+      alerts: createAlertRoutes({ engine: alerts }),
+      notifications: createNotificationRoutes({
+        deliveries: (query) => notifier.deliveries(query),
+      }),
+    },
+  });
+  const http = serveApi(app, { hostname: config.httpHost, port: config.httpPort, log });
+  const grpc = new GrpcIngestSupervisor({
+    host: config.grpcHost,
+    port: config.grpcPort,
+    service: ingest,
+    log: log.with({ component: "grpc" }),
+    command: options.listenerCommand,
+  });
+  let grpcPort: number;
+  try {
+    ({ port: grpcPort } = await grpc.start());
+  } catch (error) {
+    await http.shutdown();
+    await scheduler.stop();
+    await notifier.close(0);
+    alerts.close();
+    store.close();
+    registry.close();
+    throw error;
+  }
+  log.info("oxmon server started", {
+    version: VERSION,
+    grpc: `${config.grpcHost}:${grpcPort}`,
+    http: `${config.httpHost}:${http.port}`,
+    data_dir: config.dataDir,
+    engine: config.storageEngine,
+  });
+
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    stopping ??= (async () => {
+      log.info("oxmon server stopping");
+      await grpc.stop();
+      await http.shutdown();
+      await scheduler.stop();
+      await notifier.close(config.shutdownGraceSecs * 1000);
+      alerts.close();
+      store.close();
+      registry.close();
+      log.info("oxmon server stopped");
+      resolveFinished();
+    })();
+
+  return { grpcPort, httpPort: http.port, finished, stop };
+}
