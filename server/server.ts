@@ -14,6 +14,7 @@ import { IngestService } from "./ingest/service.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
 import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
 import { Scheduler } from "./scheduler.ts";
+import { openChunkStore } from "./storage/chunk/engine.ts";
 import { openRowStore } from "./storage/row_engine.ts";
 import type { MetricStore } from "./storage/types.ts";
 import { VERSION } from "./version.ts";
@@ -38,10 +39,16 @@ export interface RunningServer {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-export function openStore(config: ServerConfig): MetricStore {
+export function openStore(config: ServerConfig, log: Logger): MetricStore {
   switch (config.storageEngine) {
     case "row":
       return openRowStore({ dataDir: config.dataDir });
+    case "chunk":
+      return openChunkStore({
+        dataDir: config.dataDir,
+        lateSampleMaxAgeMs: config.retentionDays * DAY_MS,
+        log: log.with({ component: "storage" }),
+      });
     default:
       throw new Error(`storage engine "${config.storageEngine}" is not available`);
   }
@@ -55,7 +62,7 @@ export async function startServer(
   const clock = options.clock ?? systemClock;
   await Deno.mkdir(config.dataDir, { recursive: true });
   const startedAtMs = clock.now();
-  const store = openStore(config);
+  const store = openStore(config, log);
   const registry = openAgentRegistry(join(config.dataDir, "agents.db"));
   const notifier = createNotifier({
     config: config.notification,

@@ -1,0 +1,284 @@
+/**
+ * `deno task bench`: every benchmark figure of the project, side by side where a ratio applies,
+ * printed as a table and written as JSON to `bench-results/latest.json`.
+ *
+ *   deno task bench            # full run (several minutes on 2 cores)
+ *   deno task bench --quick    # smaller sizes, for a smoke run
+ *   deno task bench --only storage,ingest,http,agent,alerts
+ */
+import { parseArgs } from "node:util";
+import { benchAgent } from "./agent_bench.ts";
+import { benchAlerts } from "./alert_bench.ts";
+import { benchChunkEngine } from "./chunk_bench.ts";
+import { benchHttp } from "./http_bench.ts";
+import { benchIngest } from "./ingest_bench.ts";
+import { benchPlainTable } from "./storage_bench.ts";
+import type { MetricDataPoint } from "../../shared/types.ts";
+import { reportMetrics, withClient } from "../helpers/grpc_client.ts";
+
+const SECTIONS = ["storage", "ingest", "http", "agent", "alerts"] as const;
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    out: { type: "string", default: "bench-results/latest.json" },
+  },
+});
+const only = new Set(values.only ? values.only.split(",") : SECTIONS);
+for (const name of only) {
+  if (!(SECTIONS as readonly string[]).includes(name)) {
+    console.error(`bench: unknown section "${name}" in --only; expected ${SECTIONS.join(", ")}`);
+    Deno.exit(2);
+  }
+}
+const quick = values.quick;
+const progress = (line: string) => console.error(`bench: ${line}`);
+const results: Record<string, unknown> = {
+  startedAt: new Date().toISOString(),
+  quick,
+  deno: Deno.version.deno,
+  cores: navigator.hardwareConcurrency,
+};
+const table: [string, string, string, string][] = [];
+const row = (figure: string, value: string, reference: string, target: string) =>
+  table.push([figure, value, reference, target]);
+const fmt = (value: number, digits = 0) =>
+  value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Runs the server program in its own process, as in production; returns its ports. */
+async function startServerProcess(engine: string, dataDir: string) {
+  const configPath = `${dataDir}.toml`;
+  await Deno.writeTextFile(
+    configPath,
+    `grpc_host = "127.0.0.1"\ngrpc_port = 0\nhttp_host = "127.0.0.1"\nhttp_port = 0\n` +
+      `data_dir = "${dataDir}"\nstorage_engine = "${engine}"\n[log]\nlevel = "warn"\n` +
+      `[ingest]\nmax_points_per_batch = 10000\n`,
+  );
+  // Ports come from the "started" line, which is logged at info: run with info for that line.
+  await Deno.writeTextFile(
+    configPath,
+    (await Deno.readTextFile(configPath)).replace("warn", "info"),
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../../server/main.ts", import.meta.url).pathname,
+      "--config",
+      configPath,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited before starting:\n${text}`);
+    text += value;
+    const match = text.match(/oxmon server started .*grpc=[\d.]+:(\d+) http=[\d.]+:(\d+)/);
+    if (match) {
+      // Keep draining stderr so the server never blocks on a full pipe.
+      (async () => {
+        while (!(await reader.read()).done) { /* discard */ }
+      })();
+      return {
+        grpcPort: Number(match[1]),
+        httpPort: Number(match[2]),
+        pid: child.pid,
+        async stop() {
+          child.kill("SIGTERM");
+          await child.status;
+        },
+      };
+    }
+  }
+}
+
+function rssMbOf(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 1024;
+}
+
+/** Loads one series at 10 s over the last 24 h through gRPC, for the HTTP query figures. */
+async function loadDayOfOneSeries(port: number, agentId: string, nowMs: number) {
+  const points: MetricDataPoint[] = [];
+  for (let t = nowMs - 86_400_000 + 10_000; t <= nowMs; t += 10_000) {
+    points.push({
+      agentId,
+      metricName: "cpu.usage",
+      labels: {},
+      timestampMs: t,
+      value: 20 + (t / 10_000 % 60),
+    });
+  }
+  await withClient(port, async (client) => {
+    for (let i = 0; i < points.length; i += 1_000) {
+      const batch = { agentId, timestampMs: nowMs, dataPoints: points.slice(i, i + 1_000) };
+      // Like an agent, retry while the listener child restarts (it may have just died of the
+      // Deno nghttp2 defect when the ingest bench's 50 clients closed their channels).
+      for (let attempt = 1;; attempt++) {
+        try {
+          const reply = await reportMetrics(client, batch);
+          if (!reply.success) {
+            throw new Error(`Cannot load the HTTP bench series: ${reply.message}`);
+          }
+          break;
+        } catch (error) {
+          if (attempt >= 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        }
+      }
+    }
+  });
+}
+
+const tmp = await Deno.makeTempDir({ prefix: "oxmon-bench-" });
+try {
+  if (only.has("storage")) {
+    progress("storage engines (chunk vs row) and the one-row-per-sample table");
+    const storageOptions = quick
+      ? { scale: 0.02, writeSamples: 100_000, queryIterations: 50, rssRounds: 30, rssAgents: 200 }
+      : {};
+    const engines = await benchChunkEngine({ ...storageOptions, progress });
+    const plain = await benchPlainTable({ ...storageOptions, progress });
+    results.storage = { ...engines, plain };
+    const { chunk, row: rowEngine } = engines.storage;
+    row(
+      "storage write, samples/s (batches of 1,000, interleaved series)",
+      `chunk ${fmt(chunk.write.samplesPerSec)} | row ${fmt(rowEngine.write.samplesPerSec)}`,
+      `plain table ${fmt(plain.write.samplesPerSec)}`,
+      "chunk ≥ 1,000,000",
+    );
+    row(
+      `bytes/sample, synthetic day (scale ${chunk.day.scale}: ${chunk.day.agents} agents × ${chunk.day.seriesPerAgent} series @ 10 s)`,
+      `chunk ${fmt(chunk.day.bytesPerSample, 2)} | row ${fmt(rowEngine.day.bytesPerSample, 2)}`,
+      `plain table ${fmt(plain.write.bytesPerSample, 1)}; Prometheus 3.7`,
+      "chunk ≤ 2.5",
+    );
+    row(
+      "one series over 24 h, raw, in storage p50/p95 ms",
+      `chunk ${fmt(chunk.query.raw.p50Ms, 2)}/${fmt(chunk.query.raw.p95Ms, 2)} | row ${
+        fmt(rowEngine.query.raw.p50Ms, 2)
+      }/${fmt(rowEngine.query.raw.p95Ms, 2)}`,
+      "",
+      "",
+    );
+    row(
+      "one series over 24 h, 60 buckets, in storage p50/p95 ms",
+      `chunk ${fmt(chunk.query.buckets60.p50Ms, 2)}/${fmt(chunk.query.buckets60.p95Ms, 2)} | row ${
+        fmt(rowEngine.query.buckets60.p50Ms, 2)
+      }/${fmt(rowEngine.query.buckets60.p95Ms, 2)}`,
+      "Prometheus 2.5 (HTTP)",
+      "chunk p50 ≤ 1",
+    );
+    row(
+      `RSS with ${
+        engines.rss.chunk.agents * engines.rss.chunk.seriesPerAgent
+      } active series (${engines.rss.chunk.rounds} rounds), MB`,
+      `chunk ${fmt(engines.rss.chunk.rssMb)} | row ${fmt(engines.rss.row.rssMb)}`,
+      "",
+      "≤ 512",
+    );
+  }
+
+  for (const engine of ["chunk", "row"]) {
+    if (!only.has("ingest") && !only.has("http")) break;
+    const server = await startServerProcess(engine, `${tmp}/server-${engine}`);
+    try {
+      if (only.has("ingest")) {
+        progress(
+          `end-to-end gRPC ingest into the ${engine} engine, 50 clients × 1,000-point batches`,
+        );
+        const ingest = await benchIngest({
+          clients: 50,
+          batches: quick ? 4 : 20,
+          points: 1_000,
+          port: server.grpcPort,
+          agentPrefix: `bench-${engine}`,
+        });
+        const rssMb = rssMbOf(server.pid);
+        const health = await (await fetch(`http://127.0.0.1:${server.httpPort}/api/v1/health`))
+          .json();
+        const restarts = health.ingest.grpc_listener_restarts;
+        results[`ingest_${engine}`] = { ...ingest, serverRssMb: rssMb, listenerRestarts: restarts };
+        row(
+          `end-to-end gRPC ingest (${engine}), samples/s, 50 clients`,
+          `${fmt(ingest.pointsPerSec)} (p50 ${
+            fmt(ingest.latencyMs.p50, 1)
+          } ms, ${ingest.failedBatches} failed)`,
+          "row layout 30–50k (interleaved)",
+          engine === "chunk" ? "≥ 300,000" : "",
+        );
+      }
+      if (only.has("http")) {
+        progress(`REST query latency (${engine})`);
+        const nowMs = Date.now();
+        await loadDayOfOneSeries(server.grpcPort, "http-bench", nowMs);
+        const http = await benchHttp(`http://127.0.0.1:${server.httpPort}`, {
+          agent: "http-bench",
+          metric: "cpu.usage",
+          fromMs: nowMs - 86_400_000,
+          toMs: nowMs,
+          iterations: quick ? 50 : 200,
+        });
+        results[`http_${engine}`] = http;
+        row(
+          `REST one series 24 h raw (${engine}), p50/p95 ms`,
+          `${fmt(http.raw.p50Ms, 2)}/${fmt(http.raw.p95Ms, 2)} (${http.raw.points} points)`,
+          "",
+          "",
+        );
+        row(
+          `REST one series 24 h in 60 buckets (${engine}), p50/p95 ms`,
+          `${fmt(http.buckets60.p50Ms, 2)}/${fmt(http.buckets60.p95Ms, 2)}`,
+          "Prometheus 2.5",
+          engine === "chunk" ? "p50 ≤ 3 (chunk), ≤ 10" : "p50 ≤ 10",
+        );
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+
+  if (only.has("agent")) {
+    progress("agent collection rounds");
+    const agent = await benchAgent({ rounds: quick ? 50 : 200 });
+    results.agent = agent;
+    row(
+      "agent CPU per collection round, ms",
+      fmt(agent.cpuMsPerRound, 2),
+      "node_exporter 5.25",
+      "≤ 5",
+    );
+    row("agent child processes per round", fmt(agent.childProcessesPerRound, 2), "", "0 on Linux");
+    row("agent RSS, MB", fmt(agent.rssMb, 1), "", "≤ 50");
+  }
+
+  if (only.has("alerts")) {
+    progress("alert evaluation, 20 rules over 1,000 series");
+    const alerts = await benchAlerts(quick ? { samples: 100_000 } : {});
+    results.alerts = alerts;
+    row(
+      `alert evaluation, samples/s (${alerts.rules} rules, ${alerts.series} series)`,
+      `${fmt(alerts.samplesPerSec)} (slowest observe ${fmt(alerts.maxObserveMs, 1)} ms)`,
+      "",
+      "≥ ingest rate",
+    );
+  }
+} finally {
+  await Deno.remove(tmp, { recursive: true });
+}
+
+results.finishedAt = new Date().toISOString();
+const widths = [0, 1, 2, 3].map((i) =>
+  Math.max(...[["figure", "oxmon", "reference", "target"], ...table].map((r) => r[i].length))
+);
+const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join(" | ");
+console.log(line(["figure", "oxmon", "reference", "target"]));
+console.log(widths.map((w) => "-".repeat(w)).join("-|-"));
+for (const r of table) console.log(line(r));
+await Deno.mkdir(new URL(".", `file://${Deno.cwd()}/${values.out}`), { recursive: true });
+await Deno.writeTextFile(values.out!, JSON.stringify(results, null, 2) + "\n");
+console.log(`\nwrote ${values.out}`);
