@@ -376,7 +376,10 @@ Deno.test("an unexpected failure is a 500 without internals, logged with its cau
     const body = await getJson(app, "/api/v1/metrics?agent=web-1", 500);
     assert.deepEqual(body, { error: "Internal server error", code: "internal" });
     const line = log.lines.find((l) => l.includes("api request failed"));
-    assert.ok(line?.includes("SQLITE_CORRUPT") && line.includes("path=/api/v1/metrics"), String(line));
+    assert.ok(
+      line?.includes("SQLITE_CORRUPT") && line.includes("path=/api/v1/metrics"),
+      String(line),
+    );
   }, { log });
 });
 
