@@ -114,7 +114,7 @@ function readServerConfig(root: TableReader): ServerConfig {
     httpPort: root.integer("http_port", { default: 8080, min: 0, max: 65535 }),
     dataDir: root.string("data_dir", { default: "data" }),
     retentionDays: root.integer("retention_days", { default: 7, min: 1 }),
-    storageEngine: root.string("storage_engine", { default: "row", oneOf: ["row", "chunk"] }) as
+    storageEngine: root.string("storage_engine", { default: "chunk", oneOf: ["row", "chunk"] }) as
       | "row"
       | "chunk",
     agentTokens,

@@ -39,7 +39,7 @@ import {
   removePartitionFiles,
   sqliteFileBytes,
 } from "./partition_files.ts";
-import { type SeriesEntry, SeriesIndex } from "./_row_series_index.ts";
+import { type SeriesEntry, SeriesIndex } from "./series_index.ts";
 import { type BucketPart, RowPartition } from "./_row_partition.ts";
 
 export interface RowStoreOptions extends StoreOptions {

@@ -1,0 +1,221 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { ManualClock } from "../../../shared/clock.ts";
+import type { MetricDataPoint } from "../../../shared/types.ts";
+import { defineStorageConformanceTests } from "../conformance.ts";
+import { openRowStore } from "../row_engine.ts";
+import type { MetricStore } from "../types.ts";
+import { CHUNK_MAX_SAMPLES, type ChunkStoreOptions, openChunkStore } from "./engine.ts";
+
+defineStorageConformanceTests("chunk", (dataDir) => openChunkStore({ dataDir }));
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 0, 1, 10);
+const DAY0 = "2026-01-01";
+
+function point(timestampMs: number, value: number, metricName = "cpu.usage"): MetricDataPoint {
+  return { agentId: "a", metricName, timestampMs, value, labels: { core: "0" } };
+}
+
+function series(fromMs: number, count: number, stepMs = 10_000, metricName?: string) {
+  return Array.from({ length: count }, (_, i) => point(fromMs + i * stepMs, i * 1.5, metricName));
+}
+
+async function withDir(fn: (dataDir: string) => void | Promise<void>): Promise<void> {
+  const dataDir = await Deno.makeTempDir({ prefix: "oxmon-chunk-" });
+  try {
+    await fn(dataDir);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+}
+
+function withStore(
+  dataDir: string,
+  options: Omit<ChunkStoreOptions, "dataDir">,
+  fn: (store: MetricStore) => void,
+): void {
+  const store = openChunkStore({ dataDir, ...options });
+  try {
+    fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+function query<T>(dataDir: string, day: string, sql: string): T[] {
+  const db = new DatabaseSync(join(dataDir, `${day}.db`));
+  try {
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+function allSamples(store: MetricStore) {
+  return store.queryRaw({ fromMs: 0, toMs: T0 + 400 * HOUR });
+}
+
+Deno.test("chunk store seals at 360 samples or the end of the clock hour", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0);
+    withStore(dataDir, { clock }, (store) => {
+      // 1 s apart: 360 samples fill a chunk in 6 minutes, so the hour holds 10 chunks.
+      for (let i = 0; i < 4; i++) store.write(series(T0 + i * 1000 * 1000, 1000, 1000));
+      const chunks = query<{ start_ts: number; end_ts: number; count: number }>(
+        dataDir,
+        DAY0,
+        "SELECT start_ts, end_ts, count FROM chunks ORDER BY start_ts",
+      );
+      assert.ok(chunks.length >= 10, `${chunks.length} chunks`);
+      for (const chunk of chunks) {
+        assert.ok(chunk.count <= CHUNK_MAX_SAMPLES);
+        assert.equal(Math.floor(chunk.start_ts / HOUR), Math.floor(chunk.end_ts / HOUR));
+      }
+      assert.equal(allSamples(store)[0].samples.length, 4000);
+    });
+    const [{ rows }] = query<{ rows: number }>(
+      dataDir,
+      DAY0,
+      "SELECT COUNT(*) AS rows FROM head_log",
+    );
+    assert.equal(rows, 0, "close() seals every open chunk and empties the head log");
+  });
+});
+
+Deno.test("chunk store replays the head log of a store that was never closed", async () => {
+  await withDir(async (dataDir) => {
+    const image = await Deno.makeTempDir({ prefix: "oxmon-chunk-image-" });
+    try {
+      const store = openChunkStore({ dataDir });
+      store.write(series(T0, 500));
+      store.write(series(T0 + 500 * 10_000, 100, 10_000, "memory.used"));
+      // A copy of the files while the store is open is what a crash leaves behind.
+      for (const entry of Deno.readDirSync(dataDir)) {
+        Deno.copyFileSync(join(dataDir, entry.name), join(image, entry.name));
+      }
+      const expected = allSamples(store);
+      store.close();
+      const head = query<{ rows: number }>(image, DAY0, "SELECT COUNT(*) AS rows FROM head_log");
+      assert.ok(head[0].rows > 0, "the image holds open chunks in its head log");
+      withStore(image, {}, (replayed) => {
+        assert.deepEqual(allSamples(replayed), expected);
+        assert.deepEqual(replayed.write(series(T0, 500)), {
+          written: 0,
+          duplicates: 500,
+          conflicts: 0,
+        });
+      });
+    } finally {
+      await Deno.remove(image, { recursive: true });
+    }
+  });
+});
+
+Deno.test("chunk store merges late samples into the sealed chunk of their hour", async () => {
+  await withDir((dataDir) => {
+    withStore(dataDir, {}, (store) => {
+      store.write(series(T0, 300)); // 10:00–10:49:50
+      store.write([point(T0 + 2 * HOUR, 1)]); // seals the 10:00 chunk
+      const late = [point(T0 + 5, 7), point(T0 + 15_000, 8), point(T0 + 10_000, 99)];
+      assert.deepEqual(store.write(late), { written: 2, duplicates: 0, conflicts: 1 });
+      const chunks = query<{ count: number }>(
+        dataDir,
+        DAY0,
+        `SELECT count FROM chunks WHERE start_ts < ${T0 + HOUR}`,
+      );
+      assert.deepEqual(chunks.map((chunk) => chunk.count), [302]);
+      const samples = allSamples(store)[0].samples;
+      assert.equal(samples.length, 303);
+      assert.deepEqual(samples.slice(0, 4).map((sample) => sample.timestampMs), [
+        T0,
+        T0 + 5,
+        T0 + 10_000,
+        T0 + 15_000,
+      ]);
+      assert.equal(samples[2].value, 1.5, "the conflicting late value was refused");
+    });
+  });
+});
+
+Deno.test("chunk store refuses samples older than lateSampleMaxAgeMs as tooOld", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0 + 48 * HOUR);
+    withStore(dataDir, { clock, lateSampleMaxAgeMs: 24 * HOUR }, (store) => {
+      const result = store.write([point(T0, 1), point(T0 + 47 * HOUR, 2)]);
+      assert.deepEqual(result, { written: 1, duplicates: 0, conflicts: 0, tooOld: 1 });
+      assert.equal(allSamples(store)[0].samples.length, 1);
+    });
+    assert.throws(
+      () => openChunkStore({ dataDir, lateSampleMaxAgeMs: -1 }),
+      /lateSampleMaxAgeMs must be a positive number, got -1/,
+    );
+  });
+});
+
+Deno.test("chunk store seals chunks whose hour passed without newer samples", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0);
+    withStore(dataDir, { clock }, (store) => {
+      store.write(series(T0, 10, 10_000, "stale"));
+      const logRows = () =>
+        query<{ rows: number }>(dataDir, DAY0, "SELECT COUNT(*) AS rows FROM head_log")[0].rows;
+      assert.equal(logRows(), 1);
+      clock.set(T0 + 2 * HOUR);
+      store.write([point(T0 + 2 * HOUR, 1, "live")]);
+      const chunks = query<{ count: number }>(dataDir, DAY0, "SELECT count FROM chunks");
+      assert.deepEqual(chunks.map((chunk) => chunk.count), [10]);
+      assert.equal(logRows(), 1, "only the live series' row is left");
+    });
+  });
+});
+
+Deno.test("chunk store reports a corrupt chunk naming its series and chunk", async () => {
+  await withDir((dataDir) => {
+    withStore(dataDir, {}, (store) => store.write(series(T0, 100)));
+    const db = new DatabaseSync(join(dataDir, `${DAY0}.db`));
+    try {
+      db.exec("UPDATE chunks SET data = substr(data, 1, length(data) - 3)");
+    } finally {
+      db.close();
+    }
+    withStore(dataDir, {}, (store) => {
+      assert.throws(
+        () => allSamples(store),
+        /Cannot decode chunk of series 1 \(agent "a", metric "cpu.usage", labels \{"core":"0"\}\) starting 2026-01-01T10:00:00.000Z in 2026-01-01.db: /,
+      );
+      assert.throws(() => store.queryBuckets({ fromMs: T0, toMs: T0 + 60_000 }, 1000), /checksum/);
+    });
+  });
+});
+
+Deno.test("chunk store reads a data directory the row engine wrote", async () => {
+  await withDir((dataDir) => {
+    const row = openRowStore({ dataDir });
+    const points = [
+      ...series(T0 - 20 * HOUR, 700, 10_000), // 2025-12-31 14:00 to 2026-01-01 ~16:00
+      ...series(T0, 50, 60_000, "memory.used"),
+      { ...point(T0 + 1, -0), metricName: "zero" },
+    ];
+    row.write(points);
+    const everything = { fromMs: 0, toMs: T0 + 100 * HOUR };
+    const expectedRaw = row.queryRaw(everything);
+    const expectedLatest = row.latest("a");
+    row.close();
+    withStore(dataDir, {}, (store) => {
+      assert.deepEqual(store.queryRaw(everything), expectedRaw);
+      assert.deepEqual(store.latest("a"), expectedLatest);
+      assert.deepEqual(store.write(points), { written: 0, duplicates: 751, conflicts: 0 });
+    });
+    for (const day of ["2025-12-31", DAY0]) {
+      const tables = query<{ name: string }>(
+        dataDir,
+        day,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'samples'",
+      );
+      assert.deepEqual(tables, [], `${day}: the row table is gone`);
+    }
+    withStore(dataDir, {}, (store) => assert.deepEqual(store.queryRaw(everything), expectedRaw));
+  });
+});
