@@ -15,15 +15,17 @@ export const FrameType = { READY: 1, REQUEST: 2, RESPONSE: 3, DRAIN: 4 } as cons
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 const MAX_U16 = 0xffff;
 
+export interface RequestFrame {
+  type: typeof FrameType.REQUEST;
+  id: number;
+  authorization: string;
+  agentId: string;
+  payload: Uint8Array;
+}
+
 export type Frame =
   | { type: typeof FrameType.READY; port: number }
-  | {
-    type: typeof FrameType.REQUEST;
-    id: number;
-    authorization: string;
-    agentId: string;
-    payload: Uint8Array;
-  }
+  | RequestFrame
   | { type: typeof FrameType.RESPONSE; id: number; code: number; message: string }
   | { type: typeof FrameType.DRAIN };
 
@@ -80,6 +82,23 @@ export function encodeResponse(id: number, code: number, message: string): Uint8
   view.setUint32(5, id);
   bytes[9] = code;
   bytes.set(text, 10);
+  return bytes;
+}
+
+/** Several RESPONSE frames in one buffer, so they reach the child in one write. */
+export function encodeResponses(
+  responses: readonly { id: number; code: number; message: string }[],
+): Uint8Array {
+  if (responses.length === 1) {
+    return encodeResponse(responses[0].id, responses[0].code, responses[0].message);
+  }
+  const frames = responses.map(({ id, code, message }) => encodeResponse(id, code, message));
+  const bytes = new Uint8Array(frames.reduce((total, frame) => total + frame.length, 0));
+  let at = 0;
+  for (const frame of frames) {
+    bytes.set(frame, at);
+    at += frame.length;
+  }
   return bytes;
 }
 

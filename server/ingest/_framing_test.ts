@@ -4,6 +4,7 @@ import {
   encodeReady,
   encodeRequest,
   encodeResponse,
+  encodeResponses,
   type Frame,
   FrameReader,
   FrameType,
@@ -79,5 +80,26 @@ Deno.test("FrameReader refuses a corrupt length or an unknown frame type", () =>
   assert.throws(
     () => new FrameReader().push(Uint8Array.of(0, 0, 0, 3, FrameType.REQUEST, 0, 0)),
     /truncated/,
+  );
+});
+
+Deno.test("encodeResponses puts several replies in one buffer the reader splits again", () => {
+  const replies = [
+    { id: 1, code: 0, message: "stored 3 of 3 points" },
+    { id: 2, code: 3, message: "data_points[2].value: expected a finite number, got Infinity" },
+    { id: 0xffffffff, code: 16, message: "" },
+  ];
+  const bytes = encodeResponses(replies);
+  assert.deepEqual(
+    bytes,
+    concat(replies.map(({ id, code, message }) => encodeResponse(id, code, message))),
+  );
+  assert.deepEqual(
+    new FrameReader().push(bytes),
+    replies.map((reply) => ({ type: FrameType.RESPONSE, ...reply })),
+  );
+  assert.deepEqual(
+    encodeResponses(replies.slice(0, 1)),
+    encodeResponse(1, 0, "stored 3 of 3 points"),
   );
 });

@@ -8,11 +8,12 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
-import { type IMetricBatchProto, MetricBatchProto } from "../../shared/proto/mod.ts";
-import type { MetricDataPoint } from "../../shared/types.ts";
+import type { IMetricBatchProto } from "../../shared/proto/mod.ts";
+import type { MetricBatch, MetricDataPoint } from "../../shared/types.ts";
 import type { AgentRegistry } from "../agents/types.ts";
 import type { IngestLimits } from "../config.ts";
-import type { MetricStore } from "../storage/types.ts";
+import type { MetricStore, WriteResult } from "../storage/types.ts";
+import { decodeMetricBatch } from "./_decode.ts";
 import { BatchValidationError, validateBatch } from "./validate.ts";
 
 export interface IngestMetadata {
@@ -20,6 +21,12 @@ export interface IngestMetadata {
   authorization?: string;
   /** The `agent-id` metadata the original agent sends; used for logging only. */
   agentId?: string;
+}
+
+/** One request of a group handled together (`IngestService.handleMany`). */
+export interface IngestRequest {
+  bytes: Uint8Array;
+  metadata?: IngestMetadata;
 }
 
 export interface IngestResult {
@@ -115,6 +122,40 @@ export class IngestService {
    * the batch is committed.
    */
   handle(requestBytes: Uint8Array, metadata: IngestMetadata = {}): IngestResult {
+    return this.handleMany([{ bytes: requestBytes, metadata }])[0];
+  }
+
+  /**
+   * Handles requests that arrived together, with one commit (group commit): each is
+   * authenticated, decoded and validated on its own — a refused one never reaches storage —
+   * and the points of all accepted ones go to storage in one `write`, in arrival order (so a
+   * sample sent twice keeps its first value, as with separate writes). Results are in request
+   * order; when this returns, every OK one is committed. If the group write fails, the batches
+   * are written one by one, so storage refusing one batch does not fail the others.
+   */
+  handleMany(requests: readonly IngestRequest[]): IngestResult[] {
+    const results: IngestResult[] = new Array(requests.length);
+    const accepted: { index: number; batch: MetricBatch }[] = [];
+    const nowMs = this.#clock.now();
+    for (let i = 0; i < requests.length; i++) {
+      const checked = this.#check(requests[i].bytes, requests[i].metadata ?? {}, nowMs);
+      if ("code" in checked) results[i] = checked;
+      else accepted.push({ index: i, batch: checked });
+    }
+    if (accepted.length === 1) {
+      results[accepted[0].index] = this.#commit(accepted[0].batch, nowMs);
+    } else if (accepted.length > 1) {
+      this.#commitGroup(accepted, results, nowMs);
+    }
+    return results;
+  }
+
+  /** Authenticates, decodes and validates: the batch to store, or the refusal to send. */
+  #check(
+    requestBytes: Uint8Array,
+    metadata: IngestMetadata,
+    nowMs: number,
+  ): MetricBatch | IngestResult {
     if (this.#tokenDigests.length > 0 && !this.#authenticated(metadata.authorization)) {
       this.#counters.unauthenticated++;
       this.#counters.batches_rejected++;
@@ -133,7 +174,7 @@ export class IngestService {
 
     let decoded: IMetricBatchProto;
     try {
-      decoded = MetricBatchProto.decode(requestBytes);
+      decoded = decodeMetricBatch(requestBytes);
     } catch (error) {
       return this.#reject(
         metadata,
@@ -142,15 +183,16 @@ export class IngestService {
       );
     }
 
-    const nowMs = this.#clock.now();
-    let batch;
     try {
-      batch = validateBatch(decoded, this.#limits, nowMs, this.#retentionDays);
+      return validateBatch(decoded, this.#limits, nowMs, this.#retentionDays);
     } catch (error) {
       if (!(error instanceof BatchValidationError)) throw error;
       return this.#reject(metadata, decoded.dataPoints?.length ?? 0, error.message);
     }
+  }
 
+  /** Writes one batch; then records the agent and tells `onCommitted`. */
+  #commit(batch: MetricBatch, nowMs: number): IngestResult {
     const points = batch.dataPoints;
     let written;
     try {
@@ -168,17 +210,71 @@ export class IngestService {
         success: false,
       };
     }
-    this.#counters.batches_accepted++;
-    this.#counters.points_accepted += points.length;
+    this.#counted(written, 1, points.length, batch.agentId);
+    this.#afterCommit(batch, nowMs);
+    let message = `stored ${written.written} of ${points.length} points`;
+    if (written.duplicates > 0) message += `, ${written.duplicates} already stored`;
+    if (written.conflicts > 0) {
+      message += `, ${written.conflicts} refused (another value is stored at that timestamp)`;
+    }
+    return { code: GrpcStatus.OK, message, success: true };
+  }
+
+  /** One `write` for several accepted batches; one by one if it fails. */
+  #commitGroup(
+    accepted: readonly { index: number; batch: MetricBatch }[],
+    results: IngestResult[],
+    nowMs: number,
+  ): void {
+    const points: MetricDataPoint[] = [];
+    for (const { batch } of accepted) {
+      for (const point of batch.dataPoints) points.push(point);
+    }
+    let written;
+    try {
+      written = this.#store.write(points);
+    } catch (error) {
+      this.#log.warn("ingest: group write failed; writing its batches one by one", {
+        batches: accepted.length,
+        points: points.length,
+        error,
+      });
+      for (const { index, batch } of accepted) results[index] = this.#commit(batch, nowMs);
+      return;
+    }
+    const agentIds = accepted.map(({ batch }) => batch.agentId).join(",");
+    this.#counted(written, accepted.length, points.length, agentIds);
+    // Storage counts duplicates and conflicts for the whole write, not per batch: a batch's
+    // reply can say how many of its points were new only when the group has none of either.
+    const exact = written.duplicates === 0 && written.conflicts === 0;
+    for (const { index, batch } of accepted) {
+      this.#afterCommit(batch, nowMs);
+      const count = batch.dataPoints.length;
+      let message = `stored ${count} of ${count} points`;
+      if (!exact) {
+        message = `stored ${count} points, committed with ${accepted.length - 1} other batches: ` +
+          `${written.written} new, ${written.duplicates} already stored, ${written.conflicts} ` +
+          "refused (another value is stored at that timestamp)";
+      }
+      results[index] = { code: GrpcStatus.OK, message, success: true };
+    }
+  }
+
+  #counted(written: WriteResult, batches: number, points: number, agentIds: string): void {
+    this.#counters.batches_accepted += batches;
+    this.#counters.points_accepted += points;
     this.#counters.points_duplicate += written.duplicates;
     this.#counters.points_conflict += written.conflicts;
     if (written.conflicts > 0) {
       this.#log.warn("ingest: samples conflict with stored values", {
-        agent_id: batch.agentId,
+        agent_id: agentIds,
         conflicts: written.conflicts,
       });
     }
+  }
 
+  /** What follows a commit: record the agent, tell `onCommitted`; neither can fail the batch. */
+  #afterCommit(batch: MetricBatch, nowMs: number): void {
     try {
       // The samples are committed whatever happens here: a registry failure is logged and the
       // next batch records the agent again, so the batch is still acknowledged.
@@ -189,18 +285,11 @@ export class IngestService {
 
     if (this.#onCommitted) {
       try {
-        this.#onCommitted(points);
+        this.#onCommitted(batch.dataPoints);
       } catch (error) {
         this.#log.error("onCommitted hook failed", { agent_id: batch.agentId, error });
       }
     }
-
-    let message = `stored ${written.written} of ${points.length} points`;
-    if (written.duplicates > 0) message += `, ${written.duplicates} already stored`;
-    if (written.conflicts > 0) {
-      message += `, ${written.conflicts} refused (another value is stored at that timestamp)`;
-    }
-    return { code: GrpcStatus.OK, message, success: true };
   }
 
   #authenticated(authorization: string | undefined): boolean {

@@ -188,3 +188,123 @@ Deno.test("IngestService refuses a bad retention setting when built", () => {
     /retentionDays must be a positive integer, got 0/,
   );
 });
+
+/** A store that refuses, as storage may, any write holding a point of `refusedMetric`. */
+class RefusingStore extends MemoryStore {
+  constructor(readonly refusedMetric: string) {
+    super();
+  }
+  override write(points: readonly MetricDataPoint[]) {
+    if (points.some((point) => point.metricName === this.refusedMetric)) {
+      throw new RangeError(`points[0].metric_name: ${this.refusedMetric} refused`);
+    }
+    return super.write(points);
+  }
+}
+
+Deno.test("IngestService.handleMany commits a group's good batches in one write", async (t) => {
+  await t.step("bad batches are refused alone, results keep request order", () => {
+    const committed: string[] = [];
+    const { store, registry, service } = setup({
+      agentTokens: ["token"],
+      onCommitted: (points) => {
+        assert.equal(store.writes, 1, "after the one group write");
+        committed.push(points[0].agentId);
+      },
+    });
+    const auth = { authorization: "Bearer token" };
+    const bad = makeBatch("web-02", 3, NOW);
+    bad.dataPoints![2].value = Infinity;
+    const results = service.handleMany([
+      { bytes: encodeBatch(makeBatch("web-01", 3, NOW)), metadata: auth },
+      { bytes: encodeBatch(bad), metadata: auth },
+      { bytes: encodeBatch(makeBatch("web-03", 3, NOW)) },
+      { bytes: new Uint8Array([0x1a, 0xff]), metadata: auth },
+      { bytes: encodeBatch(makeBatch("web-04", 5, NOW)), metadata: auth },
+    ]);
+    assert.deepEqual(results.map((result) => [result.code, result.message.split(":")[0]]), [
+      [GrpcStatus.OK, "stored 3 of 3 points"],
+      [GrpcStatus.INVALID_ARGUMENT, "data_points[2].value"],
+      [GrpcStatus.UNAUTHENTICATED, "authorization"],
+      [GrpcStatus.INVALID_ARGUMENT, "request"],
+      [GrpcStatus.OK, "stored 5 of 5 points"],
+    ]);
+    assert.equal(store.writes, 1);
+    assert.equal(store.sampleCount(), 8);
+    assert.deepEqual(committed, ["web-01", "web-04"]);
+    assert.deepEqual(registry.list().map((agent) => agent.agentId), ["web-01", "web-04"]);
+    const stats = service.stats();
+    assert.equal(stats.batches_accepted, 2);
+    assert.equal(stats.batches_rejected, 3);
+    assert.equal(stats.points_accepted, 8);
+  });
+
+  await t.step("storage refusing one batch of the group fails that batch only", () => {
+    const store = new RefusingStore("disk.refused");
+    const { registry, service, log } = setup({ store });
+    const results = service.handleMany([
+      { bytes: encodeBatch(makeBatch("web-01", 2, NOW)) },
+      { bytes: encodeBatch(makeBatch("web-02", 2, NOW, { metric: "disk.refused" })) },
+      { bytes: encodeBatch(makeBatch("web-03", 2, NOW)) },
+    ]);
+    assert.deepEqual(results.map((result) => result.code), [
+      GrpcStatus.OK,
+      GrpcStatus.UNAVAILABLE,
+      GrpcStatus.OK,
+    ]);
+    assert.equal(store.sampleCount(), 4);
+    assert.deepEqual(registry.list().map((agent) => agent.agentId), ["web-01", "web-03"]);
+    assert.equal(service.stats().batches_failed, 1);
+    assert.ok(log.lines.some((line) => line.includes("group write failed")));
+  });
+
+  await t.step("retried and conflicting samples are counted for the group", () => {
+    const { store, service } = setup();
+    const first = makeBatch("web-01", 4, NOW);
+    assert.equal(service.handle(encodeBatch(first)).message, "stored 4 of 4 points");
+    const conflicting = makeBatch("web-02", 2, NOW, { valueBase: 10 });
+    const results = service.handleMany([
+      { bytes: encodeBatch(first) },
+      { bytes: encodeBatch(makeBatch("web-02", 2, NOW)) },
+      { bytes: encodeBatch(conflicting) },
+    ]);
+    assert.ok(results.every((result) => result.success));
+    assert.equal(
+      results[0].message,
+      "stored 4 points, committed with 2 other batches: 2 new, 4 already stored, 2 refused " +
+        "(another value is stored at that timestamp)",
+    );
+    // Within the group the first value wins, as with separate writes.
+    const [series] = store.queryRaw({
+      agentId: "web-02",
+      labels: { core: "1" },
+      fromMs: 0,
+      toMs: NOW,
+    });
+    assert.deepEqual(series.samples, [{ timestampMs: NOW, value: 0.5 }]);
+    const stats = service.stats();
+    assert.equal(stats.points_duplicate, 4);
+    assert.equal(stats.points_conflict, 2);
+  });
+});
+
+Deno.test("IngestService answers corrupted bytes with INVALID_ARGUMENT or a commit, never a crash", () => {
+  const { store, service } = setup();
+  const bytes = encodeBatch(makeBatch("web-01", 20, NOW, { labels: { mount: "/" } }));
+  let state = 7;
+  const next = (below: number) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state % below;
+  };
+  for (let round = 0; round < 2_000; round++) {
+    const corrupt = bytes.slice(0, next(3) === 0 ? next(bytes.length) : bytes.length);
+    for (let flips = 1 + next(3); flips > 0 && corrupt.length > 0; flips--) {
+      corrupt[next(corrupt.length)] = next(256);
+    }
+    const writesBefore = store.writes;
+    const result = service.handle(corrupt);
+    if (result.code === GrpcStatus.OK) continue;
+    assert.equal(result.code, GrpcStatus.INVALID_ARGUMENT, result.message);
+    assert.equal(store.writes, writesBefore, "nothing of a refused batch is written");
+  }
+});

@@ -7,14 +7,15 @@
 import type { Logger } from "../../shared/log.ts";
 import {
   encodeDrain,
-  encodeResponse,
+  encodeResponses,
   FrameReader,
   FrameType,
   LISTENER_ENV,
   LISTENER_FLAG,
   type ListenerSettings,
+  type RequestFrame,
 } from "./_framing.ts";
-import type { IngestMetadata, IngestResult } from "./service.ts";
+import type { IngestMetadata, IngestRequest, IngestResult } from "./service.ts";
 
 /** What the supervisor needs of the ingest service (`IngestService` is one). */
 export interface IngestHandler {
@@ -22,6 +23,8 @@ export interface IngestHandler {
     requestBytes: Uint8Array,
     metadata: IngestMetadata,
   ): IngestResult | Promise<IngestResult>;
+  /** Requests that arrived together, committed at once; results in request order. Optional. */
+  handleMany?(requests: readonly IngestRequest[]): IngestResult[];
 }
 
 export interface ListenerCommand {
@@ -56,6 +59,8 @@ export interface SupervisorStats {
   pid?: number;
   /** Requests handed to the service, answered or not. */
   requests: number;
+  /** Of those, requests that arrived with others and were handled together (group commit). */
+  groupedRequests: number;
 }
 
 /** Backoff between restarts of a child that dies before it is ready (e.g. port in use). */
@@ -64,7 +69,7 @@ const MAX_BACKOFF_MS = 5_000;
 const STDERR_TAIL_LINES = 10;
 const STDERR_WAIT_MS = 250;
 /** gRPC status INTERNAL, for a service that throws (the supervisor does not load grpc-js). */
-const GRPC_INTERNAL = 13;
+const INTERNAL_ERROR: IngestResult = { code: 13, message: "internal error", success: false };
 
 /** The argv that runs "this same program" as the listener, for the given runtime facts. */
 export function listenerCommandFor(execPath: string, mainModule: string): ListenerCommand {
@@ -116,6 +121,7 @@ export class GrpcIngestSupervisor {
   #child?: Child;
   #restarts = 0;
   #requests = 0;
+  #groupedRequests = 0;
   #backoffMs = 0;
   #restartTimer?: ReturnType<typeof setTimeout>;
   #started = false;
@@ -164,6 +170,7 @@ export class GrpcIngestSupervisor {
       restarts: this.#restarts,
       pid: child && !child.exited ? child.process.pid : undefined,
       requests: this.#requests,
+      groupedRequests: this.#groupedRequests,
     };
   }
 
@@ -250,28 +257,22 @@ export class GrpcIngestSupervisor {
     const reader = new FrameReader();
     try {
       for await (const chunk of child.process.stdout) {
+        const requests: RequestFrame[] = [];
         for (const frame of reader.push(chunk)) {
-          if (frame.type === FrameType.REQUEST) {
-            this.#requests++;
-            let result;
-            try {
-              result = this.#service.handle(frame.payload, {
-                authorization: frame.authorization || undefined,
-                agentId: frame.agentId || undefined,
-              });
-              // Requests are served one at a time, in order; a synchronous service skips the await.
-              if (result instanceof Promise) result = await result;
-            } catch (error) {
-              this.#log.error("ingest failed unexpectedly", { error });
-              result = { code: GRPC_INTERNAL, message: "internal error", success: false };
-            }
-            // A failed write means the child died: its caller gets no acknowledgement.
-            child.stdin.write(encodeResponse(frame.id, result.code, result.message))
-              .catch(() => {});
-          } else if (frame.type === FrameType.READY) {
-            this.#onReady(child, frame.port);
-          }
+          if (frame.type === FrameType.REQUEST) requests.push(frame);
+          else if (frame.type === FrameType.READY) this.#onReady(child, frame.port);
         }
+        if (requests.length === 0) continue;
+        this.#requests += requests.length;
+        if (requests.length > 1) this.#groupedRequests += requests.length;
+        const results = await this.#handle(requests);
+        // One write for every reply of the chunk. A failed write means the child died: its
+        // callers get no acknowledgement.
+        child.stdin.write(encodeResponses(requests.map((request, i) => ({
+          id: request.id,
+          code: results[i].code,
+          message: results[i].message,
+        })))).catch(() => {});
       }
     } catch (error) {
       // A corrupt stream: this child cannot be trusted any more; the restart replaces it.
@@ -283,6 +284,40 @@ export class GrpcIngestSupervisor {
       }
       await child.process.stdout.cancel().catch(() => {});
     }
+  }
+
+  /**
+   * Serves requests that arrived together: in one group commit when the service can, otherwise
+   * one at a time, in order. A service that throws fails its requests with INTERNAL.
+   */
+  async #handle(requests: RequestFrame[]): Promise<IngestResult[]> {
+    const metadata = (request: RequestFrame): IngestMetadata => ({
+      authorization: request.authorization || undefined,
+      agentId: request.agentId || undefined,
+    });
+    if (requests.length > 1 && this.#service.handleMany) {
+      try {
+        return this.#service.handleMany(
+          requests.map((request) => ({ bytes: request.payload, metadata: metadata(request) })),
+        );
+      } catch (error) {
+        this.#log.error("ingest failed unexpectedly", { error });
+        return requests.map(() => INTERNAL_ERROR);
+      }
+    }
+    const results: IngestResult[] = [];
+    for (const request of requests) {
+      try {
+        let result = this.#service.handle(request.payload, metadata(request));
+        // A synchronous service skips the await.
+        if (result instanceof Promise) result = await result;
+        results.push(result);
+      } catch (error) {
+        this.#log.error("ingest failed unexpectedly", { error });
+        results.push(INTERNAL_ERROR);
+      }
+    }
+    return results;
   }
 
   async #relayStderr(child: Child): Promise<void> {

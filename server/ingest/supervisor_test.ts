@@ -7,12 +7,14 @@ import { listenerCommand, reportMetrics, withClient } from "../../tests/helpers/
 import { openAgentRegistry } from "../agents/sqlite_registry.ts";
 import { DEFAULT_INGEST_LIMITS } from "../config.ts";
 import { openRowStore } from "../storage/row_engine.ts";
+import { decodeMetricBatch } from "./_decode.ts";
 import { makeBatch } from "./_testing.ts";
 import type { IngestResult } from "./service.ts";
 import { IngestService } from "./service.ts";
 import {
   GrpcIngestSupervisor,
   type GrpcIngestSupervisorOptions,
+  type IngestHandler,
   listenerCommandFor,
 } from "./supervisor.ts";
 
@@ -252,5 +254,55 @@ Deno.test("GrpcIngestSupervisor backs off while restarted children die before bi
   } finally {
     await supervisor.stop();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("GrpcIngestSupervisor hands requests that arrive together to handleMany and answers each", async () => {
+  const groups: number[] = [];
+  let busy = true;
+  // The first call holds the event loop, so the other calls pile up in the pipe meanwhile.
+  const holdOnce = () => {
+    if (!busy) return;
+    busy = false;
+    const until = performance.now() + 300;
+    while (performance.now() < until) { /* busy */ }
+  };
+  const answer = (bytes: Uint8Array, how: string): IngestResult => ({
+    code: GrpcStatus.OK,
+    message: `${how} ${decodeMetricBatch(bytes).agentId}`,
+    success: true,
+  });
+  const service: IngestHandler = {
+    handle(bytes) {
+      holdOnce();
+      return answer(bytes, "alone");
+    },
+    handleMany(requests) {
+      holdOnce();
+      groups.push(requests.length);
+      return requests.map((request) => answer(request.bytes, "grouped"));
+    },
+  };
+  const supervisor = new GrpcIngestSupervisor({
+    host: "127.0.0.1",
+    port: 0,
+    service,
+    log: memoryLogger("info"),
+    command: listenerCommand(),
+  });
+  try {
+    const { port } = await supervisor.start();
+    await withClient(port, async (client) => {
+      const replies = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => reportMetrics(client, makeBatch(`agent-${i}`, 3, 0))),
+      );
+      replies.forEach((reply, i) => assert.match(reply.message!, new RegExp(` agent-${i}$`)));
+    });
+    assert.ok(groups.some((size) => size > 1), `group sizes ${groups}`);
+    const stats = supervisor.stats();
+    assert.equal(stats.requests, 12);
+    assert.equal(stats.groupedRequests, groups.reduce((sum, size) => sum + size, 0));
+  } finally {
+    await supervisor.stop();
   }
 });
