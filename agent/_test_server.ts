@@ -1,7 +1,7 @@
 /**
  * Test helper: a real grpc-js `oxmon.MetricService` server on 127.0.0.1 that records what it
  * receives. `respond` decides each reply, so tests can play a server that is down, refuses a
- * token or rejects a batch.
+ * token, rejects a batch or answers late; `tls` makes it speak TLS.
  */
 import {
   Metadata,
@@ -11,6 +11,7 @@ import {
   type ServerUnaryCall,
   status,
 } from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
 import type { IReportResponse, MetricBatchProto } from "../shared/proto/mod.ts";
 
 export type DecodedBatch = ReturnType<typeof MetricBatchProto.decode>;
@@ -22,10 +23,13 @@ export interface Received {
   peer: string;
 }
 
-/** `undefined` accepts; an error code fails the call; `{ success: false }` replies so. */
-export type Respond = (
-  received: Received,
-) => undefined | { code: status; details: string } | IReportResponse;
+type Reply = undefined | { code: status; details: string } | IReportResponse;
+
+/**
+ * `undefined` accepts; an error code fails the call; `{ success: false }` replies so. A promise
+ * replies when it settles (a slow server).
+ */
+export type Respond = (received: Received) => Reply | Promise<Reply>;
 
 export interface RecordingServer extends AsyncDisposable {
   port: number;
@@ -43,7 +47,7 @@ export function reservePort(): number {
 }
 
 export async function startRecordingServer(
-  options: { port?: number; respond?: Respond } = {},
+  options: { port?: number; respond?: Respond; tls?: TestCertificates } = {},
 ): Promise<RecordingServer> {
   const server = new Server();
   const state: RecordingServer = {
@@ -67,19 +71,29 @@ export async function startRecordingServer(
         metadata[key] = String(value);
       }
       const received = { batch: call.request, metadata, peer: call.getPeer() };
+      const answer = (reply: Reply) => {
+        if (reply && "code" in reply) {
+          return callback({ code: reply.code, details: reply.details, metadata: new Metadata() });
+        }
+        if (reply) return callback(null, reply);
+        state.received.push(received);
+        callback(null, { success: true, message: "ok" });
+      };
       const reply = state.respond(received);
-      if (reply && "code" in reply) {
-        return callback({ code: reply.code, details: reply.details, metadata: new Metadata() });
-      }
-      if (reply) return callback(null, reply);
-      state.received.push(received);
-      callback(null, { success: true, message: "ok" });
+      if (reply instanceof Promise) reply.then(answer);
+      else answer(reply);
     },
   });
+  const credentials = options.tls
+    ? ServerCredentials.createSsl(Buffer.from(options.tls.caCert), [{
+      private_key: Buffer.from(options.tls.serverKey),
+      cert_chain: Buffer.from(options.tls.serverCert),
+    }])
+    : ServerCredentials.createInsecure();
   state.port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
       `127.0.0.1:${options.port ?? 0}`,
-      ServerCredentials.createInsecure(),
+      credentials,
       (error, port) => (error ? reject(error) : resolve(port)),
     );
   });
@@ -99,4 +113,81 @@ export async function waitFor(
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+export interface TestCertificates {
+  /** PEM of a throw-away CA, for the client to trust. */
+  caCert: string;
+  /** PEM key and certificate for 127.0.0.1 and localhost, signed by the CA. */
+  serverKey: string;
+  serverCert: string;
+}
+
+async function openssl(args: string[]): Promise<void> {
+  const { success, stderr } = await new Deno.Command("openssl", {
+    args,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!success) {
+    throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(stderr)}`);
+  }
+}
+
+/**
+ * A CA and a server certificate it signed, made by openssl in `dir`. A self-signed server
+ * certificate will not do: rustls (under Deno's fetch) refuses a CA certificate used as the
+ * server's own.
+ */
+export async function testCertificates(dir: string): Promise<TestCertificates> {
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  await openssl([
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    `${dir}/ca.key`,
+    "-out",
+    `${dir}/ca.pem`,
+    "-days",
+    "1",
+    "-subj",
+    "/CN=oxmon test CA",
+  ]);
+  await openssl([
+    "req",
+    ...ec,
+    "-keyout",
+    `${dir}/server.key`,
+    "-out",
+    `${dir}/server.csr`,
+    "-subj",
+    "/CN=localhost",
+  ]);
+  await Deno.writeTextFile(
+    `${dir}/server.ext`,
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+  );
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    `${dir}/server.csr`,
+    "-CA",
+    `${dir}/ca.pem`,
+    "-CAkey",
+    `${dir}/ca.key`,
+    "-CAcreateserial",
+    "-out",
+    `${dir}/server.pem`,
+    "-days",
+    "1",
+    "-extfile",
+    `${dir}/server.ext`,
+  ]);
+  return {
+    caCert: await Deno.readTextFile(`${dir}/ca.pem`),
+    serverKey: await Deno.readTextFile(`${dir}/server.key`),
+    serverCert: await Deno.readTextFile(`${dir}/server.pem`),
+  };
 }

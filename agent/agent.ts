@@ -9,7 +9,6 @@
  * - When `signal` aborts, collection stops at once; the sender keeps draining the buffer until
  *   it is empty or `shutdown_grace_secs` has passed (an in-flight call is cancelled then).
  */
-import type { ChannelOptions } from "@grpc/grpc-js";
 import { type Clock, delay, systemClock } from "../shared/clock.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
 import type { MetricBatch, SystemInfo } from "../shared/types.ts";
@@ -17,6 +16,7 @@ import { backoffDelayMs, type BackoffOptions } from "./backoff.ts";
 import { BatchBuffer } from "./buffer.ts";
 import { Collection } from "./collect.ts";
 import { FilesystemCollector } from "./collectors/filesystem.ts";
+import { loadStatfs } from "./collectors/_statfs.ts";
 import { createCollectors, detectPlatform } from "./collectors/registry.ts";
 import type { Collector, CollectorOptions } from "./collectors/types.ts";
 import type { AgentConfig } from "./config.ts";
@@ -47,10 +47,8 @@ export interface RunAgentOptions {
   clock?: Clock;
   /** Default: the registry's enabled collectors for this platform. */
   collectors?: readonly Collector[];
-  /** Default: a grpc-js sender to `config.server`. A given sender is not closed by the agent. */
+  /** Default: a gRPC sender to `config.server`. A given sender is not closed by the agent. */
   sender?: BatchSender;
-  /** grpc-js channel options for the default sender (e.g. faster reconnects in tests). */
-  grpcChannelOptions?: ChannelOptions;
   /** Default: gathered from this host at start. */
   systemInfo?: () => SystemInfo | Promise<SystemInfo>;
   /** Collection interval in ms. Default `collectionIntervalSecs * 1000`; tests go faster. */
@@ -77,7 +75,9 @@ export function collectorOptionsOf(config: Readonly<AgentConfig>): CollectorOpti
 export function gatherSystemInfo(config: Readonly<AgentConfig>): Promise<SystemInfo> {
   if (detectPlatform(config.procRoot) === "portable") return portableSystemInfo();
   const filesystems = new FilesystemCollector(collectorOptionsOf(config)).filesystems();
-  return Promise.resolve(linuxSystemInfo({ filesystems }));
+  return loadStatfs().then((statfs) =>
+    linuxSystemInfo({ filesystems, statfs, procRoot: config.procRoot })
+  );
 }
 
 /** Runs the agent until `options.signal` aborts and the buffer is flushed or the grace is up. */
@@ -102,7 +102,6 @@ export async function runAgent(
       agentId: config.agentId,
       authToken: config.authToken,
       caCert,
-      channelOptions: options.grpcChannelOptions,
     });
   }
   const collectors = options.collectors ??

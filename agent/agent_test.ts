@@ -47,10 +47,6 @@ function startAgent(config: Readonly<AgentConfig>) {
     systemInfo: () => systemInfo,
     intervalMs: 20,
     backoff: { baseMs: 10, maxMs: 50 },
-    grpcChannelOptions: {
-      "grpc.initial_reconnect_backoff_ms": 20,
-      "grpc.max_reconnect_backoff_ms": 50,
-    },
     onProgress: (progress) => (stats = progress),
   });
   return {

@@ -4,7 +4,6 @@
  * (`auth_token`, `[filters]`, `[collectors]`, …; config/agent.example.toml shows every key).
  * Parsed once at start-up into a frozen object; every problem is reported with its TOML path.
  */
-import { hostname } from "node:os";
 import {
   ConfigError,
   loadConfigFile,
@@ -17,7 +16,7 @@ import { COLLECTOR_NAMES } from "./collectors/registry.ts";
 import type { NameFilter } from "./collectors/types.ts";
 
 export interface ServerEndpoint {
-  /** `host:port` as grpc-js takes it. */
+  /** `host:port`, as the gRPC client takes it. */
   address: string;
   tls: boolean;
 }
@@ -81,7 +80,7 @@ export function parseServerEndpoint(endpoint: string): ServerEndpoint {
 
 /** The host name, made acceptable as an agent id. */
 export function defaultAgentId(): string {
-  const id = hostname().replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "")
+  const id = Deno.hostname().replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "")
     .slice(0, 128);
   return id || "agent";
 }

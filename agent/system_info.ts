@@ -1,13 +1,16 @@
 /**
  * The one-time `SystemInfo` sent with the first batch after start. On Linux it comes from
- * `node:os`, `/etc/os-release` and `statfs` — no child process; elsewhere systeminformation
- * fills in the OS name and disk sizes.
+ * `Deno.*` calls, `/etc/os-release`, `/proc/stat` and `statfs` — no child process and no
+ * `node:os` (which would load Deno's Node compatibility layer, megabytes of resident memory);
+ * elsewhere systeminformation fills in the OS name and disk sizes.
+ *
+ * `arch` is `Deno.build.arch`, which already uses the names of the original (Rust) agent:
+ * `x86_64`, `aarch64`.
  */
-import { statfsSync } from "node:fs";
-import { arch, cpus, hostname, release, totalmem, type } from "node:os";
 import type { SystemInfo } from "../shared/types.ts";
 import { readText } from "./collectors/_read.ts";
 import type { MountEntry } from "./collectors/filesystem.ts";
+import type { Statfs } from "./collectors/_statfs.ts";
 import { systeminformation } from "./collectors/_si.ts";
 
 const GIB = 1024 ** 3;
@@ -28,18 +31,20 @@ export function parseOsRelease(text: string): Map<string, string> {
   return fields;
 }
 
-/** Node's architecture names mapped to the ones the original (Rust) agent reports. */
-export function rustArch(nodeArch: string): string {
-  return ({
-    x64: "x86_64",
-    arm64: "aarch64",
-    ia32: "x86",
-    arm: "arm",
-    ppc64: "powerpc64",
-  } as Record<
-    string,
-    string
-  >)[nodeArch] ?? nodeArch;
+/** Logical CPUs in `/proc/stat` (one `cpuN` line each); 0 when it cannot be read. */
+export function countCpus(procStat: string): number {
+  return procStat.match(/^cpu\d+ /gm)?.length ?? 0;
+}
+
+/** The host's online CPUs as `/proc/stat` lists them, else as Deno reports them. */
+function linuxCpuCores(procRoot: string): number {
+  try {
+    const cores = countCpus(readText(`${procRoot}/stat`));
+    if (cores > 0) return cores;
+  } catch {
+    // Fall back below.
+  }
+  return navigator.hardwareConcurrency;
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
@@ -47,6 +52,9 @@ const round2 = (value: number) => Math.round(value * 100) / 100;
 /** SystemInfo on Linux; `filesystems` are the mounts the filesystem collector reports. */
 export function linuxSystemInfo(options: {
   filesystems: readonly MountEntry[];
+  statfs: Statfs;
+  /** Default `/proc`. */
+  procRoot?: string;
   osReleasePaths?: readonly string[];
 }): SystemInfo {
   let osRelease = new Map<string, string>();
@@ -61,20 +69,20 @@ export function linuxSystemInfo(options: {
   let diskBytes = 0;
   for (const mount of options.filesystems) {
     try {
-      const stats = statfsSync(mount.mountPoint);
+      const stats = options.statfs(mount.mountPoint);
       diskBytes += stats.blocks * stats.bsize;
     } catch {
       // A mount we may not read adds nothing.
     }
   }
   return {
-    hostname: hostname(),
-    os: osRelease.get("NAME") ?? type(),
+    hostname: Deno.hostname(),
+    os: osRelease.get("NAME") ?? "Linux",
     osVersion: osRelease.get("VERSION_ID") ?? "",
-    arch: rustArch(arch()),
-    kernelVersion: release(),
-    cpuCores: cpus().length,
-    memoryGb: round2(totalmem() / GIB),
+    arch: Deno.build.arch,
+    kernelVersion: Deno.osRelease(),
+    cpuCores: linuxCpuCores(options.procRoot ?? "/proc"),
+    memoryGb: round2(Deno.systemMemoryInfo().total / GIB),
     diskGb: round2(diskBytes / GIB),
   };
 }
@@ -92,13 +100,13 @@ export async function portableSystemInfo(): Promise<SystemInfo> {
     diskBytes += fs.size;
   }
   return {
-    hostname: hostname(),
-    os: osInfo.distro || type(),
+    hostname: Deno.hostname(),
+    os: osInfo.distro || osInfo.platform,
     osVersion: osInfo.release,
-    arch: rustArch(arch()),
-    kernelVersion: osInfo.kernel || release(),
-    cpuCores: cpus().length,
-    memoryGb: round2(totalmem() / GIB),
+    arch: Deno.build.arch,
+    kernelVersion: osInfo.kernel || Deno.osRelease(),
+    cpuCores: navigator.hardwareConcurrency,
+    memoryGb: round2(Deno.systemMemoryInfo().total / GIB),
     diskGb: round2(diskBytes / GIB),
   };
 }

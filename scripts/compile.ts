@@ -31,8 +31,21 @@ for (const target of targets) {
   for (const name of ["server", "agent"]) {
     const suffix = target.includes("windows") ? ".exe" : "";
     const output = `dist/${target}/oxmon-${name}${suffix}`;
+    // The agent runs with V8's lite mode: about 4 MB less resident memory for ~0.05 ms more CPU
+    // per collection round (measured; see tests/bench/agent_bench.ts).
+    const flags = name === "agent" ? ["--v8-flags=--lite-mode"] : [];
     const { code } = await new Deno.Command(Deno.execPath(), {
-      args: ["compile", "-A", "--quiet", "--target", target, "-o", output, `${name}/main.ts`],
+      args: [
+        "compile",
+        "-A",
+        ...flags,
+        "--quiet",
+        "--target",
+        target,
+        "-o",
+        output,
+        `${name}/main.ts`,
+      ],
       cwd: root,
       stdout: "inherit",
       stderr: "inherit",

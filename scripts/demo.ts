@@ -25,9 +25,9 @@ const httpPort = choosePort(8080);
 const grpcPort = choosePort(9090);
 await Deno.mkdir(dataDir, { recursive: true });
 
-function spawn(entry: string, args: string[]): Deno.ChildProcess {
+function spawn(entry: string, args: string[], flags: string[] = []): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(entry, root).pathname, ...args],
+    args: ["run", "-A", ...flags, new URL(entry, root).pathname, ...args],
     cwd: root,
     stdin: "null",
     stdout: "inherit",
@@ -66,12 +66,13 @@ if (!(await waitForServer(Date.now() + 30_000))) {
   Deno.exit(1);
 }
 
+// The same V8 flag as `deno task agent` (lite mode: less resident memory).
 const agent = spawn("agent/main.ts", [
   "--server",
   `http://127.0.0.1:${grpcPort}`,
   "--interval",
   "2",
-]);
+], ["--v8-flags=--lite-mode"]);
 
 console.log(`
 oxmon demo is running (Ctrl-C stops it)

@@ -202,10 +202,6 @@ load = false
       signal: stopAgent.signal,
       intervalMs: 100,
       backoff: { baseMs: 50, maxMs: 200 },
-      grpcChannelOptions: {
-        "grpc.initial_reconnect_backoff_ms": 50,
-        "grpc.max_reconnect_backoff_ms": 200,
-      },
       onProgress: (now) => stats = { ...now },
     },
   );

@@ -1,10 +1,10 @@
 /**
  * `disk.total/used/available/used_percent{mount}` for real file systems: mounts come from
- * `/proc/mounts`, sizes from `statfs(2)` through `node:fs`.
+ * `/proc/mounts`, sizes from `statfs(2)` (see `_statfs.ts` for how it is called).
  */
-import { statfsSync } from "node:fs";
 import { compileFilter } from "../../shared/glob.ts";
 import { readText } from "./_read.ts";
+import { type FsSpace, loadStatfs } from "./_statfs.ts";
 import type { Collector, CollectorOptions, Sample } from "./types.ts";
 
 export interface MountEntry {
@@ -102,7 +102,7 @@ export function selectFilesystems(
 /** Space of one file system in bytes, as `df` computes it. */
 export function spaceSamples(
   mountPoint: string,
-  stats: { bsize: number; blocks: number; bfree: number; bavail: number },
+  stats: FsSpace,
 ): Sample[] {
   const total = stats.blocks * stats.bsize;
   const used = (stats.blocks - stats.bfree) * stats.bsize;
@@ -138,12 +138,13 @@ export class FilesystemCollector implements Collector {
     });
   }
 
-  collect(): Sample[] {
+  async collect(): Promise<Sample[]> {
+    const statfs = await loadStatfs();
     const samples: Sample[] = [];
     for (const mount of this.filesystems()) {
       let stats;
       try {
-        stats = statfsSync(mount.mountPoint);
+        stats = statfs(mount.mountPoint);
       } catch {
         // Mounts we may not read (another user's FUSE mount) or that vanished since /proc/mounts
         // was read are skipped; the rest of the round still counts.

@@ -82,7 +82,7 @@ Deno.test("FilesystemCollector statfs-es selected mounts and skips unreadable on
       mounts: { include: [], exclude: [] },
       fsTypesExclude: DEFAULT_FS_TYPES_EXCLUDE,
     });
-    const samples = collector.collect();
+    const samples = await collector.collect();
     assert.deepEqual(samples.map((s) => `${s.name}{${s.labels?.mount}}`), [
       `disk.total{${dir}}`,
       `disk.used{${dir}}`,

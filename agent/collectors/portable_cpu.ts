@@ -1,9 +1,9 @@
 /**
  * `cpu.usage` and `cpu.core_usage{core}` where `/proc` is absent (macOS, Windows), from the
  * per-core times `node:os` reports without spawning anything. Like the Linux collector, the
- * first round emits nothing.
+ * first round emits nothing. `node:os` is imported on first use: on Linux the agent never
+ * needs it, and loading Deno's Node compatibility layer costs resident memory.
  */
-import { cpus } from "node:os";
 import { busyPercent, type CpuTimes } from "./cpu.ts";
 import type { Collector, Sample } from "./types.ts";
 
@@ -17,7 +17,8 @@ export class PortableCpuCollector implements Collector {
   readonly name = "cpu";
   #previous: CpuTimes[] | undefined;
 
-  collect(): Sample[] {
+  async collect(): Promise<Sample[]> {
+    const { cpus } = await import("node:os");
     const current = cpus().map((cpu) => cpuTimesOf(cpu.times));
     const previous = this.#previous;
     this.#previous = current;

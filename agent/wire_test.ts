@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { MetricBatchProto, ReportResponse } from "../shared/proto/mod.ts";
+import type { Labels, MetricBatch } from "../shared/types.ts";
+import { decodeReportResponse, encodeMetricBatch } from "./wire.ts";
+
+const systemInfo = {
+  hostname: "web-01",
+  os: "Ubuntu",
+  osVersion: "24.04",
+  arch: "x86_64",
+  kernelVersion: "6.8.0-41-generic",
+  cpuCores: 16,
+  memoryGb: 62.75,
+  diskGb: 1843.2,
+};
+
+function batchOf(points: number, withInfo: boolean): MetricBatch {
+  const timestampMs = 1_764_201_600_123;
+  return {
+    agentId: "web-01",
+    timestampMs,
+    dataPoints: Array.from({ length: points }, (_, i) => ({
+      timestampMs,
+      agentId: "web-01",
+      metricName: i % 2 ? "disk.used_percent" : "cpu.core_usage",
+      value: i % 3 ? i * 1.5 : -i / 7,
+      labels: i % 2 ? { mount: `/media/usb stick ${i}`, device: "ü-ß-日本" } : {} as Labels,
+    })),
+    ...(withInfo ? { systemInfo } : {}),
+  };
+}
+
+/** What the generated protobufjs code (the reference) makes of the same batch. */
+function reference(batch: MetricBatch): Uint8Array {
+  return new Uint8Array(MetricBatchProto.encode(batch).finish());
+}
+
+Deno.test("encodeMetricBatch writes the same bytes as the generated protobufjs code", async (t) => {
+  await t.step("one point, no system info", () => {
+    const batch = batchOf(1, false);
+    assert.deepEqual(encodeMetricBatch(batch), reference(batch));
+  });
+  await t.step("many points with labels and the system info", () => {
+    // Over 127 bytes per point and over 16 KB in all: multi-byte length prefixes and growth.
+    const batch = batchOf(400, true);
+    assert.deepEqual(encodeMetricBatch(batch), reference(batch));
+  });
+  await t.step("a long label value and odd doubles", () => {
+    const batch = batchOf(1, false);
+    batch.dataPoints[0].labels = { path: "x".repeat(70_000) };
+    for (const value of [0, -0, NaN, Infinity, Number.MAX_VALUE, 5e-324]) {
+      batch.dataPoints[0].value = value;
+      assert.deepEqual(encodeMetricBatch(batch), reference(batch));
+    }
+  });
+  await t.step("every UTF-8 length and surrogate pairs", () => {
+    const batch = batchOf(1, false);
+    batch.dataPoints[0].labels = { ascii: "abc", two: "é ß ü", three: "日本語 €", four: "🙂 𝄞" };
+    assert.deepEqual(encodeMetricBatch(batch), reference(batch));
+  });
+  await t.step("default values, empty labels, negative integers", () => {
+    const batch = batchOf(1, false);
+    batch.dataPoints[0] = { timestampMs: 0, agentId: "", metricName: "", value: 0, labels: {} };
+    batch.dataPoints[0].labels[""] = "";
+    assert.deepEqual(encodeMetricBatch(batch), reference(batch));
+  });
+  await t.step("no data points, negative and zero integers", () => {
+    const batch: MetricBatch = {
+      agentId: "",
+      timestampMs: -5,
+      dataPoints: [],
+      systemInfo: { ...systemInfo, cpuCores: -1, memoryGb: 0 },
+    };
+    assert.deepEqual(encodeMetricBatch(batch), reference(batch));
+  });
+});
+
+Deno.test("encodeMetricBatch output decodes to the batch it came from", () => {
+  const batch = batchOf(3, true);
+  const decoded = MetricBatchProto.decode(encodeMetricBatch(batch));
+  assert.equal(decoded.agentId, "web-01");
+  assert.equal(decoded.timestampMs, batch.timestampMs);
+  assert.deepEqual(decoded.dataPoints[1].labels, batch.dataPoints[1].labels);
+  assert.equal(decoded.dataPoints[2].value, batch.dataPoints[2].value);
+  assert.equal(decoded.systemInfo?.kernelVersion, "6.8.0-41-generic");
+  assert.equal(decoded.systemInfo?.diskGb, 1843.2);
+});
+
+Deno.test("encodeMetricBatch writes lone surrogates as U+FFFD, like TextEncoder", () => {
+  // protobufjs writes them as invalid UTF-8 (ED A0 80), which strict decoders refuse.
+  const batch = batchOf(1, false);
+  const lone = "a\ud800b\udc00c\ud83d";
+  batch.dataPoints[0].labels = { lone };
+  const bytes = encodeMetricBatch(batch);
+  const expected = new TextEncoder().encode(lone);
+  const at = bytes.length - expected.length;
+  assert.deepEqual(bytes.subarray(at), expected);
+  assert.equal(MetricBatchProto.decode(bytes).dataPoints[0].labels?.lone, "a\ufffdb\ufffdc\ufffd");
+});
+
+Deno.test("decodeReportResponse reads what the server encodes", async (t) => {
+  await t.step("both fields", () => {
+    const bytes = ReportResponse.encode({ success: true, message: "ok ✓" }).finish();
+    assert.deepEqual(decodeReportResponse(bytes), { success: true, message: "ok ✓" });
+  });
+  await t.step("defaults when fields are absent", () => {
+    assert.deepEqual(decodeReportResponse(new Uint8Array()), { success: false, message: "" });
+  });
+  await t.step("unknown fields of every wire type are skipped", () => {
+    const known = ReportResponse.encode({ success: true, message: "m" }).finish();
+    const unknown = [
+      0x18,
+      0x96,
+      0x01, // field 3, varint 150
+      0x21,
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8, // field 4, fixed64
+      0x2a,
+      2,
+      0x68,
+      0x69, // field 5, bytes "hi"
+      0x35,
+      1,
+      2,
+      3,
+      4, // field 6, fixed32
+    ];
+    const bytes = new Uint8Array([...unknown, ...known]);
+    assert.deepEqual(decodeReportResponse(bytes), { success: true, message: "m" });
+  });
+  await t.step("truncated bytes are a RangeError", () => {
+    const bytes = ReportResponse.encode({ success: true, message: "message" }).finish();
+    assert.throws(() => decodeReportResponse(bytes.subarray(0, bytes.length - 2)), RangeError);
+    assert.throws(() => decodeReportResponse(new Uint8Array([0x08, 0x80])), RangeError);
+  });
+});
