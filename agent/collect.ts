@@ -7,6 +7,7 @@
 import type { Clock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import type { MetricBatch, MetricDataPoint } from "../shared/types.ts";
+import { METRIC_CATALOG } from "../shared/catalog.ts";
 import type { Collector, Sample } from "./collectors/types.ts";
 
 export interface CollectionOptions {
@@ -27,6 +28,23 @@ interface CollectorState {
 }
 
 class CollectorTimeout extends Error {}
+
+/**
+ * Metrics derived by division (percentages, per-second rates) are sent with two decimals. More
+ * digits carry no information (a rate over a measured interval is not that precise), and the
+ * server's chunk storage keeps exact short decimals in about 1.5 bytes per sample against about
+ * 7 for arbitrary doubles. Counters, sizes and what the kernel reports already are short.
+ */
+const ROUNDED_UNITS = new Set(["percent", "bytes/s", "ops/s", "packets/s"]);
+const ROUNDED_METRICS = new Set(
+  Object.entries(METRIC_CATALOG)
+    .filter(([, info]) => ROUNDED_UNITS.has(info.unit))
+    .map(([name]) => name),
+);
+
+export function wireValue(metricName: string, value: number): number {
+  return ROUNDED_METRICS.has(metricName) ? Math.round(value * 100) / 100 : value;
+}
 
 export class Collection {
   readonly #agentId: string;
@@ -65,7 +83,7 @@ export class Collection {
           timestampMs,
           agentId: this.#agentId,
           metricName: sample.metricName,
-          value: sample.value,
+          value: wireValue(sample.metricName, sample.value),
           labels: sample.labels,
         });
       }

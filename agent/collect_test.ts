@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../shared/clock.ts";
 import { memoryLogger } from "../shared/log.ts";
-import { Collection } from "./collect.ts";
+import { Collection, wireValue } from "./collect.ts";
 import type { Collector, Sample } from "./collectors/types.ts";
 
 const steady: Collector = {
@@ -110,4 +110,13 @@ Deno.test("non-finite samples are dropped, not sent", async () => {
     log: memoryLogger(),
   });
   assert.deepEqual((await collection.collect()).dataPoints, []);
+});
+
+Deno.test("percentages and rates are sent with two decimals, other values unchanged", () => {
+  assert.equal(wireValue("cpu.usage", 51.28205128205128), 51.28);
+  assert.equal(wireValue("memory.used_percent", 93.75), 93.75);
+  assert.equal(wireValue("network.bytes_recv", 1234.5678), 1234.57);
+  assert.equal(wireValue("disk.read_ops_per_sec", 0.004), 0);
+  assert.equal(wireValue("memory.total", 16_705_798_144), 16_705_798_144);
+  assert.equal(wireValue("system.uptime", 12345.678), 12345.678);
 });
