@@ -155,7 +155,7 @@ export async function startServer(
     stopping ??= (async () => {
       log.info("oxmon server stopping");
       await grpc.stop();
-      await http.shutdown();
+      await http.shutdown(config.shutdownGraceSecs * 1000);
       await scheduler.stop();
       await notifier.close(config.shutdownGraceSecs * 1000);
       alerts.close();

@@ -171,6 +171,14 @@ Deno.test({
       const keep = Deno.env.get("OXMON_DASHBOARD_SCREENSHOT");
       if (keep) await Deno.copyFile(shot, keep);
       assert.deepEqual(problems, []);
+
+      // A malformed agent link still shows the dashboard, with the first agent selected.
+      const second = await context.newPage();
+      const secondProblems: string[] = [];
+      second.on("pageerror", (error) => secondProblems.push(error.message));
+      await second.goto(`http://127.0.0.1:${server.port}/#agent=%E0%A4`);
+      await second.waitForSelector('#agents li.selected[data-agent="db-1"]', { timeout: 10_000 });
+      assert.deepEqual(secondProblems, []);
     } finally {
       await context.close();
       await server.shutdown();

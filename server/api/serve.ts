@@ -15,8 +15,12 @@ export interface ApiServer {
   port: number;
   /** Settles once the server has stopped. */
   finished: Promise<void>;
-  /** Stops accepting connections and resolves once in-flight requests are answered. */
-  shutdown(): Promise<void>;
+  /**
+   * Stops accepting connections and resolves once in-flight requests are answered, or once
+   * `graceMs` has passed (default: no limit), so a client that stops reading cannot hold up a
+   * shutdown.
+   */
+  shutdown(graceMs?: number): Promise<void>;
 }
 
 /** Serves `app` with `Deno.serve`. */
@@ -40,9 +44,20 @@ export function serveApi(app: Hono, options: ServeApiOptions): ApiServer {
   return {
     port: actualPort,
     finished: server.finished,
-    shutdown() {
+    shutdown(graceMs) {
       stopping ??= server.shutdown().then(() => log.info("http api stopped", { port: actualPort }));
-      return stopping;
+      if (graceMs === undefined) return stopping;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const graceOver = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          log.warn("http api: requests still open after the grace period, not waiting for them", {
+            port: actualPort,
+            grace_ms: graceMs,
+          });
+          resolve();
+        }, graceMs);
+      });
+      return Promise.race([stopping, graceOver]).finally(() => clearTimeout(timer));
     },
   };
 }

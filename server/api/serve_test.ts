@@ -64,3 +64,31 @@ Deno.test("aborting the signal stops the server", async () => {
   await server.finished;
   await assert.rejects(fetch(`http://127.0.0.1:${server.port}/none`));
 });
+
+Deno.test("shutdown with a grace period does not wait for a client that stops reading", async () => {
+  const log = memoryLogger();
+  // Far more than the socket buffers hold, so the response stays in flight.
+  const body = new Uint8Array(64 * 1024 * 1024);
+  const server = serveApi(new Hono().get("/big", (c) => c.body(body)), {
+    hostname: "127.0.0.1",
+    port: 0,
+    log,
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await conn.write(new TextEncoder().encode("GET /big HTTP/1.1\r\nHost: test\r\n\r\n"));
+    // Read the first bytes only, so the response has surely started; then stop reading.
+    await conn.read(new Uint8Array(1024));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      server.shutdown(200).then(() => "returned"),
+      new Promise((resolve) => timer = setTimeout(() => resolve("still waiting"), 5_000)),
+    ]);
+    clearTimeout(timer);
+    assert.equal(outcome, "returned");
+    assert.ok(log.lines.some((line) => line.includes("grace period")));
+  } finally {
+    conn.close();
+  }
+  await server.finished;
+});

@@ -84,7 +84,12 @@ var CHARTS = [
   { id: "load", title: "Load average", unit: "",
     metrics: ["system.load_1", "system.load_5", "system.load_15"] }
 ];
-var selected = decodeURIComponent((location.hash.match(/agent=([^&]*)/) || [])[1] || "");
+var selected = "";
+try {
+  selected = decodeURIComponent((location.hash.match(/agent=([^&]*)/) || [])[1] || "");
+} catch (error) {
+  // A malformed link (#agent=%E0) selects the first agent instead of stopping the page.
+}
 var generation = 0;
 
 function el(tag, attrs, text) {

@@ -106,7 +106,7 @@ export interface CompileTemplateOptions {
   known: readonly string[];
   /**
    * The body's format. `"auto"` (default) picks `json` when the template, filled with `sample`,
-   * parses as JSON, else `text`.
+   * parses as a JSON object or array, else `text`.
    */
   format?: TemplateFormat | "auto";
   /** Values used to check the template at compile time. Default: every known name as `0`. */
@@ -145,20 +145,23 @@ export function compileTemplate(text: string, options: CompileTemplateOptions): 
     },
   });
   const asJson = build("json", jsonParts);
-  const parsesAsJson = (() => {
-    try {
-      JSON.parse(asJson.render(sample));
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  let parsed: unknown;
+  let parsesAsJson = false;
+  try {
+    parsed = JSON.parse(asJson.render(sample));
+    parsesAsJson = true;
+  } catch {
+    // not JSON
+  }
   const format = options.format ?? "auto";
   if (format === "json") {
     if (!parsesAsJson) throw new TypeError("is not valid JSON once its placeholders are filled in");
     return asJson;
   }
-  if (format === "auto") return parsesAsJson ? asJson : build("text", splitTemplate(text, false));
+  // A bare placeholder (`{{text}}`) parses as a JSON scalar, yet its writer means plain text:
+  // only an object or array written out in the template makes a JSON body.
+  const jsonStructure = parsesAsJson && typeof parsed === "object" && parsed !== null;
+  if (format === "auto") return jsonStructure ? asJson : build("text", splitTemplate(text, false));
   return build(format, splitTemplate(text, false));
 }
 

@@ -91,6 +91,14 @@ Deno.test("the body format follows Content-Type", async (t) => {
     assert.equal(template.format, "text");
     assert.equal(template.render(eventFields([event()])), "ALERT web-1: CPU 95.5% > 90%");
   });
+  await t.step("a bare placeholder is plain text, not a quoted JSON string", () => {
+    for (const text of ["{{message}}", " {{value}} "]) {
+      const template = compileTemplate(text, { known });
+      assert.equal(template.format, "text", text);
+    }
+    const template = compileTemplate("{{message}}", { known });
+    assert.equal(template.render(eventFields([event()])), "CPU 95.5% > 90%");
+  });
   await t.step("declared JSON that is not JSON is refused", () => {
     assert.throws(() => compileTemplate("text {{message}}", { known, format: "json" }), {
       name: "TypeError",
