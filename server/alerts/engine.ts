@@ -352,12 +352,19 @@ export class AlertEngine {
     if (dropped > 0) {
       this.#log.info("dropped alert state of rules no longer configured", { dropped });
     }
+    const states = this.#store.loadStates();
+    const firing = new Set(states.map((state) => activeKeyOf(state.ruleName, state.agentId)));
     for (const seen of this.#store.loadAbsentSeen()) {
       const runtime = runtimes.get(seen.ruleName);
       if (runtime?.rule.type !== "agent_absent") continue;
-      this.#absentTracked(runtime as AbsentRuntime, seen.agentId, seen.lastSeenMs);
+      // The server saw nothing while it was down: an agent not already absent gets a full
+      // absent_secs from start-up, or every restart after a long outage would page for every
+      // agent, and resolve seconds later. One already firing keeps its real last-seen time.
+      const key = activeKeyOf(seen.ruleName, seen.agentId);
+      const lastSeenMs = firing.has(key) ? seen.lastSeenMs : Math.max(seen.lastSeenMs, nowMs);
+      this.#absentTracked(runtime as AbsentRuntime, seen.agentId, lastSeenMs);
     }
-    for (const state of this.#store.loadStates()) {
+    for (const state of states) {
       const runtime = runtimes.get(state.ruleName);
       if (!runtime) continue;
       const firing: Firing = {
