@@ -35,9 +35,14 @@ function spawn(entry: string, args: string[], flags: string[] = []): Deno.ChildP
   }).spawn();
 }
 
+// Loopback only: the demo has no agent tokens, so it is not offered to the network.
 const server = spawn("server/main.ts", [
   "--data-dir",
   dataDir,
+  "--grpc-host",
+  "127.0.0.1",
+  "--http-host",
+  "127.0.0.1",
   "--grpc-port",
   String(grpcPort),
   "--http-port",

@@ -17,7 +17,9 @@ Usage: oxmon-server [--config FILE] [options]
 Options:
   -c, --config FILE     server TOML config (default: embedded defaults)
       --data-dir DIR    override data_dir
+      --grpc-host HOST  override grpc_host (bind address)
       --grpc-port PORT  override grpc_port
+      --http-host HOST  override http_host (bind address)
       --http-port PORT  override http_port
       --check-config    validate the config and exit
   -V, --version         print the version
@@ -36,7 +38,9 @@ async function main(args: string[]): Promise<number> {
       options: {
         config: { type: "string", short: "c" },
         "data-dir": { type: "string" },
+        "grpc-host": { type: "string" },
         "grpc-port": { type: "string" },
+        "http-host": { type: "string" },
         "http-port": { type: "string" },
         "check-config": { type: "boolean" },
         version: { type: "boolean", short: "V" },
@@ -92,11 +96,19 @@ function portFlag(name: string, value: string | undefined, fallback: number): nu
 
 function applyOverrides(
   config: ServerConfig,
-  values: { "data-dir"?: string; "grpc-port"?: string; "http-port"?: string },
+  values: {
+    "data-dir"?: string;
+    "grpc-host"?: string;
+    "grpc-port"?: string;
+    "http-host"?: string;
+    "http-port"?: string;
+  },
 ): ServerConfig {
   return Object.freeze({
     ...config,
     dataDir: values["data-dir"] ?? config.dataDir,
+    grpcHost: values["grpc-host"] ?? config.grpcHost,
+    httpHost: values["http-host"] ?? config.httpHost,
     grpcPort: portFlag("grpc-port", values["grpc-port"], config.grpcPort),
     httpPort: portFlag("http-port", values["http-port"], config.httpPort),
   });
