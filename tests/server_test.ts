@@ -233,3 +233,26 @@ load = false
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a bad config stops the server program with exit code 2, naming every bad key", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "oxmon-badcfg-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/server.toml`,
+      `grpc_port = "x"\n[[alert.rules]]\nname = "a"\ntype = "threshold"\nmetric = "cpu.usage"\n` +
+        `operator = "greater_than"\nvalue = 1\nduration_secs = -5\n`,
+    );
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", SERVER_MAIN.pathname, "--config", `${dir}/server.toml`, "--check-config"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(stderr);
+    assert.equal(code, 2, text);
+    assert.match(text, /grpc_port: expected a non-negative integer, got "x"/);
+    assert.match(text, /alert\.rules\[0\]\.duration_secs: expected a non-negative integer, got -5/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
