@@ -76,12 +76,22 @@ async function main(args: string[]): Promise<number> {
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
   const server = await startServer(config, { log });
-  const stop = () => server.stop();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  let signals = 0;
+  const stop = () => {
+    // The first signal stops gracefully (bounded by shutdown_grace_secs); a second one means
+    // the operator will not wait.
+    if (++signals > 1) {
+      log.warn("second stop signal: exiting without finishing the shutdown");
+      Deno.exit(1);
+    }
+    server.stop();
+  };
+  const stopSignals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
+  for (const signal of stopSignals) Deno.addSignalListener(signal, stop);
   await server.finished;
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  for (const signal of stopSignals) Deno.removeSignalListener(signal, stop);
   return 0;
 }
 
