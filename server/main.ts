@@ -84,7 +84,10 @@ async function main(args: string[]): Promise<number> {
       log.warn("second stop signal: exiting without finishing the shutdown");
       Deno.exit(1);
     }
-    server.stop();
+    server.stop().catch((error) => {
+      log.error("shutdown failed", { error });
+      Deno.exit(1);
+    });
   };
   const stopSignals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT"]
