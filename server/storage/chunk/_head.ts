@@ -1,9 +1,13 @@
 /**
- * An open chunk held in memory: the samples of one series' current window. 100k open series of
+ * Open chunks held in memory: the samples of each series' current window. 100k open series of
  * an hour each must fit in a few hundred MB, so samples go to a small appendable tail and every
  * 32 samples the tail is frozen into a codec chunk (about 2 bytes per sample) in its own small
  * slot of a shared slab (`_slab.ts`): one growing buffer per series, sample by sample,
- * measured 4.7 KB of RSS per series at 360 samples. Call `release()` when done with a buffer.
+ * measured 4.7 KB of RSS per series at 360 samples.
+ *
+ * The bookkeeping of every open chunk lives in typed arrays indexed by a dense number (the
+ * series id), not in objects: one object per series (buffer, segment list, boxed doubles)
+ * measured about 800 bytes of JS heap each, and 100k of them kept the collector busy.
  *
  * Tail layout, per sample: the timestamp as a delta-of-delta varint, then one control byte:
  * `0` same value as before; `1 + d` a decimal with `d` fractional digits, as the signed
@@ -11,9 +15,9 @@
  * 9 * lead + trail` the float64 bits XORed with the previous value's, without `lead` high and
  * `trail` low zero bytes. The stream is never stored: sealing re-encodes it with the codec.
  */
-import { ByteReader, zigzag } from "./_bytes.ts";
+import { ByteReader, ByteWriter, zigzag } from "./_bytes.ts";
 import { allocSlot, locateSlot, releaseSlot, sizeClassFor, SLOT_SIZES } from "./_slab.ts";
-import { decodeChunk, encodeChunk } from "./codec.ts";
+import { decodeChunkInto, encodeChunkInto } from "./codec.ts";
 
 const SAME = 0;
 export const MAX_DIGITS = 6;
@@ -53,8 +57,16 @@ const SEGMENT_SAMPLES = 32;
 const MAX_SAMPLE_BYTES = 17;
 /** A tail of 32 short decimals takes 100–160 bytes. */
 const TAIL_INITIAL_BYTES = 160;
+/** Frozen segments one open chunk can hold; the engine seals long before (360 samples). */
+const MAX_SEGMENTS = 12;
+/** The most samples one open chunk holds: full segments and a tail one short of freezing. */
+export const HEAD_MAX_SAMPLES = MAX_SEGMENTS * SEGMENT_SAMPLES + SEGMENT_SAMPLES - 1;
 const segmentTimestamps = new Float64Array(SEGMENT_SAMPLES);
 const segmentValues = new Float64Array(SEGMENT_SAMPLES);
+const segmentOut = new ByteWriter(1024);
+/** Where `forEach` and `insert` unpack a chunk (never both at once: neither calls back out). */
+const unpackTimestamps = new Float64Array(HEAD_MAX_SAMPLES + 1);
+const unpackValues = new Float64Array(HEAD_MAX_SAMPLES + 1);
 
 function writeVarint(bytes: Uint8Array, at: number, n: number): number {
   if (n < 2 ** 31) {
@@ -72,72 +84,143 @@ function writeVarint(bytes: Uint8Array, at: number, n: number): number {
   return at;
 }
 
-export class HeadBuffer {
-  /** Frozen segments as `[sizeClass, slotId, length]` triples, oldest first. */
-  #segments: number[] = [];
-  #tailClass = -1;
-  #tailSlot = 0;
-  #tailCapacity = 0;
-  #tailBytes = 0;
-  #tailCount = 0;
-  #tailFirstTs = 0;
-  #tailLastDelta = 0;
-  count = 0;
-  firstTs = 0;
-  lastTs = 0;
-  lastValue = 0;
+/** Copies `array` into a larger one of `length` elements; new elements are `fill`. */
+function grown<T extends Float64Array | Int32Array | Uint16Array>(
+  array: T,
+  length: number,
+  fill = 0,
+): T {
+  const bigger = new (array.constructor as new (length: number) => T)(length);
+  bigger.set(array);
+  if (fill !== 0) bigger.fill(fill, array.length);
+  return bigger;
+}
 
-  /** Bytes of slots held, for memory accounting. */
-  get byteLength(): number {
-    let bytes = this.#tailCapacity;
-    for (let i = 0; i < this.#segments.length; i += 3) bytes += SLOT_SIZES[this.#segments[i]];
+/**
+ * The open chunks of many series, each at its own index (`id`). An index holds nothing until
+ * its first `append`, and nothing again after `release`.
+ */
+export class HeadTable {
+  #capacity = 0;
+  #count = new Uint16Array(0);
+  #firstTs = new Float64Array(0);
+  #lastTs = new Float64Array(0);
+  #lastValue = new Float64Array(0);
+  #tailFirstTs = new Float64Array(0);
+  #tailLastDelta = new Float64Array(0);
+  /** Size class of the tail slot, or -1 without one. */
+  #tailClass = new Int32Array(0);
+  #tailSlot = new Int32Array(0);
+  #tailBytes = new Int32Array(0);
+  #tailCount = new Int32Array(0);
+  #segmentCount = new Int32Array(0);
+  /** Per index, `MAX_SEGMENTS` pairs: slot id, then `sizeClass << 16 | length`. */
+  #segments = new Int32Array(0);
+
+  constructor(capacity = 1024) {
+    this.ensure(capacity - 1);
+  }
+
+  /** Makes room for index `id`. */
+  ensure(id: number): void {
+    if (id < this.#capacity) return;
+    let capacity = Math.max(1024, this.#capacity);
+    while (capacity <= id) capacity *= 2;
+    this.#count = grown(this.#count, capacity);
+    this.#firstTs = grown(this.#firstTs, capacity);
+    this.#lastTs = grown(this.#lastTs, capacity);
+    this.#lastValue = grown(this.#lastValue, capacity);
+    this.#tailFirstTs = grown(this.#tailFirstTs, capacity);
+    this.#tailLastDelta = grown(this.#tailLastDelta, capacity);
+    this.#tailClass = grown(this.#tailClass, capacity, -1);
+    this.#tailSlot = grown(this.#tailSlot, capacity);
+    this.#tailBytes = grown(this.#tailBytes, capacity);
+    this.#tailCount = grown(this.#tailCount, capacity);
+    this.#segmentCount = grown(this.#segmentCount, capacity);
+    this.#segments = grown(this.#segments, capacity * MAX_SEGMENTS * 2);
+    this.#capacity = capacity;
+  }
+
+  count(id: number): number {
+    return id < this.#capacity ? this.#count[id] : 0;
+  }
+
+  firstTs(id: number): number {
+    return this.#firstTs[id];
+  }
+
+  lastTs(id: number): number {
+    return this.#lastTs[id];
+  }
+
+  lastValue(id: number): number {
+    return this.#lastValue[id];
+  }
+
+  /** Bytes of slots held by one open chunk, for memory accounting. */
+  byteLength(id: number): number {
+    if (this.count(id) === 0) return 0;
+    let bytes = this.#tailClass[id] >= 0 ? SLOT_SIZES[this.#tailClass[id]] : 0;
+    const base = id * MAX_SEGMENTS * 2;
+    for (let s = 0; s < this.#segmentCount[id]; s++) {
+      bytes += SLOT_SIZES[this.#segments[base + 2 * s + 1] >>> 16];
+    }
     return bytes;
   }
 
-  /** Gives the slots back; the buffer is empty afterwards. */
-  release(): void {
+  /** Gives the slots of one open chunk back; it is empty afterwards. */
+  release(id: number): void {
+    if (id >= this.#capacity) return;
+    const base = id * MAX_SEGMENTS * 2;
     const segments = this.#segments;
-    for (let i = 0; i < segments.length; i += 3) releaseSlot(segments[i], segments[i + 1]);
-    this.#segments = [];
-    if (this.#tailClass >= 0) releaseSlot(this.#tailClass, this.#tailSlot);
-    this.#tailClass = -1;
-    this.#tailCapacity = 0;
-    this.#tailBytes = 0;
-    this.#tailCount = 0;
-    this.count = 0;
+    for (let s = 0; s < this.#segmentCount[id]; s++) {
+      releaseSlot(segments[base + 2 * s + 1] >>> 16, segments[base + 2 * s]);
+    }
+    this.#segmentCount[id] = 0;
+    if (this.#tailClass[id] >= 0) releaseSlot(this.#tailClass[id], this.#tailSlot[id]);
+    this.#tailClass[id] = -1;
+    this.#tailBytes[id] = 0;
+    this.#tailCount[id] = 0;
+    this.#count[id] = 0;
   }
 
-  #ensureTail(extra: number): void {
-    const needed = this.#tailBytes + extra;
-    if (needed <= this.#tailCapacity) return;
+  #ensureTail(id: number, extra: number): void {
+    const tailClass = this.#tailClass[id];
+    const tailBytes = this.#tailBytes[id];
+    const needed = tailBytes + extra;
+    if (tailClass >= 0 && needed <= SLOT_SIZES[tailClass]) return;
     const sizeClass = sizeClassFor(Math.max(needed, TAIL_INITIAL_BYTES));
     const slot = allocSlot(sizeClass);
-    if (this.#tailClass >= 0) {
-      const from = locateSlot(this.#tailClass, this.#tailSlot);
-      const old = from.bytes.subarray(from.offset, from.offset + this.#tailBytes);
+    if (tailClass >= 0) {
+      const from = locateSlot(tailClass, this.#tailSlot[id]);
+      const old = from.bytes.subarray(from.offset, from.offset + tailBytes);
       const to = locateSlot(sizeClass, slot);
       to.bytes.set(old, to.offset);
-      releaseSlot(this.#tailClass, this.#tailSlot);
+      releaseSlot(tailClass, this.#tailSlot[id]);
     }
-    this.#tailClass = sizeClass;
-    this.#tailSlot = slot;
-    this.#tailCapacity = SLOT_SIZES[sizeClass];
+    this.#tailClass[id] = sizeClass;
+    this.#tailSlot[id] = slot;
   }
 
-  /** Appends a sample newer than every held one. */
-  append(ts: number, value: number): void {
-    this.#ensureTail(MAX_SAMPLE_BYTES);
-    const { bytes, offset } = locateSlot(this.#tailClass, this.#tailSlot);
-    let at = offset + this.#tailBytes;
-    const n = this.#tailCount;
-    if (n === 0) {
-      this.#tailFirstTs = ts;
-    } else {
-      const delta = ts - this.lastTs;
-      at = writeVarint(bytes, at, n === 1 ? delta : zigzag(delta - this.#tailLastDelta));
-      this.#tailLastDelta = delta;
+  /** Appends a sample newer than every one held at `id`. */
+  append(id: number, ts: number, value: number): void {
+    this.ensure(id);
+    const count = this.#count[id];
+    if (count >= HEAD_MAX_SAMPLES) {
+      throw new RangeError(`Cannot append to an open chunk: it holds ${count} samples already`);
     }
-    const previous = this.lastValue;
+    this.#ensureTail(id, MAX_SAMPLE_BYTES);
+    const { bytes, offset } = locateSlot(this.#tailClass[id], this.#tailSlot[id]);
+    let at = offset + this.#tailBytes[id];
+    const n = this.#tailCount[id];
+    if (n === 0) {
+      this.#tailFirstTs[id] = ts;
+    } else {
+      const delta = ts - this.#lastTs[id];
+      at = writeVarint(bytes, at, n === 1 ? delta : zigzag(delta - this.#tailLastDelta[id]));
+      this.#tailLastDelta[id] = delta;
+    }
+    const previous = this.#lastValue[id];
     if (n > 0 && sameBits(value, previous)) {
       bytes[at++] = SAME;
     } else {
@@ -157,56 +240,66 @@ export class HeadBuffer {
         for (let i = trail; i < 8 - lead; i++) bytes[at++] = scratchBytes[i] ^ scratchBytes[8 + i];
       }
     }
-    this.#tailBytes = at - offset;
-    if (this.count === 0) this.firstTs = ts;
-    this.lastTs = ts;
-    this.lastValue = value;
-    this.count++;
-    this.#tailCount = n + 1;
-    if (this.#tailCount === SEGMENT_SAMPLES) this.#freeze();
+    this.#tailBytes[id] = at - offset;
+    if (count === 0) this.#firstTs[id] = ts;
+    this.#lastTs[id] = ts;
+    this.#lastValue[id] = value;
+    this.#count[id] = count + 1;
+    this.#tailCount[id] = n + 1;
+    if (n + 1 === SEGMENT_SAMPLES) this.#freeze(id);
   }
 
   /** Moves the tail into a segment slot holding its codec encoding. */
-  #freeze(): void {
-    let i = 0;
-    this.#forEachTail((ts, value) => {
-      segmentTimestamps[i] = ts;
-      segmentValues[i] = value;
-      i++;
-    });
-    const chunk = encodeChunk(segmentTimestamps, segmentValues, i);
-    const sizeClass = sizeClassFor(chunk.length);
+  #freeze(id: number): void {
+    const n = this.#unpackTail(id, segmentTimestamps, segmentValues, 0);
+    segmentOut.length = 0;
+    encodeChunkInto(segmentOut, segmentTimestamps, segmentValues, n);
+    const length = segmentOut.length;
+    const sizeClass = sizeClassFor(length);
     const slot = allocSlot(sizeClass);
     const { bytes, offset } = locateSlot(sizeClass, slot);
-    bytes.set(chunk, offset);
-    this.#segments.push(sizeClass, slot, chunk.length);
-    this.#tailBytes = 0;
-    this.#tailCount = 0;
+    bytes.set(segmentOut.bytes.subarray(0, length), offset);
+    const at = id * MAX_SEGMENTS * 2 + 2 * this.#segmentCount[id];
+    this.#segments[at] = slot;
+    this.#segments[at + 1] = (sizeClass << 16) | length;
+    this.#segmentCount[id]++;
+    this.#tailBytes[id] = 0;
+    this.#tailCount[id] = 0;
   }
 
-  /** Calls `visit` for every sample in ascending time order. */
-  forEach(visit: (ts: number, value: number) => void): void {
-    if (this.count === 0) return;
+  /**
+   * Copies the samples held at `id`, ascending, into `timestamps` and `values` from index 0;
+   * returns how many. The arrays must hold `count(id)` samples.
+   */
+  copyTo(id: number, timestamps: Float64Array, values: Float64Array): number {
+    if (this.count(id) === 0) return 0;
+    let at = 0;
+    const base = id * MAX_SEGMENTS * 2;
     const segments = this.#segments;
-    for (let s = 0; s < segments.length; s += 3) {
-      const { bytes, offset } = locateSlot(segments[s], segments[s + 1]);
-      const { timestamps, values } = decodeChunk(
-        bytes.subarray(offset, offset + segments[s + 2]),
+    for (let s = 0; s < this.#segmentCount[id]; s++) {
+      const packed = segments[base + 2 * s + 1];
+      const { bytes, offset } = locateSlot(packed >>> 16, segments[base + 2 * s]);
+      at += decodeChunkInto(
+        bytes.subarray(offset, offset + (packed & 0xffff)),
+        timestamps,
+        values,
+        at,
         "open chunk segment",
       );
-      for (let i = 0; i < timestamps.length; i++) visit(timestamps[i], values[i]);
     }
-    this.#forEachTail(visit);
+    return this.#unpackTail(id, timestamps, values, at);
   }
 
-  #forEachTail(visit: (ts: number, value: number) => void): void {
-    if (this.#tailCount === 0) return;
-    const { bytes, offset } = locateSlot(this.#tailClass, this.#tailSlot);
-    const reader = new ByteReader(bytes, offset, offset + this.#tailBytes);
-    let ts = this.#tailFirstTs;
+  /** Decodes the tail of `id` into the arrays from `at`; returns the new end. */
+  #unpackTail(id: number, timestamps: Float64Array, values: Float64Array, at: number): number {
+    const tailCount = this.#tailCount[id];
+    if (tailCount === 0) return at;
+    const { bytes, offset } = locateSlot(this.#tailClass[id], this.#tailSlot[id]);
+    const reader = new ByteReader(bytes, offset, offset + this.#tailBytes[id]);
+    let ts = this.#tailFirstTs[id];
     let delta = 0;
     let value = 0;
-    for (let i = 0; i < this.#tailCount; i++) {
+    for (let i = 0; i < tailCount; i++) {
       if (i === 1) delta = reader.varint();
       else if (i > 1) delta += reader.signed();
       ts += delta;
@@ -228,49 +321,47 @@ export class HeadBuffer {
         }
         value = scratch[0];
       }
-      visit(ts, value);
+      timestamps[at] = ts;
+      values[at] = value;
+      at++;
     }
+    return at;
   }
 
-  toArrays(): { timestamps: Float64Array; values: Float64Array } {
-    const timestamps = new Float64Array(this.count);
-    const values = new Float64Array(this.count);
-    let i = 0;
-    this.forEach((ts, value) => {
-      timestamps[i] = ts;
-      values[i] = value;
-      i++;
-    });
-    return { timestamps, values };
+  /** Calls `visit` for every sample held at `id` in ascending time order. */
+  forEach(id: number, visit: (ts: number, value: number) => void): void {
+    const count = this.copyTo(id, unpackTimestamps, unpackValues);
+    for (let i = 0; i < count; i++) visit(unpackTimestamps[i], unpackValues[i]);
   }
 
-  /** The value held at `ts`, or undefined. */
-  valueAt(ts: number): number | undefined {
-    if (this.count === 0 || ts < this.firstTs || ts > this.lastTs) return undefined;
-    if (ts === this.lastTs) return this.lastValue;
-    let found: number | undefined;
-    this.forEach((at, value) => {
-      if (at === ts) found = value;
-    });
-    return found;
+  /** The value held at `ts` in `id`, or undefined. */
+  valueAt(id: number, ts: number): number | undefined {
+    const count = this.count(id);
+    if (count === 0 || ts < this.#firstTs[id] || ts > this.#lastTs[id]) return undefined;
+    if (ts === this.#lastTs[id]) return this.#lastValue[id];
+    this.copyTo(id, unpackTimestamps, unpackValues);
+    for (let i = 0; i < count; i++) {
+      if (unpackTimestamps[i] === ts) return unpackValues[i];
+    }
+    return undefined;
   }
 
-  /**
-   * A new buffer holding these samples plus one inserted in order (`ts` not held yet); this
-   * one is released.
-   */
-  withInserted(ts: number, value: number): HeadBuffer {
-    const rebuilt = new HeadBuffer();
+  /** Inserts a sample older than the newest held at `id` (`ts` not held yet). */
+  insert(id: number, ts: number, value: number): void {
+    if (this.count(id) >= HEAD_MAX_SAMPLES) {
+      throw new RangeError(`Cannot insert into an open chunk: it holds ${this.count(id)} samples`);
+    }
+    const count = this.copyTo(id, unpackTimestamps, unpackValues);
+    this.release(id);
     let inserted = false;
-    this.forEach((at, held) => {
+    for (let i = 0; i < count; i++) {
+      const at = unpackTimestamps[i];
       if (!inserted && ts < at) {
-        rebuilt.append(ts, value);
+        this.append(id, ts, value);
         inserted = true;
       }
-      rebuilt.append(at, held);
-    });
-    if (!inserted) rebuilt.append(ts, value);
-    this.release();
-    return rebuilt;
+      this.append(id, at, unpackValues[i]);
+    }
+    if (!inserted) this.append(id, ts, value);
   }
 }

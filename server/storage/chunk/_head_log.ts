@@ -12,13 +12,22 @@ import { digitsOf, MAX_DIGITS, POWERS } from "./_head.ts";
 const LOG_VERSION = 1;
 const RAW_FLOAT = 255;
 
+/** Builds one row; reusable, so a write allocates no buffer for its row. */
 export class HeadLogRowWriter {
   readonly #out = new ByteWriter(16_384);
   #previousTs = 0;
   count = 0;
 
   constructor() {
+    this.reset();
+  }
+
+  /** Starts a new row; the bytes `finish` returned before are overwritten from here on. */
+  reset(): void {
+    this.#out.length = 0;
     this.#out.byte(LOG_VERSION);
+    this.#previousTs = 0;
+    this.count = 0;
   }
 
   add(seriesId: number, ts: number, value: number): void {
@@ -36,9 +45,10 @@ export class HeadLogRowWriter {
     this.count++;
   }
 
+  /** The row, as a view valid until the next `reset`. */
   finish(): Uint8Array {
     this.#out.uint32(crc32(this.#out.bytes, 0, this.#out.length));
-    return this.#out.finish();
+    return this.#out.bytes.subarray(0, this.#out.length);
   }
 }
 

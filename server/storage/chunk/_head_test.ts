@@ -1,16 +1,25 @@
 import assert from "node:assert/strict";
-import { HeadBuffer } from "./_head.ts";
+import { HEAD_MAX_SAMPLES, HeadTable } from "./_head.ts";
 import { slabBytes } from "./_slab.ts";
 import { Random } from "../../../tests/helpers/chunk_random.ts";
 
-Deno.test("HeadBuffer returns appended samples to the bit, in or out of order", () => {
+function toArrays(table: HeadTable, id: number) {
+  const timestamps = new Float64Array(table.count(id));
+  const values = new Float64Array(table.count(id));
+  table.copyTo(id, timestamps, values);
+  return { timestamps, values };
+}
+
+Deno.test("HeadTable returns appended samples to the bit, in or out of order", () => {
+  const table = new HeadTable(16);
   for (let seed = 1; seed <= 60; seed++) {
     const random = new Random(seed);
-    const head = new HeadBuffer();
+    // Neighbouring indexes hold other chunks, so one chunk's writes cannot spill into another.
+    const id = seed * 37;
+    table.append(id - 1, 1, seed);
     const expected = new Map<number, number>();
     let ts = 1_700_000_000_000;
     let value = 0;
-    let buffer = head;
     for (let i = 0; i < 360; i++) {
       ts += random.chance(0.1) ? random.int(1, 100_000) : 10_000;
       const kind = random.int(0, 6);
@@ -21,52 +30,68 @@ Deno.test("HeadBuffer returns appended samples to the bit, in or out of order", 
       else if (kind === 4) value = random.next() * 100;
       if (random.chance(0.05) && i > 0) {
         const earlier = ts - random.int(1, 5_000);
-        if (!expected.has(earlier) && earlier > buffer.firstTs) {
-          buffer = buffer.withInserted(earlier, value);
+        if (!expected.has(earlier) && earlier > table.firstTs(id)) {
+          table.insert(id, earlier, value);
           expected.set(earlier, value);
           continue;
         }
       }
-      buffer.append(ts, value);
+      table.append(id, ts, value);
       expected.set(ts, value);
     }
     const sorted = [...expected.entries()].sort((a, b) => a[0] - b[0]);
-    const { timestamps, values } = buffer.toArrays();
+    const { timestamps, values } = toArrays(table, id);
     assert.deepEqual([...timestamps], sorted.map(([t]) => t), `seed ${seed}`);
     for (let i = 0; i < sorted.length; i++) {
       assert.ok(
         Object.is(values[i], sorted[i][1]),
         `seed ${seed} [${i}] ${values[i]} vs ${sorted[i][1]}`,
       );
-      assert.ok(Object.is(buffer.valueAt(sorted[i][0]), sorted[i][1]));
+      assert.ok(Object.is(table.valueAt(id, sorted[i][0]), sorted[i][1]));
     }
-    assert.equal(buffer.valueAt(sorted[0][0] + 1), undefined);
+    assert.equal(table.valueAt(id, sorted[0][0] + 1), undefined);
+    const visited: number[] = [];
+    table.forEach(id, (at) => visited.push(at));
+    assert.deepEqual(visited, [...timestamps]);
+    assert.deepEqual([...toArrays(table, id - 1).values], [seed]);
+    table.release(id);
+    table.release(id - 1);
+    assert.equal(table.count(id), 0);
   }
 });
 
-Deno.test("HeadBuffer holds short decimals at regular intervals in about four bytes each", () => {
-  const head = new HeadBuffer();
+Deno.test("HeadTable holds short decimals at regular intervals in about four bytes each", () => {
+  const table = new HeadTable();
   const random = new Random(3);
   for (let i = 0; i < 360; i++) {
-    head.append(1_700_000_000_000 + i * 10_000, random.int(0, 10_000) / 100);
+    table.append(5, 1_700_000_000_000 + i * 10_000, random.int(0, 10_000) / 100);
   }
-  assert.ok(head.byteLength <= 360 * 4 * 1.5, `${head.byteLength} bytes`);
+  assert.ok(table.byteLength(5) <= 360 * 4 * 1.5, `${table.byteLength(5)} bytes`);
+  table.release(5);
 });
 
-Deno.test("HeadBuffer gives its slab slots back for the next open chunk", () => {
+Deno.test("HeadTable refuses more samples than an open chunk holds", () => {
+  const table = new HeadTable();
+  for (let i = 0; i < HEAD_MAX_SAMPLES; i++) table.append(0, i * 2, i);
+  assert.throws(() => table.append(0, HEAD_MAX_SAMPLES * 2, 0), RangeError);
+  assert.throws(() => table.insert(0, 1, 0), RangeError);
+  assert.equal(table.count(0), HEAD_MAX_SAMPLES);
+  table.release(0);
+});
+
+Deno.test("HeadTable gives its slab slots back for the next open chunk", () => {
+  const table = new HeadTable();
   const fill = () => {
-    const heads = Array.from({ length: 2000 }, () => new HeadBuffer());
     for (let i = 0; i < 200; i++) {
-      for (const head of heads) head.append(1_700_000_000_000 + i * 10_000, i / 4);
+      for (let id = 0; id < 2000; id++) table.append(id, 1_700_000_000_000 + i * 10_000, i / 4);
     }
-    return heads;
   };
-  const first = fill();
+  fill();
   const held = slabBytes();
-  for (const head of first) head.release();
-  const second = fill();
+  for (let id = 0; id < 2000; id++) table.release(id);
+  assert.equal(table.count(0), 0);
+  fill();
   assert.equal(slabBytes(), held, "the second hour reuses the first hour's slots");
-  assert.equal(second[0].toArrays().values[199], 49.75);
-  for (const head of second) head.release();
-  assert.equal(first[0].count, 0);
+  assert.equal(toArrays(table, 0).values[199], 49.75);
+  for (let id = 0; id < 2000; id++) table.release(id);
 });

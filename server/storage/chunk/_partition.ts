@@ -71,6 +71,8 @@ export class ChunkPartition {
   #deleteLogBelow: StatementSync;
   #deleteLog: StatementSync;
   #readLog: StatementSync;
+  #begin: StatementSync;
+  #commit: StatementSync;
 
   constructor(day: string, path: string, cacheSizeKib: number) {
     this.day = day;
@@ -107,6 +109,8 @@ export class ChunkPartition {
       this.#deleteLogBelow = this.#db.prepare("DELETE FROM head_log WHERE id < ?");
       this.#deleteLog = this.#db.prepare("DELETE FROM head_log");
       this.#readLog = prepareReturningArrays(this.#db, "SELECT id, data FROM head_log ORDER BY id");
+      this.#begin = this.#db.prepare("BEGIN");
+      this.#commit = this.#db.prepare("COMMIT");
     } catch (error) {
       this.#db.close();
       throw error;
@@ -118,11 +122,11 @@ export class ChunkPartition {
   }
 
   begin(): void {
-    this.#db.exec("BEGIN");
+    this.#begin.run();
   }
 
   commit(): void {
-    this.#db.exec("COMMIT");
+    this.#commit.run();
   }
 
   rollback(): void {

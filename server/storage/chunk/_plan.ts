@@ -2,54 +2,34 @@
  * What one write (or the replay at open) will commit, gathered per day before any file is
  * touched, plus the bookkeeping of which head-log rows open chunks still need.
  */
-import type { SeriesEntry } from "../series_index.ts";
-import type { HeadBuffer } from "./_head.ts";
+import { ByteWriter } from "./_bytes.ts";
 import { HeadLogRowWriter } from "./_head_log.ts";
 import type { NewChunk } from "./_partition.ts";
-
-/** `firstLogId` of a head whose first sample is in the write being committed. */
-export const PENDING_LOG_ID = 0;
-
-export interface OpenHead {
-  state: SeriesState;
-  dayNum: number;
-  windowStart: number;
-  buffer: HeadBuffer;
-  /** The oldest head-log row holding one of its samples. */
-  firstLogId: number;
-}
-
-export interface SeriesState {
-  entry: SeriesEntry;
-  labelCount: number;
-  head: OpenHead | undefined;
-  /** Day (days since the epoch) that `sealedUpTo` describes; -1 when unknown. */
-  sealedDay: number;
-  /** Newest sealed timestamp of the series in `sealedDay`, or -Infinity. */
-  sealedUpTo: number;
-}
 
 export class DayPlan {
   readonly dayNum: number;
   readonly seals: NewChunk[] = [];
-  /** Samples for sealed chunks, per series, in arrival order. */
-  readonly late = new Map<SeriesState, Array<[number, number]>>();
-  readonly pendingHeads: OpenHead[] = [];
+  /** Samples for sealed chunks, per series id, in arrival order. */
+  readonly late = new Map<number, Array<[number, number]>>();
+  /** Series whose open chunk began in this write. */
+  readonly pendingHeads: number[] = [];
   /** Newest timestamp sealed in this plan per series id, seen before the commit. */
   readonly sealedMax = new Map<number, number>();
   log: HeadLogRowWriter | undefined;
   /** Delete the head-log rows no open chunk needs any more. */
   cleanLog = false;
+  readonly #buffers: PlanBuffers;
 
-  constructor(dayNum: number) {
+  constructor(dayNum: number, buffers: PlanBuffers) {
     this.dayNum = dayNum;
+    this.#buffers = buffers;
   }
 
-  addLate(state: SeriesState, ts: number, value: number): void {
-    let list = this.late.get(state);
-    if (!list) this.late.set(state, list = []);
+  addLate(seriesId: number, ts: number, value: number): void {
+    let list = this.late.get(seriesId);
+    if (!list) this.late.set(seriesId, list = []);
     list.push([ts, value]);
-    this.noteSealed(state.entry.id, ts);
+    this.noteSealed(seriesId, ts);
   }
 
   noteSealed(seriesId: number, ts: number): void {
@@ -58,16 +38,55 @@ export class DayPlan {
   }
 
   logSample(seriesId: number, ts: number, value: number): void {
-    (this.log ??= new HeadLogRowWriter()).add(seriesId, ts, value);
+    (this.log ??= this.#buffers.logWriter()).add(seriesId, ts, value);
+  }
+}
+
+/**
+ * Buffers a store reuses from one write to the next: head-log rows and sealed chunk bytes were
+ * a fresh allocation per write and per chunk, most of the garbage a write made.
+ */
+export class PlanBuffers {
+  /** Encoded chunks of the plan being built, back to back; `NewChunk.data` views into it. */
+  readonly chunks = new ByteWriter(64 * 1024);
+  readonly #logWriters: HeadLogRowWriter[] = [];
+  #logWritersUsed = 0;
+
+  logWriter(): HeadLogRowWriter {
+    if (this.#logWritersUsed === this.#logWriters.length) {
+      this.#logWriters.push(new HeadLogRowWriter());
+    }
+    const writer = this.#logWriters[this.#logWritersUsed++];
+    writer.reset();
+    return writer;
+  }
+
+  /** Called when a plan is done with: what it viewed may now be overwritten. */
+  recycle(): void {
+    this.#logWritersUsed = 0;
+    // A rare huge plan (conversion at open) should not pin its buffer for good.
+    if (this.chunks.bytes.length > 4 * 1024 * 1024) this.chunks.bytes = new Uint8Array(64 * 1024);
+    this.chunks.length = 0;
   }
 }
 
 export class WritePlan {
   readonly days = new Map<number, DayPlan>();
+  readonly buffers: PlanBuffers;
+
+  constructor(buffers: PlanBuffers) {
+    this.buffers = buffers;
+  }
+
+  /** The day asked for last: a write's samples are nearly all of one day. */
+  #last: DayPlan | undefined = undefined;
 
   day(dayNum: number): DayPlan {
+    const last = this.#last;
+    if (last !== undefined && last.dayNum === dayNum) return last;
     let plan = this.days.get(dayNum);
-    if (!plan) this.days.set(dayNum, plan = new DayPlan(dayNum));
+    if (!plan) this.days.set(dayNum, plan = new DayPlan(dayNum, this.buffers));
+    this.#last = plan;
     return plan;
   }
 

@@ -104,6 +104,21 @@ export function encodeChunk(
   values: ArrayLike<number>,
   count: number = timestamps.length,
 ): Uint8Array {
+  const out = new ByteWriter(16 + count * 3);
+  encodeChunkInto(out, timestamps, values, count);
+  return out.finish();
+}
+
+/**
+ * `encodeChunk` appending to `out` instead of allocating: the write path seals thousands of
+ * chunks a second, and a fresh buffer per chunk kept the garbage collector busy.
+ */
+export function encodeChunkInto(
+  out: ByteWriter,
+  timestamps: ArrayLike<number>,
+  values: ArrayLike<number>,
+  count: number = timestamps.length,
+): void {
   if (!Number.isInteger(count) || count < 1 || count > MAX_CHUNK_SAMPLES) {
     throw new RangeError(
       `Cannot encode a chunk of ${count} samples: expected 1 to ${MAX_CHUNK_SAMPLES}`,
@@ -120,7 +135,8 @@ export function encodeChunk(
       );
     }
   }
-  const out = new ByteWriter(16 + count * 3);
+  const start = out.length;
+  out.ensure(16 + count * 3);
   out.byte(FORMAT_VERSION);
   const modesAt = out.length;
   out.byte(0);
@@ -129,8 +145,7 @@ export function encodeChunk(
   const tsMode = writeTimestamps(out, timestamps, count);
   const valueMode = writeValues(out, values, count);
   out.bytes[modesAt] = tsMode | (valueMode << 2);
-  out.uint32(crc32(out.bytes, 0, out.length));
-  return out.finish();
+  out.uint32(crc32(out.bytes, start, out.length));
 }
 
 function writeTimestamps(out: ByteWriter, timestamps: ArrayLike<number>, count: number): number {
@@ -293,20 +308,59 @@ function writeMeaningful(bits: BitWriter, high: number, low: number, shift: numb
  */
 export function decodeChunk(bytes: Uint8Array, where = "chunk"): DecodedChunk {
   try {
-    return decodeUnchecked(bytes);
+    const count = checkedCount(bytes);
+    const decoded = { timestamps: new Float64Array(count), values: new Float64Array(count) };
+    decodeBody(bytes, decoded.timestamps, decoded.values, 0);
+    return decoded;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Cannot decode ${where}: ${reason}`, { cause: error });
+    throw decodeError(error, where);
   }
 }
 
-function decodeUnchecked(bytes: Uint8Array): DecodedChunk {
+/**
+ * `decodeChunk` into caller-owned arrays from index `at`; returns the sample count. Throws the
+ * same errors, and a `RangeError` when the arrays cannot hold the chunk.
+ */
+export function decodeChunkInto(
+  bytes: Uint8Array,
+  timestamps: Float64Array,
+  values: Float64Array,
+  at: number,
+  where = "chunk",
+): number {
+  try {
+    const count = checkedCount(bytes);
+    if (at + count > timestamps.length || at + count > values.length) {
+      throw new RangeError(`${count} samples do not fit the ${timestamps.length - at} left`);
+    }
+    decodeBody(bytes, timestamps, values, at);
+    return count;
+  } catch (error) {
+    throw decodeError(error, where);
+  }
+}
+
+function decodeError(error: unknown, where: string): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`Cannot decode ${where}: ${reason}`, { cause: error });
+}
+
+/** Checks the checksum and returns the sample count from the header. */
+function checkedCount(bytes: Uint8Array): number {
   if (!(bytes instanceof Uint8Array)) throw new TypeError("expected bytes");
   if (bytes.length < 8) throw new RangeError(`too short (${bytes.length} bytes)`);
   const bodyEnd = bytes.length - 4;
   const stored = new ByteReader(bytes, bodyEnd).uint32();
   const actual = crc32(bytes, 0, bodyEnd);
   if (stored !== actual) throw new RangeError("checksum mismatch (corrupt or truncated)");
+  const reader = new ByteReader(bytes, 2, bodyEnd);
+  const count = reader.varint();
+  if (count < 1 || count > MAX_CHUNK_SAMPLES) throw new RangeError(`impossible count ${count}`);
+  return count;
+}
+
+function decodeBody(bytes: Uint8Array, timestamps: Float64Array, values: Float64Array, at: number) {
+  const bodyEnd = bytes.length - 4;
   const reader = new ByteReader(bytes, 0, bodyEnd);
   const version = reader.byte();
   if (version !== FORMAT_VERSION) throw new RangeError(`unknown format version ${version}`);
@@ -315,37 +369,39 @@ function decodeUnchecked(bytes: Uint8Array): DecodedChunk {
   const valueMode = (modes >>> 2) & 3;
   if (modes > 15 || tsMode > TS_DOD) throw new RangeError(`unknown modes ${modes}`);
   const count = reader.varint();
-  if (count < 1 || count > MAX_CHUNK_SAMPLES) throw new RangeError(`impossible count ${count}`);
   if ((tsMode === TS_SINGLE) !== (count === 1)) {
     throw new RangeError(`timestamp mode ${tsMode} does not fit ${count} samples`);
   }
-  const timestamps = new Float64Array(count);
-  const values = new Float64Array(count);
-  readTimestamps(reader, tsMode, timestamps, count);
+  readTimestamps(reader, tsMode, timestamps, at, count);
   switch (valueMode) {
     case VALUES_CONSTANT:
-      values.fill(reader.float64());
+      values.fill(reader.float64(), at, at + count);
       break;
     case VALUES_DECIMAL_DELTA:
     case VALUES_DECIMAL_DOD:
-      readDecimals(reader, valueMode === VALUES_DECIMAL_DOD, values, count);
+      readDecimals(reader, valueMode === VALUES_DECIMAL_DOD, values, at, count);
       break;
     default:
-      reader.offset = readGorilla(bytes, reader.offset, bodyEnd, values, count);
+      reader.offset = readGorilla(bytes, reader.offset, bodyEnd, values, at, count);
   }
   if (reader.remaining !== 0) throw new RangeError(`${reader.remaining} unexpected trailing bytes`);
-  return { timestamps, values };
 }
 
-function readTimestamps(reader: ByteReader, mode: number, out: Float64Array, count: number) {
+function readTimestamps(
+  reader: ByteReader,
+  mode: number,
+  out: Float64Array,
+  at: number,
+  count: number,
+) {
   let ts = reader.signed();
-  out[0] = ts;
+  out[at] = ts;
   if (count === 1) return;
   let delta = reader.varint();
   if (delta < 1) throw new RangeError("timestamps do not ascend");
   ts += delta;
-  out[1] = ts;
-  for (let i = 2; i < count; i++) {
+  out[at + 1] = ts;
+  for (let i = at + 2; i < at + count; i++) {
     if (mode === TS_DOD) {
       delta += reader.signed();
       if (delta < 1) throw new RangeError("timestamps do not ascend");
@@ -356,16 +412,22 @@ function readTimestamps(reader: ByteReader, mode: number, out: Float64Array, cou
   if (!Number.isSafeInteger(ts)) throw new RangeError("timestamps overflow");
 }
 
-function readDecimals(reader: ByteReader, dod: boolean, out: Float64Array, count: number) {
+function readDecimals(
+  reader: ByteReader,
+  dod: boolean,
+  out: Float64Array,
+  at: number,
+  count: number,
+) {
   const digits = reader.byte();
   if (digits > MAX_DECIMAL_DIGITS) throw new RangeError(`impossible decimal digits ${digits}`);
   const power = POWERS_OF_TEN[digits];
   const factor = reader.varint();
   if (factor < 1) throw new RangeError("decimal factor 0");
   let m = reader.signed();
-  out[0] = m / power;
+  out[at] = m / power;
   let delta = 0;
-  for (let i = 1; i < count; i++) {
+  for (let i = at + 1; i < at + count; i++) {
     delta = dod ? delta + reader.signed() : reader.signed();
     m += delta * factor;
     out[i] = m / power;
@@ -378,6 +440,7 @@ function readGorilla(
   offset: number,
   end: number,
   out: Float64Array,
+  at: number,
   count: number,
 ): number {
   const bits = new BitReader(bytes, offset, end);
@@ -385,10 +448,10 @@ function readGorilla(
   let low = bits.bits(32) | 0;
   bitsWords[HIGH] = high;
   bitsWords[LOW] = low;
-  out[0] = bitsFloat[0];
+  out[at] = bitsFloat[0];
   let windowLeading = -1;
   let windowTrailing = 0;
-  for (let i = 1; i < count; i++) {
+  for (let i = at + 1; i < at + count; i++) {
     if (bits.bit() === 1) {
       let leading: number;
       let width: number;

@@ -43,19 +43,15 @@ import {
   sqliteFileBytes,
 } from "../partition_files.ts";
 import { type SeriesEntry, SeriesIndex } from "../series_index.ts";
-import { decodeChunk, encodeChunk } from "./codec.ts";
-import { HeadBuffer } from "./_head.ts";
+import { decodeChunk, encodeChunkInto } from "./codec.ts";
+import { ByteWriter } from "./_bytes.ts";
+import { HEAD_MAX_SAMPLES, HeadTable } from "./_head.ts";
 import { readHeadLogRow } from "./_head_log.ts";
 import { ChunkPartition, type ChunkRow, type NewChunk } from "./_partition.ts";
 import { BucketAccumulator, chunkStats } from "./_aggregate.ts";
-import {
-  type DayPlan,
-  LogReferences,
-  type OpenHead,
-  PENDING_LOG_ID,
-  type SeriesState,
-  WritePlan,
-} from "./_plan.ts";
+import { type DayPlan, LogReferences, PlanBuffers, WritePlan } from "./_plan.ts";
+import { NO_DAY, PENDING_LOG_ID, SeriesStates } from "./_series_state.ts";
+import { SeriesLookup } from "./_series_lookup.ts";
 
 export interface ChunkStoreOptions extends StoreOptions {
   /** Time source for the age limit and for sealing chunks whose hour has passed. Default: system. */
@@ -74,6 +70,10 @@ export interface ChunkStoreOptions extends StoreOptions {
 const HOUR_MS = 3_600_000;
 /** A chunk is sealed at this many samples (an hour at the agent's default 10 s interval). */
 export const CHUNK_MAX_SAMPLES = 360;
+if (CHUNK_MAX_SAMPLES > HEAD_MAX_SAMPLES) throw new Error("open chunks cannot hold a chunk");
+/** Where a sealing chunk is unpacked before encoding (shared: writes are synchronous). */
+const sealTimestamps = new Float64Array(HEAD_MAX_SAMPLES);
+const sealValues = new Float64Array(HEAD_MAX_SAMPLES);
 const DEFAULT_CACHE_KIB = 65_536;
 const DEFAULT_MAX_OPEN_PARTITIONS = 4;
 /**
@@ -96,8 +96,8 @@ interface RouteContext {
   mode: Mode;
   /** The head-log row being replayed. */
   logId: number;
-  /** Heads that took samples in convert mode; sealed before the commit, as they are not logged. */
-  touched: Set<OpenHead>;
+  /** Series whose heads took samples in convert mode; sealed before the commit (not logged). */
+  touched: Set<number>;
 }
 
 /** Opens (creating if needed) a chunk store over `options.dataDir`. */
@@ -111,18 +111,6 @@ function dayOf(ts: number): number {
 
 function keyOf(entry: SeriesEntry): SeriesKey {
   return { agentId: entry.agentId, metricName: entry.metricName, labels: { ...entry.labels } };
-}
-
-function sameSeries(state: SeriesState, point: MetricDataPoint, labelCount: number): boolean {
-  const entry = state.entry;
-  if (entry.agentId !== point.agentId || entry.metricName !== point.metricName) return false;
-  if (state.labelCount !== labelCount) return false;
-  for (const name in point.labels) {
-    if (!Object.hasOwn(entry.labels, name) || entry.labels[name] !== point.labels[name]) {
-      return false;
-    }
-  }
-  return true;
 }
 
 function describeSeries(entry: SeriesEntry): string {
@@ -139,18 +127,17 @@ class ChunkStore implements MetricStore {
   readonly #maxAgeMs: number | undefined;
   readonly #log: Logger;
   readonly #index: SeriesIndex;
-  readonly #states: SeriesState[] = [];
+  readonly #states = new SeriesStates();
+  /** Open chunks, by series id. */
+  readonly #heads = new HeadTable();
   readonly #days: Set<string>;
   /** Open partitions, least recently used first. */
   readonly #open = new Map<string, ChunkPartition>();
-  readonly #openHeads = new Set<OpenHead>();
   readonly #logRefs = new Map<number, LogReferences>();
-  /**
-   * Series by agent, metric and labels in arrival order, checked against the series on a hit:
-   * building the canonical identity (sorted keys, JSON) per point cost more than the rest of
-   * a write together.
-   */
-  readonly #fastLookup = new Map<string, SeriesState>();
+  readonly #lookup = new SeriesLookup();
+  readonly #buffers = new PlanBuffers();
+  /** Series id per point of the write in progress. */
+  #pointIds = new Int32Array(1024);
   #nextSweepMs = -Infinity;
   #closed = false;
   /** Set when a commit failed half-way: memory no longer matches the files. */
@@ -186,7 +173,7 @@ class ChunkStore implements MetricStore {
     Deno.mkdirSync(dataDir, { recursive: true });
     this.#index = new SeriesIndex(dataDir, this.#cacheSizeKib);
     try {
-      for (const entry of this.#index.match()) this.#addState(entry);
+      for (const entry of this.#index.match()) this.#states.add(entry, false);
       this.#days = new Set(listPartitionDays(dataDir));
       this.#replay();
       this.#convertRowPartitions();
@@ -195,18 +182,6 @@ class ChunkStore implements MetricStore {
       this.#index.close();
       throw error;
     }
-  }
-
-  #addState(entry: SeriesEntry): SeriesState {
-    const state: SeriesState = {
-      entry,
-      labelCount: Object.keys(entry.labels).length,
-      head: undefined,
-      sealedDay: -1,
-      sealedUpTo: -Infinity,
-    };
-    this.#states[entry.id] = state;
-    return state;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -220,7 +195,7 @@ class ChunkStore implements MetricStore {
     if (points.length === 0) return result;
     const now = this.#clock.now();
     const oldestMs = this.#maxAgeMs === undefined ? -Infinity : now - this.#maxAgeMs;
-    const states = this.#resolveSeries(points);
+    const ids = this.#resolveSeries(points);
     const context = this.#context("write", result);
     for (let i = 0; i < points.length; i++) {
       const point = points[i];
@@ -228,7 +203,7 @@ class ChunkStore implements MetricStore {
         result.tooOld!++;
         continue;
       }
-      this.#route(states[i], point.timestampMs, point.value, context);
+      this.#route(ids[i], point.timestampMs, point.value, context);
     }
     if (now >= this.#nextSweepMs) {
       this.#nextSweepMs = now + SWEEP_INTERVAL_MS;
@@ -240,7 +215,7 @@ class ChunkStore implements MetricStore {
 
   #context(mode: Mode, result: WriteResult = { written: 0, duplicates: 0, conflicts: 0 }) {
     const context: RouteContext = {
-      plan: new WritePlan(),
+      plan: new WritePlan(this.#buffers),
       result,
       mode,
       logId: PENDING_LOG_ID,
@@ -249,112 +224,120 @@ class ChunkStore implements MetricStore {
     return context;
   }
 
-  /** Series ids for every point; new series are committed to `index.db` first. */
-  #resolveSeries(points: readonly MetricDataPoint[]): SeriesState[] {
-    const states: SeriesState[] = new Array(points.length);
-    const added: SeriesEntry[] = [];
+  /**
+   * Series ids for every point, in a buffer reused by the next write; new series are committed
+   * to `index.db` first.
+   */
+  #resolveSeries(points: readonly MetricDataPoint[]): Int32Array {
+    if (this.#pointIds.length < points.length) this.#pointIds = new Int32Array(points.length * 2);
+    const ids = this.#pointIds;
+    const lookup = this.#lookup;
+    let added: SeriesEntry[] | undefined;
     try {
       for (let i = 0; i < points.length; i++) {
         const point = points[i];
-        const labels = point.labels;
-        let fastKey = point.agentId + "\u0000" + point.metricName;
-        let labelCount = 0;
-        for (const name in labels) {
-          fastKey += "\u0000" + name + "\u0000" + labels[name];
-          labelCount++;
-        }
-        const known = this.#fastLookup.get(fastKey);
-        if (known !== undefined && sameSeries(known, point, labelCount)) {
-          states[i] = known;
+        const known = lookup.find(point.agentId, point.metricName, point.labels);
+        if (known >= 0) {
+          ids[i] = known;
           continue;
         }
         const labelsJson = canonicalLabelsJson(point.labels);
         const identity = seriesIdentity(point.agentId, point.metricName, labelsJson);
         let entry = this.#index.get(identity);
         if (!entry) {
-          if (added.length === 0) this.#index.begin();
+          if (added === undefined) {
+            added = [];
+            this.#index.begin();
+          }
           entry = this.#index.add(identity, point.agentId, point.metricName, labelsJson);
           added.push(entry);
+          this.#states.add(entry, true);
         }
-        const state = this.#states[entry.id] ?? this.#addState(entry);
-        states[i] = state;
-        this.#fastLookup.set(fastKey, state);
+        if (this.#states.entries[entry.id] === undefined) this.#states.add(entry, false);
+        ids[i] = entry.id;
+        lookup.remember(point.agentId, point.metricName, point.labels, entry.id);
       }
       // Series before samples: a crash in between leaves a series without samples, never
       // samples whose series is unknown.
-      if (added.length > 0) this.#index.commit();
+      if (added !== undefined) this.#index.commit();
     } catch (error) {
-      this.#index.rollback(added);
-      for (const entry of added) delete this.#states[entry.id];
-      this.#fastLookup.clear();
+      if (added !== undefined) {
+        this.#index.rollback(added);
+        for (const entry of added) this.#states.remove(entry.id);
+      }
+      this.#lookup.clear();
       throw error;
     }
-    return states;
+    return ids;
   }
 
   /** Newest sealed timestamp of a series in a day, counting what the plan is about to seal. */
-  #ensureSealed(state: SeriesState, dayNum: number, plan: WritePlan): void {
-    if (state.sealedDay === dayNum) return;
-    const day = dayName(dayNum);
-    let sealed = this.#days.has(day)
-      ? this.#partition(day, false).lastSealedTs(state.entry.id)
-      : -Infinity;
-    const planned = plan.days.get(dayNum)?.sealedMax.get(state.entry.id);
+  #ensureSealed(id: number, dayNum: number, plan: WritePlan): void {
+    const states = this.#states;
+    if (states.sealedDay[id] === dayNum) return;
+    let sealed = -Infinity;
+    if (states.maySealed[id] === 1) {
+      const day = dayName(dayNum);
+      if (this.#days.has(day)) sealed = this.#partition(day, false).lastSealedTs(id);
+    }
+    const planned = plan.days.get(dayNum)?.sealedMax.get(id);
     if (planned !== undefined && planned > sealed) sealed = planned;
-    state.sealedDay = dayNum;
-    state.sealedUpTo = sealed;
+    states.sealedDay[id] = dayNum;
+    states.sealedUpTo[id] = sealed;
   }
 
   /**
    * Sends one sample to its series' open chunk, or to the sealed chunks of its hour when it is
    * older than the open chunk or than what is already sealed that day.
    */
-  #route(state: SeriesState, ts: number, value: number, context: RouteContext): void {
+  #route(id: number, ts: number, value: number, context: RouteContext): void {
     const { plan, result } = context;
+    const states = this.#states;
+    const heads = this.#heads;
     const windowStart = ts - (ts % HOUR_MS);
-    let head = state.head;
-    if (head !== undefined && windowStart > head.windowStart) {
-      this.#seal(head, plan);
-      head = undefined;
+    let open = states.headDay[id] !== NO_DAY;
+    if (open && windowStart > states.windowStart[id]) {
+      this.#seal(id, plan);
+      open = false;
     }
     const dayNum = dayOf(ts);
-    this.#ensureSealed(state, dayNum, plan);
-    if (ts <= state.sealedUpTo || (head !== undefined && windowStart < head.windowStart)) {
+    this.#ensureSealed(id, dayNum, plan);
+    const sealedUpTo = states.sealedUpTo[id];
+    if (ts <= sealedUpTo || (open && windowStart < states.windowStart[id])) {
       // A replayed sample at or below what is sealed was sealed before the restart.
-      if (context.mode === "replay" && ts <= state.sealedUpTo) return;
-      if (ts > state.sealedUpTo) state.sealedUpTo = ts;
-      plan.day(dayNum).addLate(state, ts, value);
+      if (context.mode === "replay" && ts <= sealedUpTo) return;
+      if (ts > sealedUpTo) states.sealedUpTo[id] = ts;
+      states.maySealed[id] = 1;
+      plan.day(dayNum).addLate(id, ts, value);
       return;
     }
-    if (head === undefined) {
-      head = {
-        state,
-        dayNum,
-        windowStart,
-        buffer: new HeadBuffer(),
-        firstLogId: context.mode === "replay" ? context.logId : PENDING_LOG_ID,
-      };
-      state.head = head;
-      this.#openHeads.add(head);
-      if (context.mode === "replay") this.#refs(dayNum).add(context.logId);
-      else plan.day(dayNum).pendingHeads.push(head);
-    }
-    const buffer = head.buffer;
-    if (buffer.count === 0 || ts > buffer.lastTs) {
-      buffer.append(ts, value);
+    if (!open) {
+      states.headDay[id] = dayNum;
+      states.windowStart[id] = windowStart;
+      states.openHeads++;
+      if (context.mode === "replay") {
+        states.firstLogId[id] = context.logId;
+        this.#refs(dayNum).add(context.logId);
+      } else {
+        states.firstLogId[id] = PENDING_LOG_ID;
+        plan.day(dayNum).pendingHeads.push(id);
+      }
+      heads.append(id, ts, value);
+    } else if (ts > heads.lastTs(id)) {
+      heads.append(id, ts, value);
     } else {
-      const stored = buffer.valueAt(ts);
+      const stored = heads.valueAt(id, ts);
       if (stored !== undefined) {
         if (sameFloat64Bits(stored, value)) result.duplicates++;
         else result.conflicts++;
         return;
       }
-      head.buffer = buffer.withInserted(ts, value);
+      heads.insert(id, ts, value);
     }
     result.written++;
-    if (context.mode === "write") plan.day(dayNum).logSample(state.entry.id, ts, value);
-    else if (context.mode === "convert") context.touched.add(head);
-    if (head.buffer.count >= CHUNK_MAX_SAMPLES) this.#seal(head, plan);
+    if (context.mode === "write") plan.day(dayNum).logSample(id, ts, value);
+    else if (context.mode === "convert") context.touched.add(id);
+    if (heads.count(id) >= CHUNK_MAX_SAMPLES) this.#seal(id, plan);
   }
 
   #refs(dayNum: number): LogReferences {
@@ -364,43 +347,55 @@ class ChunkStore implements MetricStore {
   }
 
   /** Moves an open chunk into the plan as a sealed chunk. */
-  #seal(head: OpenHead, plan: WritePlan): void {
-    const { state, buffer } = head;
-    const { timestamps, values } = buffer.toArrays();
-    const day = plan.day(head.dayNum);
-    day.seals.push(this.#newChunk(state.entry.id, timestamps, values, buffer.count));
-    const lastTs = buffer.lastTs;
-    buffer.release();
-    day.noteSealed(state.entry.id, lastTs);
+  #seal(id: number, plan: WritePlan): void {
+    const states = this.#states;
+    const heads = this.#heads;
+    const dayNum = states.headDay[id];
+    const count = heads.copyTo(id, sealTimestamps, sealValues);
+    const day = plan.day(dayNum);
+    day.seals.push(this.#newChunk(id, sealTimestamps, sealValues, count, plan.buffers.chunks));
+    const lastTs = heads.lastTs(id);
+    heads.release(id);
+    day.noteSealed(id, lastTs);
     day.cleanLog = true;
-    if (head.firstLogId !== PENDING_LOG_ID) this.#refs(head.dayNum).release(head.firstLogId);
-    state.head = undefined;
-    this.#openHeads.delete(head);
-    state.sealedDay = head.dayNum;
-    state.sealedUpTo = lastTs;
+    const firstLogId = states.firstLogId[id];
+    if (firstLogId !== PENDING_LOG_ID) this.#refs(dayNum).release(firstLogId);
+    states.headDay[id] = NO_DAY;
+    states.openHeads--;
+    states.sealedDay[id] = dayNum;
+    states.sealedUpTo[id] = lastTs;
+    states.maySealed[id] = 1;
   }
 
+  /** A sealed chunk whose bytes are appended to `out` (a fresh buffer when not given). */
   #newChunk(
     seriesId: number,
     timestamps: ArrayLike<number>,
     values: ArrayLike<number>,
     count: number,
+    out = new ByteWriter(16 + count * 3),
   ): NewChunk {
     const stats = chunkStats(values, count);
+    const start = out.length;
+    encodeChunkInto(out, timestamps, values, count);
     return {
       seriesId,
       startTs: timestamps[0],
       endTs: timestamps[count - 1],
       count,
       ...stats,
-      data: encodeChunk(timestamps, values, count),
+      data: out.bytes.subarray(start, out.length),
     };
   }
 
   /** Seals open chunks whose hour ended before `endedBeforeMs`. */
   #sweep(endedBeforeMs: number, plan: WritePlan): void {
-    for (const head of [...this.#openHeads]) {
-      if (head.windowStart + HOUR_MS <= endedBeforeMs) this.#seal(head, plan);
+    const states = this.#states;
+    if (states.openHeads === 0) return;
+    for (let id = 0; id < states.limit; id++) {
+      if (states.headDay[id] !== NO_DAY && states.windowStart[id] + HOUR_MS <= endedBeforeMs) {
+        this.#seal(id, plan);
+      }
     }
   }
 
@@ -410,8 +405,8 @@ class ChunkStore implements MetricStore {
    */
   #commit(context: RouteContext): void {
     const { plan, result } = context;
-    for (const head of context.touched) {
-      if (head.state.head === head) this.#seal(head, plan);
+    for (const id of context.touched) {
+      if (this.#states.headDay[id] !== NO_DAY) this.#seal(id, plan);
     }
     let current: ChunkPartition | undefined;
     try {
@@ -420,8 +415,8 @@ class ChunkStore implements MetricStore {
         current = partition;
         partition.begin();
         for (const chunk of day.seals) partition.insertChunk(chunk);
-        for (const [state, samples] of day.late) {
-          this.#mergeLate(partition, state.entry, samples, result);
+        for (const [id, samples] of day.late) {
+          this.#mergeLate(partition, this.#states.entries[id]!, samples, result);
         }
         let rowId = Infinity;
         if (day.log !== undefined && day.log.count > 0) {
@@ -449,18 +444,20 @@ class ChunkStore implements MetricStore {
         { cause: error },
       );
     } finally {
+      plan.buffers.recycle();
       this.#evictIdle();
     }
   }
 
   /** Heads opened by the committed write now reference its head-log row. */
   #adoptPending(day: DayPlan, rowId: number): void {
-    for (const head of day.pendingHeads) {
-      if (head.state.head !== head || head.firstLogId !== PENDING_LOG_ID) continue;
+    const states = this.#states;
+    for (const id of day.pendingHeads) {
+      if (states.headDay[id] !== day.dayNum || states.firstLogId[id] !== PENDING_LOG_ID) continue;
       if (rowId === Infinity) {
-        throw new Error(`open chunk of ${describeSeries(head.state.entry)} has no head-log row`);
+        throw new Error(`open chunk of ${describeSeries(states.entries[id]!)} has no head-log row`);
       }
-      head.firstLogId = rowId;
+      states.firstLogId[id] = rowId;
       this.#refs(day.dayNum).add(rowId);
     }
   }
@@ -546,8 +543,7 @@ class ChunkStore implements MetricStore {
         rows++;
         context.logId = id;
         readHeadLogRow(data, `head-log row ${id} of ${day}.db`, (seriesId, ts, value) => {
-          const state = this.#states[seriesId];
-          if (state === undefined) {
+          if (this.#states.entries[seriesId] === undefined) {
             this.#log.warn("head log names an unknown series; sample skipped", {
               day,
               row: id,
@@ -556,7 +552,7 @@ class ChunkStore implements MetricStore {
             return;
           }
           samples++;
-          this.#route(state, ts, value, context);
+          this.#route(seriesId, ts, value, context);
         });
       }
     }
@@ -565,7 +561,7 @@ class ChunkStore implements MetricStore {
     this.#log.info("chunk store replayed its head log", {
       rows,
       samples,
-      open_chunks: this.#openHeads.size,
+      open_chunks: this.#states.openHeads,
       ms: Math.round(performance.now() - started),
     });
   }
@@ -583,13 +579,12 @@ class ChunkStore implements MetricStore {
         if (slice.length === 0) break;
         const context = this.#context("convert", result);
         for (const [seriesId, ts, value] of slice) {
-          const state = this.#states[seriesId];
-          if (state === undefined) {
+          if (this.#states.entries[seriesId] === undefined) {
             throw new Error(
               `Cannot convert ${day}.db from the row engine: series ${seriesId} is not in index.db`,
             );
           }
-          this.#route(state, ts, value, context);
+          this.#route(seriesId, ts, value, context);
         }
         this.#commit(context);
         const last = slice[slice.length - 1];
@@ -609,38 +604,40 @@ class ChunkStore implements MetricStore {
 
   /** Calls `visit` with the samples of one series in `[fromMs, toMs]`, ascending. */
   #forEachSample(
-    state: SeriesState,
+    entry: SeriesEntry,
     fromMs: number,
     toMs: number,
     days: string[],
     onChunk: (row: ChunkRow, day: string) => boolean,
     visit: (ts: number, value: number) => void,
   ): void {
-    const head = state.head;
-    let headDone = head === undefined;
+    const id = entry.id;
+    const heads = this.#heads;
+    const headDay = this.#states.headDay[id];
+    let headDone = headDay === NO_DAY;
     const visitHead = () => {
       headDone = true;
-      if (head!.buffer.lastTs < fromMs || head!.buffer.firstTs > toMs) return;
-      head!.buffer.forEach((ts, value) => {
+      if (heads.lastTs(id) < fromMs || heads.firstTs(id) > toMs) return;
+      heads.forEach(id, (ts, value) => {
         if (ts >= fromMs && ts <= toMs) visit(ts, value);
       });
     };
     for (const day of days) {
       const dayNum = dayOf(dayStartMs(day));
-      if (!headDone && head!.dayNum < dayNum) visitHead();
+      if (!headDone && headDay < dayNum) visitHead();
       const partition = this.#partition(day, false);
       const fromStart = Math.max(fromMs - (fromMs % HOUR_MS), dayStartMs(day));
-      const rows = partition.chunksStarting(state.entry.id, fromStart, toMs);
+      const rows = partition.chunksStarting(id, fromStart, toMs);
       for (const row of rows) {
         if (row.endTs < fromMs) continue;
         if (onChunk(row, day)) continue;
-        const { timestamps, values } = this.#decode(row, state.entry, day);
+        const { timestamps, values } = this.#decode(row, entry, day);
         for (let i = 0; i < timestamps.length; i++) {
           const ts = timestamps[i];
           if (ts >= fromMs && ts <= toMs) visit(ts, values[i]);
         }
       }
-      if (!headDone && head!.dayNum === dayNum) visitHead();
+      if (!headDone && headDay === dayNum) visitHead();
     }
     if (!headDone) visitHead();
   }
@@ -655,7 +652,7 @@ class ChunkStore implements MetricStore {
     for (const entry of this.#index.match(query)) {
       const samples: Sample[] = [];
       this.#forEachSample(
-        this.#states[entry.id],
+        entry,
         fromMs,
         toMs,
         days,
@@ -679,7 +676,7 @@ class ChunkStore implements MetricStore {
     for (const entry of this.#index.match(query)) {
       const buckets = new BucketAccumulator(fromMs, stepMs);
       this.#forEachSample(
-        this.#states[entry.id],
+        entry,
         fromMs,
         toMs,
         days,
@@ -705,12 +702,12 @@ class ChunkStore implements MetricStore {
     const newestFirst = [...this.#days].sort().reverse();
     const result: LatestSample[] = [];
     for (const entry of this.#index.match({ agentId })) {
-      const head = this.#states[entry.id].head;
-      let newest: Sample | undefined = head
-        ? { timestampMs: head.buffer.lastTs, value: head.buffer.lastValue }
+      const headDay = this.#states.headDay[entry.id];
+      let newest: Sample | undefined = headDay !== NO_DAY
+        ? { timestampMs: this.#heads.lastTs(entry.id), value: this.#heads.lastValue(entry.id) }
         : undefined;
       for (const day of newestFirst) {
-        if (head && dayOf(dayStartMs(day)) < head.dayNum) break;
+        if (headDay !== NO_DAY && dayOf(dayStartMs(day)) < headDay) break;
         const row = this.#partition(day, false).lastChunk(entry.id);
         if (!row) continue;
         if (!newest || row.endTs > newest.timestampMs) {
@@ -744,16 +741,16 @@ class ChunkStore implements MetricStore {
     if (expired.length === 0) return expired;
     const expiredNums = new Set(expired.map((day) => dayOf(dayStartMs(day))));
     // Open chunks of those days go with their files.
-    for (const head of [...this.#openHeads]) {
-      if (!expiredNums.has(head.dayNum)) continue;
-      head.buffer.release();
-      head.state.head = undefined;
-      this.#openHeads.delete(head);
+    const states = this.#states;
+    for (let id = 0; id < states.limit; id++) {
+      if (expiredNums.has(states.headDay[id])) {
+        this.#heads.release(id);
+        states.headDay[id] = NO_DAY;
+        states.openHeads--;
+      }
+      if (expiredNums.has(states.sealedDay[id])) states.sealedDay[id] = NO_DAY;
     }
     for (const dayNum of expiredNums) this.#logRefs.delete(dayNum);
-    for (const state of this.#states) {
-      if (state && expiredNums.has(state.sealedDay)) state.sealedDay = -1;
-    }
     for (const day of expired) {
       this.#open.get(day)?.close();
       this.#open.delete(day);
@@ -781,7 +778,7 @@ class ChunkStore implements MetricStore {
   close(): void {
     if (this.#closed) return;
     try {
-      if (!this.#broken && this.#openHeads.size > 0) {
+      if (!this.#broken && this.#states.openHeads > 0) {
         const context = this.#context("write");
         this.#sweep(Infinity, context.plan);
         this.#commit(context);
