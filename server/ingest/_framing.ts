@@ -1,6 +1,6 @@
 /**
- * The pipe protocol between the gRPC listener child (stdout) and the server (child's stdin).
- * Every frame is `u32 body length | u8 type | fields`, big-endian, payloads raw (no JSON, no
+ * The protocol between the gRPC listener child and the server, over a Unix domain socket the
+ * server listens on and the child connects to. Every frame is `u32 body length | u8 type | fields`, big-endian, payloads raw (no JSON, no
  * base64): a 1,000-point batch costs one copy and nine bytes of header plus its metadata.
  *
  *   child → parent  READY     u16 port
@@ -93,13 +93,7 @@ export function encodeResponses(
     return encodeResponse(responses[0].id, responses[0].code, responses[0].message);
   }
   const frames = responses.map(({ id, code, message }) => encodeResponse(id, code, message));
-  const bytes = new Uint8Array(frames.reduce((total, frame) => total + frame.length, 0));
-  let at = 0;
-  for (const frame of frames) {
-    bytes.set(frame, at);
-    at += frame.length;
-  }
-  return bytes;
+  return concatFrames(frames, frames.reduce((total, frame) => total + frame.length, 0));
 }
 
 export function encodeDrain(): Uint8Array {
@@ -154,7 +148,7 @@ function decodeBody(body: Uint8Array): Frame {
 }
 
 /**
- * Reassembles frames from the chunks a pipe delivers. Frames returned by `push` own their bytes
+ * Reassembles frames from the chunks a socket delivers. Frames returned by `push` own their bytes
  * (they stay valid after later pushes).
  */
 export class FrameReader {
@@ -200,6 +194,73 @@ export class FrameReader {
   }
 }
 
+/** Where `FrameWriter` writes: a `Deno.Conn`, or anything that may write part of a buffer. */
+export interface FrameSink {
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/**
+ * Writes frames in order, one write in flight at a time: frames queued meanwhile go out together
+ * in the next write, so the peer reads many in one go (the server then commits them as a group)
+ * and a busy moment costs one system call, not one per frame. A failed write drops everything
+ * queued and calls `onError` once: the peer is gone.
+ */
+export class FrameWriter {
+  readonly #sink: FrameSink;
+  readonly #onError: (error: unknown) => void;
+  #queued: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #flushing?: Promise<void>;
+  #failed = false;
+
+  constructor(sink: FrameSink, onError: (error: unknown) => void = () => {}) {
+    this.#sink = sink;
+    this.#onError = onError;
+  }
+
+  write(frame: Uint8Array): void {
+    if (this.#failed) return;
+    this.#queued.push(frame);
+    this.#queuedBytes += frame.length;
+    this.#flushing ??= this.#flush();
+  }
+
+  /** Resolves once everything queued so far is written, or the connection has failed. */
+  flushed(): Promise<void> {
+    return this.#flushing ?? Promise.resolve();
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queued.length > 0) {
+        const bytes = this.#queued.length === 1
+          ? this.#queued[0]
+          : concatFrames(this.#queued, this.#queuedBytes);
+        this.#queued = [];
+        this.#queuedBytes = 0;
+        for (let at = 0; at < bytes.length;) at += await this.#sink.write(bytes.subarray(at));
+      }
+    } catch (error) {
+      this.#failed = true;
+      this.#queued = [];
+      this.#queuedBytes = 0;
+      this.#onError(error);
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+}
+
+function concatFrames(frames: readonly Uint8Array[], totalBytes: number): Uint8Array {
+  const bytes = new Uint8Array(totalBytes);
+  let at = 0;
+  for (const frame of frames) {
+    bytes.set(frame, at);
+    at += frame.length;
+  }
+  return bytes;
+}
+
 /** First argument that makes the server program run as the gRPC listener child. */
 export const LISTENER_FLAG = "--grpc-listener";
 /** Environment variable carrying the listener's settings as JSON. */
@@ -208,6 +269,8 @@ export const LISTENER_ENV = "OXMON_GRPC_LISTENER";
 /** What the supervisor tells the listener child. */
 export interface ListenerSettings {
   host: string;
+  /** The Unix domain socket the server listens on for this child; the child connects to it. */
+  socketPath: string;
   /** 0 picks a free port; the child reports the bound one in its READY frame. */
   port: number;
   /** grpc-js `max_receive_message_length`. Default 16 MiB. */

@@ -8,6 +8,7 @@ import {
   type Frame,
   FrameReader,
   FrameType,
+  FrameWriter,
   MAX_FRAME_BYTES,
 } from "./_framing.ts";
 
@@ -48,7 +49,7 @@ const expected: Frame[] = [
   { type: FrameType.DRAIN },
 ];
 
-Deno.test("FrameReader decodes frames whatever the pipe's chunking", async (t) => {
+Deno.test("FrameReader decodes frames whatever the socket's chunking", async (t) => {
   const stream = concat(frames);
   for (const chunkSize of [1, 3, 4, 5, 1000, 65_536, stream.length]) {
     await t.step(`chunks of ${chunkSize} bytes`, () => {
@@ -102,4 +103,46 @@ Deno.test("encodeResponses puts several replies in one buffer the reader splits 
     encodeResponses(replies.slice(0, 1)),
     encodeResponse(1, 0, "stored 3 of 3 points"),
   );
+});
+
+Deno.test("FrameWriter sends frames queued during a write together, in order, whole", async () => {
+  const writes: Uint8Array[] = [];
+  // A socket that takes at most 5 bytes per write, a tick later.
+  const sink = {
+    write(bytes: Uint8Array): Promise<number> {
+      const taken = bytes.slice(0, 5);
+      writes.push(taken);
+      return new Promise((resolve) => setTimeout(() => resolve(taken.length), 1));
+    },
+  };
+  const writer = new FrameWriter(sink);
+  writer.write(encodeDrain());
+  writer.write(encodeReady(1));
+  writer.write(encodeReady(2));
+  await writer.flushed();
+  assert.deepEqual(writes.map((bytes) => bytes.length), [5, 5, 5, 4]);
+  assert.deepEqual(new FrameReader().push(concat(writes)), [
+    { type: FrameType.DRAIN },
+    { type: FrameType.READY, port: 1 },
+    { type: FrameType.READY, port: 2 },
+  ]);
+});
+
+Deno.test("FrameWriter reports a failed write once and drops what follows", async () => {
+  const errors: unknown[] = [];
+  let writes = 0;
+  const writer = new FrameWriter({
+    write: () => {
+      writes++;
+      return Promise.reject(new Error("Broken pipe (os error 32)"));
+    },
+  }, (error) => errors.push(error));
+  writer.write(encodeDrain());
+  writer.write(encodeDrain());
+  await writer.flushed();
+  writer.write(encodeDrain());
+  await writer.flushed();
+  assert.equal(writes, 1);
+  assert.equal(errors.length, 1);
+  assert.match((errors[0] as Error).message, /Broken pipe/);
 });

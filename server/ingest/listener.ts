@@ -1,12 +1,14 @@
 /**
  * The gRPC listener child process. grpc-js servers under Deno 2.9.6 can abort the whole process
  * inside nghttp2 (denoland/deno#36788), which JavaScript cannot catch, so the socket lives here
- * and the server process (the supervisor) holds storage. Request bytes go to the parent undecoded;
- * a caller is answered only when the parent says so, i.e. after the batch is committed.
+ * and the server process (the supervisor) holds storage. Request bytes go to the parent undecoded,
+ * over a Unix domain socket the parent listens on (its buffers hold several 1,000-point requests,
+ * where a pipe holds one, so the parent can commit them as a group); a caller is answered only
+ * when the parent says so, i.e. after the batch is committed.
  *
  * Lifecycle is the parent's: SIGINT/SIGTERM are ignored (Ctrl-C reaches the whole process group
- * and the parent drains us itself), a DRAIN frame finishes calls in flight and exits 0, and EOF
- * on stdin (the parent is gone) exits at once.
+ * and the parent drains us itself), a DRAIN frame finishes calls in flight and exits 0, and the
+ * end of the socket (the parent is gone) exits at once.
  */
 import {
   type sendUnaryData,
@@ -23,6 +25,7 @@ import {
   encodeRequest,
   FrameReader,
   FrameType,
+  FrameWriter,
   LISTENER_ENV,
   LISTENER_FLAG,
   type ListenerSettings,
@@ -30,7 +33,10 @@ import {
 
 export { LISTENER_ENV, LISTENER_FLAG, type ListenerSettings };
 
-/** Exit code when the settings are bad or the address cannot be bound (e.g. port in use). */
+/**
+ * Exit code when the settings are bad, the server's socket cannot be reached or the address
+ * cannot be bound (e.g. port in use).
+ */
 export const EXIT_BIND_FAILED = 2;
 
 /** Reads the settings the supervisor passes in `OXMON_GRPC_LISTENER`; throws naming the field. */
@@ -51,7 +57,10 @@ export function parseListenerSettings(text: string | undefined): ListenerSetting
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw field("port", `expected an integer from 0 to 65535, got ${JSON.stringify(port)}`);
   }
-  const settings: ListenerSettings = { host: raw.host, port };
+  if (typeof raw.socketPath !== "string" || raw.socketPath === "") {
+    throw field("socketPath", `expected a socket path, got ${JSON.stringify(raw.socketPath)}`);
+  }
+  const settings: ListenerSettings = { host: raw.host, socketPath: raw.socketPath, port };
   if (raw.maxMessageBytes !== undefined) {
     const max = raw.maxMessageBytes;
     if (typeof max !== "number" || !Number.isInteger(max) || max < 1) {
@@ -96,18 +105,22 @@ export async function runListener(): Promise<never> {
     try {
       Deno.addSignalListener(signal, () => {});
     } catch {
-      // Windows has no SIGTERM listener; the parent still controls the lifecycle through stdin.
+      // Windows has no SIGTERM listener; the parent still ends us through the socket.
     }
   }
 
-  const stdout = Deno.stdout.writable.getWriter();
-  let lastWrite: Promise<void> = Promise.resolve();
-  const send = (frame: Uint8Array) => {
-    // The stream keeps writes in order; a failed write means the parent is gone.
-    lastWrite = stdout.write(frame).catch(() => Deno.exit(0));
-  };
+  let connection: Deno.UnixConn;
+  try {
+    connection = await Deno.connect({ transport: "unix", path: settings.socketPath });
+  } catch (error) {
+    log.error("grpc listener cannot reach the server", { socket: settings.socketPath, error });
+    Deno.exit(EXIT_BIND_FAILED);
+  }
+  // A failed write means the parent is gone.
+  const writer = new FrameWriter(connection, () => Deno.exit(0));
+  const send = (frame: Uint8Array) => writer.write(frame);
   const exit = async (code: number): Promise<never> => {
-    await lastWrite;
+    await writer.flushed();
     Deno.exit(code);
   };
 
@@ -151,7 +164,7 @@ export async function runListener(): Promise<never> {
   const reader = new FrameReader();
   let draining = false;
   try {
-    for await (const chunk of Deno.stdin.readable) {
+    for await (const chunk of connection.readable) {
       for (const frame of reader.push(chunk)) {
         if (frame.type === FrameType.RESPONSE) {
           const callback = pending.get(frame.id);
@@ -169,7 +182,7 @@ export async function runListener(): Promise<never> {
       }
     }
   } catch (error) {
-    log.error("grpc listener: broken pipe from the server", { error });
+    log.error("grpc listener: broken connection to the server", { error });
   }
   // The parent is gone: nobody can commit what is in flight, so nothing may be acknowledged.
   server.forceShutdown();

@@ -3,13 +3,21 @@
  * The child may die at any moment (denoland/deno#36788 aborts it inside nghttp2): it is restarted
  * at once on the same port, and calls that were in flight in it are lost to their callers, who
  * retry (storage deduplicates) — nothing is ever acknowledged without a commit.
+ *
+ * Each child talks to the supervisor over its own Unix domain socket, in a directory private to
+ * this supervisor: the socket is listened on before the child starts and closed (its file
+ * removed) as soon as the child connects or dies. A pipe holds 64 KiB, about one 1,000-point
+ * request, so the server used to see one request at a time; a socket's buffers hold several,
+ * which are read at once and committed as a group.
  */
+import { join } from "node:path";
 import type { Logger } from "../../shared/log.ts";
 import {
   encodeDrain,
   encodeResponses,
   FrameReader,
   FrameType,
+  FrameWriter,
   LISTENER_ENV,
   LISTENER_FLAG,
   type ListenerSettings,
@@ -68,6 +76,11 @@ const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 const STDERR_TAIL_LINES = 10;
 const STDERR_WAIT_MS = 250;
+/**
+ * Bytes asked for per read of the child's socket: more than its buffers hold (208 KiB by
+ * default on Linux), so one read takes every request that queued during the last commit.
+ */
+const READ_BUFFER_BYTES = 1024 * 1024;
 /** gRPC status INTERNAL, for a service that throws (the supervisor does not load grpc-js). */
 const INTERNAL_ERROR: IngestResult = { code: 13, message: "internal error", success: false };
 
@@ -93,7 +106,10 @@ export function defaultListenerCommand(): ListenerCommand {
 /** One child process and the pumps that serve it. */
 interface Child {
   process: Deno.ChildProcess;
-  stdin: WritableStreamDefaultWriter<Uint8Array>;
+  /** Where the child connects; closed once it has (or once it has exited). */
+  socket: Deno.Listener<Deno.UnixConn, Deno.UnixAddr>;
+  /** Frames to the child, once it has connected. */
+  writer?: FrameWriter;
   startedAt: number;
   /** Set once bound; cleared as soon as the process is seen to exit. */
   readyPort?: number;
@@ -118,6 +134,9 @@ export class GrpcIngestSupervisor {
   readonly #childLogLevel: ListenerSettings["logLevel"];
   #port: number;
   #boundPort?: number;
+  /** Private directory of the children's sockets, made by `start()`, removed by `stop()`. */
+  #socketDir?: string;
+  #spawned = 0;
   #child?: Child;
   #restarts = 0;
   #requests = 0;
@@ -149,7 +168,15 @@ export class GrpcIngestSupervisor {
   async start(): Promise<{ port: number }> {
     if (this.#started) throw new Error("Cannot start the gRPC listener twice");
     this.#started = true;
-    const child = this.#spawn();
+    // makeTempDir creates it 0700: no other user can connect in place of the child.
+    this.#socketDir = await Deno.makeTempDir({ prefix: "oxmon-grpc-" });
+    let child: Child;
+    try {
+      child = this.#spawn();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
     let port: number;
     try {
       port = await child.ready.promise;
@@ -188,8 +215,16 @@ export class GrpcIngestSupervisor {
     this.#restartTimer = undefined;
     for (const wake of this.#readyWaiters.splice(0)) wake();
     const child = this.#child;
-    if (!child) return;
-    child.stdin.write(encodeDrain()).catch(() => {});
+    if (child) await this.#drain(child);
+    if (this.#socketDir !== undefined) {
+      await Deno.remove(this.#socketDir, { recursive: true }).catch(() => {});
+      this.#socketDir = undefined;
+    }
+  }
+
+  async #drain(child: Child): Promise<void> {
+    // A child that has not connected yet gets DRAIN as soon as it does (see #serve).
+    child.writer?.write(encodeDrain());
     let graceTimer: ReturnType<typeof setTimeout> | undefined;
     const graceOver = new Promise<"timeout">((resolve) => {
       graceTimer = setTimeout(() => resolve("timeout"), this.#graceMs);
@@ -210,22 +245,38 @@ export class GrpcIngestSupervisor {
   }
 
   #spawn(): Child {
-    const settings: ListenerSettings = { host: this.#host, port: this.#port };
+    const socketPath = join(this.#socketDir!, `listener-${++this.#spawned}.sock`);
+    let socket: Deno.Listener<Deno.UnixConn, Deno.UnixAddr>;
+    try {
+      socket = Deno.listen({ transport: "unix", path: socketPath });
+    } catch (error) {
+      throw new Error(
+        `Cannot start the gRPC listener: cannot listen on the Unix socket ${socketPath}`,
+        { cause: error },
+      );
+    }
+    const settings: ListenerSettings = { host: this.#host, port: this.#port, socketPath };
     if (this.#maxMessageBytes !== undefined) settings.maxMessageBytes = this.#maxMessageBytes;
     if (this.#childLogLevel !== undefined) settings.logLevel = this.#childLogLevel;
-    const process = new Deno.Command(this.#command.cmd, {
-      args: this.#command.args,
-      env: { [LISTENER_ENV]: JSON.stringify(settings) },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    let process: Deno.ChildProcess;
+    try {
+      process = new Deno.Command(this.#command.cmd, {
+        args: this.#command.args,
+        env: { [LISTENER_ENV]: JSON.stringify(settings) },
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
     const ready = Promise.withResolvers<number>();
     // start() may never await a restarted child's promise; keep its rejection quiet.
     ready.promise.catch(() => {});
     const child: Child = {
       process,
-      stdin: process.stdin.getWriter(),
+      socket,
       startedAt: performance.now(),
       exited: false,
       ready,
@@ -254,11 +305,29 @@ export class GrpcIngestSupervisor {
   }
 
   async #serve(child: Child): Promise<void> {
-    const reader = new FrameReader();
+    let connection: Deno.UnixConn;
     try {
-      for await (const chunk of child.process.stdout) {
+      connection = await child.socket.accept();
+    } catch {
+      return; // The child exited before connecting; #onExit closed the socket.
+    } finally {
+      closeQuietly(child.socket);
+    }
+    const writer = child.writer = new FrameWriter(connection);
+    if (this.#stopping) writer.write(encodeDrain());
+    const reader = new FrameReader();
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    try {
+      while (true) {
+        let read: number | null;
+        try {
+          read = await connection.read(buffer);
+        } catch {
+          break; // The child died with the connection open (e.g. reset): as the end of it.
+        }
+        if (read === null) break;
         const requests: RequestFrame[] = [];
-        for (const frame of reader.push(chunk)) {
+        for (const frame of reader.push(buffer.subarray(0, read))) {
           if (frame.type === FrameType.REQUEST) requests.push(frame);
           else if (frame.type === FrameType.READY) this.#onReady(child, frame.port);
         }
@@ -266,13 +335,13 @@ export class GrpcIngestSupervisor {
         this.#requests += requests.length;
         if (requests.length > 1) this.#groupedRequests += requests.length;
         const results = await this.#handle(requests);
-        // One write for every reply of the chunk. A failed write means the child died: its
+        // One write for every reply of the read. A failed write means the child died: its
         // callers get no acknowledgement.
-        child.stdin.write(encodeResponses(requests.map((request, i) => ({
+        writer.write(encodeResponses(requests.map((request, i) => ({
           id: request.id,
           code: results[i].code,
           message: results[i].message,
-        })))).catch(() => {});
+        }))));
       }
     } catch (error) {
       // A corrupt stream: this child cannot be trusted any more; the restart replaces it.
@@ -282,8 +351,9 @@ export class GrpcIngestSupervisor {
       } catch {
         // Already gone.
       }
-      await child.process.stdout.cancel().catch(() => {});
     }
+    await writer.flushed();
+    closeQuietly(connection);
   }
 
   /**
@@ -361,7 +431,8 @@ export class GrpcIngestSupervisor {
     child.exited = true;
     clearTimeout(child.readyTimer);
     const wasReady = child.readyPort !== undefined;
-    await child.stdin.close().catch(() => {});
+    // Ends a pending accept when the child died before connecting.
+    closeQuietly(child.socket);
     if (!wasReady) {
       // The reason (e.g. "address in use") is the child's last words; wait briefly for them, but
       // not for a grandchild that might hold stderr open.
@@ -415,5 +486,13 @@ export class GrpcIngestSupervisor {
     };
     if (this.#backoffMs === 0) restart();
     else this.#restartTimer = setTimeout(restart, this.#backoffMs);
+  }
+}
+
+function closeQuietly(resource: { close(): void }): void {
+  try {
+    resource.close();
+  } catch {
+    // Already closed.
   }
 }

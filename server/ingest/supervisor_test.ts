@@ -260,7 +260,7 @@ Deno.test("GrpcIngestSupervisor backs off while restarted children die before bi
 Deno.test("GrpcIngestSupervisor hands requests that arrive together to handleMany and answers each", async () => {
   const groups: number[] = [];
   let busy = true;
-  // The first call holds the event loop, so the other calls pile up in the pipe meanwhile.
+  // The first call holds the event loop, so the other calls pile up in the socket meanwhile.
   const holdOnce = () => {
     if (!busy) return;
     busy = false;
@@ -305,4 +305,41 @@ Deno.test("GrpcIngestSupervisor hands requests that arrive together to handleMan
   } finally {
     await supervisor.stop();
   }
+});
+
+Deno.test("GrpcIngestSupervisor keeps its children's sockets in a private directory it removes on stop", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "oxmon-tmpdir-" });
+  const previous = Deno.env.get("TMPDIR");
+  // makeTempDir reads TMPDIR on every call: the supervisor's directory lands in `tmp`.
+  Deno.env.set("TMPDIR", tmp);
+  const supervisor = new GrpcIngestSupervisor({
+    host: "127.0.0.1",
+    port: 0,
+    log: memoryLogger("info"),
+    command: listenerCommand(),
+    service: { handle: () => ({ code: GrpcStatus.OK, message: "ok", success: true }) },
+  });
+  const entries = (dir: string) => Array.fromAsync(Deno.readDir(dir));
+  try {
+    await supervisor.start();
+    const [socketDir] = await entries(tmp);
+    assert.match(socketDir.name, /^oxmon-grpc-/);
+    const socketDirPath = join(tmp, socketDir.name);
+    assert.equal((await Deno.stat(socketDirPath)).mode! & 0o777, 0o700);
+    // A connected child's socket file is gone at once: nothing else can connect in its place.
+    assert.deepEqual(await entries(socketDirPath), []);
+
+    Deno.kill(supervisor.stats().pid!, "SIGKILL");
+    while (supervisor.stats().restarts === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await supervisor.whenReady();
+    assert.deepEqual(await entries(socketDirPath), []);
+  } finally {
+    await supervisor.stop();
+    if (previous === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", previous);
+  }
+  assert.deepEqual(await entries(tmp), [], "the socket directory is removed on stop");
+  await Deno.remove(tmp);
 });

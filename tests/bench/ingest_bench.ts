@@ -8,7 +8,7 @@
  * starts the server stack — supervisor, listener child, storage in a temp dir — in a process of
  * its own (as in production: the clients must not share the server's event loop) and prints
  * one JSON line per round. `--store memory` stands in an in-memory store for the engine, to see
- * the transport (listener child, pipe, decode, validation); `--no-group` turns group commit
+ * the transport (listener child, socket, decode, validation); `--no-group` turns group commit
  * off; `--profile DIR` writes CPU profiles of the server and the listener child. Later rounds
  * send newer samples of the same series, so round 1 includes creating the series and the
  * others are the steady state.
