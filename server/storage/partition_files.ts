@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { MS_PER_DAY, utcDay } from "../../shared/clock.ts";
+import type { StorageStats } from "./types.ts";
 
 const PARTITION_FILE = /^(\d{4}-\d{2}-\d{2})\.db$/;
 const COMPANIONS = ["", "-wal", "-shm"] as const;
@@ -76,4 +77,60 @@ export function expiredDays(days: Iterable<string>, cutoffMs: number, nowMs: num
     if (day !== today && dayStartMs(day) + MS_PER_DAY <= cutoffMs) expired.push(day);
   }
   return expired.sort();
+}
+
+/**
+ * The partitions `deleteBefore(cutoffMs, nowMs)` removes: among `knownDays` and the files in
+ * `dataDir` (in case a partition appeared behind the engine's back), see `expiredDays`.
+ */
+export function partitionsToDelete(
+  dataDir: string,
+  knownDays: Iterable<string>,
+  cutoffMs: number,
+  nowMs: number,
+): string[] {
+  for (const [name, value] of [["cutoffMs", cutoffMs], ["nowMs", nowMs]] as const) {
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw new TypeError(
+        `Cannot delete partitions: ${name} must be a finite number, got ${value}`,
+      );
+    }
+  }
+  const candidates = new Set([...knownDays, ...listPartitionDays(dataDir)]);
+  return expiredDays(candidates, cutoffMs, nowMs);
+}
+
+/** Closes each day's open connection, removes its files and forgets the day. */
+export function deletePartitions(
+  dataDir: string,
+  days: readonly string[],
+  open: Map<string, { close(): void }>,
+  knownDays: Set<string>,
+): void {
+  for (const day of days) {
+    open.get(day)?.close();
+    open.delete(day);
+    removePartitionFiles(dataDir, day);
+    knownDays.delete(day);
+  }
+}
+
+/** `MetricStore.stats()` from the partition days and the series index file. */
+export function partitionStats(
+  engine: string,
+  dataDir: string,
+  days: Iterable<string>,
+  index: { size: number; path: string },
+): StorageStats {
+  const partitions = [...days].sort().map((day) => ({
+    day,
+    bytes: sqliteFileBytes(partitionPath(dataDir, day)),
+  }));
+  const partitionBytes = partitions.reduce((sum, partition) => sum + partition.bytes, 0);
+  return {
+    engine,
+    seriesCount: index.size,
+    partitions,
+    totalBytes: partitionBytes + sqliteFileBytes(index.path),
+  };
 }

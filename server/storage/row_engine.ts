@@ -33,11 +33,11 @@ import {
   dayName,
   dayNumber,
   dayStartMs,
-  expiredDays,
+  deletePartitions,
   listPartitionDays,
   partitionPath,
-  removePartitionFiles,
-  sqliteFileBytes,
+  partitionStats,
+  partitionsToDelete,
 } from "./partition_files.ts";
 import { type SeriesEntry, SeriesIndex } from "./series_index.ts";
 import { type BucketPart, RowPartition } from "./_row_partition.ts";
@@ -268,38 +268,14 @@ class RowStore implements MetricStore {
 
   deleteBefore(cutoffMs: number, nowMs: number): string[] {
     this.#assertOpen();
-    for (const [name, value] of [["cutoffMs", cutoffMs], ["nowMs", nowMs]] as const) {
-      if (typeof value !== "number" || !Number.isFinite(value)) {
-        throw new TypeError(
-          `Cannot delete partitions: ${name} must be a finite number, got ${value}`,
-        );
-      }
-    }
-    // The directory is listed as well, in case a partition appeared behind our back.
-    const candidates = new Set([...this.#days, ...listPartitionDays(this.#dataDir)]);
-    const expired = expiredDays(candidates, cutoffMs, nowMs);
-    for (const day of expired) {
-      this.#open.get(day)?.close();
-      this.#open.delete(day);
-      removePartitionFiles(this.#dataDir, day);
-      this.#days.delete(day);
-    }
+    const expired = partitionsToDelete(this.#dataDir, this.#days, cutoffMs, nowMs);
+    deletePartitions(this.#dataDir, expired, this.#open, this.#days);
     return expired;
   }
 
   stats(): StorageStats {
     this.#assertOpen();
-    const partitions = [...this.#days].sort().map((day) => ({
-      day,
-      bytes: sqliteFileBytes(partitionPath(this.#dataDir, day)),
-    }));
-    const partitionBytes = partitions.reduce((sum, partition) => sum + partition.bytes, 0);
-    return {
-      engine: "row",
-      seriesCount: this.#index.size,
-      partitions,
-      totalBytes: partitionBytes + sqliteFileBytes(this.#index.path),
-    };
+    return partitionStats("row", this.#dataDir, this.#days, this.#index);
   }
 
   close(): void {

@@ -36,11 +36,11 @@ import {
 import {
   dayName,
   dayStartMs,
-  expiredDays,
+  deletePartitions,
   listPartitionDays,
   partitionPath,
-  removePartitionFiles,
-  sqliteFileBytes,
+  partitionStats,
+  partitionsToDelete,
 } from "../partition_files.ts";
 import { type SeriesEntry, SeriesIndex } from "../series_index.ts";
 import { decodeChunk, encodeChunkInto } from "./codec.ts";
@@ -729,15 +729,7 @@ class ChunkStore implements MetricStore {
 
   deleteBefore(cutoffMs: number, nowMs: number): string[] {
     this.#assertUsable();
-    for (const [name, value] of [["cutoffMs", cutoffMs], ["nowMs", nowMs]] as const) {
-      if (typeof value !== "number" || !Number.isFinite(value)) {
-        throw new TypeError(
-          `Cannot delete partitions: ${name} must be a finite number, got ${value}`,
-        );
-      }
-    }
-    const candidates = new Set([...this.#days, ...listPartitionDays(this.#dataDir)]);
-    const expired = expiredDays(candidates, cutoffMs, nowMs);
+    const expired = partitionsToDelete(this.#dataDir, this.#days, cutoffMs, nowMs);
     if (expired.length === 0) return expired;
     const expiredNums = new Set(expired.map((day) => dayOf(dayStartMs(day))));
     // Open chunks of those days go with their files.
@@ -751,28 +743,13 @@ class ChunkStore implements MetricStore {
       if (expiredNums.has(states.sealedDay[id])) states.sealedDay[id] = NO_DAY;
     }
     for (const dayNum of expiredNums) this.#logRefs.delete(dayNum);
-    for (const day of expired) {
-      this.#open.get(day)?.close();
-      this.#open.delete(day);
-      removePartitionFiles(this.#dataDir, day);
-      this.#days.delete(day);
-    }
+    deletePartitions(this.#dataDir, expired, this.#open, this.#days);
     return expired;
   }
 
   stats(): StorageStats {
     this.#assertUsable();
-    const partitions = [...this.#days].sort().map((day) => ({
-      day,
-      bytes: sqliteFileBytes(partitionPath(this.#dataDir, day)),
-    }));
-    const partitionBytes = partitions.reduce((sum, partition) => sum + partition.bytes, 0);
-    return {
-      engine: "chunk",
-      seriesCount: this.#index.size,
-      partitions,
-      totalBytes: partitionBytes + sqliteFileBytes(this.#index.path),
-    };
+    return partitionStats("chunk", this.#dataDir, this.#days, this.#index);
   }
 
   close(): void {
