@@ -11,6 +11,8 @@ import { createApiApp } from "../server/api/app.ts";
 import { serveApi } from "../server/api/serve.ts";
 import { openTestEnv } from "../server/api/testing.ts";
 import { silentLogger } from "../shared/log.ts";
+import { createAlertRoutes, openAlertEngine } from "../server/alerts/mod.ts";
+import { parseServerConfig } from "../server/config.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = (() => {
@@ -69,11 +71,31 @@ Deno.test({
       diskGb: 250,
     });
     env.ingest(hourOfData("db-1", nowMs - 600_000)); // quiet for 10 min: inactive
-    const server = serveApi(createApiApp(env.deps), {
-      hostname: "127.0.0.1",
-      port: 0,
-      log: silentLogger,
+    // A real alert engine whose rule fires on web-1's root disk (71.5 % > 70).
+    const alertsDir = await Deno.makeTempDir({ prefix: "oxmon-dashboard-alerts-" });
+    const alerts = openAlertEngine({
+      rules: parseServerConfig(`
+[[alert.rules]]
+name = "root-disk"
+type = "threshold"
+metric = "disk.used_percent"
+labels = { mount = "/" }
+operator = "greater_than"
+value = 70.0
+severity = "critical"
+`).alert.rules,
+      statePath: join(alertsDir, "alerts.db"),
+      clock: env.clock,
     });
+    alerts.observe(hourOfData("web-1", nowMs - 5_000));
+    const server = serveApi(
+      createApiApp({ ...env.deps, mounts: { alerts: createAlertRoutes({ engine: alerts }) } }),
+      {
+        hostname: "127.0.0.1",
+        port: 0,
+        log: silentLogger,
+      },
+    );
     const profileDir = await Deno.makeTempDir({ prefix: "oxmon-chromium-" });
     const context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
@@ -172,6 +194,14 @@ Deno.test({
       if (keep) await Deno.copyFile(shot, keep);
       assert.deepEqual(problems, []);
 
+      const firing = await page.$$eval(
+        "#alerts li",
+        (items) =>
+          items.map((item) => [item.getAttribute("data-rule"), item.getAttribute("data-agent")]),
+      );
+      assert.deepEqual(firing, [["root-disk", "web-1"]]);
+      assert.match(await page.textContent("#alerts li .sev") ?? "", /critical/);
+
       // A malformed agent link still shows the dashboard, with the first agent selected.
       const second = await context.newPage();
       const secondProblems: string[] = [];
@@ -182,7 +212,9 @@ Deno.test({
     } finally {
       await context.close();
       await server.shutdown();
+      alerts.close();
       await env.close();
+      await Deno.remove(alertsDir, { recursive: true });
       await Deno.remove(profileDir, { recursive: true });
     }
   },

@@ -21,6 +21,16 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
            background: var(--ink); color: #fff; }
   header h1 { margin: 0; font-size: 18px; letter-spacing: .5px; }
   header .meta { color: #c5cbd6; font-size: 12px; }
+  #alerts { display: none; margin: 10px 20px 0; padding: 8px 12px; border-radius: 8px;
+            background: var(--card); border: 1px solid var(--line); }
+  #alerts h2 { margin: 0 0 6px; font-size: 13px; }
+  #alerts ul { list-style: none; margin: 0; padding: 0; }
+  #alerts li { display: flex; gap: 10px; padding: 3px 0; font-size: 13px; }
+  #alerts .sev { flex: none; width: 64px; font-size: 11px; font-weight: 600; text-transform: uppercase; }
+  #alerts .sev.critical { color: var(--bad); }
+  #alerts .sev.warning { color: #d35400; }
+  #alerts .sev.info { color: var(--accent); }
+  #alerts .since { margin-left: auto; color: var(--muted); font-size: 11px; }
   #error { display: none; margin: 10px 20px 0; padding: 8px 12px; border-radius: 6px;
            background: #fdecea; color: var(--bad); }
   main { display: grid; grid-template-columns: 240px 1fr; gap: 16px; padding: 16px 20px; }
@@ -59,6 +69,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
 <body>
 <header><h1>oxmon</h1><span class="meta" id="meta">connecting…</span></header>
 <div id="error" role="alert"></div>
+<div id="alerts"><h2>Firing alerts</h2><ul></ul></div>
 <main>
   <aside><h2>Agents</h2><ul id="agents"></ul></aside>
   <section id="detail">
@@ -283,7 +294,24 @@ function renderAgent(agent) {
     : "first seen " + new Date(agent.first_seen).toLocaleString();
 }
 
+// Alerts come from the alert engine's routes; a server without them simply shows no panel.
+function renderAlerts(answer) {
+  var box = document.getElementById("alerts");
+  var list = box.querySelector("ul");
+  var alerts = (answer && answer.alerts) || [];
+  list.textContent = "";
+  alerts.forEach(function (alert) {
+    var item = el("li", { "data-rule": alert.rule, "data-agent": alert.agent_id });
+    item.appendChild(el("span", { "class": "sev " + alert.severity }, alert.severity));
+    item.appendChild(el("span", {}, alert.message));
+    item.appendChild(el("span", { "class": "since" }, "since " + ago(alert.since)));
+    list.appendChild(item);
+  });
+  box.style.display = alerts.length ? "block" : "none";
+}
+
 function refresh() {
+  getJson("/api/v1/alerts/active").then(renderAlerts, function () { renderAlerts(null); });
   var mine = ++generation;
   Promise.all([getJson("/api/v1/health"), getJson("/api/v1/agents")]).then(function (answers) {
     var health = answers[0], agents = answers[1].agents;
