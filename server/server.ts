@@ -7,6 +7,7 @@ import { type Clock, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import { openAgentRegistry } from "./agents/sqlite_registry.ts";
 import { createAlertRoutes, openAlertEngine } from "./alerts/mod.ts";
+import { deferObservations } from "./alerts/deferred.ts";
 import { createApiApp } from "./api/app.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
@@ -77,6 +78,8 @@ export async function startServer(
     log: log.with({ component: "alerts" }),
     onEvent: (event) => notifier.dispatch(event),
   });
+  // Alert evaluation runs after the ingest reply has gone out, never before it.
+  const alertFeed = deferObservations(alerts, log.with({ component: "alerts" }));
 
   const ingest = new IngestService({
     store,
@@ -86,7 +89,7 @@ export async function startServer(
     retentionDays: config.retentionDays,
     clock,
     log: log.with({ component: "ingest" }),
-    onCommitted: (points) => alerts.observe(points),
+    onCommitted: (points) => alertFeed.observe(points),
   });
 
   const scheduler = new Scheduler({ clock, log });
@@ -134,6 +137,7 @@ export async function startServer(
   } catch (error) {
     await http.shutdown();
     await scheduler.stop();
+    alertFeed.close();
     await notifier.close(0);
     alerts.close();
     store.close();
@@ -157,6 +161,9 @@ export async function startServer(
       await grpc.stop();
       await http.shutdown(config.shutdownGraceSecs * 1000);
       await scheduler.stop();
+      // Samples committed before the listener stopped are still evaluated and their events sent.
+      alertFeed.flush();
+      alertFeed.close();
       await notifier.close(config.shutdownGraceSecs * 1000);
       alerts.close();
       store.close();
