@@ -40,13 +40,20 @@ export interface RunningServer {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-export function openStore(config: ServerConfig, log: Logger): MetricStore {
+export function openStore(
+  config: ServerConfig,
+  log: Logger,
+  clock: Clock = systemClock,
+): MetricStore {
   switch (config.storageEngine) {
     case "row":
       return openRowStore({ dataDir: config.dataDir });
     case "chunk":
+      // The same clock as validation: with another, samples validation accepts could be
+      // refused as too old (or sealed early) behind an OK reply.
       return openChunkStore({
         dataDir: config.dataDir,
+        clock,
         lateSampleMaxAgeMs: config.retentionDays * DAY_MS,
         log: log.with({ component: "storage" }),
       });
@@ -63,7 +70,7 @@ export async function startServer(
   const clock = options.clock ?? systemClock;
   await Deno.mkdir(config.dataDir, { recursive: true });
   const startedAtMs = clock.now();
-  const store = openStore(config, log);
+  const store = openStore(config, log, clock);
   const registry = openAgentRegistry(join(config.dataDir, "agents.db"));
   const notifier = createNotifier({
     config: config.notification,

@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import type { IMetricBatchProto, IMetricDataPointProto } from "../../shared/proto/mod.ts";
 import { MetricBatchProto } from "../../shared/proto/mod.ts";
 import { DEFAULT_INGEST_LIMITS } from "../config.ts";
-import { decodeMetricBatch } from "./_decode.ts";
-import { validateBatch } from "./validate.ts";
+import { decodeMetricBatch, TooManyPointsError } from "./_decode.ts";
+import { BatchValidationError, validateBatch } from "./validate.ts";
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 
@@ -519,4 +519,40 @@ Deno.test("decodeMetricBatch string cache returns exact strings under collisions
       );
     }
   }
+});
+
+Deno.test("decodeMetricBatch counts points past maxPoints without decoding them", async (t) => {
+  // 200,000 empty points: two bytes each, an object each if they were decoded.
+  const emptyPoints = (count: number) => {
+    const bytes = new Uint8Array(2 * count);
+    for (let i = 0; i < count; i++) bytes[2 * i] = 0x1a;
+    return bytes;
+  };
+  await t.step("a batch over the limit is refused with the count, as validateBatch says it", () => {
+    assert.throws(
+      () => decodeMetricBatch(emptyPoints(200_000), { maxPoints: 10 }),
+      (error: unknown) => {
+        assert.ok(error instanceof TooManyPointsError);
+        assert.ok(error instanceof BatchValidationError);
+        assert.equal(error.message, "data_points: 200000 points, at most 10 allowed");
+        assert.equal(error.points, 200_000);
+        return true;
+      },
+    );
+  });
+  await t.step("points past the limit are not decoded: a damaged one is not reported", () => {
+    const wire = new Wire().string(1, "web-01");
+    for (let i = 0; i < 3; i++) wire.delimited(3, new Wire().string(3, "cpu.usage").finish());
+    // Invalid UTF-8 in the metric name of the 4th point: a decode error if it were read.
+    wire.delimited(3, Uint8Array.from([0x1a, 0x02, 0xc3, 0x28]));
+    assert.throws(() => decodeMetricBatch(wire.finish(), { maxPoints: 3 }), TooManyPointsError);
+    assert.throws(
+      () => decodeMetricBatch(wire.finish(), { maxPoints: 4 }),
+      (error: unknown) => !(error instanceof TooManyPointsError),
+    );
+  });
+  await t.step("a batch at the limit decodes as before", () => {
+    const decoded = decodeMetricBatch(emptyPoints(10), { maxPoints: 10 });
+    assert.equal(decoded.dataPoints!.length, 10);
+  });
 });

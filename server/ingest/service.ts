@@ -13,7 +13,7 @@ import type { MetricBatch, MetricDataPoint } from "../../shared/types.ts";
 import type { AgentRegistry } from "../agents/types.ts";
 import type { IngestLimits } from "../config.ts";
 import type { MetricStore, WriteResult } from "../storage/types.ts";
-import { decodeMetricBatch } from "./_decode.ts";
+import { decodeMetricBatch, TooManyPointsError } from "./_decode.ts";
 import { BatchValidationError, validateBatch } from "./validate.ts";
 
 export interface IngestMetadata {
@@ -174,8 +174,11 @@ export class IngestService {
 
     let decoded: IMetricBatchProto;
     try {
-      decoded = decodeMetricBatch(requestBytes);
+      decoded = decodeMetricBatch(requestBytes, { maxPoints: this.#limits.maxPointsPerBatch });
     } catch (error) {
+      if (error instanceof TooManyPointsError) {
+        return this.#reject(metadata, error.points, error.message);
+      }
       return this.#reject(
         metadata,
         0,

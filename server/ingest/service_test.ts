@@ -128,6 +128,25 @@ Deno.test("IngestService refuses an invalid batch with INVALID_ARGUMENT and writ
   });
 });
 
+Deno.test("IngestService refuses a batch over max_points_per_batch before decoding its points", () => {
+  const { store, service } = setup({ limits: { ...DEFAULT_INGEST_LIMITS, maxPointsPerBatch: 5 } });
+  const wire = encodeBatch(makeBatch("web-01", 5, NOW));
+  // 100,000 more empty points after five good ones.
+  const request = new Uint8Array(wire.length + 200_000);
+  request.set(wire);
+  for (let at = wire.length; at < request.length; at += 2) request[at] = 0x1a;
+  const result = service.handle(request);
+  assert.deepEqual(result, {
+    code: GrpcStatus.INVALID_ARGUMENT,
+    message: "data_points: 100005 points, at most 5 allowed",
+    success: false,
+  });
+  assert.equal(store.writes, 0);
+  const stats = service.stats();
+  assert.equal(stats.batches_rejected, 1);
+  assert.equal(stats.points_rejected, 100_005);
+});
+
 Deno.test("IngestService checks bearer tokens when tokens are configured", async (t) => {
   const bytes = encodeBatch(makeBatch("web-01", 2, NOW));
   const { store, service } = setup({ agentTokens: ["alpha-token", "beta-token"] });

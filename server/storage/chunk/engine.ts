@@ -140,7 +140,7 @@ class ChunkStore implements MetricStore {
   #pointIds = new Int32Array(1024);
   #nextSweepMs = -Infinity;
   #closed = false;
-  /** Set when a commit failed half-way: memory no longer matches the files. */
+  /** Set when a write failed half-way: memory no longer matches the files. */
   #broken: Error | undefined;
 
   constructor(options: ChunkStoreOptions) {
@@ -197,17 +197,28 @@ class ChunkStore implements MetricStore {
     const oldestMs = this.#maxAgeMs === undefined ? -Infinity : now - this.#maxAgeMs;
     const ids = this.#resolveSeries(points);
     const context = this.#context("write", result);
-    for (let i = 0; i < points.length; i++) {
-      const point = points[i];
-      if (point.timestampMs < oldestMs) {
-        result.tooOld!++;
-        continue;
+    try {
+      for (let i = 0; i < points.length; i++) {
+        const point = points[i];
+        if (point.timestampMs < oldestMs) {
+          result.tooOld!++;
+          continue;
+        }
+        this.#route(ids[i], point.timestampMs, point.value, context);
       }
-      this.#route(ids[i], point.timestampMs, point.value, context);
-    }
-    if (now >= this.#nextSweepMs) {
-      this.#nextSweepMs = now + SWEEP_INTERVAL_MS;
-      this.#sweep(now - SWEEP_GRACE_MS, context.plan);
+      if (now >= this.#nextSweepMs) {
+        this.#nextSweepMs = now + SWEEP_INTERVAL_MS;
+        this.#sweep(now - SWEEP_GRACE_MS, context.plan);
+      }
+    } catch (error) {
+      // Routing reads partitions (a damaged one throws) after earlier samples of this write
+      // went into open chunks without a head-log row: a retry would find them there and call
+      // them stored, and a crash would lose them. As after a failed commit, stop here.
+      this.#broken = error as Error;
+      throw new Error(
+        `Cannot write to the chunk store in ${this.#dataDir}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     this.#commit(context);
     return result;
@@ -776,7 +787,7 @@ class ChunkStore implements MetricStore {
     if (this.#closed) throw new Error("Cannot use the chunk store: it is closed");
     if (this.#broken) {
       throw new Error(
-        `Cannot use the chunk store: a commit failed (${this.#broken.message}); reopen it to recover from its files`,
+        `Cannot use the chunk store: a write failed half-way (${this.#broken.message}); reopen it to recover from its files`,
         { cause: this.#broken },
       );
     }

@@ -4,6 +4,7 @@ import { DatabaseSync } from "node:sqlite";
 import { ManualClock } from "../../../shared/clock.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
 import { defineStorageConformanceTests } from "../conformance.ts";
+import { removePartitionFiles } from "../partition_files.ts";
 import { openRowStore } from "../row_engine.ts";
 import type { MetricStore } from "../types.ts";
 import { CHUNK_MAX_SAMPLES, type ChunkStoreOptions, openChunkStore } from "./engine.ts";
@@ -186,6 +187,25 @@ Deno.test("chunk store reports a corrupt chunk naming its series and chunk", asy
         /Cannot decode chunk of series 1 \(agent "a", metric "cpu.usage", labels \{"core":"0"\}\) starting 2026-01-01T10:00:00.000Z in 2026-01-01.db: /,
       );
       assert.throws(() => store.queryBuckets({ fromMs: T0, toMs: T0 + 60_000 }, 1000), /checksum/);
+    });
+  });
+});
+
+Deno.test("chunk store refuses to write on after a write failed half-way through routing", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0 + 26 * HOUR);
+    withStore(dataDir, { clock, maxOpenPartitions: 1 }, (store) => {
+      store.write([point(T0, 1)]);
+      store.write([point(T0 + HOUR, 1)]); // seals the 10:00 chunk of 2026-01-01
+      store.write([point(T0 + 24 * HOUR, 1)]); // opens 2026-01-02, closes 2026-01-01
+      // The closed day file is damaged: reading it for the late sample below throws, after the
+      // first sample of the write already went into an open chunk without a head-log row.
+      removePartitionFiles(dataDir, DAY0);
+      Deno.writeTextFileSync(join(dataDir, `${DAY0}.db`), "not a database ".repeat(500));
+      const fresh = point(T0 + 24 * HOUR, 1, "memory.used");
+      assert.throws(() => store.write([fresh, point(T0 + 1_000, 2)]), /not a database/);
+      // Acknowledging the retry as "already stored" would lose it in a crash.
+      assert.throws(() => store.write([fresh]), /a write failed half-way .*not a database/);
     });
   });
 });
