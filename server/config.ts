@@ -11,6 +11,8 @@ import { type NotificationConfig, readNotificationConfig } from "./notify/config
 export interface IngestLimits {
   /** Most points one batch may carry. */
   maxPointsPerBatch: number;
+  /** Largest encoded request the gRPC listener accepts (gRPC's own default: 4 MiB). */
+  maxBatchBytes: number;
   maxAgentIdLength: number;
   maxMetricNameLength: number;
   maxLabelsPerPoint: number;
@@ -44,6 +46,7 @@ export interface ServerConfig {
 
 export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
   maxPointsPerBatch: 10_000,
+  maxBatchBytes: 4 * 1024 * 1024,
   maxAgentIdLength: 128,
   maxMetricNameLength: 128,
   maxLabelsPerPoint: 16,
@@ -59,6 +62,14 @@ function readServerConfig(root: TableReader): ServerConfig {
   root.accept("cert_check");
   const requireAuth = root.boolean("require_agent_auth", { default: false });
   const agentTokens = root.stringArray("agent_tokens", { default: [] });
+  agentTokens.forEach((token, index) => {
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      root.problem(
+        `agent_tokens[${index}]`,
+        "expected a non-empty token of printable characters without spaces",
+      );
+    }
+  });
   if (requireAuth && agentTokens.length === 0) {
     root.problem("agent_tokens", "require_agent_auth = true needs at least one token here");
   }
@@ -67,6 +78,11 @@ function readServerConfig(root: TableReader): ServerConfig {
     maxPointsPerBatch: limits.integer("max_points_per_batch", {
       default: DEFAULT_INGEST_LIMITS.maxPointsPerBatch,
       min: 1,
+    }),
+    maxBatchBytes: limits.integer("max_batch_bytes", {
+      default: DEFAULT_INGEST_LIMITS.maxBatchBytes,
+      min: 1024,
+      max: 64 * 1024 * 1024,
     }),
     maxAgentIdLength: limits.integer("max_agent_id_length", {
       default: DEFAULT_INGEST_LIMITS.maxAgentIdLength,

@@ -137,6 +137,7 @@ export async function startServer(
     service: ingest,
     log: log.with({ component: "grpc" }),
     command: options.listenerCommand,
+    maxMessageBytes: config.ingest.maxBatchBytes,
   });
   let grpcPort: number;
   try {

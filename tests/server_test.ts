@@ -256,3 +256,43 @@ Deno.test("a bad config stops the server program with exit code 2, naming every 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("agent_tokens refuses empty tokens and tokens with spaces", () => {
+  assert.throws(
+    () => parseServerConfig(`agent_tokens = ["good-token", "has space", ""]`),
+    (error: Error) => {
+      assert.match(error.message, /agent_tokens\[1\]: expected a non-empty token of printable/);
+      assert.match(error.message, /agent_tokens\[2\]: expected a non-empty token of printable/);
+      assert.doesNotMatch(error.message, /agent_tokens\[0\]/);
+      return true;
+    },
+  );
+});
+
+Deno.test("a request over max_batch_bytes is refused by the listener and nothing is stored", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "oxmon-big-" });
+  const server = await startTestServer(`${dir}/data`, "[ingest]\nmax_batch_bytes = 4096\n");
+  try {
+    const nowMs = Date.now();
+    const dataPoints = Array.from({ length: 500 }, (_, i) => ({
+      agentId: "big-1",
+      metricName: "cpu.core_usage",
+      labels: { core: String(i) },
+      value: i,
+      timestampMs: nowMs,
+    }));
+    await assert.rejects(
+      withClient(
+        server.grpcPort,
+        (client) => reportMetrics(client, { agentId: "big-1", timestampMs: nowMs, dataPoints }),
+      ),
+      (error: { code?: number }) => error.code === 8, // RESOURCE_EXHAUSTED
+    );
+    const health = await server.getJson("/api/v1/health");
+    assert.equal((health.body.ingest as Record<string, number>).points_accepted, 0);
+    assert.equal(health.body.agent_count, 0);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -127,7 +127,7 @@ export async function runListener(): Promise<never> {
   const pending = new Map<number, sendUnaryData<IReportResponse>>();
   let nextId = 1;
   const server = new Server({
-    "grpc.max_receive_message_length": settings.maxMessageBytes ?? 16 * 1024 * 1024,
+    "grpc.max_receive_message_length": settings.maxMessageBytes ?? 4 * 1024 * 1024,
   });
   server.addService(rawMetricServiceDefinition, {
     ReportMetrics(

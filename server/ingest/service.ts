@@ -52,6 +52,8 @@ export type IngestStats = {
   points_duplicate: number;
   /** Of the accepted points, refused by storage: a different value at a stored timestamp. */
   points_conflict: number;
+  /** Samples storage refused as older than its age limit (the retention period). */
+  points_too_old: number;
   /** Of the rejected batches, those without an accepted bearer token. */
   unauthenticated: number;
 };
@@ -93,6 +95,7 @@ export class IngestService {
     points_rejected: 0,
     points_duplicate: 0,
     points_conflict: 0,
+    points_too_old: 0,
     unauthenticated: 0,
   };
 
@@ -220,6 +223,7 @@ export class IngestService {
     if (written.conflicts > 0) {
       message += `, ${written.conflicts} refused (another value is stored at that timestamp)`;
     }
+    if (written.tooOld) message += `, ${written.tooOld} refused as older than retention`;
     return { code: GrpcStatus.OK, message, success: true };
   }
 
@@ -249,7 +253,7 @@ export class IngestService {
     this.#counted(written, accepted.length, points.length, agentIds);
     // Storage counts duplicates and conflicts for the whole write, not per batch: a batch's
     // reply can say how many of its points were new only when the group has none of either.
-    const exact = written.duplicates === 0 && written.conflicts === 0;
+    const exact = written.duplicates === 0 && written.conflicts === 0 && !written.tooOld;
     for (const { index, batch } of accepted) {
       this.#afterCommit(batch, nowMs);
       const count = batch.dataPoints.length;
@@ -258,6 +262,7 @@ export class IngestService {
         message = `stored ${count} points, committed with ${accepted.length - 1} other batches: ` +
           `${written.written} new, ${written.duplicates} already stored, ${written.conflicts} ` +
           "refused (another value is stored at that timestamp)";
+        if (written.tooOld) message += `, ${written.tooOld} refused as older than retention`;
       }
       results[index] = { code: GrpcStatus.OK, message, success: true };
     }
@@ -268,6 +273,7 @@ export class IngestService {
     this.#counters.points_accepted += points;
     this.#counters.points_duplicate += written.duplicates;
     this.#counters.points_conflict += written.conflicts;
+    this.#counters.points_too_old += written.tooOld ?? 0;
     if (written.conflicts > 0) {
       this.#log.warn("ingest: samples conflict with stored values", {
         agent_id: agentIds,

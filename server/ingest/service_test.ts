@@ -6,6 +6,7 @@ import type { MetricDataPoint } from "../../shared/types.ts";
 import { DEFAULT_INGEST_LIMITS } from "../config.ts";
 import { encodeBatch, makeBatch, MemoryRegistry, MemoryStore } from "./_testing.ts";
 import { IngestService, type IngestServiceOptions } from "./service.ts";
+import { openChunkStore } from "../storage/chunk/engine.ts";
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 
@@ -81,6 +82,7 @@ Deno.test("IngestService commits a batch, registers the agent and then calls onC
     points_rejected: 0,
     points_duplicate: 0,
     points_conflict: 0,
+    points_too_old: 0,
     unauthenticated: 0,
   });
 });
@@ -325,5 +327,22 @@ Deno.test("IngestService answers corrupted bytes with INVALID_ARGUMENT or a comm
     if (result.code === GrpcStatus.OK) continue;
     assert.equal(result.code, GrpcStatus.INVALID_ARGUMENT, result.message);
     assert.equal(store.writes, writesBefore, "nothing of a refused batch is written");
+  }
+});
+
+Deno.test("IngestService reports samples the chunk store refuses as too old", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "oxmon-too-old-" });
+  const clock = new ManualClock(NOW);
+  // A store whose age limit (1 h) is tighter than validation's retention (7 days).
+  const store = openChunkStore({ dataDir, clock, lateSampleMaxAgeMs: 3_600_000 });
+  try {
+    const { service } = setup({ store, clock });
+    const reply = service.handle(encodeBatch(makeBatch("web-01", 2, NOW - 2 * 3_600_000)));
+    assert.equal(reply.code, GrpcStatus.OK);
+    assert.match(reply.message, /stored 0 of 2 points, 2 refused as older than retention/);
+    assert.equal(service.stats().points_too_old, 2);
+  } finally {
+    store.close();
+    await Deno.remove(dataDir, { recursive: true });
   }
 });

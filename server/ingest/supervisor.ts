@@ -52,7 +52,7 @@ export interface GrpcIngestSupervisorOptions {
   graceMs?: number;
   /** How long a child may take to bind before it is killed. Default 20000. */
   startTimeoutMs?: number;
-  /** Largest request the child accepts. Default 16 MiB. */
+  /** Largest request the child accepts. Default 4 MiB (gRPC's own default). */
   maxMessageBytes?: number;
   /** Log level of the child. Default "warn". */
   childLogLevel?: ListenerSettings["logLevel"];
