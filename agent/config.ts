@@ -4,16 +4,14 @@
  * (`auth_token`, `[filters]`, `[collectors]`, …; config/agent.example.toml shows every key).
  * Parsed once at start-up into a frozen object; every problem is reported with its TOML path.
  */
-import {
-  ConfigError,
-  loadConfigFile,
-  loadConfigText,
-  type TableReader,
-} from "../shared/config/mod.ts";
+// Not mod.ts: it loads smol-toml, which the agent replaces with `_toml.ts`.
+import { ConfigError, type TableReader } from "../shared/config/reader.ts";
+import { configLoader } from "../shared/config/loader.ts";
 import { isLogLevel, type LogLevel } from "../shared/log.ts";
 import { DEFAULT_FS_TYPES_EXCLUDE } from "./collectors/filesystem.ts";
 import { COLLECTOR_NAMES } from "./collectors/registry.ts";
 import type { NameFilter } from "./collectors/types.ts";
+import { parseTomlSubset } from "./_toml.ts";
 
 export interface ServerEndpoint {
   /** `host:port`, as the gRPC client takes it. */
@@ -163,6 +161,9 @@ function readAgentConfig(root: TableReader): AgentConfig {
     logFormat: logFormat as "text" | "json",
   };
 }
+
+// The agent's own TOML subset reader, not smol-toml: no npm package in the agent's module graph.
+const { text: loadConfigText, file: loadConfigFile } = configLoader(parseTomlSubset);
 
 /** The configuration used when no `--config` is given. */
 export function defaultAgentConfig(): Readonly<AgentConfig> {

@@ -1,26 +1,20 @@
 /**
- * A minimal gRPC unary client on Deno's `fetch` over HTTP/2, instead of `@grpc/grpc-js`.
+ * A minimal gRPC unary client on the agent's own HTTP/2 client (`_http2.ts`, on `Deno.connect`),
+ * instead of `@grpc/grpc-js` or `fetch`.
  *
  * Why: the agent must stay under 50 MB resident. grpc-js (and `node:http2`, which it builds on)
- * loads Deno's Node compatibility layer: measured under Deno 2.9.6 with one call per second,
- * a `node:http2` client process sits at 50 MB and a `fetch` client at 44 MB (idle Deno: 36 MB).
+ * loads Deno's Node compatibility layer (a `node:http2` client process sits at 50 MB with one
+ * call per second; idle Deno: 36 MB), and `fetch` with its HTTP/2 stack costs about 3 MB more
+ * than a plain TCP connection. Owning the HTTP/2 layer also gives the trailers, so the status
+ * is read where gRPC puts it.
  *
- * What it does: one `Deno.HttpClient` that speaks only HTTP/2 (prior knowledge for `http://`,
- * ALPN `h2` for `https://`), so calls share one long-lived connection that the client re-opens
- * when the server closes it (short-lived connections crash grpc-js servers under Deno, see
- * TOOLCHAIN.md). A call is a POST of one length-prefixed, uncompressed message with
- * `grpc-timeout` set from the deadline; the deadline and the caller's signal both abort it.
- *
- * The limit of `fetch`: response trailers cannot be read. The status is therefore taken from
- * the headers of a trailers-only response (how grpc-js servers, and gRPC servers generally,
- * answer a call that fails before replying), and a 200 response that carries one complete
- * message is taken as OK. A server that replies with a message and then a failing status in the
- * trailers would be misread as OK; a unary grpc-js server never does that. A response with
- * neither a status header nor a message is UNKNOWN, which the agent retries.
- *
- * Also from `fetch`: requests to the ports the Fetch standard blocks (6000, 6665–6669, 10080…)
- * fail, as UNAVAILABLE naming the port; gRPC's usual ports (9090, 50051, 443) are not among them.
+ * What it does: one connection at a time, cleartext HTTP/2 with prior knowledge for `http://`,
+ * TLS with ALPN `h2` for `https://`; calls share it until it fails or the server sends GOAWAY,
+ * then the next call opens a new one (short-lived connections crash grpc-js servers under Deno,
+ * see TOOLCHAIN.md). A call is a POST of one length-prefixed, uncompressed message with
+ * `grpc-timeout` set from the deadline; the deadline and the caller's signal both end it.
  */
+import { type HeaderFields, Http2Connection, Http2Error, type Http2Response } from "./_http2.ts";
 
 /** gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
 export const GrpcStatus = Object.freeze({
@@ -100,14 +94,48 @@ function decodeGrpcMessage(raw: string | null): string {
   }
 }
 
-/**
- * fetch rejects with "fetch failed" and the reason in `cause`, e.g. "error sending request for
- * url (…): client error (Connect): tcp connect error: Connection refused (os error 111)".
- */
-function connectionErrorDetails(error: unknown): string {
-  const cause = (error as Error)?.cause;
-  const message = cause instanceof Error ? cause.message : String((error as Error)?.message);
-  return message.replace(/^error sending request for url \([^)]*\): /, "");
+/** RST_STREAM error code → gRPC status (gRPC's PROTOCOL-HTTP2 mapping). */
+function statusOfReset(errorCode: number): number {
+  switch (errorCode) {
+    case 0x7: // REFUSED_STREAM
+      return GrpcStatus.UNAVAILABLE;
+    case 0x8: // CANCEL
+      return GrpcStatus.CANCELLED;
+    case 0xb: // ENHANCE_YOUR_CALM
+      return GrpcStatus.RESOURCE_EXHAUSTED;
+    case 0xc: // INADEQUATE_SECURITY
+      return GrpcStatus.PERMISSION_DENIED;
+    default:
+      return GrpcStatus.INTERNAL;
+  }
+}
+
+/** The status a finished HTTP/2 exchange carries, as gRPC over HTTP/2 defines it. */
+function resultOf(response: Http2Response): UnaryResult {
+  const header = (fields: HeaderFields, name: string) =>
+    fields.find(([field]) => field === name)?.[1] ?? null;
+  // Trailers-only responses (a call failing before it replies) carry the status in the headers.
+  const statusFields = response.trailers.length > 0 ? response.trailers : response.headers;
+  const status = header(statusFields, "grpc-status");
+  const httpStatus = Number(header(response.headers, ":status"));
+  if (status === null) {
+    if (httpStatus !== 200) {
+      return { code: statusOfHttp(httpStatus), details: `HTTP ${httpStatus} from the server` };
+    }
+    return { code: GrpcStatus.UNKNOWN, details: "the server ended the call without a grpc-status" };
+  }
+  const code = /^\d+$/.test(status) ? Number(status) : GrpcStatus.UNKNOWN;
+  if (code !== GrpcStatus.OK) {
+    return { code, details: decodeGrpcMessage(header(statusFields, "grpc-message")) };
+  }
+  const contentType = header(response.headers, "content-type") ?? "";
+  if (!contentType.startsWith("application/grpc")) {
+    return { code: GrpcStatus.UNKNOWN, details: `unexpected content-type "${contentType}"` };
+  }
+  if (response.data.length === 0) {
+    return { code: GrpcStatus.INTERNAL, details: "status OK but no response message" };
+  }
+  return unframe(response.data);
 }
 
 /** `grpc-timeout` allows at most 8 digits: milliseconds while they fit, else seconds. */
@@ -150,18 +178,54 @@ function unframe(body: Uint8Array): UnaryResult {
 }
 
 export class GrpcClient {
-  readonly #origin: string;
-  readonly #httpClient: Deno.HttpClient;
-  readonly #metadata: Readonly<Record<string, string>>;
+  readonly #address: string;
+  readonly #hostname: string;
+  readonly #port: number;
+  readonly #tls: boolean;
+  readonly #caCerts?: string[];
+  readonly #metadata: HeaderFields;
+  #connection?: Promise<Http2Connection>;
+  #closed = false;
 
   constructor(options: GrpcClientOptions) {
-    this.#origin = `${options.tls ? "https" : "http"}://${options.address}`;
-    this.#httpClient = Deno.createHttpClient({
-      http1: false,
-      http2: true,
-      ...(options.caCert ? { caCerts: [options.caCert] } : {}),
+    const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(options.address);
+    if (!match) {
+      throw new TypeError(
+        `Cannot create a gRPC client: expected host:port, got "${options.address}"`,
+      );
+    }
+    this.#address = options.address;
+    this.#hostname = match[1] ?? match[2];
+    this.#port = Number(match[3]);
+    this.#tls = options.tls ?? false;
+    this.#caCerts = options.caCert ? [options.caCert] : undefined;
+    this.#metadata = Object.entries(options.metadata ?? {});
+  }
+
+  /**
+   * The open connection, or a new one when there is none or it can no longer take calls.
+   * `signal` (the deadline or cancellation of the call that needs it) abandons connecting.
+   */
+  async #connect(signal: AbortSignal): Promise<Http2Connection> {
+    if (this.#connection) {
+      const connection = await this.#connection.catch(() => undefined);
+      if (connection?.usable) return connection;
+    }
+    const opening = Http2Connection.open({
+      hostname: this.#hostname,
+      port: this.#port,
+      tls: this.#tls,
+      caCerts: this.#caCerts,
+      signal,
     });
-    this.#metadata = options.metadata ?? {};
+    this.#connection = opening;
+    // A failed connect is not kept: the next call tries again.
+    opening.catch(() => {
+      if (this.#connection === opening) this.#connection = undefined;
+    });
+    const connection = await opening;
+    if (this.#closed) connection.close();
+    return connection;
   }
 
   /**
@@ -179,6 +243,7 @@ export class GrpcClient {
       return { code: GrpcStatus.DEADLINE_EXCEEDED, details: "deadline passed before the call" };
     }
     if (options.signal?.aborted) return { code: GrpcStatus.CANCELLED, details: "cancelled" };
+    if (this.#closed) return { code: GrpcStatus.UNAVAILABLE, details: "the client is closed" };
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -187,58 +252,47 @@ export class GrpcClient {
     }, remainingMs);
     const onAbort = () => controller.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      const response = await fetch(this.#origin + path, {
-        method: "POST",
-        client: this.#httpClient,
-        signal: controller.signal,
-        headers: {
-          ...this.#metadata,
-          "content-type": "application/grpc",
-          te: "trailers",
-          "grpc-timeout": grpcTimeout(remainingMs),
-          "user-agent": "oxmon-agent",
-        },
-        body: frame(message),
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
+        once: true,
       });
-      const status = response.headers.get("grpc-status");
-      if (status !== null) {
-        // Trailers-only: the call ended without a message.
-        await response.body?.cancel();
-        const code = Number(status);
-        if (code === GrpcStatus.OK) {
-          return { code: GrpcStatus.INTERNAL, details: "status OK but no response message" };
-        }
-        return {
-          code: Number.isInteger(code) ? code : GrpcStatus.UNKNOWN,
-          details: decodeGrpcMessage(response.headers.get("grpc-message")),
-        };
-      }
-      if (response.status !== 200) {
-        await response.body?.cancel();
-        return {
-          code: statusOfHttp(response.status),
-          details: `HTTP ${response.status} from the server`,
-        };
-      }
-      const contentType = response.headers.get("content-type") ?? "";
-      if (!contentType.startsWith("application/grpc")) {
-        await response.body?.cancel();
-        return { code: GrpcStatus.UNKNOWN, details: `unexpected content-type "${contentType}"` };
-      }
-      return unframe(new Uint8Array(await response.arrayBuffer()));
+    });
+    aborted.catch(() => {});
+    try {
+      // The connect itself is bounded by the deadline too (a host that drops SYNs).
+      const connection = await Promise.race([this.#connect(controller.signal), aborted]);
+      const response = await connection.request(
+        [
+          [":method", "POST"],
+          [":scheme", this.#tls ? "https" : "http"],
+          [":path", path],
+          [":authority", this.#address],
+          ["content-type", "application/grpc"],
+          ["te", "trailers"],
+          ["grpc-timeout", grpcTimeout(remainingMs)],
+          ["user-agent", "oxmon-agent"],
+          ...this.#metadata,
+        ],
+        frame(message),
+        controller.signal,
+      );
+      return resultOf(response);
     } catch (error) {
       if (timedOut) return { code: GrpcStatus.DEADLINE_EXCEEDED, details: "deadline exceeded" };
       if (options.signal?.aborted) return { code: GrpcStatus.CANCELLED, details: "cancelled" };
-      return { code: GrpcStatus.UNAVAILABLE, details: connectionErrorDetails(error) };
+      if (error instanceof Http2Error && error.kind === "reset") {
+        return { code: statusOfReset(error.errorCode), details: error.message };
+      }
+      return { code: GrpcStatus.UNAVAILABLE, details: (error as Error)?.message ?? String(error) };
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
     }
   }
 
-  /** Closes the connection; calls after this fail. */
+  /** Closes the connection; calls after this fail with UNAVAILABLE. */
   close(): void {
-    this.#httpClient.close();
+    this.#closed = true;
+    this.#connection?.then((connection) => connection.close(), () => {});
   }
 }

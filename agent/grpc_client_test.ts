@@ -1,4 +1,4 @@
-/** The fetch-based gRPC client against a real grpc-js server on 127.0.0.1. */
+/** The gRPC client on the agent's own HTTP/2 client, against a real grpc-js server on 127.0.0.1. */
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import type { MetricBatch } from "../shared/types.ts";
@@ -60,6 +60,33 @@ Deno.test("GrpcClient passes on the status the server answers with", async (t) =
       assert.equal(server.received.length, 1);
       answer = undefined;
     });
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("GrpcClient sends batches larger than HTTP/2's initial flow-control window", async () => {
+  await using server = await startRecordingServer();
+  const client = new GrpcClient({ address: `127.0.0.1:${server.port}` });
+  try {
+    const dataPoints = Array.from({ length: 8_000 }, (_, i) => ({
+      timestampMs: 1_000 + i,
+      agentId: "web-01",
+      metricName: "network.bytes_received_per_sec",
+      value: i,
+      labels: { interface: `eth${i}` },
+    }));
+    const large = encodeMetricBatch({ agentId: "web-01", timestampMs: 1_000, dataPoints });
+    assert.ok(large.length > 4 * 65_535, `${large.length} bytes`);
+    for (let call = 0; call < 3; call++) {
+      const result = await client.unary(PATH, large, { deadlineMs: inSeconds(10) });
+      assert.equal(result.code, GrpcStatus.OK, result.details);
+    }
+    assert.equal(server.received.length, 3);
+    assert.deepEqual(
+      server.received[2].batch.dataPoints.map((point) => point.value),
+      dataPoints.map((point) => point.value),
+    );
   } finally {
     client.close();
   }

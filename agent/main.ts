@@ -7,7 +7,7 @@
  * The command line is parsed by hand rather than with `node:util`'s `parseArgs`: importing
  * `node:util` costs the agent about 3 MB of resident memory (measured), for five flags.
  */
-import { ConfigError } from "../shared/config/mod.ts";
+import { ConfigError } from "../shared/config/reader.ts";
 import { createLogger } from "../shared/log.ts";
 import { runAgent } from "./agent.ts";
 import { applyOverrides, defaultAgentConfig, loadAgentConfig } from "./config.ts";

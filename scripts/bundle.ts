@@ -1,12 +1,14 @@
 /**
  * Builds one self-contained JavaScript file per executable with `deno bundle` (works offline):
- * `dist/oxmon-server.js` and `dist/oxmon-agent.js`, each runnable with `deno run -A FILE` from
- * any folder.
+ * `dist/oxmon-server.js`, `dist/oxmon-agent.js` (Linux) and `dist/oxmon-agent-portable.js`
+ * (macOS/Windows: includes systeminformation for the portable collectors), each runnable with
+ * `deno run -A FILE` from any folder.
  */
 const root = new URL("../", import.meta.url);
 const entries = [
   { entry: "server/main.ts", output: "dist/oxmon-server.js" },
   { entry: "agent/main.ts", output: "dist/oxmon-agent.js" },
+  { entry: "agent/main_portable.ts", output: "dist/oxmon-agent-portable.js" },
 ];
 
 for (const { entry, output } of entries) {

@@ -18,6 +18,15 @@ const TARGETS = [
   "x86_64-pc-windows-msvc",
 ];
 
+/**
+ * Linux agents leave systeminformation out (it costs resident memory and Linux never needs it);
+ * macOS and Windows agents start from an entry that imports it for their portable collectors.
+ */
+function entryOf(name: string, target: string): string {
+  if (name === "agent" && !target.includes("linux")) return "agent/main_portable.ts";
+  return `${name}/main.ts`;
+}
+
 const { values } = parseArgs({ options: { target: { type: "string", multiple: true } } });
 const targets = values.target ?? TARGETS;
 const root = new URL("../", import.meta.url);
@@ -44,7 +53,7 @@ for (const target of targets) {
         target,
         "-o",
         output,
-        `${name}/main.ts`,
+        entryOf(name, target),
       ],
       cwd: root,
       stdout: "inherit",

@@ -1,0 +1,12 @@
+/**
+ * Entry point of the agent builds for macOS and Windows (bundles and `deno compile`): the same
+ * program as `main.ts`, with systeminformation imported statically so the build contains it.
+ * Linux builds start from `main.ts` and leave the package out (see `collectors/_si.ts`).
+ */
+import * as si from "systeminformation";
+import { provideSysteminformation } from "./collectors/_si.ts";
+import { main } from "./main.ts";
+
+provideSysteminformation(si);
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
