@@ -75,7 +75,14 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
-  const server = await startServer(config, { log });
+  let server;
+  try {
+    server = await startServer(config, { log });
+  } catch (error) {
+    // E.g. a port in use or a data_dir that cannot be written: say so plainly, no stack trace.
+    log.error("cannot start the server", { error });
+    return 1;
+  }
   let signals = 0;
   const stop = () => {
     // The first signal stops gracefully (bounded by shutdown_grace_secs); a second one means

@@ -130,7 +130,22 @@ export async function startServer(
       }),
     },
   });
-  const http = serveApi(app, { hostname: config.httpHost, port: config.httpPort, log });
+  // What start-up opened so far, closed again when a later step fails.
+  const closeOpened = async () => {
+    await scheduler.stop();
+    alertFeed.close();
+    await notifier.close(0);
+    alerts.close();
+    store.close();
+    registry.close();
+  };
+  let http: ReturnType<typeof serveApi>;
+  try {
+    http = serveApi(app, { hostname: config.httpHost, port: config.httpPort, log });
+  } catch (error) {
+    await closeOpened();
+    throw error;
+  }
   const grpc = new GrpcIngestSupervisor({
     host: config.grpcHost,
     port: config.grpcPort,
@@ -144,12 +159,7 @@ export async function startServer(
     ({ port: grpcPort } = await grpc.start());
   } catch (error) {
     await http.shutdown();
-    await scheduler.stop();
-    alertFeed.close();
-    await notifier.close(0);
-    alerts.close();
-    store.close();
-    registry.close();
+    await closeOpened();
     throw error;
   }
   log.info("oxmon server started", {

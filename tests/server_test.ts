@@ -296,3 +296,37 @@ Deno.test("a request over max_batch_bytes is refused by the listener and nothing
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the server program exits 1 with a plain message when its HTTP port is taken", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "oxmon-busy-" });
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        SERVER_MAIN.pathname,
+        "--data-dir",
+        `${dir}/data`,
+        "--http-host",
+        "127.0.0.1",
+        "--http-port",
+        String((busy.addr as Deno.NetAddr).port),
+        "--grpc-host",
+        "127.0.0.1",
+        "--grpc-port",
+        "0",
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(stderr);
+    assert.equal(code, 1, text);
+    assert.match(text, /cannot start the server .*(in use|AddrInUse)/i);
+    assert.doesNotMatch(text, /at .*server\.ts:\d+/, "no stack trace");
+  } finally {
+    busy.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
