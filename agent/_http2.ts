@@ -65,6 +65,7 @@ const ERROR_FRAME_SIZE = 0x6;
 const ERROR_REFUSED_STREAM = 0x7;
 const ERROR_CANCEL = 0x8;
 const ERROR_COMPRESSION = 0x9;
+const ERROR_ENHANCE_YOUR_CALM = 0xb;
 const SETTING_INITIAL_WINDOW_SIZE = 0x4;
 const SETTING_MAX_FRAME_SIZE = 0x5;
 const SETTING_ENABLE_PUSH = 0x2;
@@ -72,6 +73,11 @@ const DEFAULT_WINDOW = 65_535;
 /** We never raise SETTINGS_MAX_FRAME_SIZE, so this is the most we accept. */
 const MAX_RECEIVED_FRAME = 16_384;
 const MAX_WINDOW = 2 ** 31 - 1;
+/**
+ * The most header block (HEADERS and its CONTINUATION frames) we buffer: gRPC metadata is a few
+ * KB, and a peer sending CONTINUATION without end must not grow memory without bound.
+ */
+const MAX_HEADER_BLOCK = 65_536;
 const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 interface Stream {
@@ -152,7 +158,12 @@ export class Http2Connection {
   #broken = false;
   #windowWaiters: (() => void)[] = [];
   /** Header block fragments of a HEADERS frame awaiting its FRAME.CONTINUATION frames. */
-  #continuation?: { streamId: number; endStream: boolean; fragments: Uint8Array[] };
+  #continuation?: {
+    streamId: number;
+    endStream: boolean;
+    fragments: Uint8Array[];
+    size: number;
+  };
   #goingAway = false;
   #closed = false;
   /** Settles when the server's first SETTINGS arrives, or the connection fails before. */
@@ -169,45 +180,68 @@ export class Http2Connection {
    * HTTP/2 fails here). Rejects as the underlying connect fails.
    */
   static async open(options: Http2ConnectOptions): Promise<Http2Connection> {
-    options.signal?.throwIfAborted();
-    let conn: Deno.Conn;
-    if (options.tls) {
-      const tlsConn = await Deno.connectTls({
-        hostname: options.hostname,
-        port: options.port,
-        caCerts: options.caCerts,
-        alpnProtocols: ["h2"],
-      });
+    const { signal } = options;
+    signal?.throwIfAborted();
+    // `signal` bounds every step of opening: a server that accepts the TCP connection but never
+    // answers the TLS handshake would otherwise hold it (and every call waiting for it) forever.
+    // Deno.connect gets its own signal, which aborts only while opening.
+    const connecting = new AbortController();
+    let conn: Deno.Conn | undefined;
+    let connection: Http2Connection | undefined;
+    const onAbort = () => {
+      connecting.abort(signal!.reason);
+      if (connection) return connection.#fail(signal!.reason);
       try {
-        const { alpnProtocol } = await tlsConn.handshake();
-        if (alpnProtocol !== "h2") {
-          throw new Http2Error("connection", `the server did not agree to HTTP/2 (ALPN h2)`);
-        }
-      } catch (error) {
-        tlsConn.close();
-        throw error;
+        conn?.close();
+      } catch {
+        // Already closed.
       }
-      conn = tlsConn;
-    } else {
-      const tcpConn = await Deno.connect({ hostname: options.hostname, port: options.port });
-      tcpConn.setNoDelay(true);
-      conn = tcpConn;
-    }
-    const connection = new Http2Connection(conn);
-    const settings = new Uint8Array(6);
-    new DataView(settings.buffer).setUint16(0, SETTING_ENABLE_PUSH);
-    const onAbort = () => connection.#fail(options.signal!.reason);
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (options.signal?.aborted) onAbort();
-    connection.#write(PREFACE);
-    connection.#write(frame(FRAME.SETTINGS, 0, 0, settings));
-    connection.#readLoop();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
+      try {
+        if (options.tls) {
+          const tlsConn = await Deno.connectTls({
+            hostname: options.hostname,
+            port: options.port,
+            caCerts: options.caCerts,
+            alpnProtocols: ["h2"],
+          });
+          conn = tlsConn;
+          signal?.throwIfAborted();
+          const { alpnProtocol } = await tlsConn.handshake();
+          if (alpnProtocol !== "h2") {
+            throw new Http2Error("connection", `the server did not agree to HTTP/2 (ALPN h2)`);
+          }
+        } else {
+          const tcpConn = await Deno.connect({
+            hostname: options.hostname,
+            port: options.port,
+            signal: connecting.signal,
+          });
+          conn = tcpConn;
+          tcpConn.setNoDelay(true);
+        }
+        signal?.throwIfAborted();
+      } catch (error) {
+        try {
+          conn?.close();
+        } catch {
+          // Already closed by the abort.
+        }
+        throw signal?.aborted ? signal.reason : error;
+      }
+      connection = new Http2Connection(conn);
+      const settings = new Uint8Array(6);
+      new DataView(settings.buffer).setUint16(0, SETTING_ENABLE_PUSH);
+      connection.#write(PREFACE);
+      connection.#write(frame(FRAME.SETTINGS, 0, 0, settings));
+      connection.#readLoop();
       await connection.#ready.promise;
+      return connection;
     } finally {
-      options.signal?.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
     }
-    return connection;
   }
 
   /** False once the connection failed, closed or was told to go away: open a new one. */
@@ -427,17 +461,27 @@ export class Http2Connection {
     switch (type) {
       case FRAME.DATA:
         return this.#onData(flags, streamId, payload);
-      case FRAME.HEADERS:
+      case FRAME.HEADERS: {
+        const fragment = unpad(payload, flags, true);
         this.#continuation = {
           streamId,
           endStream: (flags & FLAG_END_STREAM) !== 0,
-          fragments: [unpad(payload, flags, true)],
+          fragments: [fragment],
+          size: fragment.length,
         };
         if (flags & FLAG_END_HEADERS) this.#onHeaderBlock();
         return;
+      }
       case FRAME.CONTINUATION:
         if (this.#continuation?.streamId !== streamId) {
           return this.#protocolError(ERROR_PROTOCOL, "unexpected FRAME.CONTINUATION frame");
+        }
+        this.#continuation.size += payload.length;
+        if (this.#continuation.size > MAX_HEADER_BLOCK) {
+          return this.#protocolError(
+            ERROR_ENHANCE_YOUR_CALM,
+            `header block over ${MAX_HEADER_BLOCK} bytes on stream ${streamId}`,
+          );
         }
         this.#continuation.fragments.push(payload);
         if (flags & FLAG_END_HEADERS) this.#onHeaderBlock();
@@ -492,15 +536,20 @@ export class Http2Connection {
   }
 
   #onHeaderBlock(): void {
-    const { streamId, endStream, fragments } = this.#continuation!;
+    const { streamId, endStream, fragments, size } = this.#continuation!;
     this.#continuation = undefined;
+    let block = fragments[0];
+    if (fragments.length > 1) {
+      block = new Uint8Array(size);
+      let offset = 0;
+      for (const fragment of fragments) {
+        block.set(fragment, offset);
+        offset += fragment.length;
+      }
+    }
     let fields: HeaderFields;
     try {
-      fields = this.#decoder.decode(
-        fragments.length === 1 ? fragments[0] : new Uint8Array(
-          fragments.flatMap((fragment) => [...fragment]),
-        ),
-      );
+      fields = this.#decoder.decode(block);
     } catch (error) {
       return this.#protocolError(ERROR_COMPRESSION, (error as Error).message);
     }

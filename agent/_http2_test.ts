@@ -235,3 +235,25 @@ Deno.test("Http2Connection fails streams the server resets or refuses", async (t
     assert.deepEqual(reset?.payload, hex("00000008"));
   });
 });
+
+Deno.test("Http2Connection fails the connection on a header block past 64 KiB", async () => {
+  let goaway: Frame | undefined;
+  await withPeer(async (peer) => {
+    await peer.readUntil(DATA);
+    // HEADERS without END_HEADERS, then CONTINUATION frames that never end the block.
+    await peer.write(encodeFrame(HEADERS, 0, 1, hex("88")));
+    for (let i = 0; i < 5; i++) {
+      await peer.write(encodeFrame(CONTINUATION, 0, 1, new Uint8Array(16_384)));
+    }
+    goaway = await peer.readUntil(GOAWAY);
+  }, async (connection) => {
+    const outcome = await Promise.race([
+      connection.request(request, hex("00")).then(() => "resolved", (error) => error),
+      new Promise((resolve) => setTimeout(() => resolve("still waiting"), 1000)),
+    ]);
+    assert.ok(outcome instanceof Http2Error, String(outcome));
+    assert.equal(outcome.kind, "connection");
+    assert.equal(connection.usable, false);
+  });
+  assert.equal(new DataView(goaway!.payload.buffer).getUint32(4), 0xb, "ENHANCE_YOUR_CALM");
+});

@@ -16,6 +16,9 @@
  */
 import { type HeaderFields, Http2Connection, Http2Error, type Http2Response } from "./_http2.ts";
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
 export const GrpcStatus = Object.freeze({
   OK: 0,
@@ -246,10 +249,12 @@ export class GrpcClient {
     if (this.#closed) return { code: GrpcStatus.UNAVAILABLE, details: "the client is closed" };
     const controller = new AbortController();
     let timedOut = false;
+    // setTimeout fires at once for a delay past 2^31-1 ms (24.8 days); a later deadline waits
+    // that long instead.
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
-    }, remainingMs);
+    }, Math.min(remainingMs, MAX_TIMER_MS));
     const onAbort = () => controller.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     const aborted = new Promise<never>((_, reject) => {

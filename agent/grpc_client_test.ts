@@ -211,3 +211,41 @@ Deno.test("GrpcClient speaks TLS to a server signed by the given CA", async (t) 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("GrpcClient gives up a TLS handshake the server never answers and dials again", async () => {
+  // Accepts TCP connections and never speaks: a hung server, or a middlebox that lost the flow.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) accepted.push(conn);
+  })();
+  const client = new GrpcClient({
+    address: `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    tls: true,
+  });
+  try {
+    for (let call = 1; call <= 3; call++) {
+      const result = await client.unary(PATH, message, { deadlineMs: Date.now() + 200 });
+      assert.equal(result.code, GrpcStatus.DEADLINE_EXCEEDED);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Not stuck behind the first handshake for good: every call tries a new connection.
+      assert.equal(accepted.length, call);
+    }
+  } finally {
+    client.close();
+    listener.close();
+    await accepting.catch(() => {});
+    for (const conn of accepted) conn.close();
+  }
+});
+
+Deno.test("GrpcClient keeps a deadline later than setTimeout's 24.8-day limit", async () => {
+  await using server = await startRecordingServer();
+  const client = new GrpcClient({ address: `127.0.0.1:${server.port}` });
+  try {
+    const result = await client.unary(PATH, message, { deadlineMs: inSeconds(30 * 86_400) });
+    assert.equal(result.code, GrpcStatus.OK, result.details);
+  } finally {
+    client.close();
+  }
+});
