@@ -283,7 +283,12 @@ export class GrpcClient {
       );
       return resultOf(response);
     } catch (error) {
-      if (timedOut) return { code: GrpcStatus.DEADLINE_EXCEEDED, details: "deadline exceeded" };
+      if (timedOut) {
+        // The connection may be silently dead (a server or NAT gone without a reset): the next
+        // call dials a new one instead of timing out on it until TCP gives up (~15 minutes).
+        this.#dropConnection();
+        return { code: GrpcStatus.DEADLINE_EXCEEDED, details: "deadline exceeded" };
+      }
       if (options.signal?.aborted) return { code: GrpcStatus.CANCELLED, details: "cancelled" };
       if (error instanceof Http2Error && error.kind === "reset") {
         return { code: statusOfReset(error.errorCode), details: error.message };
@@ -293,6 +298,12 @@ export class GrpcClient {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  #dropConnection(): void {
+    const current = this.#connection;
+    this.#connection = undefined;
+    current?.then((connection) => connection.close(), () => {});
   }
 
   /** Closes the connection; calls after this fail with UNAVAILABLE. */

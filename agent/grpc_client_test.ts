@@ -105,8 +105,10 @@ Deno.test("GrpcClient reports a server that is down as UNAVAILABLE", async () =>
 
 Deno.test("GrpcClient ends a call at its deadline with DEADLINE_EXCEEDED", async (t) => {
   const replies: Promise<undefined>[] = [];
+  const peers: string[] = [];
   await using server = await startRecordingServer({
-    respond: () => {
+    respond: (received) => {
+      peers.push(received.peer);
       const late = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 600));
       replies.push(late);
       return late;
@@ -120,6 +122,15 @@ Deno.test("GrpcClient ends a call at its deadline with DEADLINE_EXCEEDED", async
       const tookMs = performance.now() - started;
       assert.equal(result.code, GrpcStatus.DEADLINE_EXCEEDED);
       assert.ok(tookMs < 500, `returned after ${tookMs} ms`);
+    });
+    await t.step("the next call after a timeout uses a new connection", async () => {
+      const first = await client.unary(PATH, message, { deadlineMs: Date.now() + 100 });
+      assert.equal(first.code, GrpcStatus.DEADLINE_EXCEEDED);
+      const second = await client.unary(PATH, message, { deadlineMs: Date.now() + 100 });
+      assert.equal(second.code, GrpcStatus.DEADLINE_EXCEEDED);
+      const [before, after] = peers.slice(-2);
+      assert.equal(peers.length, 3);
+      assert.notEqual(before, after, "a silently dead connection must not be reused");
     });
     await t.step("a deadline already past: no call at all", async () => {
       const calls = replies.length;
