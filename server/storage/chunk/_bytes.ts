@@ -30,6 +30,26 @@ export function varintLength(n: number): number {
 }
 
 /** A growable byte buffer. */
+/**
+ * Writes `n` (a non-negative integer below 2^53) as a varint at `at`; returns the end. The caller
+ * makes sure there is room (at most 8 bytes for the values chunks hold).
+ */
+export function writeVarint(bytes: Uint8Array, at: number, n: number): number {
+  if (n < TWO_POW_31) {
+    while (n >= 0x80) {
+      bytes[at++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+  } else {
+    while (n >= 0x80) {
+      bytes[at++] = (n % 128) | 0x80;
+      n = Math.floor(n / 128);
+    }
+  }
+  bytes[at++] = n;
+  return at;
+}
+
 export class ByteWriter {
   bytes: Uint8Array;
   length = 0;
@@ -55,21 +75,7 @@ export class ByteWriter {
 
   varint(n: number): void {
     this.ensure(8);
-    const bytes = this.bytes;
-    let at = this.length;
-    if (n < TWO_POW_31) {
-      while (n >= 0x80) {
-        bytes[at++] = (n & 0x7f) | 0x80;
-        n >>>= 7;
-      }
-    } else {
-      while (n >= 0x80) {
-        bytes[at++] = (n % 128) | 0x80;
-        n = Math.floor(n / 128);
-      }
-    }
-    bytes[at++] = n;
-    this.length = at;
+    this.length = writeVarint(this.bytes, this.length, n);
   }
 
   signed(n: number): void {

@@ -15,7 +15,7 @@
  * 9 * lead + trail` the float64 bits XORed with the previous value's, without `lead` high and
  * `trail` low zero bytes. The stream is never stored: sealing re-encodes it with the codec.
  */
-import { ByteReader, ByteWriter, zigzag } from "./_bytes.ts";
+import { ByteReader, ByteWriter, writeVarint, zigzag } from "./_bytes.ts";
 import { allocSlot, locateSlot, releaseSlot, sizeClassFor, SLOT_SIZES } from "./_slab.ts";
 import { decodeChunkInto, encodeChunkInto } from "./codec.ts";
 
@@ -67,22 +67,6 @@ const segmentOut = new ByteWriter(1024);
 /** Where `forEach` and `insert` unpack a chunk (never both at once: neither calls back out). */
 const unpackTimestamps = new Float64Array(HEAD_MAX_SAMPLES + 1);
 const unpackValues = new Float64Array(HEAD_MAX_SAMPLES + 1);
-
-function writeVarint(bytes: Uint8Array, at: number, n: number): number {
-  if (n < 2 ** 31) {
-    while (n >= 0x80) {
-      bytes[at++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-  } else {
-    while (n >= 0x80) {
-      bytes[at++] = (n % 128) | 0x80;
-      n = Math.floor(n / 128);
-    }
-  }
-  bytes[at++] = n;
-  return at;
-}
 
 /** Copies `array` into a larger one of `length` elements; new elements are `fill`. */
 function grown<T extends Float64Array | Int32Array | Uint16Array>(
