@@ -9,7 +9,8 @@
  * - When `signal` aborts, collection stops at once; the sender keeps draining the buffer until
  *   it is empty or `shutdown_grace_secs` has passed (an in-flight call is cancelled then).
  */
-import { type Clock, delay, systemClock } from "../shared/clock.ts";
+import { type Clock, systemClock } from "../shared/clock.ts";
+import { delay } from "../shared/deadline.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
 import type { MetricBatch, SystemInfo } from "../shared/types.ts";
 import { backoffDelayMs, type BackoffOptions } from "./backoff.ts";

@@ -7,7 +7,8 @@
  * may differ in their last bits only, because the engines sum in different groupings.
  */
 import assert from "node:assert/strict";
-import { ManualClock, MS_PER_DAY } from "../shared/clock.ts";
+import { ManualClock } from "../shared/clock.ts";
+import { MS_PER_DAY } from "../shared/time.ts";
 import type { Labels, MetricDataPoint } from "../shared/types.ts";
 import type { BucketedSeries, MetricStore, RawSeries } from "../server/storage/types.ts";
 import { openRowStore } from "../server/storage/row_engine.ts";

@@ -4,7 +4,7 @@
  * timestamps are RFC 3339. Bad parameters throw `badParameter`, rendered by the app's `onError`.
  */
 import { Hono } from "hono";
-import { toRfc3339 } from "../../shared/clock.ts";
+import { toRfc3339 } from "../../shared/time.ts";
 import { type AlertEvent, isSeverity } from "../../shared/types.ts";
 import { badParameter } from "../api/errors.ts";
 import { checkParams, optionalText, parseInteger, parseTime } from "../api/params.ts";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { toRfc3339 } from "../../shared/clock.ts";
+import { toRfc3339 } from "../../shared/time.ts";
 import { agentStatus, type ApiDeps } from "./_deps.ts";
 import { checkParams } from "./params.ts";
 

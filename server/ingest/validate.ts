@@ -13,7 +13,7 @@
  *   retention deletes anyway) and at most `maxFutureSecs` ahead of the server clock.
  */
 import type { IMetricBatchProto, ISystemInfoProto } from "../../shared/proto/mod.ts";
-import { MS_PER_DAY, toRfc3339 } from "../../shared/clock.ts";
+import { MS_PER_DAY, toRfc3339 } from "../../shared/time.ts";
 import type { Labels, MetricBatch, MetricDataPoint, SystemInfo } from "../../shared/types.ts";
 import type { IngestLimits } from "../config.ts";
 

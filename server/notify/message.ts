@@ -2,7 +2,7 @@
  * What a notification says: the template fields of one or more events, and the texts shared by
  * the channels (one line per event, the SMS text, the mail subject and body).
  */
-import { toRfc3339 } from "../../shared/clock.ts";
+import { toRfc3339 } from "../../shared/time.ts";
 import { type AlertEvent, type Severity, severityRank } from "../../shared/types.ts";
 import { formatNumber, type TemplateValue } from "./template.ts";
 

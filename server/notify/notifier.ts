@@ -5,7 +5,8 @@
  * `dispatch()` never waits for a send and never throws; aggregation windows close on `tick()`,
  * which the server's scheduler calls (every second is plenty).
  */
-import { type Clock, delay, systemClock } from "../../shared/clock.ts";
+import { type Clock, systemClock } from "../../shared/clock.ts";
+import { delay } from "../../shared/deadline.ts";
 import { type Logger, silentLogger } from "../../shared/log.ts";
 import { type AlertEvent, isSeverity, type Severity, severityRank } from "../../shared/types.ts";
 import { ChannelQueue, type RetryPolicy } from "./channel_queue.ts";

@@ -4,7 +4,7 @@
  * throw `badParameter`, rendered by the app's `onError`.
  */
 import { Hono } from "hono";
-import { toRfc3339 } from "../../shared/clock.ts";
+import { toRfc3339 } from "../../shared/time.ts";
 import { badParameter } from "../api/errors.ts";
 import {
   DELIVERY_STATUSES,

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { MS_PER_DAY } from "../../shared/clock.ts";
+import { MS_PER_DAY } from "../../shared/time.ts";
 import type { Labels, MetricDataPoint } from "../../shared/types.ts";
 import type { Bucket, MetricStore, SeriesKey, SeriesQuery, WriteResult } from "./types.ts";
 import { partitionPath } from "./partition_files.ts";

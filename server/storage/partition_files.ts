@@ -3,7 +3,7 @@
  * `data_dir`, with its `-wal` and `-shm` companions.
  */
 import { join } from "node:path";
-import { MS_PER_DAY, utcDay } from "../../shared/clock.ts";
+import { dayStartMs, MS_PER_DAY, utcDay } from "../../shared/time.ts";
 import type { StorageStats } from "./types.ts";
 
 const PARTITION_FILE = /^(\d{4}-\d{2}-\d{2})\.db$/;
@@ -11,20 +11,6 @@ const COMPANIONS = ["", "-wal", "-shm"] as const;
 
 export function partitionPath(dataDir: string, day: string): string {
   return join(dataDir, `${day}.db`);
-}
-
-/** Epoch ms of 00:00 UTC of a `YYYY-MM-DD` day. */
-export function dayStartMs(day: string): number {
-  return Date.parse(`${day}T00:00:00.000Z`);
-}
-
-/** The day number (days since the epoch) of a timestamp; cheaper than formatting a date. */
-export function dayNumber(ms: number): number {
-  return Math.floor(ms / MS_PER_DAY);
-}
-
-export function dayName(dayNum: number): string {
-  return utcDay(dayNum * MS_PER_DAY);
 }
 
 /** Days that have a partition file in `dataDir`, ascending. */

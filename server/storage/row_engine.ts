@@ -6,7 +6,7 @@
  * Queries never ATTACH partitions (SQLite allows only 10 per connection): each partition is read
  * through its own connection and the results are merged here.
  */
-import { MS_PER_DAY } from "../../shared/clock.ts";
+import { dayName, dayNumber, dayStartMs, MS_PER_DAY } from "../../shared/time.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import type {
   Bucket,
@@ -30,9 +30,6 @@ import {
   validateStep,
 } from "./points.ts";
 import {
-  dayName,
-  dayNumber,
-  dayStartMs,
   deletePartitions,
   listPartitionDays,
   partitionPath,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { MS_PER_DAY } from "../../shared/clock.ts";
+import { MS_PER_DAY } from "../../shared/time.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { openRowStore, type RowStoreOptions } from "./row_engine.ts";
 import { defineStorageConformanceTests } from "./conformance.ts";

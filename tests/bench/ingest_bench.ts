@@ -236,7 +236,8 @@ type StoreKind = typeof STORES[number];
  * `{"port","listenerPid"}` once ready; on EOF on stdin it stops and prints the ingest counters.
  */
 async function serve(kind: StoreKind, group: boolean, listenerArgs: string[]): Promise<void> {
-  const { systemClock, MS_PER_DAY } = await import("../../shared/clock.ts");
+  const { systemClock } = await import("../../shared/clock.ts");
+  const { MS_PER_DAY } = await import("../../shared/time.ts");
   const { createLogger } = await import("../../shared/log.ts");
   const { DEFAULT_INGEST_LIMITS } = await import("../../server/config.ts");
   const { IngestService } = await import("../../server/ingest/service.ts");

@@ -9,7 +9,8 @@
  * rewriting the sealed chunks of their hour. Partitions the row engine wrote are converted at
  * open.
  */
-import { type Clock, MS_PER_DAY, systemClock } from "../../../shared/clock.ts";
+import { type Clock, systemClock } from "../../../shared/clock.ts";
+import { dayName, dayStartMs, MS_PER_DAY } from "../../../shared/time.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
 import type {
@@ -34,8 +35,6 @@ import {
   validateStep,
 } from "../points.ts";
 import {
-  dayName,
-  dayStartMs,
   deletePartitions,
   listPartitionDays,
   partitionPath,

@@ -1,0 +1,86 @@
+/**
+ * One way to bound how long something may take (denoland/std's `async/deadline` and `delay`),
+ * instead of a hand-written `Promise.race` with a timer in every module.
+ */
+
+/** The longest delay `setTimeout` honours; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Thrown by `deadline` when the time is up. */
+export class DeadlineError extends Error {
+  constructor(ms: number) {
+    super(`Deadline of ${ms} ms exceeded`);
+    this.name = "DeadlineError";
+  }
+}
+
+/**
+ * Resolves after `ms` (at once for 0 or less), or rejects with the signal's reason as soon as it
+ * aborts. Delays past 24.8 days wait in steps, as `setTimeout` alone would fire at once.
+ */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    let leftMs = Math.max(0, ms);
+    const step = () => {
+      const stepMs = Math.min(leftMs, MAX_TIMER_MS);
+      leftMs -= stepMs;
+      timer = setTimeout(leftMs > 0 ? step : done, stepMs);
+    };
+    const done = () => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    step();
+  });
+}
+
+export interface DeadlineOptions {
+  /** Gives up early with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Settles like `promise`, or rejects with a `DeadlineError` once `ms` have passed (never for
+ * `Infinity`). The timer is cleared either way, so nothing keeps the process alive afterwards.
+ * `promise` itself is not cancelled: pass the same signal to it for that.
+ */
+export function deadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  options: DeadlineOptions = {},
+): Promise<T> {
+  if (ms === Infinity && !options.signal) return promise;
+  const controller = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([controller.signal, options.signal])
+    : controller.signal;
+  const timeUp = ms === Infinity
+    ? new Promise<never>((_, reject) =>
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true })
+    )
+    : delay(ms, signal).then(() => Promise.reject(new DeadlineError(ms)));
+  // The losing side's rejection must not surface as unhandled once the winner is known.
+  timeUp.catch(() => {});
+  return Promise.race([promise, timeUp]).finally(() => controller.abort());
+}
+
+/**
+ * Waits for `promise` at most `ms`: true when it settled (resolved or rejected) in time, false
+ * when the time ran out. For shutdown paths that go on either way.
+ */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  try {
+    await deadline(promise.then(() => {}, () => {}), ms);
+    return true;
+  } catch (error) {
+    if (error instanceof DeadlineError) return false;
+    throw error;
+  }
+}

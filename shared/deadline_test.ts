@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { deadline, DeadlineError, delay, settlesWithin } from "./deadline.ts";
+
+Deno.test("deadline passes a promise's outcome through when it settles in time", async () => {
+  assert.equal(await deadline(Promise.resolve(7), 1_000), 7);
+  await assert.rejects(deadline(Promise.reject(new TypeError("bad")), 1_000), TypeError);
+});
+
+Deno.test("deadline rejects with DeadlineError once the time is up", async () => {
+  const never = new Promise<never>(() => {});
+  await assert.rejects(deadline(never, 5), (error) => {
+    assert.ok(error instanceof DeadlineError);
+    assert.match(error.message, /5 ms/);
+    return true;
+  });
+});
+
+Deno.test("deadline gives up with the signal's reason when it aborts first", async () => {
+  const controller = new AbortController();
+  const waiting = deadline(new Promise<never>(() => {}), 60_000, { signal: controller.signal });
+  controller.abort(new Error("stopping"));
+  await assert.rejects(waiting, /stopping/);
+});
+
+Deno.test("delay waits, and rejects when aborted; delays past 2^31 ms do not fire at once", async () => {
+  const started = performance.now();
+  await delay(20);
+  assert.ok(performance.now() - started >= 15);
+
+  const controller = new AbortController();
+  const long = delay(2 ** 31 + 10, controller.signal);
+  const raced = await Promise.race([long.then(() => "fired", () => "aborted"), delay(30)]);
+  assert.equal(raced, undefined, "a 24.9-day delay fired within 30 ms");
+  controller.abort(new Error("done"));
+  assert.equal(await long.then(() => "fired", () => "aborted"), "aborted");
+});
+
+Deno.test("settlesWithin tells whether a promise settled in time", async () => {
+  assert.equal(await settlesWithin(Promise.reject(new Error("x")), 100), true);
+  assert.equal(await settlesWithin(new Promise(() => {}), 5), false);
+});
