@@ -19,6 +19,7 @@ import { openChunkStore } from "./storage/chunk/engine.ts";
 import { openRowStore } from "./storage/row_engine.ts";
 import type { MetricStore } from "./storage/types.ts";
 import { VERSION } from "./version.ts";
+import { MS_PER_DAY, MS_PER_HOUR } from "../shared/time.ts";
 
 export interface StartOptions {
   log: Logger;
@@ -37,9 +38,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
-
 export function openStore(
   config: ServerConfig,
   log: Logger,
@@ -54,7 +52,7 @@ export function openStore(
       return openChunkStore({
         dataDir: config.dataDir,
         clock,
-        lateSampleMaxAgeMs: config.retentionDays * DAY_MS,
+        lateSampleMaxAgeMs: config.retentionDays * MS_PER_DAY,
         log: log.with({ component: "storage" }),
       });
     default:
@@ -102,10 +100,10 @@ export async function startServer(
   const scheduler = new Scheduler({ clock, log });
   scheduler.add({
     name: "retention",
-    intervalMs: HOUR_MS,
+    intervalMs: MS_PER_HOUR,
     runAtStart: true,
     run: (nowMs) => {
-      const cutoffMs = nowMs - config.retentionDays * DAY_MS;
+      const cutoffMs = nowMs - config.retentionDays * MS_PER_DAY;
       const deleted = store.deleteBefore(cutoffMs, nowMs);
       if (deleted.length) log.info("retention removed partitions", { days: deleted.join(",") });
       alerts.deleteHistoryBefore(cutoffMs);
@@ -114,6 +112,14 @@ export async function startServer(
   scheduler.add({ name: "alert-tick", intervalMs: 5_000, run: (nowMs) => alerts.tick(nowMs) });
   scheduler.add({ name: "notify", intervalMs: 1_000, run: (nowMs) => notifier.tick(nowMs) });
 
+  const grpc = new GrpcIngestSupervisor({
+    host: config.grpcHost,
+    port: config.grpcPort,
+    service: ingest,
+    log: log.with({ component: "grpc" }),
+    command: options.listenerCommand,
+    maxMessageBytes: config.ingest.maxBatchBytes,
+  });
   const app = createApiApp({
     store,
     registry,
@@ -146,14 +152,6 @@ export async function startServer(
     await closeOpened();
     throw error;
   }
-  const grpc = new GrpcIngestSupervisor({
-    host: config.grpcHost,
-    port: config.grpcPort,
-    service: ingest,
-    log: log.with({ component: "grpc" }),
-    command: options.listenerCommand,
-    maxMessageBytes: config.ingest.maxBatchBytes,
-  });
   let grpcPort: number;
   try {
     ({ port: grpcPort } = await grpc.start());
