@@ -426,19 +426,3 @@ Deno.test("mounted sub-apps live under /api/v1/<key> and share the error format"
     await env.close();
   });
 });
-
-Deno.test("the dashboard is served at / as one self-contained page", async () => {
-  await withEnv(async (_env, app) => {
-    const response = await app.request("/");
-    assert.equal(response.status, 200);
-    assert.match(response.headers.get("content-type") ?? "", /text\/html/);
-    assert.match(response.headers.get("content-security-policy") ?? "", /default-src 'none'/);
-    const html = await response.text();
-    assert.match(html, /<title>oxmon<\/title>/);
-    // The SVG namespace is a name, not something fetched.
-    assert.doesNotMatch(
-      html,
-      /<script[^>]+src=|<link[^>]+stylesheet|https?:\/\/(?!www\.w3\.org\/2000\/svg")/i,
-    );
-  });
-});
