@@ -14,6 +14,8 @@ export interface ChartSeries {
   values: number[];
   /** A thicker line (e.g. overall CPU among its cores). */
   strong?: boolean;
+  /** Sort key before the label (the metric's place in its chart). */
+  order?: number;
 }
 
 export interface ChartData {
@@ -194,9 +196,14 @@ export class ChartCard {
         x: { time: true, range: () => [data.fromMs / 1000, data.toMs / 1000] },
         y: {
           range: (_u, min, max) => {
-            if (yRange) return [yRange[0], Math.max(yRange[1], max ?? 0)];
-            const top = max === null || max <= 0 ? 1 : max * 1.1;
-            return [Math.min(0, min ?? 0), top];
+            // A little room under zero, so a line of zeros is not half hidden by the edge.
+            const top = yRange
+              ? Math.max(yRange[1], max ?? 0)
+              : max === null || max <= 0
+              ? 1
+              : max * 1.1;
+            const bottom = Math.min(yRange?.[0] ?? 0, min ?? 0);
+            return [bottom - (top - bottom) * 0.03, top];
           },
         },
       },
@@ -206,7 +213,9 @@ export class ChartCard {
           stroke: ink,
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid },
-          size: 70,
+          // Wide enough for the longest label, so "1500 ops/s" is not cut to "500 ops/s".
+          size: (_u, values) =>
+            values ? 16 + 7 * Math.max(3, ...values.map((v) => String(v).length)) : 50,
           values: (_u, splits) => splits.map((v) => formatValue(v, unit)),
         },
       ],

@@ -327,12 +327,13 @@ export function agentPage(root: HTMLElement, agentId: string, params: URLSearchP
           times: one.points.map((p) => Date.parse(p.timestamp)),
           values: one.points.map((p) => p.avg),
           strong: perCore && one.metric === "cpu.usage",
+          order: metrics.indexOf(one.metric),
         });
       }
     }
     const coreNumber = (label: string) => Number(label.replace(/\D/g, "")) || 0;
     series.sort((a, b) =>
-      Number(b.strong ?? false) - Number(a.strong ?? false) ||
+      (a.order ?? 0) - (b.order ?? 0) ||
       (a.label.startsWith("core ") && b.label.startsWith("core ")
         ? coreNumber(a.label) - coreNumber(b.label)
         : a.label < b.label
@@ -368,15 +369,18 @@ export function agentPage(root: HTMLElement, agentId: string, params: URLSearchP
           });
         }
       } else {
-        // A preset range starts at the agent's first sample when that is later, so a new
-        // agent's few minutes fill the chart instead of a sliver at its right edge.
+        // The x axis starts at the agent's first sample when that is later, so a new agent's
+        // few minutes fill the chart instead of a sliver at its right edge.
         let fromMs = window.fromMs;
-        if (window.kind === "preset") {
+        {
           let first = Infinity;
           for (const series of loaded) {
             for (const one of series) first = Math.min(first, one.times[0] ?? Infinity);
           }
-          if (Number.isFinite(first) && first > fromMs) fromMs = first;
+          // At least a minute, so a few seconds of data are not spread over the whole width.
+          if (Number.isFinite(first)) {
+            fromMs = Math.max(fromMs, Math.min(first, window.toMs - 60_000));
+          }
         }
         CHARTS.forEach((def, i) =>
           cards.get(def.id)!.update({
