@@ -53,7 +53,11 @@ export interface AlertEngineOptions {
   maxWindowPoints?: number;
 }
 
-/** A series that is firing now. `value` and `message` are those of the latest notification. */
+/**
+ * A series that is firing now. `value` and `message` are those of the latest notification;
+ * `currentValue` is the series' newest sample judged (absent for `agent_absent`, and after a
+ * restart until the series reports again).
+ */
 export interface ActiveAlert {
   ruleName: string;
   ruleType: string;
@@ -70,6 +74,9 @@ export interface ActiveAlert {
   lastNotifiedMs: number;
   predictedBreachMs?: number;
   rSquared?: number;
+  currentValue?: number;
+  /** The timestamp of `currentValue`. */
+  currentAtMs?: number;
 }
 
 export const DEFAULT_STALE_AFTER_MS = 15 * 60_000;
@@ -114,6 +121,8 @@ interface SampleTracked extends Tracked {
   evaluator: SeriesEvaluator;
   /** Newest sample timestamp judged; older ones (late data, retries) are skipped. */
   lastSampleMs: number;
+  /** The value of that sample: an active alert's current value. */
+  lastValue?: number;
 }
 
 interface AbsentTracked extends Tracked {
@@ -279,6 +288,11 @@ export class AlertEngine {
         alert.predictedBreachMs = firing.predictedBreachMs;
       }
       if (firing.rSquared !== undefined) alert.rSquared = firing.rSquared;
+      const sampled = tracked as Partial<SampleTracked>;
+      if (sampled.lastValue !== undefined) {
+        alert.currentValue = sampled.lastValue;
+        alert.currentAtMs = sampled.lastSampleMs;
+      }
       alerts.push(alert);
     }
     return alerts.sort((a, b) =>
@@ -442,6 +456,7 @@ export class AlertEngine {
     for (const tracked of entry.tracked) {
       if (timestampMs <= tracked.lastSampleMs) continue;
       tracked.lastSampleMs = timestampMs;
+      tracked.lastValue = point.value;
       const verdict = tracked.evaluator.push(timestampMs, point.value);
       if (verdict === BREACH || (verdict === CLEAR && tracked.firing)) {
         this.#judge(tracked, verdict, nowMs);
