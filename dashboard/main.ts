@@ -116,7 +116,10 @@ async function loadMeta() {
 }
 
 addEventListener("hashchange", () => render());
-addEventListener("popstate", () => render());
+// Back and forward through ranges the agent page pushed: the hash may equal the one last
+// rendered while the view shows a later range, so always render (hashchange, which follows,
+// then sees the same hash and does nothing).
+addEventListener("popstate", () => render(true));
 // The charts read their colours from CSS variables: redraw when the system theme flips.
 matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => render(true));
 render();

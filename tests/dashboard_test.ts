@@ -237,6 +237,13 @@ Deno.test({
         const params = new URLSearchParams(page.url().split("?")[1]);
         const span = Date.parse(params.get("to")!) - Date.parse(params.get("from")!);
         assert.ok(span > 0 && span < 15 * 60_000, `zoomed span ${span} ms`);
+        // Back returns to the range before the zoom, in the URL and in the charts.
+        await page.goBack();
+        await page.waitForFunction(() =>
+          (globalThis as any).document.querySelector('button[data-range="15m"]')
+            ?.getAttribute("aria-pressed") === "true"
+        );
+        assert.match(page.url(), /\?range=15m$/);
       });
 
       await t.step("a firing rule is on the alerts page and links to its chart", async () => {
