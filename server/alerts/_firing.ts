@@ -89,15 +89,19 @@ export class FiringTracker {
   /**
    * Takes up an alert that was firing when the engine last stopped. A row stored under another
    * key than the series' identity (written before identities were JSON, or for an agent_absent
-   * rule whose metric changed since) is moved to it, so it is neither lost nor kept twice.
+   * rule whose metric changed since) is moved to it, so it is neither lost nor kept twice; of two
+   * rows for one alert, the one raised last is kept.
    */
   restore(tracked: Tracked, state: StoredAlertState): void {
-    tracked.firing = state.firing;
+    const earlier = tracked.firing;
+    const moved = state.seriesKey !== tracked.seriesKey;
+    const firing = earlier && earlier.lastNotifiedMs > state.firing.lastNotifiedMs
+      ? earlier
+      : state.firing;
+    tracked.firing = firing;
     this.#active.set(tracked.key, tracked);
-    if (state.seriesKey !== tracked.seriesKey) {
-      this.#outbox.deleteState(state.ruleName, state.seriesKey);
-      this.#save(tracked, state.firing);
-    }
+    if (moved) this.#outbox.deleteState(state.ruleName, state.seriesKey);
+    if (moved || earlier) this.#save(tracked, firing);
   }
 
   /** Acts on a verdict: raise (unless silenced), resolve, or nothing. */

@@ -248,6 +248,8 @@ export class AlertEngine {
     if (!rule) return undefined;
     const { agentId, metricName, labels } = state;
     const seriesKey = seriesIdentityOf(agentId, metricName, labels);
+    const known = this.#restored.get(alertKey(rule.config.name, seriesKey));
+    if (known) return known.tracked;
     const tracked = this.#sampleTracked(rule, agentId, metricName, labels, seriesKey);
     this.#restored.set(tracked.key, { tracked, restoredAtMs: nowMs });
     return tracked;

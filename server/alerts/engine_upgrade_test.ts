@@ -155,3 +155,37 @@ Deno.test("AlertEngine resolves an alert firing before the upgrade once, for goo
     assert.equal(h.engine.history().total, 4, "the old history is kept");
   }, { setup });
 });
+
+Deno.test("AlertEngine keeps one row of an alert stored under both keys: the later page", async (t) => {
+  // A server downgraded and upgraded again may have written the alert under both keys.
+  const newKey = seriesIdentityOf("web-1", "disk.used_percent", DISK);
+  for (const later of ["old", "new"]) {
+    await t.step(`the ${later} key's row was paged later`, async () => {
+      await withEngine(RULES, (h) => {
+        const disk = () => h.engine.active().filter((a) => a.ruleName === "disk-full");
+        assert.deepEqual(storedKeys(h.statePath).filter(([rule]) => rule === "disk-full"), [
+          ["disk-full", newKey],
+        ]);
+        assert.deepEqual(disk().map((a) => a.lastNotifiedMs), [T0 + 60_000]);
+        h.reopen();
+        assert.deepEqual(disk().map((a) => a.lastNotifiedMs), [T0 + 60_000]);
+      }, {
+        setup(path, clock) {
+          writeOldAlertsDb(path);
+          const db = new DatabaseSync(path);
+          db.prepare(
+            `INSERT INTO alert_state SELECT rule_name, ?, agent_id, metric_name, labels, severity,
+               since_ms, last_notified_ms, value, threshold, message, predicted_breach_ms,
+               r_squared FROM alert_state WHERE rule_name = 'disk-full'`,
+          ).run(newKey);
+          db.prepare(
+            `UPDATE alert_state SET last_notified_ms = ?
+             WHERE rule_name = 'disk-full' AND (series_key = ?) = ?`,
+          ).run(T0 + 60_000, newKey, later === "new" ? 1 : 0);
+          db.close();
+          clock.set(T0 + 180_000);
+        },
+      });
+    });
+  }
+});
