@@ -351,9 +351,10 @@ if (import.meta.main) {
   const runs = Number(values.runs ?? (engines.length > 1 ? 7 : 1));
   const evaluation = new Map<string, AlertBenchResult[]>(engines.map(([name]) => [name, []]));
   const dispatch = new Map<string, DispatchBenchResult[]>(engines.map(([name]) => [name, []]));
-  // Alternating the engines spreads the load of a shared machine over both.
+  // Alternating the engines (ABBA…) spreads the load of a shared machine, and the garbage one
+  // run leaves to the next, over both.
   for (let run = 0; run < runs; run++) {
-    for (const [name, openEngine] of engines) {
+    for (const [name, openEngine] of run % 2 === 0 ? engines : [...engines].reverse()) {
       evaluation.get(name)!.push(await benchAlerts({ samples, openEngine }));
       dispatch.get(name)!.push(await benchDispatch({ events: dispatchEvents, openEngine }));
     }
