@@ -9,10 +9,11 @@
  * - the outbox (`_outbox.ts`): events and state changes, written in one transaction, then sent.
  *
  * `observe` sits on the ingest path, so it only does O(1) work per sample and matching rule: one
- * map lookup by metric name, one by series identity (the rules matching a series are worked out
- * once, when the series is first seen), and an incremental evaluator per (rule, series). SQLite is
- * touched only when something fires or resolves, once per `observe` call. `tick` does what depends
- * on time alone: absent agents, and forgetting series that stopped reporting.
+ * map lookup by metric name, one per part of the series identity (agent, metric, canonical labels;
+ * the rules matching a series are worked out once, when the series is first seen), and an
+ * incremental evaluator per (rule, series). SQLite is touched only when something fires or
+ * resolves, once per `observe` call. `tick` does what depends on time alone: absent agents, and
+ * forgetting series that stopped reporting.
  */
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { type Logger, silentLogger } from "../../shared/log.ts";
