@@ -11,6 +11,7 @@ import { deferObservations } from "./alerts/deferred.ts";
 import { createApiApp } from "./api/app.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
+import { createFleetRoutes, FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
 import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
@@ -85,6 +86,14 @@ export async function startServer(
   });
   // Alert evaluation runs after the ingest reply has gone out, never before it.
   const alertFeed = deferObservations(alerts, log.with({ component: "alerts" }));
+  const fleet = new FleetSummary({
+    store,
+    agents: () => registry.list(),
+    clock,
+    agentIntervalSecs: config.agentIntervalSecs,
+    activeAlerts: () => alerts.active(),
+    log: log.with({ component: "fleet" }),
+  });
 
   const ingest = new IngestService({
     store,
@@ -94,7 +103,11 @@ export async function startServer(
     retentionDays: config.retentionDays,
     clock,
     log: log.with({ component: "ingest" }),
-    onCommitted: (points) => alertFeed.observe(points),
+    onCommitted: (points) => {
+      // Cheap (a map lookup per point), so it runs at once: the overview is never behind.
+      fleet.observe(points);
+      alertFeed.observe(points);
+    },
   });
 
   const scheduler = new Scheduler({ clock, log });
@@ -131,6 +144,7 @@ export async function startServer(
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
     mounts: {
       alerts: createAlertRoutes({ engine: alerts }),
+      fleet: createFleetRoutes({ fleet }),
       notifications: createNotificationRoutes({
         deliveries: (query) => notifier.deliveries(query),
       }),
