@@ -12,8 +12,8 @@
  * - Timestamps must lie within the retention period (older ones would land in a partition that
  *   retention deletes anyway) and at most `maxFutureSecs` ahead of the server clock.
  */
-import type { IMetricBatchProto, ISystemInfoProto } from "../../shared/proto/mod.ts";
 import { MS_PER_DAY, toRfc3339 } from "../../shared/time.ts";
+import type { MetricBatchMessage, SystemInfoMessage } from "../../shared/wire/mod.ts";
 import type { Labels, MetricBatch, MetricDataPoint, SystemInfo } from "../../shared/types.ts";
 import type { IngestLimits } from "../config.ts";
 
@@ -41,6 +41,11 @@ const MAX_CACHED_NAMES = 10_000;
 function remember(cache: Set<string>, name: string): void {
   if (cache.size >= MAX_CACHED_NAMES) cache.clear();
   cache.add(name);
+}
+
+/** The refusal of a batch of `points` points when at most `maxPoints` are allowed. */
+export function tooManyPoints(points: number, maxPoints: number): BatchValidationError {
+  return new BatchValidationError("data_points", `${points} points, at most ${maxPoints} allowed`);
 }
 
 /** Bound for the free-text system info fields (host name, OS, kernel…). */
@@ -111,7 +116,7 @@ function checkLabels(raw: unknown, field: string, limits: IngestLimits): Labels 
   return labels as Labels;
 }
 
-function checkSystemInfo(raw: ISystemInfoProto): SystemInfo {
+function checkSystemInfo(raw: SystemInfoMessage): SystemInfo {
   const text = (name: string, value: unknown): string => {
     const field = `system_info.${name}`;
     if (value == null) return "";
@@ -153,7 +158,7 @@ function checkSystemInfo(raw: ISystemInfoProto): SystemInfo {
  * (every point carrying the batch's agent id). Throws `BatchValidationError` on the first problem.
  */
 export function validateBatch(
-  decoded: IMetricBatchProto,
+  decoded: MetricBatchMessage,
   limits: IngestLimits,
   nowMs: number,
   retentionDays: number,
@@ -164,10 +169,7 @@ export function validateBatch(
     throw new BatchValidationError("data_points", "the batch has no data points");
   }
   if (rawPoints.length > limits.maxPointsPerBatch) {
-    throw new BatchValidationError(
-      "data_points",
-      `${rawPoints.length} points, at most ${limits.maxPointsPerBatch} allowed`,
-    );
+    throw tooManyPoints(rawPoints.length, limits.maxPointsPerBatch);
   }
   const newestMs = nowMs + limits.maxFutureSecs * 1000;
   const oldestMs = nowMs - retentionDays * MS_PER_DAY;

@@ -2,10 +2,18 @@ import assert from "node:assert/strict";
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from "../config.ts";
 import type { IMetricBatchProto } from "../../shared/proto/mod.ts";
 import { MetricBatchProto } from "../../shared/proto/mod.ts";
+import { decodeMetricBatch } from "../../shared/wire/mod.ts";
+import {
+  mutate,
+  NOW,
+  oracleDecode,
+  Random,
+  randomBatchBytes,
+  randomText,
+} from "../../tests/helpers/wire_messages.ts";
 import { makeBatch } from "./_testing.ts";
 import { BatchValidationError, validateBatch } from "./validate.ts";
 
-const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 const LIMITS: IngestLimits = { ...DEFAULT_INGEST_LIMITS };
 
 function good(count = 3): IMetricBatchProto {
@@ -194,6 +202,53 @@ Deno.test("validateBatch refuses a bad batch naming the field", async (t) => {
     rejects({ ...good(), systemInfo: { cpuCores: -1 } }, "system_info.cpu_cores", /non-negative/);
     rejects({ ...good(), systemInfo: { memoryGb: NaN } }, "system_info.memory_gb", /got NaN/);
   });
+});
+
+/** A batch validation mostly accepts: an agent's points with a few odd values and labels. */
+function plausibleBatchBytes(rng: Random): Uint8Array {
+  const dataPoints = Array.from({ length: rng.int(1, 20) }, () => ({
+    timestampMs: NOW - rng.int(0, 3_600_000),
+    agentId: rng.chance(0.9) ? "web-01" : "",
+    metricName: rng.pick(["cpu.usage", "disk.used_percent", "network.bytes_recv"]),
+    value: rng.chance(0.95) ? rng.next() * 100 : rng.pick([NaN, -0, Infinity]),
+    labels: rng.chance(0.5) ? {} : {
+      [rng.pick(["mount", "device", "core"])]: rng.chance(0.9)
+        ? rng.pick(["/", "sda", "0"])
+        : randomText(rng),
+    },
+  }));
+  return MetricBatchProto.encode({ agentId: "web-01", timestampMs: NOW, dataPoints }).finish();
+}
+
+Deno.test("validateBatch says the same of decodeMetricBatch's output as of protobufjs's", () => {
+  let compared = 0;
+  let accepted = 0;
+  for (let seed = 1; seed <= 2_000; seed++) {
+    const rng = new Random(seed);
+    const plausible = plausibleBatchBytes(rng);
+    const odd = randomBatchBytes(rng, { mistyped: 0 });
+    for (const bytes of [plausible, mutate(rng, plausible), odd, mutate(rng, odd)]) {
+      let ours, theirs;
+      try {
+        ours = decodeMetricBatch(bytes);
+        theirs = oracleDecode(bytes);
+      } catch {
+        continue; // decode_batch_test.ts holds the decoders to agree on refusals
+      }
+      const outcome = (batch: IMetricBatchProto) => {
+        try {
+          return validateBatch(batch, LIMITS, NOW, 7);
+        } catch (error) {
+          return (error as Error).message;
+        }
+      };
+      const verdict = outcome(ours);
+      assert.deepEqual(verdict, outcome(theirs), `seed ${seed}`);
+      compared++;
+      if (typeof verdict !== "string") accepted++;
+    }
+  }
+  assert.ok(compared > 4_000 && accepted > 1_000, `${compared} compared, ${accepted} accepted`);
 });
 
 Deno.test("validateBatch checks a 1,000-point batch in under 2 ms", () => {
