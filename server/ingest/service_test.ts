@@ -151,6 +151,17 @@ Deno.test("IngestService refuses a known field with the wrong wire type, naming 
   assert.equal(store.writes, 0);
 });
 
+Deno.test("IngestService refuses a label value with a control character", () => {
+  const { store, service } = setup();
+  const batch = makeBatch("web-01", 5, NOW, { labels: { mount: "/\u001fx" } });
+  assert.deepEqual(service.handle(encodeBatch(batch)), {
+    code: GrpcStatus.INVALID_ARGUMENT,
+    message: 'data_points[0].labels["mount"]: control character U+001F at offset 1',
+    success: false,
+  });
+  assert.equal(store.writes, 0);
+});
+
 Deno.test("IngestService refuses a batch over max_points_per_batch before decoding its points", () => {
   const { store, service } = setup({ limits: { ...DEFAULT_INGEST_LIMITS, maxPointsPerBatch: 5 } });
   const wire = encodeBatch(makeBatch("web-01", 5, NOW));

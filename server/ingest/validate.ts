@@ -9,6 +9,9 @@
  *   clients may leave it out). A non-empty one must equal the batch's.
  * - Label names starting with `__` are reserved (as in Prometheus); this also keeps `__proto__`
  *   out of every labels object downstream.
+ * - Control characters (U+0000–U+001F, U+007F–U+009F) are refused in agent ids, metric names,
+ *   label names and label values: the alert engine builds series keys with U+001F and U+001E as
+ *   separators, log lines and the dashboard show them, and none belongs in a name or a value.
  * - Timestamps must lie within the retention period (older ones would land in a partition that
  *   retention deletes anyway) and at most `maxFutureSecs` ahead of the server clock.
  */
@@ -43,6 +46,17 @@ function remember(cache: Set<string>, name: string): void {
   cache.add(name);
 }
 
+/** Refuses `text` if it holds a C0 or C1 control character or DEL, naming the first. */
+function checkNoControlCharacter(field: string, text: string): void {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) {
+      const hex = code.toString(16).toUpperCase().padStart(4, "0");
+      throw new BatchValidationError(field, `control character U+${hex} at offset ${i}`);
+    }
+  }
+}
+
 /** The refusal of a batch of `points` points when at most `maxPoints` are allowed. */
 export function tooManyPoints(points: number, maxPoints: number): BatchValidationError {
   return new BatchValidationError("data_points", `${points} points, at most ${maxPoints} allowed`);
@@ -66,6 +80,7 @@ function checkAgentId(agentId: unknown, limits: IngestLimits): string {
       `${agentId.length} characters, at most ${limits.maxAgentIdLength} allowed`,
     );
   }
+  checkNoControlCharacter("agent_id", agentId);
   if (!AGENT_ID.test(agentId)) {
     throw new BatchValidationError(
       "agent_id",
@@ -94,6 +109,7 @@ function checkLabels(raw: unknown, field: string, limits: IngestLimits): Labels 
       );
     }
     if (!validLabelNames.has(name)) {
+      checkNoControlCharacter(`${field}[${quote(name)}]`, name);
       if (!LABEL_NAME.test(name) || name.startsWith("__")) {
         throw new BatchValidationError(
           `${field}[${quote(name)}]`,
@@ -112,6 +128,7 @@ function checkLabels(raw: unknown, field: string, limits: IngestLimits): Labels 
         `value of ${value.length} characters, at most ${limits.maxLabelValueLength} allowed`,
       );
     }
+    checkNoControlCharacter(`${field}[${quote(name)}]`, value);
   }
   return labels as Labels;
 }
@@ -179,6 +196,7 @@ export function validateBatch(
     const raw = rawPoints[i];
     const pointAgent = raw.agentId;
     if (pointAgent != null && pointAgent !== "" && pointAgent !== agentId) {
+      checkNoControlCharacter(`data_points[${i}].agent_id`, pointAgent);
       throw new BatchValidationError(
         `data_points[${i}].agent_id`,
         `${quote(String(pointAgent))} differs from the batch's agent_id ${quote(agentId)}`,
@@ -195,6 +213,7 @@ export function validateBatch(
       );
     }
     if (!validMetricNames.has(metricName)) {
+      checkNoControlCharacter(`data_points[${i}].metric_name`, metricName);
       if (!METRIC_NAME.test(metricName)) {
         throw new BatchValidationError(
           `data_points[${i}].metric_name`,
