@@ -5,13 +5,11 @@
  */
 import type { MetricBatch } from "../shared/types.ts";
 import type { ServerEndpoint } from "./config.ts";
-import {
-  decodeReportResponse,
-  encodeMetricBatch,
-  GrpcStatus,
-  grpcStatusName,
-  REPORT_METRICS_PATH,
-} from "../shared/wire/mod.ts";
+// The files, not shared/wire/mod.ts: the batch decoder's string cache would cost 250 kB here.
+import { encodeMetricBatch } from "../shared/wire/encode_batch.ts";
+import { REPORT_METRICS_PATH } from "../shared/wire/method.ts";
+import { decodeReportResponse } from "../shared/wire/report_response.ts";
+import { GrpcStatus, grpcStatusName } from "../shared/wire/status.ts";
 import { GrpcClient } from "./grpc_client.ts";
 
 /**

@@ -30,3 +30,10 @@ Deno.test("shared/wire loads no npm package and no node: module, so the agent ca
   const foreign = [...modules].filter((specifier) => !specifier.startsWith("file:"));
   assert.deepEqual(foreign, []);
 });
+
+Deno.test("the agent loads the wire encoders but not the batch decoder's string cache", async () => {
+  const { modules } = await staticModuleGraph(new URL("../../agent/main.ts", import.meta.url));
+  const wire = new URL("../../shared/wire/", import.meta.url).href;
+  assert.ok(modules.has(`${wire}encode_batch.ts`), "the agent does not load the encoder");
+  assert.ok(!modules.has(`${wire}_string_cache.ts`), "the agent loads the 250 kB string cache");
+});

@@ -1,7 +1,7 @@
 /**
  * Reading the protobuf wire format, for this folder's decoders: a cursor over the bytes,
- * varints, doubles, UTF-8 strings (small ones cached), unknown fields skipped; and how a problem
- * found deep inside a message comes to name its field path.
+ * varints, doubles, UTF-8 strings, unknown fields skipped; and how a problem found deep inside a
+ * message comes to name its field path.
  *
  * What is accepted is what protobufjs 8 (the generated code in `shared/proto/`, the oracle)
  * accepts: varints longer than needed, int64 through 32-bit halves, int32 truncated from longer
@@ -57,36 +57,66 @@ export function located(error: unknown, root: string): never {
   throw new RangeError(`${path}: ${error.problem}`);
 }
 
-/** A known field sent with another wire type than its declared type has. */
-export function wrongWireType(wireType: number, expected: number, type: string): WireProblem {
-  return new WireProblem(`wire type ${wireType}, expected ${expected} (${type})`);
+/**
+ * A message's fields by number: path segment (`.value`), wire type and declared type. Index 0
+ * holds no field.
+ */
+export type Fields = readonly (readonly [segment: string, wireType: number, type: string])[];
+
+/** The path segment of the field `tag` belongs to; "" for none or an unknown one. */
+export function segmentOf(fields: Fields, tag: number): string {
+  const field = tag >>> 3;
+  return field < fields.length ? fields[field][0] : "";
 }
 
-function truncated(what: string, start: number, at: Cursor): WireProblem {
-  return new WireProblem(`truncated ${what} at byte ${start}: its message ends at byte ${at.len}`);
+/**
+ * A tag the message's decoder did not take: a known field with another wire type is refused
+ * (protobufjs would skip it, and the field would read as its default); an unknown one is skipped.
+ */
+export function otherField(at: Cursor, tag: number, fields: Fields, depth: number): void {
+  const field = tag >>> 3;
+  if (field > 0 && field < fields.length) {
+    const [, wireType, type] = fields[field];
+    throw new WireProblem(`wire type ${tag & 7}, expected ${wireType} (${type})`);
+  }
+  skipUnknown(at, tag & 7, field, depth);
 }
 
-function tooLong(start: number): WireProblem {
-  return new WireProblem(`varint at byte ${start} is longer than 10 bytes`);
+// Errors are built by these helpers, out of line, so that the readers stay small enough for V8
+// to inline them into the decoders (460 bytes of bytecode at most).
+
+/** The `what` starting at `at.pos` runs past the end of its message. */
+function truncated(what: string, at: Cursor): WireProblem {
+  return new WireProblem(`truncated ${what} at byte ${at.pos}: its message ends at byte ${at.len}`);
 }
 
-function overlong(length: number, start: number, at: Cursor): WireProblem {
+function tooWide(what: string, bits: number, at: Cursor): WireProblem {
+  return new WireProblem(`${what} at byte ${at.pos} does not fit in ${bits} bits`);
+}
+
+function tooLong(at: Cursor): WireProblem {
+  return new WireProblem(`varint at byte ${at.pos} is longer than 10 bytes`);
+}
+
+/** `length` bytes starting at `at.pos` run past the end of their message. */
+export function overlong(length: number, at: Cursor): WireProblem {
   return new WireProblem(
-    `length ${length} at byte ${start} runs past the end of its message at byte ${at.len}`,
+    `${length} bytes from byte ${at.pos} run past the end of their message at byte ${at.len}`,
   );
 }
 
 /** A varint of at most four bytes where fewer than five bytes are left. */
 function varint32NearEnd(at: Cursor, what: string): number {
-  const start = at.pos;
   let value = 0;
-  for (let i = 0; i < 4; ++i) {
-    if (at.pos >= at.len) throw truncated(what, start, at);
-    const byte = at.buf[at.pos++];
+  for (let i = 0, pos = at.pos; i < 4 && pos < at.len; ++i) {
+    const byte = at.buf[pos++];
     value = (value | (byte & 127) << i * 7) >>> 0;
-    if (byte < 128) return value;
+    if (byte < 128) {
+      at.pos = pos;
+      return value;
+    }
   }
-  throw truncated(what, start, at);
+  throw truncated(what, at);
 }
 
 /** A field's tag: field number × 8 + wire type, below 2^32. */
@@ -94,7 +124,7 @@ export function readTag(at: Cursor): number {
   const buf = at.buf;
   let pos = at.pos;
   if (at.len - pos < 5) {
-    if (pos >= at.len) throw truncated("tag", pos, at);
+    if (pos >= at.len) throw truncated("tag", at);
     if (buf[pos] >= 128) return varint32NearEnd(at, "tag");
   }
   let value = buf[pos] & 127;
@@ -114,7 +144,7 @@ export function readTag(at: Cursor): number {
     at.pos = pos + 1;
     return value;
   }
-  throw new WireProblem(`tag at byte ${at.pos} does not fit in 32 bits`);
+  throw tooWide("tag", 32, at);
 }
 
 /** A length prefix: a varint below 2^31. */
@@ -122,7 +152,7 @@ export function readSize(at: Cursor): number {
   const buf = at.buf;
   let pos = at.pos;
   if (at.len - pos < 5) {
-    if (pos >= at.len) throw truncated("length", pos, at);
+    if (pos >= at.len) throw truncated("length", at);
     if (buf[pos] >= 128) return varint32NearEnd(at, "length");
   }
   let value = buf[pos] & 127;
@@ -137,78 +167,69 @@ export function readSize(at: Cursor): number {
       return value;
     }
   }
-  if (buf[pos] > 7) throw new WireProblem(`length at byte ${at.pos} does not fit in 31 bits`);
+  if (buf[pos] > 7) throw tooWide("length", 31, at);
   at.pos = pos + 1;
   return (value | buf[pos] << 28) >>> 0;
 }
 
-/** A varint as a signed 32-bit value (a longer varint is truncated, as protobuf specifies). */
-export function readInt32(at: Cursor): number {
+/**
+ * The varint at `at.pos` as 64-bit halves into `halves`, every byte bounds-checked: the slow
+ * path, for varints near the end of their message and for the rare int32 and bool.
+ */
+function readVarintChecked(at: Cursor, halves: Uint32Array): void {
   const buf = at.buf;
-  const start = at.pos;
-  let pos = start;
-  if (at.len - pos < 5) {
-    if (pos >= at.len) throw truncated("varint", start, at);
-    if (buf[pos] >= 128) return varint32NearEnd(at, "varint") | 0;
-  }
-  let value = buf[pos] & 127;
-  if (buf[pos++] < 128) {
-    at.pos = pos;
-    return value;
-  }
-  for (let shift = 7; shift < 28; shift += 7) {
-    value = (value | (buf[pos] & 127) << shift) >>> 0;
-    if (buf[pos++] < 128) {
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0, pos = at.pos; i < 10; i++) {
+    if (pos >= at.len) throw truncated("varint", at);
+    const byte = buf[pos++];
+    if (i < 4) lo = (lo | (byte & 127) << i * 7) >>> 0;
+    else if (i === 4) {
+      lo = (lo | (byte & 127) << 28) >>> 0;
+      hi = (byte & 127) >> 4;
+    } else hi = (hi | (byte & 127) << (i - 5) * 7 + 3) >>> 0;
+    if (byte < 128) {
+      halves[0] = lo;
+      halves[1] = hi;
       at.pos = pos;
-      return value | 0;
+      return;
     }
   }
-  value = (value | (buf[pos] & 15) << 28) >>> 0;
-  if (buf[pos++] < 128) {
-    at.pos = pos;
-    return value | 0;
-  }
-  for (let i = 0; i < 5; ++i) {
-    if (pos >= at.len) throw truncated("varint", start, at);
-    if (buf[pos++] < 128) {
-      at.pos = pos;
-      return value | 0;
-    }
-  }
-  throw tooLong(start);
+  throw tooLong(at);
 }
+
+const halves = new Uint32Array(2);
 
 /** A varint as a signed 64-bit value, as a number (precision lost beyond 2^53, as protobufjs). */
 export function readInt64(at: Cursor): number {
   const buf = at.buf;
-  const start = at.pos;
+  let pos = at.pos;
+  if (at.len - pos < 10) {
+    readVarintChecked(at, halves);
+    return int64ToNumber(halves[0], halves[1]);
+  }
   let lo = 0;
-  let hi = 0;
-  let i = 0;
-  if (at.len - at.pos > 4) {
-    for (; i < 4; ++i) {
-      lo = (lo | (buf[at.pos] & 127) << i * 7) >>> 0;
-      if (buf[at.pos++] < 128) return lo;
+  for (let shift = 0; shift < 28; shift += 7) {
+    lo = (lo | (buf[pos] & 127) << shift) >>> 0;
+    if (buf[pos++] < 128) {
+      at.pos = pos;
+      return lo;
     }
-    lo = (lo | (buf[at.pos] & 127) << 28) >>> 0;
-    hi = (hi | (buf[at.pos] & 127) >> 4) >>> 0;
-    if (buf[at.pos++] < 128) return int64ToNumber(lo, hi);
-    i = 0;
-  } else {
-    for (; i < 4; ++i) {
-      if (at.pos >= at.len) throw truncated("varint", start, at);
-      lo = (lo | (buf[at.pos] & 127) << i * 7) >>> 0;
-      if (buf[at.pos++] < 128) return lo;
+  }
+  lo = (lo | (buf[pos] & 127) << 28) >>> 0;
+  let hi = (buf[pos] & 127) >> 4;
+  if (buf[pos++] < 128) {
+    at.pos = pos;
+    return int64ToNumber(lo, hi);
+  }
+  for (let shift = 3; shift < 38; shift += 7) {
+    hi = (hi | (buf[pos] & 127) << shift) >>> 0;
+    if (buf[pos++] < 128) {
+      at.pos = pos;
+      return int64ToNumber(lo, hi);
     }
-    throw truncated("varint", start, at);
   }
-  const bounded = at.len - at.pos <= 4;
-  for (; i < 5; ++i) {
-    if (bounded && at.pos >= at.len) throw truncated("varint", start, at);
-    hi = (hi | (buf[at.pos] & 127) << i * 7 + 3) >>> 0;
-    if (buf[at.pos++] < 128) return int64ToNumber(lo, hi);
-  }
-  throw tooLong(start);
+  throw tooLong(at);
 }
 
 function int64ToNumber(lo: number, hi: number): number {
@@ -221,17 +242,19 @@ function int64ToNumber(lo: number, hi: number): number {
   return lo + hi * 4294967296;
 }
 
+/** A varint as a signed 32-bit value (a longer varint is truncated, as protobuf specifies). */
+export function readInt32(at: Cursor): number {
+  readVarintChecked(at, halves);
+  return halves[0] | 0;
+}
+
 /** A varint as a bool: true when any of its bits is set (protobufjs reads up to ten bytes). */
 export function readBool(at: Cursor): boolean {
   const start = at.pos;
-  let value = false;
-  for (let i = 0; i < 10; ++i) {
-    if (at.pos >= at.len) throw truncated("varint", start, at);
-    const byte = at.buf[at.pos++];
-    if (byte & 127) value = true;
-    if (byte < 128) return value;
-  }
-  throw tooLong(start);
+  readVarintChecked(at, halves);
+  // Any bit, even past the 64th.
+  for (let pos = start; pos < at.pos; pos++) if (at.buf[pos] & 127) return true;
+  return false;
 }
 
 const float64 = new Float64Array(1);
@@ -240,11 +263,7 @@ const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export function readDouble(at: Cursor): number {
   const pos = at.pos;
-  if (pos + 8 > at.len) {
-    throw new WireProblem(
-      `truncated double at byte ${pos}: 8 bytes needed, ${at.len - pos} left in its message`,
-    );
-  }
+  if (pos + 8 > at.len) throw truncated("double", at);
   const buf = at.buf;
   for (let i = 0; i < 8; i++) float64Bytes[littleEndian ? i : 7 - i] = buf[pos + i];
   at.pos = pos + 8;
@@ -253,7 +272,7 @@ export function readDouble(at: Cursor): number {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
+export function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
   try {
     return strictUtf8.decode(buf.subarray(start, end));
   } catch {
@@ -261,110 +280,45 @@ function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
   }
 }
 
-/**
- * Decoded strings by their bytes: an open-addressed table of `CACHE_SLOTS` entries keyed by a
- * hash of the bytes and checked byte for byte, so a hit is exact. Only strings of at most
- * `CACHE_MAX_BYTES` are kept; a colliding string replaces the slot's entry, so the memory is
- * bounded whatever clients send. Metric names, agent ids and label keys and values repeat
- * across points and batches, so most strings are found without being decoded or allocated.
- * Allocated on first use: the agent, which decodes only replies, never pays for it.
- */
-const CACHE_SLOTS = 4096;
-const CACHE_MAX_BYTES = 48;
-let cacheBytes: Uint8Array | undefined;
-let cacheLengths: Int32Array;
-let cacheStrings: string[];
-
 /** A length-delimited UTF-8 string; invalid UTF-8 is refused. */
 export function readString(at: Cursor): string {
-  const sizeAt = at.pos;
   const length = readSize(at);
   const start = at.pos;
   const end = start + length;
-  if (end > at.len) throw overlong(length, sizeAt, at);
+  if (end > at.len) throw overlong(length, at);
   at.pos = end;
   return length === 0 ? "" : decodeUtf8(at.buf, start, end);
 }
 
-/** As `readString`, through the cache: for strings that repeat, as in batches. */
-export function readCachedString(at: Cursor): string {
-  const sizeAt = at.pos;
-  const length = readSize(at);
-  const start = at.pos;
-  const end = start + length;
-  if (end > at.len) throw overlong(length, sizeAt, at);
-  at.pos = end;
-  if (length === 0) return "";
-  const buf = at.buf;
-  if (length > CACHE_MAX_BYTES) return decodeUtf8(buf, start, end);
-  if (cacheBytes === undefined) {
-    cacheBytes = new Uint8Array(CACHE_SLOTS * CACHE_MAX_BYTES);
-    cacheLengths = new Int32Array(CACHE_SLOTS).fill(-1);
-    cacheStrings = new Array(CACHE_SLOTS).fill("");
-  }
-  let hash = length;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i], 0x01000193);
-  const slot = (hash ^ hash >>> 15) & (CACHE_SLOTS - 1);
-  if (cacheLengths[slot] === length) {
-    let offset = slot * CACHE_MAX_BYTES;
-    let i = start;
-    while (i < end && cacheBytes[offset] === buf[i]) {
-      offset++;
-      i++;
-    }
-    if (i === end) return cacheStrings[slot];
-  }
-  // Throws on invalid UTF-8 before anything is cached.
-  const text = decodeUtf8(buf, start, end);
-  cacheBytes.set(buf.subarray(start, end), slot * CACHE_MAX_BYTES);
-  cacheLengths[slot] = length;
-  cacheStrings[slot] = text;
-  return text;
-}
-
 /** Skips `length` bytes. */
-function skipBytes(at: Cursor, length: number, what = "field"): void {
-  if (at.pos + length > at.len) {
-    throw new WireProblem(
-      `truncated ${what} at byte ${at.pos}: ${length} bytes needed, ${at.len - at.pos} left ` +
-        "in its message",
-    );
-  }
+function skipBytes(at: Cursor, length: number): void {
+  if (at.pos + length > at.len) throw overlong(length, at);
   at.pos += length;
 }
 
 /** Skips a length-delimited field: its length prefix and content. */
 export function skipDelimited(at: Cursor): void {
-  const sizeAt = at.pos;
-  const length = readSize(at);
-  if (at.pos + length > at.len) throw overlong(length, sizeAt, at);
-  at.pos += length;
+  skipBytes(at, readSize(at));
 }
 
 function skipVarint(at: Cursor): void {
-  const start = at.pos;
+  let pos = at.pos;
   do {
-    if (at.pos >= at.len) throw truncated("varint", start, at);
-  } while (at.buf[at.pos++] & 128);
+    if (pos >= at.len) throw truncated("varint", at);
+  } while (at.buf[pos++] & 128);
+  at.pos = pos;
 }
 
 /**
  * Skips one field of a number the message does not know (a newer peer's), groups included.
- * `tagAt` is where its tag began, for the messages.
  */
-export function skipUnknown(
-  at: Cursor,
-  wireType: number,
-  fieldNumber: number,
-  depth: number,
-  tagAt: number,
-): void {
-  if (fieldNumber === 0) throw new WireProblem(`field number 0 at byte ${tagAt}`);
+export function skipUnknown(at: Cursor, wireType: number, fieldNumber: number, depth: number) {
+  if (fieldNumber === 0) throw new WireProblem("field number 0");
   try {
     skipField(at, wireType, fieldNumber, depth);
   } catch (error) {
     if (error instanceof WireProblem) {
-      error.problem = `unknown field ${fieldNumber} at byte ${tagAt}: ${error.problem}`;
+      error.problem = `unknown field ${fieldNumber}: ${error.problem}`;
     }
     throw error;
   }
@@ -415,10 +369,9 @@ function skipField(at: Cursor, wireType: number, fieldNumber: number, depth: num
 
 /** Enters a length-delimited sub-message: bounds reads by its end, which it returns. */
 export function enter(at: Cursor): number {
-  const sizeAt = at.pos;
   const length = readSize(at);
   const end = at.pos + length;
-  if (end > at.len) throw overlong(length, sizeAt, at);
+  if (end > at.len) throw overlong(length, at);
   at.len = end;
   return end;
 }
@@ -426,6 +379,6 @@ export function enter(at: Cursor): number {
 /** Leaves the sub-message ending at `end` for the enclosing one ending at `outer`. */
 export function leave(at: Cursor, end: number, outer: number): void {
   // Every read is bounded by `end`, so this holds; checked as protobufjs does.
-  if (at.pos !== end) throw new WireProblem(`read past the end of the message at byte ${end}`);
+  if (at.pos !== end) throw new WireProblem(`read past the end of its message at byte ${end}`);
   at.len = outer;
 }

@@ -437,17 +437,17 @@ Deno.test("decodeMetricBatch names the field path of truncated and malformed byt
     [
       "truncated double",
       point(new Wire().tag(4, 1).raw([1, 2, 3])).finish(),
-      "batch.data_points[0].value: truncated double at byte 11: 8 bytes needed, 3 left in its message",
+      "batch.data_points[0].value: truncated double at byte 11: its message ends at byte 14",
     ],
     [
       "truncated string",
       new Wire().tag(1, 2).varint(10).raw([65, 66]).finish(),
-      "batch.agent_id: length 10 at byte 1 runs past the end of its message at byte 4",
+      "batch.agent_id: 10 bytes from byte 2 run past the end of their message at byte 4",
     ],
     [
       "a point longer than the batch",
       new Wire().string(1, "web-01").tag(3, 2).varint(50).raw([8, 1]).finish(),
-      "batch.data_points[0]: length 50 at byte 9 runs past the end of its message at byte 12",
+      "batch.data_points[0]: 50 bytes from byte 10 run past the end of their message at byte 12",
     ],
     [
       "a string longer than its point",
@@ -456,12 +456,12 @@ Deno.test("decodeMetricBatch names the field path of truncated and malformed byt
         65,
         65,
       ]).finish(),
-      "batch.data_points[0].metric_name: length 5 at byte 3 runs past the end of its message at byte 6",
+      "batch.data_points[0].metric_name: 5 bytes from byte 4 run past the end of their message at byte 6",
     ],
     [
       "a label entry longer than its point",
       point(new Wire().string(3, "m").tag(5, 2).varint(9).raw([0x0a, 1, 65])).finish(),
-      "batch.data_points[0].labels[0]: length 9 at byte 14 runs past the end of its message at byte 18",
+      "batch.data_points[0].labels[0]: 9 bytes from byte 15 run past the end of their message at byte 18",
     ],
     [
       "a varint longer than 10 bytes",
@@ -499,27 +499,27 @@ Deno.test("decodeMetricBatch names the field path of truncated and malformed byt
     [
       "a truncated unknown field",
       new Wire().string(1, "web-01").tag(12, 2).varint(5).raw([1]).finish(),
-      "batch: unknown field 12 at byte 8: length 5 at byte 9 runs past the end of its message at byte 11",
+      "batch: unknown field 12: 5 bytes from byte 10 run past the end of their message at byte 11",
     ],
     [
       "field number 0",
       point(new Wire().tag(0, 0).varint(1)).finish(),
-      "batch.data_points[0]: field number 0 at byte 10",
+      "batch.data_points[0]: field number 0",
     ],
     [
       "wire type 6",
       new Wire().tag(9, 6).finish(),
-      "batch: unknown field 9 at byte 0: invalid wire type 6",
+      "batch: unknown field 9: invalid wire type 6",
     ],
     [
       "a group closed by another field",
       new Wire().tag(9, 3).tag(8, 4).finish(),
-      "batch: unknown field 9 at byte 0: group 9 closed by the end-group tag of field 8 at byte 1",
+      "batch: unknown field 9: group 9 closed by the end-group tag of field 8 at byte 1",
     ],
     [
       "an end-group tag without a start",
       new Wire().tag(9, 4).finish(),
-      "batch: unknown field 9 at byte 0: end-group tag without a start-group tag",
+      "batch: unknown field 9: end-group tag without a start-group tag",
     ],
     [
       "groups nested too deep",
@@ -528,7 +528,7 @@ Deno.test("decodeMetricBatch names the field path of truncated and malformed byt
         for (let i = 0; i < 120; i++) wire.tag(9, 3);
         return wire.finish();
       })(),
-      "batch: unknown field 9 at byte 0: groups nested more than 100 deep",
+      "batch: unknown field 9: groups nested more than 100 deep",
     ],
   ];
   for (const [name, bytes, message] of cases) {

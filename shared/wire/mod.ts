@@ -1,8 +1,11 @@
 /**
  * The oxmon wire protocol (`proto/metrics.proto`), in one place: the method path, the gRPC
  * status codes, and the hand-written encoders and decoders of its messages. Nothing here loads
- * an npm package or a `node:` module, so the agent can use all of it and stay small. The
- * generated protobufjs code in `shared/proto/` is the oracle these are tested against.
+ * an npm package or a `node:` module. The generated protobufjs code in `shared/proto/` is the
+ * oracle these are tested against.
+ *
+ * The agent imports the files it needs rather than this one: the batch decoder allocates a
+ * 250 kB string cache when it loads, which the agent, near its memory budget, does not need.
  *
  * @module
  */

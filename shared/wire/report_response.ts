@@ -5,14 +5,15 @@
 import type { ReportResponse } from "./messages.ts";
 import {
   type Cursor,
+  type Fields,
   located,
+  otherField,
   readBool,
   readString,
   readTag,
-  skipUnknown,
+  segmentOf,
   WIRE_BYTES,
   WIRE_VARINT,
-  wrongWireType,
 } from "./_reader.ts";
 import { Writer } from "./_writer.ts";
 
@@ -24,7 +25,11 @@ export function encodeReportResponse(response: ReportResponse): Uint8Array {
   return writer.finish();
 }
 
-const FIELDS = ["", ".success", ".message"];
+const FIELDS: Fields = [
+  ["", -1, ""],
+  [".success", WIRE_VARINT, "bool"],
+  [".message", WIRE_BYTES, "string"],
+];
 
 /**
  * Decodes an `oxmon.ReportResponse`, skipping unknown fields (a newer server may add some).
@@ -34,24 +39,17 @@ const FIELDS = ["", ".success", ".message"];
 export function decodeReportResponse(bytes: Uint8Array): ReportResponse {
   const response: ReportResponse = { success: false, message: "" };
   const at: Cursor = { buf: bytes, pos: 0, len: bytes.length };
-  let field = 0;
+  let tag = 0;
   try {
     while (at.pos < at.len) {
-      const tagAt = at.pos;
-      field = 0;
-      const tag = readTag(at);
-      const wireType = tag & 7;
-      field = tag >>> 3;
-      if (field === 1) {
-        if (wireType !== WIRE_VARINT) throw wrongWireType(wireType, WIRE_VARINT, "bool");
-        response.success = readBool(at);
-      } else if (field === 2) {
-        if (wireType !== WIRE_BYTES) throw wrongWireType(wireType, WIRE_BYTES, "string");
-        response.message = readString(at);
-      } else skipUnknown(at, wireType, field, 0, tagAt);
+      tag = 0;
+      tag = readTag(at);
+      if (tag === 0x08) response.success = readBool(at);
+      else if (tag === 0x12) response.message = readString(at);
+      else otherField(at, tag, FIELDS, 0);
     }
   } catch (error) {
-    located(error, "response" + (field < FIELDS.length ? FIELDS[field] : ""));
+    located(error, "response" + segmentOf(FIELDS, tag));
   }
   return response;
 }

@@ -52,7 +52,7 @@ Deno.test("decodeReportResponse reads what the server encodes", async (t) => {
     assert.throws(
       () => decodeReportResponse(bytes.subarray(0, bytes.length - 2)),
       new RangeError(
-        "response.message: length 7 at byte 3 runs past the end of its message at byte 9",
+        "response.message: 7 bytes from byte 4 run past the end of their message at byte 9",
       ),
     );
     assert.throws(
