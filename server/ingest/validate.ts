@@ -46,15 +46,19 @@ function remember(cache: Set<string>, name: string): void {
   cache.add(name);
 }
 
-/** Refuses `text` if it holds a C0 or C1 control character or DEL, naming the first. */
-function checkNoControlCharacter(field: string, text: string): void {
+/** Offset of the first C0 or C1 control character or DEL in `text`; -1 when there is none. */
+function controlCharacterAt(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) {
-      const hex = code.toString(16).toUpperCase().padStart(4, "0");
-      throw new BatchValidationError(field, `control character U+${hex} at offset ${i}`);
-    }
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return i;
   }
+  return -1;
+}
+
+/** The refusal of `text` (of `field`) for its control character at `offset`. */
+function controlCharacter(field: string, text: string, offset: number): BatchValidationError {
+  const hex = text.charCodeAt(offset).toString(16).toUpperCase().padStart(4, "0");
+  return new BatchValidationError(field, `control character U+${hex} at offset ${offset}`);
 }
 
 /** The refusal of a batch of `points` points when at most `maxPoints` are allowed. */
@@ -80,7 +84,8 @@ function checkAgentId(agentId: unknown, limits: IngestLimits): string {
       `${agentId.length} characters, at most ${limits.maxAgentIdLength} allowed`,
     );
   }
-  checkNoControlCharacter("agent_id", agentId);
+  const control = controlCharacterAt(agentId);
+  if (control >= 0) throw controlCharacter("agent_id", agentId, control);
   if (!AGENT_ID.test(agentId)) {
     throw new BatchValidationError(
       "agent_id",
@@ -109,7 +114,8 @@ function checkLabels(raw: unknown, field: string, limits: IngestLimits): Labels 
       );
     }
     if (!validLabelNames.has(name)) {
-      checkNoControlCharacter(`${field}[${quote(name)}]`, name);
+      const control = controlCharacterAt(name);
+      if (control >= 0) throw controlCharacter(`${field}[${quote(name)}]`, name, control);
       if (!LABEL_NAME.test(name) || name.startsWith("__")) {
         throw new BatchValidationError(
           `${field}[${quote(name)}]`,
@@ -128,7 +134,9 @@ function checkLabels(raw: unknown, field: string, limits: IngestLimits): Labels 
         `value of ${value.length} characters, at most ${limits.maxLabelValueLength} allowed`,
       );
     }
-    checkNoControlCharacter(`${field}[${quote(name)}]`, value);
+    // The field's name is built only for the error: this runs for every label of every point.
+    const control = controlCharacterAt(value);
+    if (control >= 0) throw controlCharacter(`${field}[${quote(name)}]`, value, control);
   }
   return labels as Labels;
 }
@@ -196,7 +204,8 @@ export function validateBatch(
     const raw = rawPoints[i];
     const pointAgent = raw.agentId;
     if (pointAgent != null && pointAgent !== "" && pointAgent !== agentId) {
-      checkNoControlCharacter(`data_points[${i}].agent_id`, pointAgent);
+      const control = controlCharacterAt(pointAgent);
+      if (control >= 0) throw controlCharacter(`data_points[${i}].agent_id`, pointAgent, control);
       throw new BatchValidationError(
         `data_points[${i}].agent_id`,
         `${quote(String(pointAgent))} differs from the batch's agent_id ${quote(agentId)}`,
@@ -213,7 +222,10 @@ export function validateBatch(
       );
     }
     if (!validMetricNames.has(metricName)) {
-      checkNoControlCharacter(`data_points[${i}].metric_name`, metricName);
+      const control = controlCharacterAt(metricName);
+      if (control >= 0) {
+        throw controlCharacter(`data_points[${i}].metric_name`, metricName, control);
+      }
       if (!METRIC_NAME.test(metricName)) {
         throw new BatchValidationError(
           `data_points[${i}].metric_name`,
