@@ -5,16 +5,19 @@
  */
 import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
-import { status as GrpcStatus } from "@grpc/grpc-js";
 import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
-import type { IMetricBatchProto } from "../../shared/proto/mod.ts";
 import type { MetricBatch, MetricDataPoint } from "../../shared/types.ts";
+import {
+  type DecodedMetricBatch,
+  decodeMetricBatch,
+  GrpcStatus,
+  TooManyPointsError,
+} from "../../shared/wire/mod.ts";
 import type { AgentRegistry } from "../agents/types.ts";
 import type { IngestLimits } from "../config.ts";
 import type { MetricStore, WriteResult } from "../storage/types.ts";
-import { decodeMetricBatch, TooManyPointsError } from "./_decode.ts";
-import { BatchValidationError, validateBatch } from "./validate.ts";
+import { BatchValidationError, tooManyPoints, validateBatch } from "./validate.ts";
 
 export interface IngestMetadata {
   /** The `authorization` metadata, e.g. `Bearer s3cret`. */
@@ -175,13 +178,17 @@ export class IngestService {
       };
     }
 
-    let decoded: IMetricBatchProto;
+    let decoded: DecodedMetricBatch;
     try {
       decoded = decodeMetricBatch(requestBytes, { maxPoints: this.#limits.maxPointsPerBatch });
     } catch (error) {
       if (error instanceof TooManyPointsError) {
-        return this.#reject(metadata, error.points, error.message);
+        // Said as validation says it, as if the points had been decoded.
+        const { message } = tooManyPoints(error.points, error.maxPoints);
+        return this.#reject(metadata, error.points, message);
       }
+      // A malformed request is the client's fault; anything else is ours (INTERNAL).
+      if (!(error instanceof RangeError)) throw error;
       return this.#reject(
         metadata,
         0,
@@ -193,7 +200,7 @@ export class IngestService {
       return validateBatch(decoded, this.#limits, nowMs, this.#retentionDays);
     } catch (error) {
       if (!(error instanceof BatchValidationError)) throw error;
-      return this.#reject(metadata, decoded.dataPoints?.length ?? 0, error.message);
+      return this.#reject(metadata, decoded.dataPoints.length, error.message);
     }
   }
 

@@ -12,6 +12,7 @@
  */
 import { join } from "node:path";
 import type { Logger } from "../../shared/log.ts";
+import { GrpcStatus } from "../../shared/wire/mod.ts";
 import {
   encodeDrain,
   encodeResponses,
@@ -81,8 +82,12 @@ const STDERR_WAIT_MS = 250;
  * default on Linux), so one read takes every request that queued during the last commit.
  */
 const READ_BUFFER_BYTES = 1024 * 1024;
-/** gRPC status INTERNAL, for a service that throws (the supervisor does not load grpc-js). */
-const INTERNAL_ERROR: IngestResult = { code: 13, message: "internal error", success: false };
+/** For a service that throws. */
+const INTERNAL_ERROR: IngestResult = {
+  code: GrpcStatus.INTERNAL,
+  message: "internal error",
+  success: false,
+};
 
 /** The argv that runs "this same program" as the listener, for the given runtime facts. */
 export function listenerCommandFor(execPath: string, mainModule: string): ListenerCommand {
