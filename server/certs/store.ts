@@ -190,29 +190,35 @@ export class CertStore {
     nowMs: number,
     source: "api" | "config" = "api",
   ): CertDomain[] {
-    return this.#transaction(() =>
-      domains.map((domain) => {
-        const id = crypto.randomUUID();
-        try {
-          this.#insertDomain.run(
-            id,
-            domain.domain,
-            domain.port,
-            domain.checkIntervalSecs,
-            domain.note,
-            source,
-            nowMs,
-            nowMs,
-          );
-        } catch (error) {
-          if (String((error as Error).message).includes("UNIQUE")) {
-            throw new DuplicateDomainError(domain.domain, domain.port);
-          }
-          throw error;
+    return this.#transaction(() => this.#insertDomains(domains, nowMs, source));
+  }
+
+  #insertDomains(
+    domains: readonly NewDomain[],
+    nowMs: number,
+    source: "api" | "config",
+  ): CertDomain[] {
+    return domains.map((domain) => {
+      const id = crypto.randomUUID();
+      try {
+        this.#insertDomain.run(
+          id,
+          domain.domain,
+          domain.port,
+          domain.checkIntervalSecs,
+          domain.note,
+          source,
+          nowMs,
+          nowMs,
+        );
+      } catch (error) {
+        if (String((error as Error).message).includes("UNIQUE")) {
+          throw new DuplicateDomainError(domain.domain, domain.port);
         }
-        return this.domain(id)!;
-      })
-    );
+        throw error;
+      }
+      return this.domain(id)!;
+    });
   }
 
   domain(id: string): CertDomain | undefined {
@@ -305,7 +311,7 @@ export class CertStore {
             ).run(item.checkIntervalSecs, nowMs, existing.id);
           }
         } else {
-          const [added] = this.addDomains([{ ...item, note: null }], nowMs, "config");
+          const [added] = this.#insertDomains([{ ...item, note: null }], nowMs, "config");
           keep.add(added.id);
         }
       }
