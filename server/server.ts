@@ -10,10 +10,10 @@ import { createAlertRoutes, openAlertEngine } from "./alerts/mod.ts";
 import { deferObservations } from "./alerts/deferred.ts";
 import { createApiApp } from "./api/app.ts";
 import { createCertRoutes } from "./certs/api.ts";
-import { CertChecker } from "./certs/checker.ts";
+import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
 import { CertStore } from "./certs/store.ts";
 import { createCheckRoutes, createHeartbeatRoutes } from "./checks/api.ts";
-import { ServerChecks } from "./checks/service.ts";
+import { SERVER_AGENT_ID, ServerChecks } from "./checks/service.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
 import { IngestService } from "./ingest/service.ts";
@@ -98,6 +98,8 @@ export async function startServer(
     clock,
     log: log.with({ component: "alerts" }),
     onEvent: (event) => notifier.dispatch(event),
+    // The server's own identities report when a check is due, not every few seconds.
+    unwatchedAgents: [CERT_AGENT_ID, SERVER_AGENT_ID],
   });
   // Alert evaluation runs after the ingest reply has gone out, never before it.
   const alertFeed = deferObservations(alerts, log.with({ component: "alerts" }));

@@ -93,11 +93,8 @@ critical_days = 7
 
 [[alert.rules]]
 name = "check-down"
-type = "threshold"
-metric = "check.up"
-agent_pattern = "oxmon-server"
-operator = "less_than"
-value = 1.0
+type = "check_failed"
+consecutive_failures = 2
 silence_secs = 3600
 
 [[notification.channels]]
