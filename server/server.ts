@@ -16,6 +16,7 @@ import { createCheckRoutes, createHeartbeatRoutes } from "./checks/api.ts";
 import { SERVER_AGENT_ID, ServerChecks } from "./checks/service.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
+import { createFleetRoutes, FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
 import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
@@ -103,6 +104,14 @@ export async function startServer(
   });
   // Alert evaluation runs after the ingest reply has gone out, never before it.
   const alertFeed = deferObservations(alerts, log.with({ component: "alerts" }));
+  const fleet = new FleetSummary({
+    store,
+    agents: () => registry.list(),
+    clock,
+    agentIntervalSecs: config.agentIntervalSecs,
+    activeAlerts: () => alerts.active(),
+    log: log.with({ component: "fleet" }),
+  });
 
   const ingest = new IngestService({
     store,
@@ -112,7 +121,11 @@ export async function startServer(
     retentionDays: config.retentionDays,
     clock,
     log: log.with({ component: "ingest" }),
-    onCommitted: (points) => alertFeed.observe(points),
+    onCommitted: (points) => {
+      // Cheap (a map lookup per point), so it runs at once: the overview is never behind.
+      fleet.observe(points);
+      alertFeed.observe(points);
+    },
   });
 
   // Samples the server makes itself (certificates, checks, heartbeats) take the ingest path
@@ -184,6 +197,7 @@ export async function startServer(
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
     mounts: {
       alerts: createAlertRoutes({ engine: alerts }),
+      fleet: createFleetRoutes({ fleet }),
       notifications: createNotificationRoutes({
         deliveries: (query) => notifier.deliveries(query),
       }),

@@ -276,6 +276,8 @@ export class AlertEngine {
     for (const tracked of entry.tracked) {
       if (timestampMs <= tracked.lastSampleMs) continue;
       tracked.lastSampleMs = timestampMs;
+      tracked.currentValue = point.value;
+      tracked.currentAtMs = timestampMs;
       const verdict = tracked.evaluator.push(timestampMs, point.value, nowMs);
       if (verdict === BREACH || (verdict === CLEAR && tracked.firing)) {
         this.#firing.judge(tracked, verdict, nowMs);
