@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { ManualClock } from "../../../shared/clock.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
-import { defineStorageConformanceTests } from "../conformance.ts";
+import { defineStorageConformanceTests } from "../../../tests/helpers/storage_conformance.ts";
 import { removePartitionFiles } from "../partition_files.ts";
 import { openRowStore } from "../row_engine.ts";
 import type { MetricStore } from "../types.ts";

@@ -10,8 +10,14 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { MS_PER_DAY } from "../../shared/time.ts";
 import type { Labels, MetricDataPoint } from "../../shared/types.ts";
-import type { Bucket, MetricStore, SeriesKey, SeriesQuery, WriteResult } from "./types.ts";
-import { partitionPath } from "./partition_files.ts";
+import type {
+  Bucket,
+  MetricStore,
+  SeriesKey,
+  SeriesQuery,
+  WriteResult,
+} from "../../server/storage/types.ts";
+import { partitionPath } from "../../server/storage/partition_files.ts";
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
