@@ -20,6 +20,11 @@ export interface SeriesEntry extends SeriesKey {
 
 export const INDEX_FILE = "index.db";
 
+/** The key of a catalogue entry as a query returns it: a copy the caller may change. */
+export function seriesKeyOf(entry: SeriesEntry): SeriesKey {
+  return { agentId: entry.agentId, metricName: entry.metricName, labels: { ...entry.labels } };
+}
+
 export class SeriesIndex {
   readonly path: string;
   #db: DatabaseSync;
