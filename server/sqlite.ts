@@ -77,6 +77,15 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
 }
 
 /**
+ * A number to bind into a column without declared type, so it reads back bit for bit: JS
+ * numbers bind as REAL, so integral values go as BigInt (stored as compact INTEGERs, read back
+ * as the same number) while `-0`, fractions and integers beyond 2^53 stay REAL.
+ */
+export function bindNumber(value: number): number | bigint {
+  return Number.isSafeInteger(value) && !Object.is(value, -0) ? BigInt(value) : value;
+}
+
+/**
  * Prepares a statement whose rows come back as arrays, which skips building an object per row.
  * Deno's `node:sqlite` has `setReturnArrays` at run time but not yet in its type declarations.
  */

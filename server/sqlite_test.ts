@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openDatabase, prepareReturningArrays } from "./sqlite.ts";
+import { bindNumber, openDatabase, prepareReturningArrays } from "./sqlite.ts";
 
 async function withDir(fn: (dir: string) => void | Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "oxmon-sqlite-" });
@@ -132,6 +132,32 @@ Deno.test("prepareReturningArrays returns rows as arrays", () => {
     db.exec("CREATE TABLE t (a, b); INSERT INTO t VALUES (1, 'x'), (2, 'y');");
     const statement = prepareReturningArrays(db, "SELECT a, b FROM t ORDER BY a");
     assert.deepEqual(statement.all(), [[1, "x"], [2, "y"]]);
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("bindNumber stores integral values as INTEGER and reads every value back bit for bit", () => {
+  const db = openDatabase(":memory:");
+  try {
+    db.exec("CREATE TABLE t (i INTEGER PRIMARY KEY, v)");
+    const values = [3, -7, 0, -0, 2.5, 2 ** 53 - 1, 2 ** 60, 1e300, -1e-300];
+    const insert = db.prepare("INSERT INTO t (i, v) VALUES (?, ?)");
+    values.forEach((value, i) => insert.run(i, bindNumber(value)));
+    const select = prepareReturningArrays(db, "SELECT v, typeof(v) FROM t ORDER BY i");
+    const rows = select.all() as unknown as [number, string][];
+    rows.forEach(([stored], i) => assert.ok(Object.is(stored, values[i]), `${values[i]}`));
+    assert.deepEqual(rows.map(([, type]) => type), [
+      "integer",
+      "integer",
+      "integer",
+      "real",
+      "real",
+      "integer",
+      "real",
+      "real",
+      "real",
+    ]);
   } finally {
     db.close();
   }

@@ -4,7 +4,7 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { sameFloat64Bits } from "./points.ts";
-import { openDatabase, prepareReturningArrays } from "../sqlite.ts";
+import { bindNumber, openDatabase, prepareReturningArrays } from "../sqlite.ts";
 
 /** Per-bucket partial aggregate, merged across partitions by the engine. */
 export interface BucketPart {
@@ -101,8 +101,7 @@ export class RowPartition {
 
   /** Inserts one sample inside the open transaction; a stored (series, ts) is compared bit for bit. */
   insert(seriesId: number, timestampMs: number, value: number): WriteOutcome {
-    const bound = Number.isSafeInteger(value) && !Object.is(value, -0) ? BigInt(value) : value;
-    if (this.#insert.run(seriesId, timestampMs, bound).changes > 0) return "written";
+    if (this.#insert.run(seriesId, timestampMs, bindNumber(value)).changes > 0) return "written";
     const [stored] = this.#valueAt.get(seriesId, timestampMs) as unknown as [number];
     return sameFloat64Bits(stored, value) ? "duplicate" : "conflict";
   }

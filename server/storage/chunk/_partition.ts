@@ -7,7 +7,7 @@
  * `-0` survives (REAL affinity stores integral doubles as integers).
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { openDatabase, prepareReturningArrays } from "../../sqlite.ts";
+import { bindNumber, openDatabase, prepareReturningArrays } from "../../sqlite.ts";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS chunks (
@@ -51,11 +51,6 @@ type ChunkTuple = [number, number, number, number, number, number, number, Uint8
 function toRow(tuple: ChunkTuple): ChunkRow {
   const [rowid, startTs, endTs, count, min, max, sum, data] = tuple;
   return { rowid, startTs, endTs, count, min, max, sum, data };
-}
-
-/** Integral doubles bound as BigInt stay exact INTEGERs; `-0` and fractions stay REAL. */
-function bindNumber(value: number): number | bigint {
-  return Number.isSafeInteger(value) && !Object.is(value, -0) ? BigInt(value) : value;
 }
 
 export class ChunkPartition {
