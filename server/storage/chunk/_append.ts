@@ -10,7 +10,7 @@
  * what to do with a sample that belongs to the sealed chunks.
  */
 import type { Clock } from "../../../shared/clock.ts";
-import { dayName, dayNumber, MS_PER_HOUR } from "../../../shared/time.ts";
+import { dayName, dayNumber, MS_PER_HOUR, MS_PER_MINUTE } from "../../../shared/time.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
 import type { WriteResult } from "../types.ts";
 import { canonicalLabelsJson, sameFloat64Bits, seriesIdentity } from "../points.ts";
@@ -32,9 +32,9 @@ if (CHUNK_MAX_SAMPLES > HEAD_MAX_SAMPLES) throw new Error("open chunks cannot ho
 const sealTimestamps = new Float64Array(HEAD_MAX_SAMPLES);
 const sealValues = new Float64Array(HEAD_MAX_SAMPLES);
 /** How often a write looks for open chunks whose hour is over but got no newer sample. */
-const SWEEP_INTERVAL_MS = 60_000;
+const SWEEP_INTERVAL_MS = MS_PER_MINUTE;
 /** How long after its hour an open chunk waits for stragglers before such a sweep seals it. */
-const SWEEP_GRACE_MS = 5 * 60_000;
+const SWEEP_GRACE_MS = 5 * MS_PER_MINUTE;
 
 export function emptyWriteResult(): WriteResult {
   return { written: 0, duplicates: 0, conflicts: 0 };
