@@ -19,6 +19,13 @@ export interface CachedPartition {
   close(): void;
 }
 
+export interface PartitionCacheOptions<P> {
+  /** Idle connections kept open, at least 1. */
+  maxOpen: number;
+  /** Opens (creating if needed) one day's file. */
+  openPartition: (day: string, path: string) => P;
+}
+
 export class PartitionCache<P extends CachedPartition> {
   readonly dataDir: string;
   readonly #openPartition: (day: string, path: string) => P;
@@ -27,11 +34,10 @@ export class PartitionCache<P extends CachedPartition> {
   /** Open partitions, least recently used first. */
   readonly #open = new Map<string, P>();
 
-  /** `openPartition` opens (creating if needed) one day's file; `maxOpen` is at least 1. */
-  constructor(dataDir: string, maxOpen: number, openPartition: (day: string, path: string) => P) {
+  constructor(dataDir: string, options: PartitionCacheOptions<P>) {
     this.dataDir = dataDir;
-    this.#maxOpen = maxOpen;
-    this.#openPartition = openPartition;
+    this.#maxOpen = options.maxOpen;
+    this.#openPartition = options.openPartition;
     this.#days = new Set(listPartitionDays(dataDir));
   }
 

@@ -28,12 +28,14 @@ class TestPartition {
   }
 }
 
+const openPartition = (day: string, path: string) => new TestPartition(day, path);
+
 async function withCache(
   maxOpen: number,
   fn: (cache: PartitionCache<TestPartition>, dataDir: string) => void,
 ): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "oxmon-partition-cache-" });
-  const cache = new PartitionCache(dataDir, maxOpen, (day, path) => new TestPartition(day, path));
+  const cache = new PartitionCache(dataDir, { maxOpen, openPartition });
   try {
     fn(cache, dataDir);
   } finally {
@@ -55,7 +57,7 @@ Deno.test("PartitionCache creates a day only when asked and finds the days alrea
     cache.get("2026-01-01", true);
     assert.deepEqual(cache.days(), ["2026-01-01", "2026-01-02"]);
     assert.ok(Deno.statSync(join(dataDir, "2026-01-02.db")).isFile);
-    const again = new PartitionCache(dataDir, 4, (day, path) => new TestPartition(day, path));
+    const again = new PartitionCache(dataDir, { maxOpen: 4, openPartition });
     assert.deepEqual(again.days(), ["2026-01-01", "2026-01-02"]);
     assert.equal(again.get("2026-01-01").day, "2026-01-01");
     again.closeAll();

@@ -80,11 +80,10 @@ class RowStore implements MetricStore {
     }
     Deno.mkdirSync(dataDir, { recursive: true });
     this.#index = new SeriesIndex(dataDir, cacheSizeKib);
-    this.#partitions = new PartitionCache(
-      dataDir,
+    this.#partitions = new PartitionCache(dataDir, {
       maxOpen,
-      (day, path) => new RowPartition(day, path, cacheSizeKib),
-    );
+      openPartition: (day, path) => new RowPartition(day, path, cacheSizeKib),
+    });
   }
 
   write(points: readonly MetricDataPoint[]): WriteResult {

@@ -36,8 +36,11 @@ const SWEEP_INTERVAL_MS = MS_PER_MINUTE;
 /** How long after its hour an open chunk waits for stragglers before such a sweep seals it. */
 const SWEEP_GRACE_MS = 5 * MS_PER_MINUTE;
 
-export function emptyWriteResult(): WriteResult {
-  return { written: 0, duplicates: 0, conflicts: 0 };
+export interface AppenderOptions {
+  /** Time source for the age limit and for sealing chunks whose hour has passed. */
+  clock: Clock;
+  /** Samples older than `now - lateSampleMaxAgeMs` are refused as `tooOld`. Default: no limit. */
+  lateSampleMaxAgeMs?: number;
 }
 
 export class Appender {
@@ -50,21 +53,21 @@ export class Appender {
   #pointIds = new Int32Array(1024);
   #nextSweepMs = -Infinity;
 
-  constructor(state: StoreState, clock: Clock, lateSampleMaxAgeMs: number | undefined) {
+  constructor(state: StoreState, options: AppenderOptions) {
     this.#state = state;
-    this.#clock = clock;
-    this.#maxAgeMs = lateSampleMaxAgeMs;
+    this.#clock = options.clock;
+    this.#maxAgeMs = options.lateSampleMaxAgeMs;
   }
 
   /** `MetricStore.write` for points already validated. */
   write(points: readonly MetricDataPoint[]): WriteResult {
-    const result = emptyWriteResult();
+    const plan = this.newPlan();
+    const result = plan.result;
     if (this.#maxAgeMs !== undefined) result.tooOld = 0;
     if (points.length === 0) return result;
     const now = this.#clock.now();
     const oldestMs = this.#maxAgeMs === undefined ? -Infinity : now - this.#maxAgeMs;
     const ids = this.#resolveSeries(points);
-    const plan = this.newPlan();
     try {
       for (let i = 0; i < points.length; i++) {
         const { timestampMs: ts, value } = points[i];
@@ -75,7 +78,7 @@ export class Appender {
         const id = ids[i];
         if (this.belongsToSealed(id, ts, plan)) {
           this.addLate(id, ts, value, plan);
-        } else if (this.appendOpen(id, ts, value, plan, result, PENDING_LOG_ID)) {
+        } else if (this.appendOpen(id, ts, value, plan, PENDING_LOG_ID)) {
           plan.day(dayNumber(ts)).logSample(id, ts, value);
         }
       }
@@ -93,7 +96,7 @@ export class Appender {
         { cause: error },
       );
     }
-    this.commit(plan, result);
+    this.commit(plan);
     return result;
   }
 
@@ -101,12 +104,12 @@ export class Appender {
   sealAll(): void {
     const plan = this.newPlan();
     this.#sweep(Infinity, plan);
-    this.commit(plan, emptyWriteResult());
+    this.commit(plan);
   }
 
-  /** A plan for one write; plans share buffers, so one at a time. */
-  newPlan(): WritePlan {
-    return new WritePlan(this.#buffers);
+  /** A plan for one write, counting into `result`; plans share buffers, so one at a time. */
+  newPlan(result?: WriteResult): WritePlan {
+    return new WritePlan(this.#buffers, result);
   }
 
   /**
@@ -185,17 +188,11 @@ export class Appender {
   /**
    * Adds a sample to the open chunk of `id`, opening one when there is none (after
    * `belongsToSealed` said false). Returns whether it was written; a duplicate or conflict is
-   * counted in `result` instead. `logId` is the head-log row the sample is replayed from, or
-   * `PENDING_LOG_ID` when its row is the one this plan's commit appends.
+   * counted in the plan's result instead. `logId` is the head-log row the sample is replayed
+   * from, or `PENDING_LOG_ID` when its row is the one this plan's commit appends. (Positional
+   * arguments: this runs per sample.)
    */
-  appendOpen(
-    id: number,
-    ts: number,
-    value: number,
-    plan: WritePlan,
-    result: WriteResult,
-    logId: number,
-  ): boolean {
+  appendOpen(id: number, ts: number, value: number, plan: WritePlan, logId: number): boolean {
     const states = this.#state.states;
     const heads = this.#state.heads;
     if (states.headDay[id] === NO_DAY) {
@@ -212,13 +209,13 @@ export class Appender {
     } else {
       const stored = heads.valueAt(id, ts);
       if (stored !== undefined) {
-        if (sameFloat64Bits(stored, value)) result.duplicates++;
-        else result.conflicts++;
+        if (sameFloat64Bits(stored, value)) plan.result.duplicates++;
+        else plan.result.conflicts++;
         return false;
       }
       heads.insert(id, ts, value);
     }
-    result.written++;
+    plan.result.written++;
     if (heads.count(id) >= CHUNK_MAX_SAMPLES) this.seal(id, plan);
     return true;
   }
@@ -270,10 +267,10 @@ export class Appender {
   }
 
   /**
-   * Commits the plan, one transaction per day: sealed chunks, late merges (counted in
-   * `result`), the head-log row, and the removal of head-log rows no open chunk needs.
+   * Commits the plan, one transaction per day: sealed chunks, late merges (counted in the
+   * plan's result), the head-log row, and the removal of head-log rows no open chunk needs.
    */
-  commit(plan: WritePlan, result: WriteResult): void {
+  commit(plan: WritePlan): void {
     const state = this.#state;
     let current: ChunkPartition | undefined;
     try {
@@ -283,7 +280,7 @@ export class Appender {
         partition.begin();
         for (const chunk of day.seals) partition.insertChunk(chunk);
         for (const [id, samples] of day.late) {
-          mergeLate(partition, state.states.entries[id]!, samples, result);
+          mergeLate(partition, state.states.entries[id]!, samples, plan.result);
         }
         let rowId = Infinity;
         if (day.log !== undefined && day.log.count > 0) {

@@ -6,25 +6,33 @@
  */
 import type { Logger } from "../../../shared/log.ts";
 import type { WriteResult } from "../types.ts";
-import { type Appender, emptyWriteResult } from "./_append.ts";
+import type { Appender } from "./_append.ts";
 import { NO_DAY, PENDING_LOG_ID } from "./_series_state.ts";
 import type { StoreState } from "./_store_state.ts";
 
 /** Row-engine samples converted per transaction. */
 const CONVERT_SLICE = 100_000;
 
+export interface ConvertOptions {
+  /** Where the row-engine samples go. */
+  appender: Appender;
+  /** Gets one line per converted day. */
+  log: Logger;
+}
+
 /** Converts every day partition that still holds row-engine samples. */
-export function convertRowPartitions(state: StoreState, appender: Appender, log: Logger): void {
+export function convertRowPartitions(state: StoreState, options: ConvertOptions): void {
+  const { appender, log } = options;
   const { states, partitions } = state;
   for (const day of partitions.days()) {
     if (!partitions.get(day).hasRowSamples()) continue;
     const started = performance.now();
-    const result: WriteResult = emptyWriteResult();
+    const result: WriteResult = { written: 0, duplicates: 0, conflicts: 0 };
     let after: [number, number] = [-1, -1];
     for (;;) {
       const slice = partitions.get(day).rowSamplesAfter(after, CONVERT_SLICE);
       if (slice.length === 0) break;
-      const plan = appender.newPlan();
+      const plan = appender.newPlan(result);
       const touched = new Set<number>();
       for (const [id, ts, value] of slice) {
         if (states.entries[id] === undefined) {
@@ -34,7 +42,7 @@ export function convertRowPartitions(state: StoreState, appender: Appender, log:
         }
         if (appender.belongsToSealed(id, ts, plan)) {
           appender.addLate(id, ts, value, plan);
-        } else if (appender.appendOpen(id, ts, value, plan, result, PENDING_LOG_ID)) {
+        } else if (appender.appendOpen(id, ts, value, plan, PENDING_LOG_ID)) {
           touched.add(id);
         }
       }
@@ -43,7 +51,7 @@ export function convertRowPartitions(state: StoreState, appender: Appender, log:
       for (const id of touched) {
         if (states.headDay[id] !== NO_DAY) appender.seal(id, plan);
       }
-      appender.commit(plan, result);
+      appender.commit(plan);
       const last = slice[slice.length - 1];
       after = [last[0], last[1]];
     }

@@ -11,103 +11,104 @@ import { BucketAccumulator } from "./_aggregate.ts";
 import { NO_DAY } from "./_series_state.ts";
 import { decodeStoredChunk, type StoreState } from "./_store_state.ts";
 
-/** `MetricStore.queryRaw` for a validated query. */
-export function queryRaw(state: StoreState, query: SeriesQuery): RawSeries[] {
-  const { fromMs, toMs } = query;
-  if (fromMs > toMs) return [];
-  const days = state.partitions.daysOverlapping(fromMs, toMs);
-  const result: RawSeries[] = [];
-  for (const entry of state.index.match(query)) {
-    const samples: Sample[] = [];
-    forEachSample(
-      state,
-      entry,
-      fromMs,
-      toMs,
-      days,
-      () => false,
-      (timestampMs, value) => samples.push({ timestampMs, value }),
-    );
-    if (samples.length > 0) result.push({ ...seriesKeyOf(entry), samples });
-  }
-  state.partitions.evictIdle();
-  return result;
-}
+/** The read side of `MetricStore`, for queries already validated. */
+export class ChunkReader {
+  readonly #state: StoreState;
 
-/** `MetricStore.queryBuckets` for a validated query and step. */
-export function queryBuckets(
-  state: StoreState,
-  query: SeriesQuery,
-  stepMs: number,
-): BucketedSeries[] {
-  const { fromMs, toMs } = query;
-  if (fromMs > toMs) return [];
-  const days = state.partitions.daysOverlapping(fromMs, toMs);
-  const result: BucketedSeries[] = [];
-  for (const entry of state.index.match(query)) {
-    const buckets = new BucketAccumulator(fromMs, stepMs);
-    forEachSample(
-      state,
-      entry,
-      fromMs,
-      toMs,
-      days,
-      (row) => {
-        // A chunk wholly inside one bucket and the range is aggregated without decoding.
-        if (row.startTs < fromMs || row.endTs > toMs) return false;
-        const index = buckets.indexOf(row.startTs);
-        if (index !== buckets.indexOf(row.endTs)) return false;
-        buckets.addChunk(index, row.count, row);
-        return true;
-      },
-      (ts, value) => buckets.add(ts, value),
-    );
-    const list = buckets.finish();
-    if (list.length > 0) result.push({ ...seriesKeyOf(entry), buckets: list });
+  constructor(state: StoreState) {
+    this.#state = state;
   }
-  state.partitions.evictIdle();
-  return result;
-}
 
-/** `MetricStore.latest`: the open chunk's newest sample, else the newest sealed chunk's. */
-export function latest(state: StoreState, agentId: string): LatestSample[] {
-  const { states, heads, partitions } = state;
-  const newestFirst = partitions.days().reverse();
-  const result: LatestSample[] = [];
-  for (const entry of state.index.match({ agentId })) {
-    const headDay = states.headDay[entry.id];
-    let newest: Sample | undefined = headDay !== NO_DAY
-      ? { timestampMs: heads.lastTs(entry.id), value: heads.lastValue(entry.id) }
-      : undefined;
-    for (const day of newestFirst) {
-      if (headDay !== NO_DAY && dayNumber(dayStartMs(day)) < headDay) break;
-      const row = partitions.get(day).lastChunk(entry.id);
-      if (!row) continue;
-      if (!newest || row.endTs > newest.timestampMs) {
-        const { timestamps, values } = decodeStoredChunk(row, entry, day);
-        newest = { timestampMs: timestamps[row.count - 1], value: values[row.count - 1] };
-      }
-      break;
+  queryRaw(query: SeriesQuery): RawSeries[] {
+    const { fromMs, toMs } = query;
+    if (fromMs > toMs) return [];
+    const state = this.#state;
+    const days = state.partitions.daysOverlapping(fromMs, toMs);
+    const result: RawSeries[] = [];
+    for (const entry of state.index.match(query)) {
+      const samples: Sample[] = [];
+      forEachSample(state, entry, {
+        fromMs,
+        toMs,
+        days,
+        visit: (timestampMs, value) => samples.push({ timestampMs, value }),
+      });
+      if (samples.length > 0) result.push({ ...seriesKeyOf(entry), samples });
     }
-    if (newest) result.push({ ...seriesKeyOf(entry), ...newest });
+    state.partitions.evictIdle();
+    return result;
   }
-  partitions.evictIdle();
-  return result;
+
+  queryBuckets(query: SeriesQuery, stepMs: number): BucketedSeries[] {
+    const { fromMs, toMs } = query;
+    if (fromMs > toMs) return [];
+    const state = this.#state;
+    const days = state.partitions.daysOverlapping(fromMs, toMs);
+    const result: BucketedSeries[] = [];
+    for (const entry of state.index.match(query)) {
+      const buckets = new BucketAccumulator(fromMs, stepMs);
+      forEachSample(state, entry, {
+        fromMs,
+        toMs,
+        days,
+        takeChunk: (row) => {
+          // A chunk wholly inside one bucket and the range is aggregated without decoding.
+          if (row.startTs < fromMs || row.endTs > toMs) return false;
+          const index = buckets.indexOf(row.startTs);
+          if (index !== buckets.indexOf(row.endTs)) return false;
+          buckets.addChunk(index, row.count, row);
+          return true;
+        },
+        visit: (ts, value) => buckets.add(ts, value),
+      });
+      const list = buckets.finish();
+      if (list.length > 0) result.push({ ...seriesKeyOf(entry), buckets: list });
+    }
+    state.partitions.evictIdle();
+    return result;
+  }
+
+  /** The open chunk's newest sample, else the newest sealed chunk's, per series of the agent. */
+  latest(agentId: string): LatestSample[] {
+    const { states, heads, partitions, index } = this.#state;
+    const newestFirst = partitions.days().reverse();
+    const result: LatestSample[] = [];
+    for (const entry of index.match({ agentId })) {
+      const headDay = states.headDay[entry.id];
+      let newest: Sample | undefined = headDay !== NO_DAY
+        ? { timestampMs: heads.lastTs(entry.id), value: heads.lastValue(entry.id) }
+        : undefined;
+      for (const day of newestFirst) {
+        if (headDay !== NO_DAY && dayNumber(dayStartMs(day)) < headDay) break;
+        const row = partitions.get(day).lastChunk(entry.id);
+        if (!row) continue;
+        if (!newest || row.endTs > newest.timestampMs) {
+          const { timestamps, values } = decodeStoredChunk(row, entry, day);
+          newest = { timestampMs: timestamps[row.count - 1], value: values[row.count - 1] };
+        }
+        break;
+      }
+      if (newest) result.push({ ...seriesKeyOf(entry), ...newest });
+    }
+    partitions.evictIdle();
+    return result;
+  }
 }
 
-/**
- * Calls `visit` with the samples of one series in `[fromMs, toMs]`, ascending. `onChunk` sees
- * each sealed chunk first and returns true when it took the chunk whole (it is not decoded).
- */
-function forEachSample(
-  state: StoreState,
-  entry: SeriesEntry,
-  fromMs: number,
-  toMs: number,
-  days: string[],
-  onChunk: (row: ChunkRow, day: string) => boolean,
-  visit: (ts: number, value: number) => void,
-): void {
+/** One series' samples in `[fromMs, toMs]` from the partitions of `days`. */
+interface SampleScan {
+  fromMs: number;
+  toMs: number;
+  days: readonly string[];
+  /** Sees each sealed chunk first; true when it took the chunk whole (it is not decoded). */
+  takeChunk?: (row: ChunkRow) => boolean;
+  /** Gets every other sample, ascending. */
+  visit: (ts: number, value: number) => void;
+}
+
+/** Runs a scan over the sealed chunks of a series, with its open chunk in its place in time. */
+function forEachSample(state: StoreState, entry: SeriesEntry, scan: SampleScan): void {
+  const { fromMs, toMs, takeChunk, visit } = scan;
   const id = entry.id;
   const heads = state.heads;
   const headDay = state.states.headDay[id];
@@ -119,7 +120,7 @@ function forEachSample(
       if (ts >= fromMs && ts <= toMs) visit(ts, value);
     });
   };
-  for (const day of days) {
+  for (const day of scan.days) {
     const dayStart = dayStartMs(day);
     const dayNum = dayNumber(dayStart);
     if (!headDone && headDay < dayNum) visitHead();
@@ -128,7 +129,7 @@ function forEachSample(
     const rows = partition.chunksStarting(id, fromStart, toMs);
     for (const row of rows) {
       if (row.endTs < fromMs) continue;
-      if (onChunk(row, day)) continue;
+      if (takeChunk?.(row)) continue;
       const { timestamps, values } = decodeStoredChunk(row, entry, day);
       for (let i = 0; i < timestamps.length; i++) {
         const ts = timestamps[i];

@@ -9,7 +9,7 @@
  */
 import type { Logger } from "../../../shared/log.ts";
 import { dayNumber, dayStartMs } from "../../../shared/time.ts";
-import { type Appender, emptyWriteResult } from "./_append.ts";
+import type { Appender } from "./_append.ts";
 import { readHeadLogRow } from "./_head_log.ts";
 import type { StoreState } from "./_store_state.ts";
 
@@ -29,12 +29,19 @@ export interface ReplayStats {
   unknownSeries: number;
 }
 
-/** Replays every day's head log into `state` through `appender`, then commits once. */
-export function replayHeadLogs(state: StoreState, appender: Appender, log: Logger): ReplayStats {
+export interface ReplayOptions {
+  /** Where the head logs' samples go back. */
+  appender: Appender;
+  /** Gets one line at the end, and one warning when samples could not be placed. */
+  log: Logger;
+}
+
+/** Replays every day's head log into `state` through the appender, then commits once. */
+export function replayHeadLogs(state: StoreState, options: ReplayOptions): ReplayStats {
+  const { appender, log } = options;
   const started = performance.now();
   const { states, partitions } = state;
   const plan = appender.newPlan();
-  const result = emptyWriteResult();
   const stats: ReplayStats = {
     rows: 0,
     samples: 0,
@@ -56,7 +63,7 @@ export function replayHeadLogs(state: StoreState, appender: Appender, log: Logge
           return;
         }
         if (!appender.belongsToSealed(id, ts, plan)) {
-          appender.appendOpen(id, ts, value, plan, result, logId);
+          appender.appendOpen(id, ts, value, plan, logId);
         } else if (ts > states.sealedUpTo[id]) {
           // Older than the open chunk's hour but not sealed yet.
           appender.addLate(id, ts, value, plan);
@@ -69,7 +76,7 @@ export function replayHeadLogs(state: StoreState, appender: Appender, log: Logge
     }
   }
   if (stats.rows === 0) return stats;
-  appender.commit(plan, result);
+  appender.commit(plan);
   if (unknown.size > 0) {
     stats.unknownSeries = unknown.size;
     for (const count of unknown.values()) stats.unknownSeriesSamples += count;

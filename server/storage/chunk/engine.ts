@@ -34,7 +34,7 @@ import { PartitionCache } from "../partition_cache.ts";
 import { SeriesIndex, seriesKeyOf } from "../series_index.ts";
 import { ChunkPartition } from "./_partition.ts";
 import { Appender } from "./_append.ts";
-import { latest, queryBuckets, queryRaw } from "./_read.ts";
+import { ChunkReader } from "./_read.ts";
 import { replayHeadLogs } from "./_replay.ts";
 import { convertRowPartitions } from "./_convert.ts";
 import { StoreState } from "./_store_state.ts";
@@ -96,15 +96,15 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
   let state: StoreState | undefined;
   try {
     const partitionCacheKib = Math.min(cacheSizeKib, PARTITION_CACHE_KIB);
-    const partitions = new PartitionCache(
-      dataDir,
+    const partitions = new PartitionCache(dataDir, {
       maxOpen,
-      (day, path) => new ChunkPartition(day, path, partitionCacheKib),
-    );
+      openPartition: (day, path) => new ChunkPartition(day, path, partitionCacheKib),
+    });
     state = new StoreState(dataDir, index, partitions);
-    const appender = new Appender(state, options.clock ?? systemClock, maxAge);
-    replayHeadLogs(state, appender, log);
-    convertRowPartitions(state, appender, log);
+    const clock = options.clock ?? systemClock;
+    const appender = new Appender(state, { clock, lateSampleMaxAgeMs: maxAge });
+    replayHeadLogs(state, { appender, log });
+    convertRowPartitions(state, { appender, log });
     return new ChunkStore(state, appender);
   } catch (error) {
     if (state) state.close();
@@ -116,11 +116,13 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
 class ChunkStore implements MetricStore {
   readonly #state: StoreState;
   readonly #appender: Appender;
+  readonly #reader: ChunkReader;
   #closed = false;
 
   constructor(state: StoreState, appender: Appender) {
     this.#state = state;
     this.#appender = appender;
+    this.#reader = new ChunkReader(state);
   }
 
   write(points: readonly MetricDataPoint[]): WriteResult {
@@ -132,19 +134,19 @@ class ChunkStore implements MetricStore {
   queryRaw(query: SeriesQuery): RawSeries[] {
     this.#assertUsable();
     validateRange(query);
-    return queryRaw(this.#state, query);
+    return this.#reader.queryRaw(query);
   }
 
   queryBuckets(query: SeriesQuery, stepMs: number): BucketedSeries[] {
     this.#assertUsable();
     validateRange(query);
     validateStep(stepMs);
-    return queryBuckets(this.#state, query, stepMs);
+    return this.#reader.queryBuckets(query, stepMs);
   }
 
   latest(agentId: string): LatestSample[] {
     this.#assertUsable();
-    return latest(this.#state, agentId);
+    return this.#reader.latest(agentId);
   }
 
   listSeries(filter?: Omit<SeriesQuery, "fromMs" | "toMs">): SeriesKey[] {
