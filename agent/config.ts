@@ -54,7 +54,19 @@ const DEFAULT_GRPC_PORT = 9090;
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Loop and RAM-backed devices carry no disk I/O worth watching. */
 export const DEFAULT_DEVICE_EXCLUDE: readonly string[] = Object.freeze(["loop*", "ram*", "zram*"]);
-export const DEFAULT_INTERFACE_EXCLUDE: readonly string[] = Object.freeze(["lo"]);
+/**
+ * Interfaces that carry no traffic of their own: loopback, traffic-shaping (`ifb*`), container
+ * and VM plumbing (`veth*`, `docker*`, `br-*`, `virbr*`). Their bytes are counted again on the
+ * real interface, and on a container host there are hundreds of them.
+ */
+export const DEFAULT_INTERFACE_EXCLUDE: readonly string[] = Object.freeze([
+  "lo",
+  "ifb*",
+  "veth*",
+  "docker*",
+  "br-*",
+  "virbr*",
+]);
 
 /**
  * Parses `server_endpoint`: `http://host:port`, `https://host:port` (TLS) or plain

@@ -11,6 +11,7 @@ import { deferObservations } from "./alerts/deferred.ts";
 import { createApiApp } from "./api/app.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
+import { createFleetRoutes, FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
 import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
@@ -19,6 +20,7 @@ import { openChunkStore } from "./storage/chunk/engine.ts";
 import { openRowStore } from "./storage/row_engine.ts";
 import type { MetricStore } from "./storage/types.ts";
 import { VERSION } from "./version.ts";
+import { MS_PER_DAY, MS_PER_HOUR } from "../shared/time.ts";
 
 export interface StartOptions {
   log: Logger;
@@ -37,9 +39,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
-
 export function openStore(
   config: ServerConfig,
   log: Logger,
@@ -54,7 +53,7 @@ export function openStore(
       return openChunkStore({
         dataDir: config.dataDir,
         clock,
-        lateSampleMaxAgeMs: config.retentionDays * DAY_MS,
+        lateSampleMaxAgeMs: config.retentionDays * MS_PER_DAY,
         log: log.with({ component: "storage" }),
       });
     default:
@@ -87,6 +86,14 @@ export async function startServer(
   });
   // Alert evaluation runs after the ingest reply has gone out, never before it.
   const alertFeed = deferObservations(alerts, log.with({ component: "alerts" }));
+  const fleet = new FleetSummary({
+    store,
+    agents: () => registry.list(),
+    clock,
+    agentIntervalSecs: config.agentIntervalSecs,
+    activeAlerts: () => alerts.active(),
+    log: log.with({ component: "fleet" }),
+  });
 
   const ingest = new IngestService({
     store,
@@ -96,16 +103,20 @@ export async function startServer(
     retentionDays: config.retentionDays,
     clock,
     log: log.with({ component: "ingest" }),
-    onCommitted: (points) => alertFeed.observe(points),
+    onCommitted: (points) => {
+      // Cheap (a map lookup per point), so it runs at once: the overview is never behind.
+      fleet.observe(points);
+      alertFeed.observe(points);
+    },
   });
 
   const scheduler = new Scheduler({ clock, log });
   scheduler.add({
     name: "retention",
-    intervalMs: HOUR_MS,
+    intervalMs: MS_PER_HOUR,
     runAtStart: true,
     run: (nowMs) => {
-      const cutoffMs = nowMs - config.retentionDays * DAY_MS;
+      const cutoffMs = nowMs - config.retentionDays * MS_PER_DAY;
       const deleted = store.deleteBefore(cutoffMs, nowMs);
       if (deleted.length) log.info("retention removed partitions", { days: deleted.join(",") });
       alerts.deleteHistoryBefore(cutoffMs);
@@ -114,6 +125,14 @@ export async function startServer(
   scheduler.add({ name: "alert-tick", intervalMs: 5_000, run: (nowMs) => alerts.tick(nowMs) });
   scheduler.add({ name: "notify", intervalMs: 1_000, run: (nowMs) => notifier.tick(nowMs) });
 
+  const grpc = new GrpcIngestSupervisor({
+    host: config.grpcHost,
+    port: config.grpcPort,
+    service: ingest,
+    log: log.with({ component: "grpc" }),
+    command: options.listenerCommand,
+    maxMessageBytes: config.ingest.maxBatchBytes,
+  });
   const app = createApiApp({
     store,
     registry,
@@ -125,6 +144,7 @@ export async function startServer(
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
     mounts: {
       alerts: createAlertRoutes({ engine: alerts }),
+      fleet: createFleetRoutes({ fleet }),
       notifications: createNotificationRoutes({
         deliveries: (query) => notifier.deliveries(query),
       }),
@@ -146,14 +166,6 @@ export async function startServer(
     await closeOpened();
     throw error;
   }
-  const grpc = new GrpcIngestSupervisor({
-    host: config.grpcHost,
-    port: config.grpcPort,
-    service: ingest,
-    log: log.with({ component: "grpc" }),
-    command: options.listenerCommand,
-    maxMessageBytes: config.ingest.maxBatchBytes,
-  });
   let grpcPort: number;
   try {
     ({ port: grpcPort } = await grpc.start());

@@ -162,5 +162,7 @@ function activeJson(alert: ActiveAlert): Record<string, unknown> {
     last_notified: toRfc3339(alert.lastNotifiedMs),
     predicted_breach: optionalTime(alert.predictedBreachMs),
     r_squared: finite(alert.rSquared),
+    current_value: finite(alert.currentValue),
+    current_at: optionalTime(alert.currentAtMs),
   };
 }

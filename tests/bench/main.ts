@@ -4,19 +4,20 @@
  *
  *   deno task bench            # full run (several minutes on 2 cores)
  *   deno task bench --quick    # smaller sizes, for a smoke run
- *   deno task bench --only storage,ingest,http,agent,alerts
+ *   deno task bench --only storage,ingest,http,agent,alerts,dashboard
  */
 import { parseArgs } from "node:util";
 import { benchAgent } from "./agent_bench.ts";
 import { benchAlerts } from "./alert_bench.ts";
 import { benchChunkEngine } from "./chunk_bench.ts";
+import { benchDashboard } from "./dashboard_bench.ts";
 import { benchHttp } from "./http_bench.ts";
 import { benchIngest } from "./ingest_bench.ts";
 import { benchPlainTable } from "./storage_bench.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { reportMetrics, withClient } from "../helpers/grpc_client.ts";
 
-const SECTIONS = ["storage", "ingest", "http", "agent", "alerts"] as const;
+const SECTIONS = ["storage", "ingest", "http", "agent", "alerts", "dashboard"] as const;
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
@@ -278,6 +279,37 @@ try {
       `${fmt(alerts.samplesPerSec)} (slowest observe ${fmt(alerts.maxObserveMs, 1)} ms)`,
       "",
       "≥ ingest rate",
+    );
+  }
+  if (only.has("dashboard")) {
+    progress("dashboard: fleet summary, overview and agent page in Chromium, page weight");
+    const dashboard = await benchDashboard(tmp, { agents: quick ? 200 : 1000, progress });
+    results.dashboard = dashboard;
+    const ms = (value: number | null) => value === null ? "no chromium" : fmt(value);
+    row(
+      `fleet summary call, ${dashboard.agents} agents, ms (first after start)`,
+      `${fmt(dashboard.fleetCallMsP50, 1)} (${fmt(dashboard.fleetFirstCallMs)}), ` +
+        `${fmt(dashboard.fleetAnswerKb)} KB`,
+      "",
+      "≤ 50",
+    );
+    row(
+      `overview drawn in Chromium, ${dashboard.agents} agents, ms`,
+      ms(dashboard.overviewDrawnMsP50),
+      "",
+      "≤ 1000",
+    );
+    row(
+      "agent page over 24 h drawn in Chromium, ms",
+      ms(dashboard.agentPage24hDrawnMsP50),
+      "",
+      "≤ 300",
+    );
+    row(
+      "dashboard page weight (HTML, JS, CSS gzipped), KB",
+      fmt(dashboard.pageWeightKb, 1),
+      "",
+      "≤ 150",
     );
   }
 } finally {
