@@ -6,8 +6,9 @@
  *
  * A write is first gathered in a `WritePlan`, then committed: per day, the sealed chunks, the
  * late merges, the write's head-log row, and the removal of head-log rows no open chunk needs.
- * Replay (`_replay.ts`) and row conversion (`_convert.ts`) use the same steps, each choosing
- * what to do with a sample that belongs to the sealed chunks.
+ * Replay (`_replay.ts`) and row conversion (`_convert.ts`) use the same steps: replay skips a
+ * sample that was sealed before the restart instead of merging it, and conversion, which logs
+ * nothing, seals the chunks it opened before each commit.
  */
 import type { Clock } from "../../../shared/clock.ts";
 import { dayName, dayNumber, MS_PER_HOUR, MS_PER_MINUTE } from "../../../shared/time.ts";
