@@ -77,7 +77,14 @@ export interface StorageStats {
   engine: string;
   seriesCount: number;
   partitions: PartitionInfo[];
+  /** Every file of the store: partitions, `index.db`, rollup tier files. */
   totalBytes: number;
+  /** Rollup tier files (`rollup-5m-2026-11.db`) and their bytes, when the engine keeps tiers. */
+  rollupFiles?: Array<{ name: string; bytes: number }>;
+  /** Past days whose partition is not compacted yet, when the engine compacts. */
+  uncompactedDays?: string[];
+  /** Samples waiting in memory (logged) to be merged into sealed data. */
+  pendingSamples?: number;
 }
 
 /** A metric storage engine over `data_dir`. */
@@ -105,10 +112,17 @@ export interface MetricStore {
   listSeries(filter?: Omit<SeriesQuery, "fromMs" | "toMs">): SeriesKey[];
   /**
    * Deletes every partition whose whole day ends before `cutoffMs` (with its `-wal`/`-shm`),
-   * never the partition of `nowMs`. Returns the deleted days.
+   * never the partition of `nowMs`. Returns the deleted days (and, for an engine with rollup
+   * tiers, the tier files past their own retention: `rollup-5m-2026-08`).
    */
   deleteBefore(cutoffMs: number, nowMs: number): string[];
   stats(): StorageStats;
+  /**
+   * Background work an engine wants done between requests (the chunk engine seals idle open
+   * chunks, merges quiet late samples and compacts finished days), for about `budgetMs`.
+   * Returns whether work is left. Engines without any leave it out.
+   */
+  maintain?(nowMs: number, budgetMs?: number): boolean;
   /** Flushes what the engine holds in memory (if anything) and closes every file. */
   close(): void;
 }

@@ -1,14 +1,21 @@
 /**
- * The chunk store's write side: routes each sample to its series' open chunk or, when it is
- * older than that chunk's hour or than what is sealed that day, to the sealed chunks of its
- * hour; seals open chunks (at `CHUNK_MAX_SAMPLES`, when a sample of a later hour arrives, or
- * when their hour has passed); and commits all of it, one transaction per day.
+ * The chunk store's write side. Each sample goes to the open chunk of its series and clock hour
+ * (two per series, for even and odd hours: `slotOf`) when it is newer than that chunk's newest;
+ * anything else (older than the newest, of an hour whose slot holds a later one, of a sealed or
+ * compacted day) goes to the pending entry of its series and hour (`_pending.ts`), after a
+ * duplicate check against what is stored. So arrival order costs little: nothing sealed is
+ * rewritten per batch.
  *
- * A write is first gathered in a `WritePlan`, then committed: per day, the sealed chunks, the
- * late merges, the write's head-log row, and the removal of head-log rows no open chunk needs.
- * Replay (`_replay.ts`) and row conversion (`_convert.ts`) use the same steps: replay skips a
- * sample that was sealed before the restart instead of merging it, and conversion, which logs
- * nothing, seals the chunks it opened before each commit.
+ * Open chunks are sealed at `CHUNK_MAX_SAMPLES`, when a sample two hours later takes their slot,
+ * or once their hour is over and they are idle; a pending entry is merged with its hour's open
+ * chunk when that is sealed, or into the sealed chunks once it has been quiet (or memory runs
+ * short): the sealed chunks of an hour are rewritten once per merge. Every change is gathered
+ * in a `WritePlan` and committed by `_commit.ts`, one transaction per day, together with the
+ * write's head-log row.
+ *
+ * Replay (`_replay.ts`) routes head-log samples the same way; a sample sealed before the restart
+ * then shows up as a duplicate of the sealed one. Row conversion (`_convert.ts`) logs nothing,
+ * so it seals and merges what it opened before each commit.
  */
 import type { Clock } from "../../../shared/clock.ts";
 import { dayName, dayNumber, MS_PER_HOUR, MS_PER_MINUTE } from "../../../shared/time.ts";
@@ -16,29 +23,38 @@ import type { MetricDataPoint } from "../../../shared/types.ts";
 import type { WriteResult } from "../types.ts";
 import { canonicalLabelsJson, sameFloat64Bits, seriesIdentity } from "../points.ts";
 import type { SeriesEntry } from "../series_index.ts";
-import { encodeChunkInto } from "./codec.ts";
-import { ByteWriter } from "./_bytes.ts";
 import { HEAD_MAX_SAMPLES } from "./_head.ts";
-import type { ChunkPartition, NewChunk } from "./_partition.ts";
-import { chunkStats } from "./_aggregate.ts";
-import { type DayPlan, PlanBuffers, WritePlan } from "./_plan.ts";
-import { NO_DAY, PENDING_LOG_ID } from "./_series_state.ts";
+import type { PendingEntry } from "./_pending.ts";
+import { CHUNK_MAX_SAMPLES, newChunk } from "./_new_chunk.ts";
+import { PlanBuffers, WritePlan } from "./_plan.ts";
+import { FIVE_MINUTES_MS, intervalsOf } from "./_rollup.ts";
+import { NO_DAY, PENDING_LOG_ID, slotOf } from "./_series_state.ts";
 import { SeriesLookup } from "./_series_lookup.ts";
-import { decodeStoredChunk, describeSeries, type StoreState } from "./_store_state.ts";
+import { decodeStoredChunk, type StoreState } from "./_store_state.ts";
+import { commitPlan } from "./_commit.ts";
 
-/** A chunk is sealed at this many samples (an hour at the agent's default 10 s interval). */
-export const CHUNK_MAX_SAMPLES = 360;
+export { CHUNK_MAX_SAMPLES };
+
 if (CHUNK_MAX_SAMPLES > HEAD_MAX_SAMPLES) throw new Error("open chunks cannot hold a chunk");
 /** Where a sealing chunk is unpacked before encoding (shared: writes are synchronous). */
 const sealTimestamps = new Float64Array(HEAD_MAX_SAMPLES);
 const sealValues = new Float64Array(HEAD_MAX_SAMPLES);
-/** How often a write looks for open chunks whose hour is over but got no newer sample. */
+/** How often a write looks for idle open chunks and quiet pending entries. */
 const SWEEP_INTERVAL_MS = MS_PER_MINUTE;
-/** How long after its hour an open chunk waits for stragglers before such a sweep seals it. */
+/** How long after its hour an open chunk waits for stragglers before a sweep may seal it. */
 const SWEEP_GRACE_MS = 5 * MS_PER_MINUTE;
+/** An open chunk of a past hour is sealed once no sample came for this long. */
+export const HEAD_IDLE_MS = MS_PER_MINUTE;
+/** A pending entry without an open chunk is merged once no sample came for this long. */
+export const PENDING_QUIET_MS = MS_PER_MINUTE;
+/**
+ * Pending samples held at most (about 100 bytes each in memory); past it the least recently
+ * touched entries are merged until half of it is left.
+ */
+export const PENDING_MAX_SAMPLES = 200_000;
 
 export interface AppenderOptions {
-  /** Time source for the age limit and for sealing chunks whose hour has passed. */
+  /** Time source for the age limit, idle open chunks and quiet pending entries. */
   clock: Clock;
   /** Samples older than `now - lateSampleMaxAgeMs` are refused as `tooOld`. Default: no limit. */
   lateSampleMaxAgeMs?: number;
@@ -53,11 +69,17 @@ export class Appender {
   /** Series id per point of the write in progress. */
   #pointIds = new Int32Array(1024);
   #nextSweepMs = -Infinity;
+  /** Clock time of the write (or replay) in progress. */
+  #nowMs = 0;
 
   constructor(state: StoreState, options: AppenderOptions) {
     this.#state = state;
     this.#clock = options.clock;
     this.#maxAgeMs = options.lateSampleMaxAgeMs;
+  }
+
+  get clock(): Clock {
+    return this.#clock;
   }
 
   /** `MetricStore.write` for points already validated. */
@@ -66,10 +88,12 @@ export class Appender {
     const result = plan.result;
     if (this.#maxAgeMs !== undefined) result.tooOld = 0;
     if (points.length === 0) return result;
-    const now = this.#clock.now();
+    const now = this.#nowMs = this.#clock.now();
     const oldestMs = this.#maxAgeMs === undefined ? -Infinity : now - this.#maxAgeMs;
     const ids = this.#resolveSeries(points);
+    const lastWrite = this.#state.lastWriteMs;
     try {
+      let lastDay = NaN;
       for (let i = 0; i < points.length; i++) {
         const { timestampMs: ts, value } = points[i];
         if (ts < oldestMs) {
@@ -77,16 +101,20 @@ export class Appender {
           continue;
         }
         const id = ids[i];
-        if (this.belongsToSealed(id, ts, plan)) {
-          this.addLate(id, ts, value, plan);
-        } else if (this.appendOpen(id, ts, value, plan, PENDING_LOG_ID)) {
-          plan.day(dayNumber(ts)).logSample(id, ts, value);
+        if (this.route(id, ts, value, plan, PENDING_LOG_ID)) {
+          const dayNum = dayNumber(ts);
+          plan.day(dayNum).logSample(id, ts, value);
+          if (dayNum !== lastDay) {
+            lastWrite.set(dayNum, now);
+            lastDay = dayNum;
+          }
         }
       }
       if (now >= this.#nextSweepMs) {
         this.#nextSweepMs = now + SWEEP_INTERVAL_MS;
-        this.#sweep(now - SWEEP_GRACE_MS, plan);
+        this.sweep(now, plan, false);
       }
+      this.#relieve(plan);
     } catch (error) {
       // Routing reads partitions (a damaged one throws) after earlier samples of this write
       // went into open chunks without a head-log row: a retry would find them there and call
@@ -101,16 +129,28 @@ export class Appender {
     return result;
   }
 
-  /** Seals every open chunk and commits them (at close). */
-  sealAll(): void {
+  /** Seals idle open chunks and merges quiet pending entries (`force`: all of them). */
+  maintain(nowMs: number, force = false): void {
     const plan = this.newPlan();
-    this.#sweep(Infinity, plan);
+    this.#nowMs = nowMs;
+    this.sweep(force ? Infinity : nowMs, plan, force);
+    this.#relieve(plan);
     this.commit(plan);
+  }
+
+  /** Seals every open chunk and merges every pending entry, and commits them (at close). */
+  sealAll(): void {
+    this.maintain(this.#clock.now(), true);
   }
 
   /** A plan for one write, counting into `result`; plans share buffers, so one at a time. */
   newPlan(result?: WriteResult): WritePlan {
     return new WritePlan(this.#buffers, result);
+  }
+
+  /** Sets the clock time routing stamps on what it touches (replay calls this once). */
+  setNow(nowMs: number): void {
+    this.#nowMs = nowMs;
   }
 
   /**
@@ -162,63 +202,140 @@ export class Appender {
   }
 
   /**
-   * Seals the open chunk of `id` when `ts` is of a later hour, then says where `ts` belongs:
-   * true for the sealed chunks of its day (at or below what is sealed there, or older than the
-   * open chunk's hour), false for the open chunk.
+   * Puts one sample where it belongs (see the module comment). Returns whether it was stored;
+   * a duplicate or conflict is counted in the plan's result instead. `logId` is the head-log
+   * row the sample is replayed from, or `PENDING_LOG_ID` when its row is the one this plan's
+   * commit appends. (Positional arguments: this runs per sample.)
    */
-  belongsToSealed(id: number, ts: number, plan: WritePlan): boolean {
-    const states = this.#state.states;
-    const windowStart = ts - (ts % MS_PER_HOUR);
-    let open = states.headDay[id] !== NO_DAY;
-    if (open && windowStart > states.windowStart[id]) {
-      this.seal(id, plan);
-      open = false;
+  route(id: number, ts: number, value: number, plan: WritePlan, logId: number): boolean {
+    const state = this.#state;
+    const states = state.states;
+    const hour = ts - (ts % MS_PER_HOUR);
+    const entry = state.pending.get(id, hour);
+    if (entry !== undefined) {
+      const stored = entry.samples.get(ts);
+      if (stored !== undefined) return judge(stored, value, plan.result);
     }
-    this.#ensureSealed(id, dayNumber(ts), plan);
-    return ts <= states.sealedUpTo[id] || (open && windowStart < states.windowStart[id]);
+    const dayNum = dayNumber(ts);
+    this.#ensureSealed(id, dayNum, plan);
+    const atOrBelowSealed = ts <= states.sealedUpTo[id];
+    const slot = slotOf(id, ts);
+    const open = states.headDay[slot] !== NO_DAY;
+    if (open && states.windowStart[slot] === hour) {
+      // While an hour has an open chunk, nothing of that hour is sealed after its first sample.
+      const heads = state.heads;
+      const last = heads.lastTs(slot);
+      if (ts > last) {
+        this.#append(slot, ts, value, plan);
+        return true;
+      }
+      const stored = ts === last ? heads.lastValue(slot) : heads.valueAt(slot, ts);
+      if (stored !== undefined) return judge(stored, value, plan.result);
+      return this.#toPending(entry, id, hour, dayNum, ts, value, plan, logId, atOrBelowSealed);
+    }
+    if (atOrBelowSealed || state.frozen(dayNum)) {
+      return this.#toPending(entry, id, hour, dayNum, ts, value, plan, logId, atOrBelowSealed);
+    }
+    if (open) {
+      if (states.windowStart[slot] > hour) {
+        return this.#toPending(entry, id, hour, dayNum, ts, value, plan, logId, false);
+      }
+      this.seal(slot, plan);
+    }
+    this.#open(slot, dayNum, hour, ts, value, plan, logId);
+    return true;
   }
 
-  /** Queues a sample for the sealed chunks of its hour; the commit merges it. */
-  addLate(id: number, ts: number, value: number, plan: WritePlan): void {
+  #append(slot: number, ts: number, value: number, plan: WritePlan): void {
+    const { heads, states } = this.#state;
+    heads.append(slot, ts, value);
+    states.lastAppendMs[slot] = this.#nowMs;
+    plan.result.written++;
+    if (heads.count(slot) >= CHUNK_MAX_SAMPLES) this.seal(slot, plan);
+  }
+
+  #open(
+    slot: number,
+    dayNum: number,
+    hour: number,
+    ts: number,
+    value: number,
+    plan: WritePlan,
+    logId: number,
+  ): void {
     const states = this.#state.states;
-    if (ts > states.sealedUpTo[id]) states.sealedUpTo[id] = ts;
-    states.maySealed[id] = 1;
-    plan.day(dayNumber(ts)).addLate(id, ts, value);
+    states.headDay[slot] = dayNum;
+    states.windowStart[slot] = hour;
+    states.openHeads++;
+    states.firstLogId[slot] = logId;
+    if (logId === PENDING_LOG_ID) plan.day(dayNum).pendingHeads.push(slot);
+    else this.#state.logRefs(dayNum).add(logId);
+    this.#append(slot, ts, value, plan);
+  }
+
+  #toPending(
+    known: PendingEntry | undefined,
+    id: number,
+    hour: number,
+    dayNum: number,
+    ts: number,
+    value: number,
+    plan: WritePlan,
+    logId: number,
+    checkSealed: boolean,
+  ): boolean {
+    const pending = this.#state.pending;
+    const entry = known ?? pending.getOrCreate(id, hour, dayNum);
+    if (checkSealed) {
+      entry.base ??= this.#sealedSamples(id, hour, dayNum, plan);
+      const stored = entry.base.get(ts);
+      if (stored !== undefined) return judge(stored, value, plan.result);
+    }
+    const first = entry.samples.size === 0;
+    pending.add(entry, ts, value, logId, this.#nowMs);
+    if (first) {
+      if (logId === PENDING_LOG_ID) plan.day(dayNum).pendingEntries.push(entry);
+      else this.#state.logRefs(dayNum).add(logId);
+    }
+    plan.result.written++;
+    return true;
   }
 
   /**
-   * Adds a sample to the open chunk of `id`, opening one when there is none (after
-   * `belongsToSealed` said false). Returns whether it was written; a duplicate or conflict is
-   * counted in the plan's result instead. `logId` is the head-log row the sample is replayed
-   * from, or `PENDING_LOG_ID` when its row is the one this plan's commit appends. (Positional
-   * arguments: this runs per sample.)
+   * The sealed samples of a series in one clock hour: in its partition, and sealed or merged
+   * by this plan before its commit.
    */
-  appendOpen(id: number, ts: number, value: number, plan: WritePlan, logId: number): boolean {
-    const states = this.#state.states;
-    const heads = this.#state.heads;
-    if (states.headDay[id] === NO_DAY) {
-      const dayNum = dayNumber(ts);
-      states.headDay[id] = dayNum;
-      states.windowStart[id] = ts - (ts % MS_PER_HOUR);
-      states.openHeads++;
-      states.firstLogId[id] = logId;
-      if (logId === PENDING_LOG_ID) plan.day(dayNum).pendingHeads.push(id);
-      else this.#state.logRefs(dayNum).add(logId);
-      heads.append(id, ts, value);
-    } else if (ts > heads.lastTs(id)) {
-      heads.append(id, ts, value);
-    } else {
-      const stored = heads.valueAt(id, ts);
-      if (stored !== undefined) {
-        if (sameFloat64Bits(stored, value)) plan.result.duplicates++;
-        else plan.result.conflicts++;
-        return false;
+  #sealedSamples(id: number, hour: number, dayNum: number, plan: WritePlan): Map<number, number> {
+    const sealed = new Map<number, number>();
+    const { partitions, states } = this.#state;
+    const end = hour + MS_PER_HOUR - 1;
+    const day = dayName(dayNum);
+    if (states.maySealed[id] === 1 && partitions.has(day)) {
+      const entry = states.entries[id]!;
+      for (const row of partitions.get(day).chunksOverlapping(id, hour, end)) {
+        const { timestamps, values } = decodeStoredChunk(row, entry, day);
+        for (let i = 0; i < timestamps.length; i++) {
+          if (timestamps[i] >= hour && timestamps[i] <= end) sealed.set(timestamps[i], values[i]);
+        }
       }
-      heads.insert(id, ts, value);
     }
-    plan.result.written++;
-    if (heads.count(id) >= CHUNK_MAX_SAMPLES) this.seal(id, plan);
-    return true;
+    const planned = plan.days.get(dayNum);
+    if (planned !== undefined) {
+      for (const seal of planned.seals) {
+        if (seal.chunk.seriesId !== id || seal.hourStart !== hour) continue;
+        for (let i = 0; i < seal.timestamps.length; i++) {
+          sealed.set(seal.timestamps[i], seal.values[i]);
+        }
+      }
+      for (const rewrite of planned.rewrites) {
+        if (rewrite.seriesId !== id || rewrite.toMs < hour || rewrite.fromMs > end) continue;
+        for (let i = 0; i < rewrite.timestamps.length; i++) {
+          const ts = rewrite.timestamps[i];
+          if (ts >= hour && ts <= end) sealed.set(ts, rewrite.values[i]);
+        }
+      }
+    }
+    return sealed;
   }
 
   /** Newest sealed timestamp of a series in a day, counting what the plan is about to seal. */
@@ -236,169 +353,165 @@ export class Appender {
     states.sealedUpTo[id] = sealed;
   }
 
-  /** Moves the open chunk of `id` into the plan as a sealed chunk. */
-  seal(id: number, plan: WritePlan): void {
-    const { states, heads } = this.#state;
-    const dayNum = states.headDay[id];
-    const count = heads.copyTo(id, sealTimestamps, sealValues);
-    const day = plan.day(dayNum);
-    day.seals.push(newChunk(id, sealTimestamps, sealValues, count, plan.buffers.chunks));
-    const lastTs = heads.lastTs(id);
-    heads.release(id);
-    day.noteSealed(id, lastTs);
-    day.cleanLog = true;
-    const firstLogId = states.firstLogId[id];
-    if (firstLogId !== PENDING_LOG_ID) this.#state.logRefs(dayNum).release(firstLogId);
-    states.headDay[id] = NO_DAY;
-    states.openHeads--;
-    states.sealedDay[id] = dayNum;
-    states.sealedUpTo[id] = lastTs;
+  /** Records that samples up to `lastTs` of a series were sealed in a day by this plan. */
+  #noteSealed(id: number, dayNum: number, lastTs: number, plan: WritePlan): void {
+    const states = this.#state.states;
+    this.#ensureSealed(id, dayNum, plan);
+    if (lastTs > states.sealedUpTo[id]) states.sealedUpTo[id] = lastTs;
     states.maySealed[id] = 1;
+    plan.day(dayNum).noteSealed(id, lastTs);
   }
 
-  /** Seals open chunks whose hour ended before `endedBeforeMs`. */
-  #sweep(endedBeforeMs: number, plan: WritePlan): void {
-    const states = this.#state.states;
-    if (states.openHeads === 0) return;
-    for (let id = 0; id < states.limit; id++) {
-      if (states.headDay[id] !== NO_DAY && states.windowStart[id] + MS_PER_HOUR <= endedBeforeMs) {
-        this.seal(id, plan);
-      }
+  /**
+   * Moves the open chunk of a slot into the plan: a new chunk, or, with a pending entry of the
+   * same hour, a rewrite of the hour with both.
+   */
+  seal(slot: number, plan: WritePlan): void {
+    const state = this.#state;
+    const { states, heads, pending } = state;
+    const id = slot >> 1;
+    const dayNum = states.headDay[slot];
+    const hour = states.windowStart[slot];
+    const count = heads.copyTo(slot, sealTimestamps, sealValues);
+    let lastTs = heads.lastTs(slot);
+    heads.release(slot);
+    const firstLogId = states.firstLogId[slot];
+    if (firstLogId !== PENDING_LOG_ID) state.logRefs(dayNum).release(firstLogId);
+    states.headDay[slot] = NO_DAY;
+    states.openHeads--;
+    const day = plan.day(dayNum);
+    day.cleanLog = true;
+    const entry = pending.get(id, hour);
+    if (entry !== undefined && entry.samples.size > 0) {
+      const merged = new Map(entry.samples);
+      for (let i = 0; i < count; i++) merged.set(sealTimestamps[i], sealValues[i]);
+      this.#releaseEntry(entry);
+      const timestamps = [...merged.keys()].sort((a, b) => a - b);
+      const values = timestamps.map((ts) => merged.get(ts)!);
+      lastTs = timestamps[timestamps.length - 1];
+      day.rewrites.push({
+        seriesId: id,
+        fromMs: hour,
+        toMs: hour + MS_PER_HOUR - 1,
+        timestamps,
+        values,
+      });
+    } else {
+      if (entry !== undefined) pending.remove(entry);
+      this.#ensureSealed(id, dayNum, plan);
+      day.seals.push({
+        chunk: newChunk(id, sealTimestamps, sealValues, count, plan.buffers.chunks),
+        hourStart: hour,
+        intervals: intervalsOf(sealTimestamps, sealValues, count, FIVE_MINUTES_MS),
+        hourHasSealed: states.sealedUpTo[id] >= hour,
+        timestamps: Array.from(sealTimestamps.subarray(0, count)),
+        values: Array.from(sealValues.subarray(0, count)),
+      });
+    }
+    this.#noteSealed(id, dayNum, lastTs, plan);
+  }
+
+  /** Takes an entry out of the pending table and releases its head-log row. */
+  #releaseEntry(entry: PendingEntry): void {
+    this.#state.pending.remove(entry);
+    if (entry.firstLogId !== PENDING_LOG_ID && entry.samples.size > 0) {
+      this.#state.logRefs(entry.dayNum).release(entry.firstLogId);
     }
   }
 
   /**
-   * Commits the plan, one transaction per day: sealed chunks, late merges (counted in the
-   * plan's result), the head-log row, and the removal of head-log rows no open chunk needs.
+   * Merges a pending entry into the sealed chunks of its hour (in a compacted day: every pending
+   * entry of the series and day into its day block). An entry whose hour has an open chunk waits
+   * for that chunk to be sealed instead, unless `evenWithHead`.
    */
-  commit(plan: WritePlan): void {
+  mergePending(entry: PendingEntry, plan: WritePlan, evenWithHead: boolean): void {
     const state = this.#state;
-    let current: ChunkPartition | undefined;
-    try {
-      for (const day of plan.ordered()) {
-        const partition = state.partitions.get(dayName(day.dayNum), true);
-        current = partition;
-        partition.begin();
-        for (const chunk of day.seals) partition.insertChunk(chunk);
-        for (const [id, samples] of day.late) {
-          mergeLate(partition, state.states.entries[id]!, samples, plan.result);
-        }
-        let rowId = Infinity;
-        if (day.log !== undefined && day.log.count > 0) {
-          rowId = partition.appendLog(day.log.finish());
-        }
-        const refs = state.logRefs(day.dayNum);
-        if (day.cleanLog) partition.deleteLogBelow(Math.min(refs.minLive(), rowId));
-        partition.commit();
-        current = undefined;
-        this.#adoptPending(day, rowId);
-        if (
-          day.cleanLog && rowId === Infinity && refs.minLive() === Infinity &&
-          day.dayNum < dayNumber(this.#clock.now())
-        ) {
-          // A past day whose last open chunk is sealed: its head log is empty for good.
-          partition.releaseFreePages();
+    const { states, pending } = state;
+    const { seriesId: id, dayNum, hourStart } = entry;
+    if (dayNum === state.compactingDay) return;
+    if (entry.samples.size === 0) {
+      pending.remove(entry);
+      return;
+    }
+    const slot = slotOf(id, hourStart);
+    if (states.headDay[slot] !== NO_DAY && states.windowStart[slot] === hourStart) {
+      if (evenWithHead) this.seal(slot, plan);
+      return;
+    }
+    const day = plan.day(dayNum);
+    day.cleanLog = true;
+    const compacted = state.layoutOf(dayNum) === "day";
+    const entries = compacted
+      ? [...pending.ofSeries(id)].filter((other) => other.dayNum === dayNum)
+      : [entry];
+    const merged = new Map<number, number>();
+    for (const one of entries) {
+      for (const [ts, value] of one.samples) merged.set(ts, value);
+      this.#releaseEntry(one);
+    }
+    if (merged.size === 0) return;
+    const timestamps = [...merged.keys()].sort((a, b) => a - b);
+    const values = timestamps.map((ts) => merged.get(ts)!);
+    const fromMs = compacted ? dayNum * 86_400_000 : hourStart;
+    const toMs = compacted ? fromMs + 86_400_000 - 1 : hourStart + MS_PER_HOUR - 1;
+    day.rewrites.push({ seriesId: id, fromMs, toMs, timestamps, values });
+    this.#noteSealed(id, dayNum, timestamps[timestamps.length - 1], plan);
+  }
+
+  /**
+   * Seals open chunks whose hour ended before `endedBeforeMs - SWEEP_GRACE_MS` and that got no
+   * sample for `HEAD_IDLE_MS`, and merges pending entries quiet for `PENDING_QUIET_MS`; `force`
+   * seals and merges everything.
+   */
+  sweep(nowMs: number, plan: WritePlan, force: boolean): void {
+    const state = this.#state;
+    const states = state.states;
+    if (states.openHeads > 0) {
+      const endedBefore = nowMs - SWEEP_GRACE_MS;
+      const idleBefore = nowMs - HEAD_IDLE_MS;
+      const due = (slot: number) =>
+        states.headDay[slot] !== NO_DAY &&
+        (force || (states.windowStart[slot] + MS_PER_HOUR <= endedBefore &&
+          states.lastAppendMs[slot] <= idleBefore));
+      for (let id = 0; id < states.limit; id++) {
+        const even = 2 * id;
+        const odd = even + 1;
+        // The older hour first, so chunks are sealed in time order.
+        const first = states.windowStart[odd] < states.windowStart[even] ? odd : even;
+        const second = first === even ? odd : even;
+        if (due(first)) this.seal(first, plan);
+        if (due(second)) this.seal(second, plan);
+      }
+    }
+    if (state.pending.samples > 0 || state.pending.size > 0) {
+      const quietBefore = nowMs - PENDING_QUIET_MS;
+      for (const entry of [...state.pending.all()]) {
+        if (force || entry.samples.size === 0 || entry.lastAddMs <= quietBefore) {
+          this.mergePending(entry, plan, force);
         }
       }
-    } catch (error) {
-      current?.rollback();
-      state.broken = error as Error;
-      throw new Error(
-        `Cannot commit to the chunk store in ${state.dataDir}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    } finally {
-      plan.buffers.recycle();
-      state.partitions.evictIdle();
     }
   }
 
-  /** Heads opened by the committed write now reference its head-log row. */
-  #adoptPending(day: DayPlan, rowId: number): void {
-    const states = this.#state.states;
-    for (const id of day.pendingHeads) {
-      if (states.headDay[id] !== day.dayNum || states.firstLogId[id] !== PENDING_LOG_ID) continue;
-      if (rowId === Infinity) {
-        throw new Error(`open chunk of ${describeSeries(states.entries[id]!)} has no head-log row`);
-      }
-      states.firstLogId[id] = rowId;
-      this.#state.logRefs(day.dayNum).add(rowId);
+  /** Merges the least recently touched pending entries while more than the cap are held. */
+  #relieve(plan: WritePlan): void {
+    const pending = this.#state.pending;
+    if (pending.samples <= PENDING_MAX_SAMPLES) return;
+    const entries = [...pending.all()].sort((a, b) => a.lastAddMs - b.lastAddMs);
+    for (const entry of entries) {
+      if (pending.samples <= PENDING_MAX_SAMPLES / 2) break;
+      this.mergePending(entry, plan, true);
     }
+  }
+
+  /** Commits the plan (see `_commit.ts`). */
+  commit(plan: WritePlan): void {
+    commitPlan(this.#state, plan, this.#nowMs);
   }
 }
 
-/** A sealed chunk whose bytes are appended to `out` (a fresh buffer when not given). */
-function newChunk(
-  seriesId: number,
-  timestamps: ArrayLike<number>,
-  values: ArrayLike<number>,
-  count: number,
-  out = new ByteWriter(16 + count * 3),
-): NewChunk {
-  const stats = chunkStats(values, count);
-  const start = out.length;
-  encodeChunkInto(out, timestamps, values, count);
-  return {
-    seriesId,
-    startTs: timestamps[0],
-    endTs: timestamps[count - 1],
-    count,
-    ...stats,
-    data: out.bytes.subarray(start, out.length),
-  };
-}
-
-/**
- * Merges late samples of one series into the sealed chunks of their hours, inside the open
- * transaction: duplicates and conflicts are judged against what is stored, and each hour's
- * chunks are rewritten once.
- */
-function mergeLate(
-  partition: ChunkPartition,
-  entry: SeriesEntry,
-  samples: Array<[number, number]>,
-  result: WriteResult,
-): void {
-  const byHour = new Map<number, Array<[number, number]>>();
-  for (const sample of samples) {
-    const hour = sample[0] - (sample[0] % MS_PER_HOUR);
-    let list = byHour.get(hour);
-    if (!list) byHour.set(hour, list = []);
-    list.push(sample);
-  }
-  for (const [hour, hourSamples] of byHour) {
-    const rows = partition.chunksStarting(entry.id, hour, hour + MS_PER_HOUR - 1);
-    const stored = new Map<number, number>();
-    for (const row of rows) {
-      const { timestamps, values } = decodeStoredChunk(row, entry, partition.day);
-      for (let i = 0; i < timestamps.length; i++) stored.set(timestamps[i], values[i]);
-    }
-    let added = 0;
-    for (const [ts, value] of hourSamples) {
-      const existing = stored.get(ts);
-      if (existing === undefined) {
-        stored.set(ts, value);
-        added++;
-      } else if (sameFloat64Bits(existing, value)) {
-        result.duplicates++;
-      } else {
-        result.conflicts++;
-      }
-    }
-    if (added === 0) continue;
-    result.written += added;
-    const merged = [...stored.entries()].sort((a, b) => a[0] - b[0]);
-    for (const row of rows) partition.deleteChunk(row.rowid);
-    const pieces = Math.ceil(merged.length / CHUNK_MAX_SAMPLES);
-    const size = Math.ceil(merged.length / pieces);
-    for (let start = 0; start < merged.length; start += size) {
-      const piece = merged.slice(start, start + size);
-      partition.insertChunk(newChunk(
-        entry.id,
-        piece.map(([ts]) => ts),
-        piece.map(([, value]) => value),
-        piece.length,
-      ));
-    }
-  }
+function judge(stored: number, value: number, result: WriteResult): false {
+  if (sameFloat64Bits(stored, value)) result.duplicates++;
+  else result.conflicts++;
+  return false;
 }

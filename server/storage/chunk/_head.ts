@@ -17,7 +17,7 @@
  */
 import { ByteReader, ByteWriter, writeVarint, zigzag } from "./_bytes.ts";
 import { allocSlot, locateSlot, releaseSlot, sizeClassFor, SLOT_SIZES } from "./_slab.ts";
-import { decodeChunkInto, encodeChunkInto } from "./codec.ts";
+import { chunkFirstTimestamp, decodeChunkInto, encodeChunkInto } from "./codec.ts";
 import { sameFloat64Bits } from "../points.ts";
 
 const SAME = 0;
@@ -61,7 +61,7 @@ export const HEAD_MAX_SAMPLES = MAX_SEGMENTS * SEGMENT_SAMPLES + SEGMENT_SAMPLES
 const segmentTimestamps = new Float64Array(SEGMENT_SAMPLES);
 const segmentValues = new Float64Array(SEGMENT_SAMPLES);
 const segmentOut = new ByteWriter(1024);
-/** Where `forEach` and `insert` unpack a chunk (never both at once: neither calls back out). */
+/** Where `forEach` and `valueAt` unpack samples (never both at once: neither calls back out). */
 const unpackTimestamps = new Float64Array(HEAD_MAX_SAMPLES + 1);
 const unpackValues = new Float64Array(HEAD_MAX_SAMPLES + 1);
 
@@ -315,34 +315,41 @@ export class HeadTable {
     for (let i = 0; i < count; i++) visit(unpackTimestamps[i], unpackValues[i]);
   }
 
-  /** The value held at `ts` in `id`, or undefined. */
+  /**
+   * The value held at `ts` in `id`, or undefined. Decodes at most one segment of 32 samples
+   * (or the tail): racing batches ask this for every sample a little older than the newest.
+   */
   valueAt(id: number, ts: number): number | undefined {
     const count = this.count(id);
     if (count === 0 || ts < this.#firstTs[id] || ts > this.#lastTs[id]) return undefined;
     if (ts === this.#lastTs[id]) return this.#lastValue[id];
-    this.copyTo(id, unpackTimestamps, unpackValues);
-    for (let i = 0; i < count; i++) {
+    let n: number;
+    if (this.#tailCount[id] > 0 && ts >= this.#tailFirstTs[id]) {
+      n = this.#unpackTail(id, unpackTimestamps, unpackValues, 0);
+    } else {
+      const base = id * MAX_SEGMENTS * 2;
+      const segments = this.#segments;
+      let s = this.#segmentCount[id] - 1;
+      for (; s > 0; s--) {
+        const packed = segments[base + 2 * s + 1];
+        const { bytes, offset } = locateSlot(packed >>> 16, segments[base + 2 * s]);
+        if (chunkFirstTimestamp(bytes, offset) <= ts) break;
+      }
+      if (s < 0) return undefined;
+      const packed = segments[base + 2 * s + 1];
+      const { bytes, offset } = locateSlot(packed >>> 16, segments[base + 2 * s]);
+      n = decodeChunkInto(
+        bytes.subarray(offset, offset + (packed & 0xffff)),
+        unpackTimestamps,
+        unpackValues,
+        0,
+        "open chunk segment",
+      );
+    }
+    for (let i = 0; i < n; i++) {
       if (unpackTimestamps[i] === ts) return unpackValues[i];
+      if (unpackTimestamps[i] > ts) break;
     }
     return undefined;
-  }
-
-  /** Inserts a sample older than the newest held at `id` (`ts` not held yet). */
-  insert(id: number, ts: number, value: number): void {
-    if (this.count(id) >= HEAD_MAX_SAMPLES) {
-      throw new RangeError(`Cannot insert into an open chunk: it holds ${this.count(id)} samples`);
-    }
-    const count = this.copyTo(id, unpackTimestamps, unpackValues);
-    this.release(id);
-    let inserted = false;
-    for (let i = 0; i < count; i++) {
-      const at = unpackTimestamps[i];
-      if (!inserted && ts < at) {
-        this.append(id, ts, value);
-        inserted = true;
-      }
-      this.append(id, at, unpackValues[i]);
-    }
-    if (!inserted) this.append(id, ts, value);
   }
 }

@@ -1,6 +1,12 @@
 /**
- * One day of the chunk engine: a SQLite file holding sealed chunks (with min, max, sum and
- * count so long ranges aggregate without decoding) and the head log of that day's open chunks.
+ * One day of the chunk engine: a SQLite file holding sealed chunks (with count, min, max and
+ * sum), the head log of that day's open chunks and late samples, and the rollup intervals of
+ * each sealed hour (`rollups`, written in the same transaction as the chunks they describe).
+ *
+ * Two layouts, named in the `meta` table: "hourly" while the day is written (chunks of up to an
+ * hour, codec version 1) and "day" once it is compacted (one block of the whole day per series,
+ * codec version 2, and its rollups moved to the tier files). A file without `meta` was written
+ * before rollups existed: it reads as "hourly" without rollups.
  *
  * The chunk table is a rowid table with a unique index: `WITHOUT ROWID` measured 30–80% larger
  * because chunk blobs spill into overflow pages. Aggregate columns have no declared type so
@@ -8,6 +14,8 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { bindNumber, openDatabase, prepareReturningArrays } from "../../sqlite.ts";
+
+const HOUR_MS = 3_600_000;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS chunks (
@@ -22,7 +30,17 @@ const SCHEMA = `
   );
   CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ts);
   CREATE TABLE IF NOT EXISTS head_log (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+  CREATE TABLE IF NOT EXISTS rollups (
+    series_id INTEGER NOT NULL,
+    hour_start INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (series_id, hour_start)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
 `;
+
+/** How a partition stores its chunks. */
+export type PartitionLayout = "hourly" | "day";
 
 export interface ChunkRow {
   rowid: number;
@@ -68,6 +86,13 @@ export class ChunkPartition {
   #readLog: StatementSync;
   #begin: StatementSync;
   #commit: StatementSync;
+  #getRollup: StatementSync;
+  #putRollup: StatementSync;
+  #rollupsFrom: StatementSync;
+  /** "hourly" while written, "day" once compacted. */
+  readonly layout: PartitionLayout;
+  /** Whether every sealed hour has its row in `rollups` (false for files of older versions). */
+  readonly rollupsComplete: boolean;
 
   constructor(day: string, path: string, cacheSizeKib: number) {
     this.day = day;
@@ -75,15 +100,39 @@ export class ChunkPartition {
     // The head log frees as many pages as it fills; incremental vacuum gives them back.
     this.#db = openDatabase(path, { cacheSizeKib, incrementalVacuum: true });
     try {
+      const tables = new Set(
+        (this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
+          name: string;
+        }[]).map((row) => row.name),
+      );
       this.#db.exec(SCHEMA);
+      if (!tables.has("meta")) {
+        // Written by an older version (or by the row engine) when it has tables already.
+        const fresh = !tables.has("chunks") && !tables.has("samples");
+        const insert = this.#db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
+        insert.run("layout", "hourly");
+        insert.run("rollups", fresh ? 1 : 0);
+      }
+      const meta = new Map(
+        (this.#db.prepare("SELECT key, value FROM meta").all() as { key: string; value: unknown }[])
+          .map((row) => [row.key, row.value]),
+      );
+      const layout = meta.get("layout");
+      if (layout !== "hourly" && layout !== "day") {
+        throw new Error(`unknown layout ${JSON.stringify(layout)} (written by a newer oxmon?)`);
+      }
+      this.layout = layout;
+      this.rollupsComplete = meta.get("rollups") === 1;
       const columns = "rowid, start_ts, end_ts, count, min, max, sum, data";
       this.#insertChunk = this.#db.prepare(
         "INSERT INTO chunks (series_id, start_ts, end_ts, count, min, max, sum, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       );
       this.#deleteChunk = this.#db.prepare("DELETE FROM chunks WHERE rowid = ?");
+      // Chunks never start before their day, and an hourly chunk never before its hour: the
+      // lower bound on start_ts keeps the index scan short.
       this.#chunksFrom = prepareReturningArrays(
         this.#db,
-        `SELECT ${columns} FROM chunks WHERE series_id = ? AND start_ts >= ? AND start_ts <= ? ORDER BY start_ts`,
+        `SELECT ${columns} FROM chunks WHERE series_id = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts`,
       );
       this.#lastEnd = prepareReturningArrays(
         this.#db,
@@ -99,9 +148,22 @@ export class ChunkPartition {
       this.#readLog = prepareReturningArrays(this.#db, "SELECT id, data FROM head_log ORDER BY id");
       this.#begin = this.#db.prepare("BEGIN");
       this.#commit = this.#db.prepare("COMMIT");
+      this.#getRollup = prepareReturningArrays(
+        this.#db,
+        "SELECT data FROM rollups WHERE series_id = ? AND hour_start = ?",
+      );
+      this.#putRollup = this.#db.prepare(
+        "INSERT OR REPLACE INTO rollups (series_id, hour_start, data) VALUES (?, ?, ?)",
+      );
+      this.#rollupsFrom = prepareReturningArrays(
+        this.#db,
+        "SELECT hour_start, data FROM rollups WHERE series_id = ? AND hour_start >= ? AND hour_start <= ? ORDER BY hour_start",
+      );
     } catch (error) {
       this.#db.close();
-      throw error;
+      throw new Error(`Cannot open partition ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 
@@ -138,10 +200,55 @@ export class ChunkPartition {
     this.#deleteChunk.run(rowid);
   }
 
-  /** Chunks of a series starting in `[fromStart, toStart]`, ascending. */
-  chunksStarting(seriesId: number, fromStart: number, toStart: number): ChunkRow[] {
-    const rows = this.#chunksFrom.all(seriesId, fromStart, toStart) as unknown as ChunkTuple[];
+  /** Chunks of a series holding samples in `[fromMs, toMs]` (at least in their span), ascending. */
+  chunksOverlapping(seriesId: number, fromMs: number, toMs: number): ChunkRow[] {
+    const dayStart = Date.parse(`${this.day}T00:00:00.000Z`);
+    const earliest = this.layout === "day" || !Number.isFinite(fromMs)
+      ? dayStart
+      : Math.max(dayStart, fromMs - (fromMs % HOUR_MS));
+    const rows = this.#chunksFrom.all(seriesId, earliest, toMs, fromMs) as unknown as ChunkTuple[];
     return rows.map(toRow);
+  }
+
+  /** The rollup row of one sealed hour. */
+  rollupOf(seriesId: number, hourStart: number): Uint8Array | undefined {
+    const row = this.#getRollup.get(seriesId, hourStart) as unknown as [Uint8Array] | undefined;
+    return row?.[0];
+  }
+
+  putRollup(seriesId: number, hourStart: number, data: Uint8Array): void {
+    this.#putRollup.run(seriesId, hourStart, data);
+  }
+
+  /** Rollup rows of hours starting in `[fromHour, toHour]`, ascending. */
+  rollupsBetween(seriesId: number, fromHour: number, toHour: number): Array<[number, Uint8Array]> {
+    return this.#rollupsFrom.all(seriesId, fromHour, toHour) as unknown as Array<
+      [number, Uint8Array]
+    >;
+  }
+
+  /** Series with chunks in this day, ascending. */
+  seriesIds(): number[] {
+    const rows = prepareReturningArrays(
+      this.#db,
+      "SELECT DISTINCT series_id FROM chunks ORDER BY series_id",
+    ).all() as unknown as [number][];
+    return rows.map(([id]) => id);
+  }
+
+  /** Every chunk of a series, ascending. */
+  chunksOf(seriesId: number): ChunkRow[] {
+    return this.chunksOverlapping(seriesId, -Infinity, Infinity);
+  }
+
+  /** Every rollup row, by series then hour (for compaction). */
+  allRollups(seriesId: number): Array<[number, Uint8Array]> {
+    return this.rollupsBetween(seriesId, -Infinity, Infinity);
+  }
+
+  /** The connection, for compaction, which copies this file's other tables as they are. */
+  get database(): DatabaseSync {
+    return this.#db;
   }
 
   /** The newest sealed timestamp of a series in this day, or -Infinity. */

@@ -1,15 +1,18 @@
 /**
- * The chunk store's queries: each series is read from its sealed chunks day by day, with its
- * open chunk visited in its place in time. Buckets aggregate a chunk that lies wholly inside
- * one bucket from its stored min, max, sum and count, without decoding it.
+ * The chunk store's queries. A series' samples are in three places: sealed chunks (day by day),
+ * its two open chunks, and its pending entries; each sample in exactly one of them. Raw answers
+ * gather all three and sort when the memory ones were not in order.
+ *
+ * Buckets are aggregated with `BucketStats` (exact, order-free), from raw samples or from
+ * rollup intervals where those cover whole intervals of the step (`_read_rollups.ts`).
  */
-import { dayNumber, dayStartMs, MS_PER_HOUR } from "../../../shared/time.ts";
+import { dayStartMs, MS_PER_DAY } from "../../../shared/time.ts";
 import type { BucketedSeries, LatestSample, RawSeries, Sample, SeriesQuery } from "../types.ts";
 import { type SeriesEntry, seriesKeyOf } from "../series_index.ts";
-import type { ChunkRow } from "./_partition.ts";
-import { BucketAccumulator } from "./_aggregate.ts";
+import { BucketAccumulator } from "../bucket_stats.ts";
 import { NO_DAY } from "./_series_state.ts";
 import { decodeStoredChunk, type StoreState } from "./_store_state.ts";
+import { RollupPlanner } from "./_read_rollups.ts";
 
 /** The read side of `MetricStore`, for queries already validated. */
 export class ChunkReader {
@@ -27,12 +30,14 @@ export class ChunkReader {
     const result: RawSeries[] = [];
     for (const entry of state.index.match(query)) {
       const samples: Sample[] = [];
-      forEachSample(state, entry, {
-        fromMs,
-        toMs,
-        days,
-        visit: (timestampMs, value) => samples.push({ timestampMs, value }),
+      let ordered = true;
+      let previous = -Infinity;
+      forEachSample(state, entry, days, fromMs, toMs, (timestampMs, value) => {
+        if (timestampMs < previous) ordered = false;
+        previous = timestampMs;
+        samples.push({ timestampMs, value });
       });
+      if (!ordered) samples.sort((a, b) => a.timestampMs - b.timestampMs);
       if (samples.length > 0) result.push({ ...seriesKeyOf(entry), samples });
     }
     state.partitions.evictIdle();
@@ -43,48 +48,50 @@ export class ChunkReader {
     const { fromMs, toMs } = query;
     if (fromMs > toMs) return [];
     const state = this.#state;
-    const days = state.partitions.daysOverlapping(fromMs, toMs);
+    const planner = new RollupPlanner(state, fromMs, toMs, stepMs);
     const result: BucketedSeries[] = [];
     for (const entry of state.index.match(query)) {
       const buckets = new BucketAccumulator(fromMs, stepMs);
-      forEachSample(state, entry, {
-        fromMs,
-        toMs,
-        days,
-        takeChunk: (row) => {
-          // A chunk wholly inside one bucket and the range is aggregated without decoding.
-          if (row.startTs < fromMs || row.endTs > toMs) return false;
-          const index = buckets.indexOf(row.startTs);
-          if (index !== buckets.indexOf(row.endTs)) return false;
-          buckets.addChunk(index, row.count, row);
-          return true;
-        },
-        visit: (ts, value) => buckets.add(ts, value),
-      });
-      const list = buckets.finish();
-      if (list.length > 0) result.push({ ...seriesKeyOf(entry), buckets: list });
+      for (const part of planner.parts(entry)) {
+        if (part.kind === "intervals") {
+          for (const interval of part.intervals) buckets.addStats(interval.startMs, interval.stats);
+        } else {
+          forEachSample(state, entry, part.days, part.fromMs, part.toMs, (ts, value) => {
+            buckets.add(ts, value);
+          });
+        }
+      }
+      if (buckets.size > 0) result.push({ ...seriesKeyOf(entry), buckets: buckets.finish() });
     }
     state.partitions.evictIdle();
     return result;
   }
 
-  /** The open chunk's newest sample, else the newest sealed chunk's, per series of the agent. */
+  /** The newest sample per series of the agent: open chunks, pending entries, sealed chunks. */
   latest(agentId: string): LatestSample[] {
-    const { states, heads, partitions, index } = this.#state;
+    const { states, heads, partitions, index, pending } = this.#state;
     const newestFirst = partitions.days().reverse();
     const result: LatestSample[] = [];
     for (const entry of index.match({ agentId })) {
-      const headDay = states.headDay[entry.id];
-      let newest: Sample | undefined = headDay !== NO_DAY
-        ? { timestampMs: heads.lastTs(entry.id), value: heads.lastValue(entry.id) }
-        : undefined;
+      const id = entry.id;
+      let newest: Sample | undefined;
+      const consider = (timestampMs: number, value: number) => {
+        if (!newest || timestampMs > newest.timestampMs) newest = { timestampMs, value };
+      };
+      for (const slot of [2 * id, 2 * id + 1]) {
+        if (states.headDay[slot] !== NO_DAY) consider(heads.lastTs(slot), heads.lastValue(slot));
+      }
+      for (const one of pending.ofSeries(id)) {
+        for (const [ts, value] of one.samples) consider(ts, value);
+      }
       for (const day of newestFirst) {
-        if (headDay !== NO_DAY && dayNumber(dayStartMs(day)) < headDay) break;
-        const row = partitions.get(day).lastChunk(entry.id);
+        const dayEnd = dayStartMs(day) + MS_PER_DAY - 1;
+        if (newest && newest.timestampMs >= dayEnd) break;
+        const row = partitions.get(day).lastChunk(id);
         if (!row) continue;
         if (!newest || row.endTs > newest.timestampMs) {
           const { timestamps, values } = decodeStoredChunk(row, entry, day);
-          newest = { timestampMs: timestamps[row.count - 1], value: values[row.count - 1] };
+          consider(timestamps[row.count - 1], values[row.count - 1]);
         }
         break;
       }
@@ -95,48 +102,40 @@ export class ChunkReader {
   }
 }
 
-/** One series' samples in `[fromMs, toMs]` from the partitions of `days`. */
-interface SampleScan {
-  fromMs: number;
-  toMs: number;
-  days: readonly string[];
-  /** Sees each sealed chunk first; true when it took the chunk whole (it is not decoded). */
-  takeChunk?: (row: ChunkRow) => boolean;
-  /** Gets every other sample, ascending. */
-  visit: (ts: number, value: number) => void;
-}
-
-/** Runs a scan over the sealed chunks of a series, with its open chunk in its place in time. */
-function forEachSample(state: StoreState, entry: SeriesEntry, scan: SampleScan): void {
-  const { fromMs, toMs, takeChunk, visit } = scan;
+/**
+ * Visits every sample of a series in `[fromMs, toMs]`: sealed chunks of `days` in time order,
+ * then open chunks, then pending entries (so not in time order overall).
+ */
+export function forEachSample(
+  state: StoreState,
+  entry: SeriesEntry,
+  days: readonly string[],
+  fromMs: number,
+  toMs: number,
+  visit: (ts: number, value: number) => void,
+): void {
   const id = entry.id;
-  const heads = state.heads;
-  const headDay = state.states.headDay[id];
-  let headDone = headDay === NO_DAY;
-  const visitHead = () => {
-    headDone = true;
-    if (heads.lastTs(id) < fromMs || heads.firstTs(id) > toMs) return;
-    heads.forEach(id, (ts, value) => {
-      if (ts >= fromMs && ts <= toMs) visit(ts, value);
-    });
-  };
-  for (const day of scan.days) {
-    const dayStart = dayStartMs(day);
-    const dayNum = dayNumber(dayStart);
-    if (!headDone && headDay < dayNum) visitHead();
-    const partition = state.partitions.get(day);
-    const fromStart = Math.max(fromMs - (fromMs % MS_PER_HOUR), dayStart);
-    const rows = partition.chunksStarting(id, fromStart, toMs);
-    for (const row of rows) {
-      if (row.endTs < fromMs) continue;
-      if (takeChunk?.(row)) continue;
+  const { heads, states, pending, partitions } = state;
+  for (const day of days) {
+    for (const row of partitions.get(day).chunksOverlapping(id, fromMs, toMs)) {
       const { timestamps, values } = decodeStoredChunk(row, entry, day);
       for (let i = 0; i < timestamps.length; i++) {
         const ts = timestamps[i];
         if (ts >= fromMs && ts <= toMs) visit(ts, values[i]);
       }
     }
-    if (!headDone && headDay === dayNum) visitHead();
   }
-  if (!headDone) visitHead();
+  for (const slot of [2 * id, 2 * id + 1]) {
+    if (states.headDay[slot] === NO_DAY) continue;
+    if (heads.lastTs(slot) < fromMs || heads.firstTs(slot) > toMs) continue;
+    heads.forEach(slot, (ts, value) => {
+      if (ts >= fromMs && ts <= toMs) visit(ts, value);
+    });
+  }
+  for (const one of pending.ofSeries(id)) {
+    if (one.hourStart > toMs || one.hourStart + 3_600_000 <= fromMs) continue;
+    for (const [ts, value] of one.samples) {
+      if (ts >= fromMs && ts <= toMs) visit(ts, value);
+    }
+  }
 }

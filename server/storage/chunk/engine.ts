@@ -3,18 +3,22 @@
  * samples or one clock hour (so a chunk never crosses a day and all series roll over together),
  * one SQLite file per UTC day, series ids in `index.db` shared with the row engine.
  *
- * Open chunks live in memory; every accepted write is first committed as one packed row per
- * day in that day's head log, and replayed at open. Sealing inserts the chunk and deletes the
- * head-log rows no open chunk needs in the same transaction. Late samples are merged by
- * rewriting the sealed chunks of their hour. Partitions the row engine wrote are converted at
- * open.
+ * Open chunks live in memory, two per series (even and odd hours); samples that cannot be
+ * appended to them in time order wait in pending entries, merged once per quiet hour. Every
+ * accepted write is first committed as one packed row per day in that day's head log, and
+ * replayed at open. As an hour is sealed its 5-minute rollup intervals are written beside its
+ * chunks; once a day is finished and quiet it is compacted (one packed block per series for
+ * the day) and its rollups move into the tier files, kept longer than raw data. Partitions the
+ * row engine wrote are converted at open.
  *
  * Split as Prometheus splits its head: this file opens, wires and closes the store;
- * `_append.ts` writes (route, seal, commit, late merge), `_read.ts` answers queries,
- * `_replay.ts` replays the head logs at open and `_convert.ts` converts row-engine partitions;
+ * `_append.ts` routes, seals and merges, `_commit.ts` writes, `_read.ts` and `_read_rollups.ts`
+ * answer queries, `_replay.ts` replays the head logs at open, `_convert.ts` converts row-engine
+ * partitions, `_compact.ts` compacts finished days and `_tiers.ts` keeps the rollup tiers;
  * `_store_state.ts` is what they share.
  */
 import { type Clock, systemClock } from "../../../shared/clock.ts";
+import { dayName } from "../../../shared/time.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
 import type {
@@ -38,8 +42,12 @@ import { ChunkReader } from "./_read.ts";
 import { replayHeadLogs } from "./_replay.ts";
 import { convertRowPartitions } from "./_convert.ts";
 import { StoreState } from "./_store_state.ts";
+import { DEFAULT_TIERS, RollupTiers, type TierSpec } from "./_tiers.ts";
+import { DayCompactor, removeCompactionLeftovers } from "./_compact.ts";
+import { dayNumber, dayStartMs } from "../../../shared/time.ts";
 
 export { CHUNK_MAX_SAMPLES } from "./_append.ts";
+export { DEFAULT_TIERS, type TierSpec } from "./_tiers.ts";
 
 export interface ChunkStoreOptions extends StoreOptions {
   /** Time source for the age limit and for sealing chunks whose hour has passed. Default: system. */
@@ -51,8 +59,10 @@ export interface ChunkStoreOptions extends StoreOptions {
   lateSampleMaxAgeMs?: number;
   /** Partition connections kept open between calls. Default 4. */
   maxOpenPartitions?: number;
-  /** Where replay and conversion at open are reported. Default: silent. */
+  /** Where replay, conversion and compaction are reported. Default: silent. */
   log?: Logger;
+  /** Rollup tiers and their retention. Default `DEFAULT_TIERS` (5 min for 90 days, 1 h for 2 years). */
+  rollupTiers?: readonly TierSpec[];
 }
 
 const DEFAULT_CACHE_KIB = 65_536;
@@ -90,22 +100,37 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
       `Cannot open chunk store: lateSampleMaxAgeMs must be a positive number, got ${maxAge}`,
     );
   }
+  const tierSpecs = options.rollupTiers ?? DEFAULT_TIERS;
+  for (const tier of tierSpecs) {
+    if (!Number.isInteger(tier.retentionDays) || tier.retentionDays < 0) {
+      throw new RangeError(
+        `Cannot open chunk store: retention of the ${tier.name} rollup tier must be a non-negative integer, got ${tier.retentionDays}`,
+      );
+    }
+  }
   const log = options.log ?? silentLogger;
   Deno.mkdirSync(dataDir, { recursive: true });
+  removeCompactionLeftovers(dataDir);
   const index = new SeriesIndex(dataDir, cacheSizeKib);
   let state: StoreState | undefined;
   try {
     const partitionCacheKib = Math.min(cacheSizeKib, PARTITION_CACHE_KIB);
     const partitions = new PartitionCache(dataDir, {
       maxOpen,
-      openPartition: (day, path) => new ChunkPartition(day, path, partitionCacheKib),
+      openPartition: (day, path) => {
+        const partition = new ChunkPartition(day, path, partitionCacheKib);
+        state?.noteLayout(dayNumber(dayStartMs(day)), partition.layout);
+        return partition;
+      },
     });
-    state = new StoreState(dataDir, index, partitions);
+    const tiers = new RollupTiers(dataDir, { tiers: tierSpecs });
+    state = new StoreState(dataDir, index, partitions, tiers);
     const clock = options.clock ?? systemClock;
     const appender = new Appender(state, { clock, lateSampleMaxAgeMs: maxAge });
     replayHeadLogs(state, { appender, log });
     convertRowPartitions(state, { appender, log });
-    return new ChunkStore(state, appender);
+    const compactor = new DayCompactor(state, { log, openedMs: clock.now() });
+    return new ChunkStore(state, appender, compactor);
   } catch (error) {
     if (state) state.close();
     else index.close();
@@ -117,12 +142,14 @@ class ChunkStore implements MetricStore {
   readonly #state: StoreState;
   readonly #appender: Appender;
   readonly #reader: ChunkReader;
+  readonly #compactor: DayCompactor;
   #closed = false;
 
-  constructor(state: StoreState, appender: Appender) {
+  constructor(state: StoreState, appender: Appender, compactor: DayCompactor) {
     this.#state = state;
     this.#appender = appender;
     this.#reader = new ChunkReader(state);
+    this.#compactor = compactor;
   }
 
   write(points: readonly MetricDataPoint[]): WriteResult {
@@ -154,26 +181,57 @@ class ChunkStore implements MetricStore {
     return this.#state.index.match(filter).map(seriesKeyOf);
   }
 
+  /**
+   * Seals idle open chunks, merges quiet pending samples, and compacts finished days for about
+   * `budgetMs`. Returns whether compaction work is left (call again soon).
+   */
+  maintain(nowMs: number, budgetMs = 50): boolean {
+    this.#assertUsable();
+    this.#appender.maintain(nowMs);
+    return this.#compactor.step(nowMs, budgetMs);
+  }
+
+  /**
+   * Deletes raw day partitions ending before `cutoffMs` (the raw retention) and rollup tier
+   * files past their own retention (counted back from `nowMs`). A day not compacted yet has
+   * its rollups moved into the tiers first, so they outlive it.
+   */
   deleteBefore(cutoffMs: number, nowMs: number): string[] {
     this.#assertUsable();
-    const { partitions } = this.#state;
+    const { partitions, tiers } = this.#state;
     const expired = partitions.expiredDays(cutoffMs, nowMs);
-    if (expired.length === 0) return expired;
-    this.#state.forgetDays(expired);
-    partitions.remove(expired);
-    return expired;
+    if (expired.length > 0) {
+      const compacting = this.#state.compactingDay;
+      if (compacting !== undefined && expired.includes(dayName(compacting))) {
+        this.#compactor.abort();
+      }
+      for (const day of expired) this.#compactor.moveRollups(day);
+      this.#state.forgetDays(expired);
+      partitions.remove(expired);
+    }
+    return [...expired, ...tiers.deleteExpired(nowMs)];
   }
 
   stats(): StorageStats {
     this.#assertUsable();
-    const { dataDir, partitions, index } = this.#state;
-    return partitionStats("chunk", dataDir, partitions.days(), index);
+    const { dataDir, partitions, index, tiers } = this.#state;
+    const stats = partitionStats("chunk", dataDir, partitions.days(), index);
+    const rollups = tiers.files();
+    stats.rollupFiles = rollups;
+    stats.totalBytes += rollups.reduce((sum, file) => sum + file.bytes, 0);
+    stats.uncompactedDays = this.#compactor.pendingDays(this.#appender.clock.now());
+    stats.pendingSamples = this.#state.pending.samples;
+    return stats;
   }
 
   close(): void {
     if (this.#closed) return;
     try {
-      if (!this.#state.broken && this.#state.states.openHeads > 0) this.#appender.sealAll();
+      this.#compactor.abort();
+      const { states, pending } = this.#state;
+      if (!this.#state.broken && (states.openHeads > 0 || pending.size > 0)) {
+        this.#appender.sealAll();
+      }
       for (const partition of this.#state.partitions.openPartitions()) {
         partition.releaseFreePages();
       }

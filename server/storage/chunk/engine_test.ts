@@ -117,28 +117,44 @@ Deno.test("chunk store replays the head log of a store that was never closed", a
   });
 });
 
-Deno.test("chunk store merges late samples into the sealed chunk of their hour", async () => {
+Deno.test("chunk store merges late samples into the sealed chunk of their hour once it is quiet", async () => {
   await withDir((dataDir) => {
-    withStore(dataDir, {}, (store) => {
+    const clock = new ManualClock(T0 + 3 * MS_PER_HOUR);
+    withStore(dataDir, { clock }, (store) => {
       store.write(series(T0, 300)); // 10:00–10:49:50
-      store.write([point(T0 + 2 * MS_PER_HOUR, 1)]); // seals the 10:00 chunk
+      store.write([point(T0 + 2 * MS_PER_HOUR, 1)]); // 12:00 takes the slot: 10:00 is sealed
+      const rowids = () =>
+        query<{ rowid: number; count: number }>(
+          dataDir,
+          DAY0,
+          `SELECT rowid, count FROM chunks WHERE start_ts < ${T0 + MS_PER_HOUR}`,
+        );
+      const sealed = rowids();
+      assert.deepEqual(sealed.map((chunk) => chunk.count), [300]);
       const late = [point(T0 + 5, 7), point(T0 + 15_000, 8), point(T0 + 10_000, 99)];
       assert.deepEqual(store.write(late), { written: 2, duplicates: 0, conflicts: 1 });
-      const chunks = query<{ count: number }>(
-        dataDir,
-        DAY0,
-        `SELECT count FROM chunks WHERE start_ts < ${T0 + MS_PER_HOUR}`,
-      );
-      assert.deepEqual(chunks.map((chunk) => chunk.count), [302]);
+      assert.deepEqual(store.write([point(T0 + 25, 9), point(T0 + 5, 7)]), {
+        written: 1,
+        duplicates: 1,
+        conflicts: 0,
+      });
+      assert.deepEqual(rowids(), sealed, "late batches do not rewrite the sealed chunk");
       const samples = allSamples(store)[0].samples;
-      assert.equal(samples.length, 303);
-      assert.deepEqual(samples.slice(0, 4).map((sample) => sample.timestampMs), [
+      assert.equal(samples.length, 304, "pending samples are answered before the merge");
+      assert.deepEqual(samples.slice(0, 5).map((sample) => sample.timestampMs), [
         T0,
         T0 + 5,
+        T0 + 25,
         T0 + 10_000,
         T0 + 15_000,
       ]);
-      assert.equal(samples[2].value, 1.5, "the conflicting late value was refused");
+      assert.equal(samples[3].value, 1.5, "the conflicting late value was refused");
+      clock.set(T0 + 3 * MS_PER_HOUR + 2 * 60_000);
+      (store as Required<MetricStore>).maintain(clock.now());
+      const merged = rowids();
+      assert.deepEqual(merged.map((chunk) => chunk.count), [303], "merged once, when quiet");
+      assert.notDeepEqual(merged, sealed);
+      assert.deepEqual(allSamples(store)[0].samples, samples);
     });
   });
 });

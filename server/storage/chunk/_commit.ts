@@ -1,0 +1,220 @@
+/**
+ * Commits a `WritePlan`, one transaction per day: new chunks with their hours' rollup rows,
+ * rewrites (the sealed chunks of an hour, or of a series' compacted day, merged with pending
+ * samples: each rewrites its chunks once), the write's head-log row, and the removal of
+ * head-log rows no open chunk or pending entry needs any more.
+ *
+ * A rewrite in a compacted day also replaces that series' rows of the day in the rollup tier
+ * files, computed from the merged samples, before the day's transaction commits. A crash in
+ * between leaves tier rows that already count samples the day file does not have yet; the head
+ * log still has them, replay puts them back into pending entries, and queries answer hours
+ * with pending samples from raw data, so nothing is counted twice, and the next merge writes
+ * the same tier rows again.
+ */
+import { dayName, dayNumber, MS_PER_DAY, MS_PER_HOUR } from "../../../shared/time.ts";
+import { sameFloat64Bits } from "../points.ts";
+import { ByteWriter } from "./_bytes.ts";
+import { CHUNK_MAX_SAMPLES, newChunk } from "./_new_chunk.ts";
+import { encodeBlockInto } from "./_block_codec.ts";
+import type { ChunkPartition } from "./_partition.ts";
+import type { DayPlan, PlannedRewrite, PlannedSeal, WritePlan } from "./_plan.ts";
+import {
+  coarsen,
+  decodeIntervals,
+  encodeIntervals,
+  FIVE_MINUTES_MS,
+  intervalsOf,
+  mergeIntervals,
+} from "./_rollup.ts";
+import { PENDING_LOG_ID } from "./_series_state.ts";
+import { decodeStoredChunk, describeSeries, type StoreState } from "./_store_state.ts";
+
+/** Samples per block of a compacted day (a day at 10 s is 8,640). */
+export const DAY_BLOCK_MAX_SAMPLES = 16_384;
+
+export function commitPlan(state: StoreState, plan: WritePlan, nowMs: number): void {
+  let current: ChunkPartition | undefined;
+  try {
+    for (const day of plan.ordered()) {
+      const partition = state.partitions.get(dayName(day.dayNum), true);
+      current = partition;
+      partition.begin();
+      for (const seal of day.seals) {
+        partition.insertChunk(seal.chunk);
+        if (partition.rollupsComplete) addToRollup(state, partition, seal);
+      }
+      for (const rewrite of day.rewrites) applyRewrite(state, partition, rewrite);
+      let rowId = Infinity;
+      if (day.log !== undefined && day.log.count > 0) {
+        rowId = partition.appendLog(day.log.finish());
+      }
+      const refs = state.logRefs(day.dayNum);
+      if (day.cleanLog) partition.deleteLogBelow(Math.min(refs.minLive(), rowId));
+      partition.commit();
+      current = undefined;
+      adoptPending(state, day, rowId);
+      if (
+        day.cleanLog && rowId === Infinity && refs.minLive() === Infinity &&
+        day.dayNum < dayNumber(nowMs)
+      ) {
+        // A past day whose last open chunk is sealed: its head log is empty for good.
+        partition.releaseFreePages();
+      }
+    }
+  } catch (error) {
+    current?.rollback();
+    state.broken = error as Error;
+    throw new Error(
+      `Cannot commit to the chunk store in ${state.dataDir}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  } finally {
+    plan.buffers.recycle();
+    state.partitions.evictIdle();
+  }
+}
+
+/** Open chunks and pending entries begun by the committed write now reference its log row. */
+function adoptPending(state: StoreState, day: DayPlan, rowId: number): void {
+  const { states, pending } = state;
+  const fail = (what: string) => {
+    throw new Error(`${what} has no head-log row`);
+  };
+  for (const slot of day.pendingHeads) {
+    if (states.headDay[slot] !== day.dayNum || states.firstLogId[slot] !== PENDING_LOG_ID) continue;
+    if (rowId === Infinity) fail(`open chunk of ${describeSeries(states.entries[slot >> 1]!)}`);
+    states.firstLogId[slot] = rowId;
+    state.logRefs(day.dayNum).add(rowId);
+  }
+  for (const entry of day.pendingEntries) {
+    if (pending.get(entry.seriesId, entry.hourStart) !== entry) continue;
+    if (entry.firstLogId !== PENDING_LOG_ID || entry.samples.size === 0) continue;
+    if (rowId === Infinity) {
+      fail(`pending samples of ${describeSeries(states.entries[entry.seriesId]!)}`);
+    }
+    entry.firstLogId = rowId;
+    state.logRefs(day.dayNum).add(rowId);
+  }
+}
+
+/** Adds a new chunk's intervals to its hour's rollup row. */
+function addToRollup(state: StoreState, partition: ChunkPartition, seal: PlannedSeal): void {
+  const id = seal.chunk.seriesId;
+  let intervals = seal.intervals;
+  const existing = seal.hourHasSealed ? partition.rollupOf(id, seal.hourStart) : undefined;
+  if (existing !== undefined) {
+    const where = `hour ${new Date(seal.hourStart).toISOString()} of ${
+      describeSeries(state.states.entries[id]!)
+    } in ${partition.day}.db`;
+    intervals = mergeIntervals(
+      decodeIntervals(existing, seal.hourStart, FIVE_MINUTES_MS, where),
+      intervals,
+    );
+  }
+  partition.putRollup(
+    id,
+    seal.hourStart,
+    encodeIntervals(seal.hourStart, FIVE_MINUTES_MS, intervals),
+  );
+}
+
+/**
+ * Merges a rewrite's samples with the chunks of its series it overlaps, and replaces those
+ * chunks (and the rollups they feed) with the result.
+ */
+function applyRewrite(state: StoreState, partition: ChunkPartition, rewrite: PlannedRewrite): void {
+  const id = rewrite.seriesId;
+  const entry = state.states.entries[id]!;
+  const rows = partition.chunksOverlapping(id, rewrite.fromMs, rewrite.toMs);
+  const merged = new Map<number, number>();
+  for (const row of rows) {
+    const { timestamps, values } = decodeStoredChunk(row, entry, partition.day);
+    for (let i = 0; i < timestamps.length; i++) merged.set(timestamps[i], values[i]);
+  }
+  for (let i = 0; i < rewrite.timestamps.length; i++) {
+    const ts = rewrite.timestamps[i];
+    const stored = merged.get(ts);
+    if (stored !== undefined && !sameFloat64Bits(stored, rewrite.values[i])) {
+      // Routing checked every pending sample against what is sealed: this is a bug.
+      throw new Error(
+        `merge of ${describeSeries(entry)} found ${ts} stored as ${stored}, pending as ${
+          rewrite.values[i]
+        }`,
+      );
+    }
+    merged.set(ts, rewrite.values[i]);
+  }
+  const timestamps = [...merged.keys()].sort((a, b) => a - b);
+  const values = timestamps.map((ts) => merged.get(ts)!);
+  for (const row of rows) partition.deleteChunk(row.rowid);
+  if (partition.layout === "day") {
+    const dayNum = dayNumber(timestamps[0]);
+    writeTierRows(state, id, dayNum, timestamps, values);
+    insertPieces(partition, id, timestamps, values, DAY_BLOCK_MAX_SAMPLES, true);
+    return;
+  }
+  insertPieces(partition, id, timestamps, values, CHUNK_MAX_SAMPLES, false);
+  if (partition.rollupsComplete) {
+    const hours = new Set(timestamps.map((ts) => ts - (ts % MS_PER_HOUR)));
+    for (const hour of hours) {
+      const inHour = timestamps.map((ts, i) => [ts, values[i]] as const)
+        .filter(([ts]) => ts >= hour && ts < hour + MS_PER_HOUR);
+      const intervals = intervalsOf(
+        inHour.map(([ts]) => ts),
+        inHour.map(([, value]) => value),
+        inHour.length,
+        FIVE_MINUTES_MS,
+      );
+      partition.putRollup(id, hour, encodeIntervals(hour, FIVE_MINUTES_MS, intervals));
+    }
+  }
+}
+
+/**
+ * Inserts samples as chunks of at most `maxSamples` of even size (hourly chunks never cross
+ * their hour: rewrites of an hourly partition are one hour).
+ */
+function insertPieces(
+  partition: ChunkPartition,
+  id: number,
+  timestamps: number[],
+  values: number[],
+  maxSamples: number,
+  block: boolean,
+): void {
+  const pieces = Math.ceil(timestamps.length / maxSamples);
+  const size = Math.ceil(timestamps.length / pieces);
+  for (let start = 0; start < timestamps.length; start += size) {
+    const end = Math.min(timestamps.length, start + size);
+    partition.insertChunk(newChunk(
+      id,
+      timestamps.slice(start, end),
+      values.slice(start, end),
+      end - start,
+      new ByteWriter(16 + (end - start) * 3),
+      block ? encodeBlockInto : undefined,
+    ));
+  }
+}
+
+/** Replaces a series' rows of one day in every rollup tier, from all its samples that day. */
+export function writeTierRows(
+  state: StoreState,
+  id: number,
+  dayNum: number,
+  timestamps: ArrayLike<number>,
+  values: ArrayLike<number>,
+): void {
+  const tiers = state.tiers.tiers;
+  if (tiers.length === 0) return;
+  const dayStart = dayNum * MS_PER_DAY;
+  const fine = intervalsOf(timestamps, values, timestamps.length, tiers[0].resolutionMs);
+  for (const tier of tiers) {
+    const intervals = tier === tiers[0] ? fine : coarsen(fine, tier.resolutionMs);
+    state.tiers.put(tier, [[
+      dayNum,
+      id,
+      encodeIntervals(dayStart, tier.resolutionMs, intervals, tier.packing),
+    ]]);
+  }
+}
