@@ -40,6 +40,7 @@ import type { TierSpec } from "./_tiers.ts";
 /** A finished day is compacted once nothing was written to it for this long. */
 export const COMPACT_QUIET_MS = MS_PER_MINUTE;
 const TEMP_SUFFIX = ".compact";
+const COMPACT_PAGE_SIZE = 1024;
 
 interface Job {
   dayNum: number;
@@ -162,8 +163,12 @@ export class DayCompactor {
     const db = new DatabaseSync(tempPath);
     try {
       // Built once and synced before it replaces anything: no journal needed while building.
+      // 1 KiB pages: a day block (8 KB) spills into overflow pages that SQLite fills up, and
+      // the part left in the leaf pages is small, so little is wasted around it (measured on
+      // the synthetic day: 3 % over the blocks' bytes, 8 % with 4 KiB pages).
       db.exec(
-        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA auto_vacuum = INCREMENTAL;",
+        `PRAGMA page_size = ${COMPACT_PAGE_SIZE}; PRAGMA journal_mode = OFF; ` +
+          "PRAGMA synchronous = OFF; PRAGMA auto_vacuum = INCREMENTAL;",
       );
       const schema = old.database.prepare(
         "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type DESC",

@@ -6,13 +6,17 @@
  * merged into a compacted day. Each tier has its own retention, honoured by deleting whole
  * month files once the month is entirely older than it.
  *
- * Rows are keyed (day, series) in a `WITHOUT ROWID` table: a day's rows are written together
- * in key order, so pages fill up, and a series' rows over a month are one index probe a day.
+ * A row holds one day of a group of 64 series (ids 0–63, 64–127, …): a directory of series ids
+ * and lengths, then each series' encoded intervals. Rows of one series a day were a few hundred
+ * bytes to 2 KB, and SQLite left a quarter of each page empty around them (measured on the
+ * synthetic day: 5-minute tier 0.18–0.20 bytes per raw sample on 4 KiB pages against 0.148 of
+ * data; grouped, 0.15). Pages are 1 KiB: a file holding one day costs 2 KiB, not 8.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { join } from "node:path";
 import { dayName, MS_PER_DAY } from "../../../shared/time.ts";
 import { openDatabase, prepareReturningArrays } from "../../sqlite.ts";
+import { ByteReader, ByteWriter } from "./_bytes.ts";
 import { sqliteFileBytes } from "../partition_files.ts";
 import { FIVE_MINUTES_MS, ONE_HOUR_MS, type RowPacking } from "./_rollup.ts";
 
@@ -33,14 +37,52 @@ export const DEFAULT_TIERS: readonly TierSpec[] = Object.freeze([
 ]);
 
 const FILE = /^rollup-(\w+)-(\d{4}-\d{2})\.db$/;
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS intervals (
-    day INTEGER NOT NULL,
-    series_id INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    PRIMARY KEY (day, series_id)
-  ) WITHOUT ROWID;
-`;
+/** Row id: day number times 2^25 plus the group (series id / 64; ids stay below 2^31). */
+const GROUP_SHIFT = 6;
+const GROUPS_PER_DAY = 2 ** 25;
+const SCHEMA = "CREATE TABLE IF NOT EXISTS groups (id INTEGER PRIMARY KEY, data BLOB NOT NULL)";
+export const TIER_PAGE_SIZE = 1024;
+
+function groupRowId(dayNum: number, seriesId: number): number {
+  return dayNum * GROUPS_PER_DAY + Math.floor(seriesId / 2 ** GROUP_SHIFT);
+}
+
+/** Parses a group row into series id → encoded intervals (views into `data`). */
+function parseGroup(data: Uint8Array): Map<number, Uint8Array> {
+  const reader = new ByteReader(data);
+  const count = reader.varint();
+  const ids: number[] = [];
+  const lengths: number[] = [];
+  let id = 0;
+  for (let i = 0; i < count; i++) {
+    id += reader.varint();
+    ids.push(id);
+    lengths.push(reader.varint());
+  }
+  const series = new Map<number, Uint8Array>();
+  let offset = reader.offset;
+  for (let i = 0; i < count; i++) {
+    if (offset + lengths[i] > data.length) throw new RangeError("group row truncated");
+    series.set(ids[i], data.subarray(offset, offset + lengths[i]));
+    offset += lengths[i];
+  }
+  if (offset !== data.length) throw new RangeError("group row has trailing bytes");
+  return series;
+}
+
+function buildGroup(series: Map<number, Uint8Array>): Uint8Array {
+  const ids = [...series.keys()].sort((a, b) => a - b);
+  const out = new ByteWriter(64 + ids.reduce((sum, id) => sum + series.get(id)!.length, 0));
+  out.varint(ids.length);
+  let previous = 0;
+  for (const id of ids) {
+    out.varint(id - previous);
+    out.varint(series.get(id)!.length);
+    previous = id;
+  }
+  for (const id of ids) out.append(series.get(id)!);
+  return out.finish();
+}
 
 /** `YYYY-MM` of a day number. */
 export function monthOf(dayNum: number): string {
@@ -57,28 +99,43 @@ class TierFile {
   readonly db: DatabaseSync;
   readonly #put: StatementSync;
   readonly #get: StatementSync;
+  /** The group row read last: a query asks for the series of one group day after day. */
+  #cached: { id: number; series: Map<number, Uint8Array> } | undefined;
 
   constructor(path: string, cacheSizeKib: number) {
-    this.db = openDatabase(path, { cacheSizeKib });
+    this.db = openDatabase(path, { cacheSizeKib, pageSize: TIER_PAGE_SIZE });
     try {
       this.db.exec(SCHEMA);
-      this.#put = this.db.prepare(
-        "INSERT OR REPLACE INTO intervals (day, series_id, data) VALUES (?, ?, ?)",
-      );
-      this.#get = prepareReturningArrays(
-        this.db,
-        "SELECT data FROM intervals WHERE day = ? AND series_id = ?",
-      );
+      this.#put = this.db.prepare("INSERT OR REPLACE INTO groups (id, data) VALUES (?, ?)");
+      this.#get = prepareReturningArrays(this.db, "SELECT data FROM groups WHERE id = ?");
     } catch (error) {
       this.db.close();
       throw error;
     }
   }
 
+  #group(id: number): Map<number, Uint8Array> {
+    if (this.#cached?.id === id) return this.#cached.series;
+    const row = this.#get.get(id) as unknown as [Uint8Array] | undefined;
+    const series = row === undefined ? new Map() : parseGroup(row[0]);
+    this.#cached = { id, series };
+    return series;
+  }
+
   put(rows: ReadonlyArray<readonly [number, number, Uint8Array]>): void {
+    const groups = new Map<number, Map<number, Uint8Array>>();
+    for (const [dayNum, seriesId, data] of rows) {
+      const id = groupRowId(dayNum, seriesId);
+      let group = groups.get(id);
+      if (!group) groups.set(id, group = new Map(this.#group(id)));
+      group.set(seriesId, data);
+    }
+    this.#cached = undefined;
     this.db.exec("BEGIN");
     try {
-      for (const [dayNum, seriesId, data] of rows) this.#put.run(dayNum, seriesId, data);
+      for (const id of [...groups.keys()].sort((a, b) => a - b)) {
+        this.#put.run(id, buildGroup(groups.get(id)!));
+      }
       this.db.exec("COMMIT");
     } catch (error) {
       if (this.db.isTransaction) this.db.exec("ROLLBACK");
@@ -87,8 +144,7 @@ class TierFile {
   }
 
   get(dayNum: number, seriesId: number): Uint8Array | undefined {
-    const row = this.#get.get(dayNum, seriesId) as unknown as [Uint8Array] | undefined;
-    return row?.[0];
+    return this.#group(groupRowId(dayNum, seriesId)).get(seriesId);
   }
 }
 
