@@ -3,6 +3,7 @@
  * and paging, the configured rules and the notification deliveries. Every alert links to the
  * chart of its series around the time it fired.
  */
+import { METRIC_CATALOG } from "../../shared/catalog.ts";
 import { api, ApiError } from "../api.ts";
 import { h, message, replace } from "../dom.ts";
 import { formatDuration, formatLabels, formatTime, formatValue } from "../format.ts";
@@ -23,24 +24,11 @@ const DELIVERY_PAGE = 20;
 const REFRESH_MS = 10_000;
 const CONTEXT_MS = 30 * 60_000;
 
-const UNITS: Record<string, string> = {
-  "cpu.usage": "percent",
-  "cpu.core_usage": "percent",
-  "memory.used_percent": "percent",
-  "memory.swap_percent": "percent",
-  "disk.used_percent": "percent",
-  "memory.used": "bytes",
-  "memory.available": "bytes",
-  "disk.used": "bytes",
-  "disk.available": "bytes",
-  "network.bytes_recv": "bytes/s",
-  "network.bytes_sent": "bytes/s",
-  "disk.read_bytes_per_sec": "bytes/s",
-  "disk.write_bytes_per_sec": "bytes/s",
-};
+/** The unit of an alert's value: its metric's for rules that compare the metric itself. */
 const unitOf = (alert: { metric: string; rule_type: string }) =>
-  alert.rule_type === "threshold" || alert.rule_type === "trend_prediction"
-    ? UNITS[alert.metric] ?? ""
+  alert.rule_type === "threshold" || alert.rule_type === "trend_prediction" ||
+    alert.rule_type === "cert_expiration"
+    ? METRIC_CATALOG[alert.metric]?.unit ?? ""
     : "";
 
 export function severityBadge(severity: Severity): HTMLElement {
