@@ -50,6 +50,24 @@ function linePixels(page: Page, chart: string): Promise<number> {
   });
 }
 
+/** How many pixel columns of a sparkline hold its line's colour, and its width. */
+function sparkColumns(page: Page, selector: string): Promise<{ columns: number; width: number }> {
+  return page.$eval(selector, (canvas: any) => {
+    const { width, height } = canvas;
+    const data = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+    let columns = 0;
+    for (let x = 0; x < width; x++) {
+      for (let y = 0; y < height; y++) {
+        if (data[(y * width + x) * 4 + 3] >= 200) {
+          columns++;
+          break;
+        }
+      }
+    }
+    return { columns, width };
+  });
+}
+
 async function screenshots(page: Page, name: string) {
   await Deno.mkdir(SCREENSHOT_DIR, { recursive: true });
   for (const scheme of ["light", "dark"] as const) {
@@ -138,7 +156,58 @@ Deno.test({
             items.map((item) => [item.getAttribute("data-rule"), item.getAttribute("data-agent")]),
         );
         assert.deepEqual(firing, [["web-1-busy", "web-1"]]);
+
+        // At 1280 px every column is on screen, the Alerts column included.
+        const fit = await page.$eval(".table-wrap", (wrap: any) => {
+          const last = wrap.querySelector("thead th:last-child");
+          return {
+            title: last.textContent,
+            overflow: wrap.scrollWidth - wrap.clientWidth,
+            right: last.getBoundingClientRect().right,
+            edge: wrap.getBoundingClientRect().right,
+          };
+        });
+        assert.equal(fit.title, "Alerts");
+        assert.ok(fit.overflow <= 0 && fit.right <= fit.edge, JSON.stringify(fit));
+        // The agents reported for seconds of the hour: their sparklines start at their first
+        // sample and run across the cell (not a dot at its right edge), and the row says so.
+        for (const agent of ["web-1", "web-2"]) {
+          const drawn = await sparkColumns(page, `tr[data-agent="${agent}"] td.cpu canvas`);
+          assert.ok(drawn.columns >= drawn.width * 0.8, `${agent}: ${JSON.stringify(drawn)}`);
+          assert.match(
+            await page.textContent(`tr[data-agent="${agent}"] td.status`) ?? "",
+            /new: data for \d+ s/,
+          );
+        }
         await screenshots(page, "overview");
+
+        // At phone width each agent is a card whose values are all on screen.
+        await page.setViewportSize({ width: 390, height: 844 });
+        const cells = await page.$$eval(
+          'tr[data-agent="web-1"] td',
+          (tds: any[]) =>
+            tds.map((td) => ({
+              label: td.dataset.label ?? td.className,
+              left: td.getBoundingClientRect().left,
+              right: td.getBoundingClientRect().right,
+            })),
+        );
+        for (const cell of cells) {
+          assert.ok(cell.left >= 0 && cell.right <= 390, JSON.stringify(cell));
+        }
+        assert.deepEqual(cells.map((cell) => cell.label), [
+          "agent",
+          "status",
+          "CPU",
+          "Memory",
+          "Fullest disk",
+          "Network",
+          "Load",
+          "Alerts",
+        ]);
+        await page.selectOption("#sort", "memory");
+        assert.match(page.url(), /sort=memory&dir=desc/);
+        await page.setViewportSize({ width: 1280, height: 900 });
 
         await page.fill("#filter", "web-[2]");
         await page.waitForFunction(() =>
