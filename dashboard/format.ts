@@ -55,7 +55,7 @@ export function formatValue(value: number | null | undefined, unit: string): str
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return "–";
   // A probe of a nearby host takes a millisecond or two: a rounded "1 ms" would hide its changes.
-  if (Math.abs(ms) < 10 && ms !== 0) return `${ms.toFixed(1)} ms`;
+  if (Math.abs(ms) < 10 && ms !== 0) return `${ms.toFixed(Math.abs(ms) < 1 ? 2 : 1)} ms`;
   if (Math.abs(ms) < 1000) return `${Math.round(ms)} ms`;
   const parts: [number, string][] = [
     [86_400_000, "d"],

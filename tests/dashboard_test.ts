@@ -9,11 +9,9 @@
  * tests/screenshots/ (the README's screenshot is copied from there).
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
 import { haveChromium, launchChromium, spawnAgent } from "./helpers/chromium.ts";
+import { linePixels, screenshots, sparkColumns } from "./helpers/dashboard_page.ts";
 import { eventually, startTestServer } from "./helpers/server_process.ts";
-
-export const SCREENSHOT_DIR = new URL("./screenshots/", import.meta.url);
 
 if (!haveChromium) {
   console.warn("dashboard_test: skipped, /usr/bin/chromium not found (apt-get install chromium)");
@@ -29,61 +27,6 @@ operator = "greater_equal"
 value = 0.0
 severity = "critical"
 `;
-
-/** Pixels of a chart's canvas close to one of its series' colours: drawn lines, not a grid. */
-function linePixels(page: Page, chart: string): Promise<number> {
-  return page.$eval(`[data-chart="${chart}"]`, (card) => {
-    const colors = [...card.querySelectorAll(".legend .swatch")].map((swatch: any) =>
-      swatch.style.background.match(/\d+/g).map(Number)
-    );
-    const canvas = card.querySelector("canvas") as any;
-    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-    let count = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (data[i + 3] < 200) continue;
-      const near = colors.some(([r, g, b]: number[]) =>
-        Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 60
-      );
-      if (near) count++;
-    }
-    return count;
-  });
-}
-
-/** How many pixel columns of a sparkline hold its line's colour, and its width. */
-function sparkColumns(page: Page, selector: string): Promise<{ columns: number; width: number }> {
-  return page.$eval(selector, (canvas: any) => {
-    const { width, height } = canvas;
-    const data = canvas.getContext("2d").getImageData(0, 0, width, height).data;
-    let columns = 0;
-    for (let x = 0; x < width; x++) {
-      for (let y = 0; y < height; y++) {
-        if (data[(y * width + x) * 4 + 3] >= 200) {
-          columns++;
-          break;
-        }
-      }
-    }
-    return { columns, width };
-  });
-}
-
-async function screenshots(page: Page, name: string) {
-  await Deno.mkdir(SCREENSHOT_DIR, { recursive: true });
-  for (const scheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    for (const [width, label] of [[1280, "desktop"], [390, "phone"]] as const) {
-      await page.setViewportSize({ width, height: label === "phone" ? 844 : 900 });
-      await page.waitForTimeout(150); // a resize and a theme redraw are one frame each
-      const path = new URL(`${name}-${scheme}-${label}.png`, SCREENSHOT_DIR).pathname;
-      await page.screenshot({ path, fullPage: label === "desktop" });
-      const png = await Deno.readFile(path);
-      assert.deepEqual([...png.slice(1, 4)], [0x50, 0x4e, 0x47], `${path} is a PNG`);
-    }
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
 
 Deno.test({
   name: "the dashboard shows the fleet, agent charts and alerts of real agents in Chromium",

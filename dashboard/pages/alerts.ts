@@ -7,7 +7,8 @@ import { METRIC_CATALOG } from "../../shared/catalog.ts";
 import { api, ApiError } from "../api.ts";
 import { h, message, replace } from "../dom.ts";
 import { formatDuration, formatLabels, formatTime, formatValue } from "../format.ts";
-import { agentHref, hrefWith, replaceHash } from "../route.ts";
+import { CERT_AGENT_ID, SERVER_AGENT_ID } from "../checks_model.ts";
+import { agentHref, certHref, checkHref, hrefWith, replaceHash } from "../route.ts";
 import type {
   ActiveAlert,
   ActiveAlertsAnswer,
@@ -35,19 +36,38 @@ export function severityBadge(severity: Severity): HTMLElement {
   return h("span", { className: `sev ${severity}` }, severity);
 }
 
-/** The agent page over the half hour either side of `atMs`, focused on the alert's chart. */
-export function chartHref(agentId: string, metric: string, atMs: number): string {
+/**
+ * Where an alert's series is drawn, over the half hour either side of `atMs`: a check's own
+ * page for `check.*`, the certificate's for `certificate.*`, otherwise the agent page focused on
+ * the alert's chart.
+ */
+export function chartHref(
+  agentId: string,
+  metric: string,
+  atMs: number,
+  labels: Record<string, string> = {},
+): string {
   const nowMs = Date.now();
   const params: Record<string, string> = {
     from: new Date(atMs - CONTEXT_MS).toISOString(),
     to: new Date(Math.min(nowMs, atMs + CONTEXT_MS)).toISOString(),
   };
+  if (metric.startsWith("check.") && labels.check) return checkHref(agentId, labels.check, params);
+  if (metric.startsWith("certificate.") && labels.domain) {
+    return certHref(labels.domain, Number(labels.port ?? 443));
+  }
   if (metric) params.focus = metric;
   return agentHref(agentId, params);
 }
 
 export function alertChartHref(alert: ActiveAlert): string {
-  return chartHref(alert.agent_id, alert.metric, Date.parse(alert.since));
+  return chartHref(alert.agent_id, alert.metric, Date.parse(alert.since), alert.labels);
+}
+
+/** An alert's source: an agent's page, or the checks page for the server's own identities. */
+export function sourceLink(agentId: string): HTMLElement {
+  const own = agentId === SERVER_AGENT_ID || agentId === CERT_AGENT_ID;
+  return h("a", { href: own ? "#/checks" : agentHref(agentId) }, agentId);
 }
 
 function series(alert: { metric: string; labels: Record<string, string> }): string {
@@ -192,7 +212,7 @@ export function alertsPage(root: HTMLElement, params: URLSearchParams): Page {
                   { "data-rule": alert.rule, "data-agent": alert.agent_id },
                   h("td", {}, severityBadge(alert.severity)),
                   h("td", {}, alert.rule),
-                  h("td", {}, h("a", { href: agentHref(alert.agent_id) }, alert.agent_id)),
+                  h("td", {}, sourceLink(alert.agent_id)),
                   h("td", { className: "series" }, alert.metric ? series(alert) : "–"),
                   h(
                     "td",
@@ -277,14 +297,17 @@ export function alertsPage(root: HTMLElement, params: URLSearchParams): Page {
       h("td", { className: `status ${event.status}` }, event.status),
       h("td", {}, severityBadge(event.severity)),
       h("td", {}, event.rule),
-      h("td", {}, h("a", { href: agentHref(event.agent_id) }, event.agent_id)),
+      h("td", {}, sourceLink(event.agent_id)),
       h("td", { className: "msg" }, event.message),
       h(
         "td",
         {},
         h(
           "a",
-          { href: chartHref(event.agent_id, event.metric, atMs), className: "chart-link" },
+          {
+            href: chartHref(event.agent_id, event.metric, atMs, event.labels),
+            className: "chart-link",
+          },
           "chart",
         ),
       ),
@@ -431,6 +454,7 @@ export function pagerOf(
   size: number,
   page: number,
   go: (page: number) => void,
+  labels: [string, string] = ["‹ Newer", "Older ›"],
 ): void {
   const pages = Math.ceil(total / size);
   if (pages <= 1) {
@@ -439,12 +463,12 @@ export function pagerOf(
   }
   replace(
     pager,
-    h("button", { type: "button", disabled: page === 0, onclick: () => go(page - 1) }, "‹ Newer"),
+    h("button", { type: "button", disabled: page === 0, onclick: () => go(page - 1) }, labels[0]),
     h("span", {}, `Page ${page + 1} of ${pages} (${total} in all)`),
     h(
       "button",
       { type: "button", disabled: page >= pages - 1, onclick: () => go(page + 1) },
-      "Older ›",
+      labels[1],
     ),
   );
 }

@@ -10,7 +10,7 @@ import { formatAgo, formatDuration, formatTime, formatValue } from "../format.ts
 import { agentHref, hrefWith, replaceHash } from "../route.ts";
 import { sparkline } from "../spark.ts";
 import type { ActiveAlertsAnswer, FleetAgent, FleetAnswer } from "../types.ts";
-import { alertChartHref, severityBadge } from "./alerts.ts";
+import { alertChartHref, severityBadge, sourceLink } from "./alerts.ts";
 import type { Page } from "./page.ts";
 
 const RANGES = ["15m", "1h", "6h", "24h", "7d", "30d"];
@@ -247,7 +247,7 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
             "li",
             { "data-rule": alert.rule, "data-agent": alert.agent_id },
             severityBadge(alert.severity),
-            h("a", { href: agentHref(alert.agent_id) }, alert.agent_id),
+            sourceLink(alert.agent_id),
             h("span", { className: "msg" }, alert.message),
             h("a", { href: alertChartHref(alert), className: "chart-link" }, "chart"),
             h("span", { className: "since" }, formatAgo(Date.parse(alert.since), Date.now())),
@@ -337,7 +337,7 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
       table,
       h(
         "table",
-        { className: "fleet", "aria-label": "Agents" },
+        { className: "fleet cards", "aria-label": "Agents" },
         h(
           "thead",
           {},
