@@ -1,5 +1,4 @@
-/// <reference lib="deno.ns" />
-// The dashboard type-checks with the DOM library only; its tests run under Deno.
+/** The checks page's rows (dashboard/checks_model.ts), without a browser. */
 import assert from "node:assert/strict";
 import {
   certRows,
@@ -7,8 +6,8 @@ import {
   type CheckSources,
   expiryThresholds,
   typeOfTarget,
-} from "./checks_model.ts";
-import type { CertDomain, CertResult, LatestAnswer, ServerCheck } from "./types.ts";
+} from "../dashboard/checks_model.ts";
+import type { CertDomain, CertResult, LatestAnswer, ServerCheck } from "../dashboard/types.ts";
 
 const T = Date.UTC(2026, 10, 30, 12);
 const iso = (ms: number) => new Date(ms).toISOString();
