@@ -81,6 +81,13 @@ type = "http"
 url = "https://localhost:${valid.port}/health"
 tls_ca_file = "${pki.caFile}"
 interval_secs = 1
+
+[[alert.rules]]
+name = "db-down"
+type = "check_failed"
+consecutive_failures = 1
+labels = { check = "db" }
+severity = "critical"
 `,
     );
     await Deno.writeTextFile(
@@ -157,10 +164,11 @@ interval_secs = 1
           ]);
           const [db, api, web] = rows;
           assert.match(db.message, /refused/);
-          assert.equal(db.target, `127.0.0.1:${tcp.port}`);
-          assert.equal(web.target, `https://localhost:${valid.port}/health`);
-          assert.equal(web.code, "200");
-          assert.equal(api.code, "200");
+          const seen = JSON.stringify(rows);
+          assert.equal(db.target, `127.0.0.1:${tcp.port}`, seen);
+          assert.equal(web.target, `https://localhost:${valid.port}/health`, seen);
+          assert.equal(web.code, "200", seen);
+          assert.equal(api.code, "200", seen);
           for (const row of rows) assert.match(row.duration, /^\d+(\.\d+)? ms$/, row.check);
           assert.match(db.runs, /^\d+\.\d % up · \d+ runs/);
           assert.match(web.runs, /^100\.0 % up/);
@@ -295,6 +303,25 @@ interval_secs = 1
         assert.match(await page.textContent("#cert-title") ?? "", /valid/);
         assert.match(await page.textContent('[data-chart="cert-days"] .legend') ?? "", /89 days/);
         await screenshots(page, "cert");
+      });
+
+      await t.step("a failed check's alert links to the check's page", async () => {
+        await page.goto(`${origin}/#/alerts`);
+        await page.waitForSelector('#active tr[data-rule="db-down"]');
+        const source = await page.getAttribute(
+          '#active tr[data-rule="db-down"] td:nth-child(3) a',
+          "href",
+        );
+        assert.equal(
+          source,
+          "#/checks",
+          "oxmon-server is not an agent: its link is the checks page",
+        );
+        await page.click('#active tr[data-rule="db-down"] a.chart-link');
+        await page.waitForFunction(() => /^#\/checks\/check\//.test(globalThis.location.hash));
+        assert.match(page.url(), /#\/checks\/check\/oxmon-server\/db\?from=.*&to=/);
+        await page.waitForSelector('#view[data-drawn="true"]');
+        assert.ok(await linePixels(page, "check-up") > 20, "the check's runs around the alert");
       });
 
       await t.step("the pages ran without console errors and fetched only from the server", () => {
