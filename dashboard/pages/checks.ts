@@ -456,10 +456,8 @@ export function checksPage(root: HTMLElement, params: URLSearchParams): Page {
     const latest = (metric: string) =>
       api<LatestAnswer>("/metrics/latest", { metric }, signal).then((answer) => answer.series);
     const [serverChecks, up, duration, statusCode, certificateDays, agents] = await Promise.all([
-      api<ChecksAnswer>("/checks", {}, signal).then((answer) => answer.checks).catch((e) => {
-        if ((e as Error).name === "AbortError") throw e;
-        return undefined; // the agents' checks are still worth showing
-      }),
+      // A server without the checks routes: the checks in storage (agents') are still shown.
+      orEmpty(api<ChecksAnswer>("/checks", {}, signal), undefined).then((answer) => answer?.checks),
       latest("check.up"),
       latest("check.duration_seconds"),
       latest("check.status_code"),
