@@ -7,6 +7,12 @@ import { loadConfigFile, loadConfigText, type TableReader } from "../shared/conf
 import { isLogLevel, type LogLevel } from "../shared/log.ts";
 import { type AlertConfig, readAlertConfig } from "./alerts/config.ts";
 import { type NotificationConfig, readNotificationConfig } from "./notify/config.ts";
+import {
+  type PrometheusConfig,
+  readPrometheusConfig,
+  readRemoteWriteConfig,
+  type RemoteWriteConfig,
+} from "./prometheus/config.ts";
 
 export interface IngestLimits {
   /** Most points one batch may carry. */
@@ -42,6 +48,10 @@ export interface ServerConfig {
   logFormat: "text" | "json";
   alert: AlertConfig;
   notification: NotificationConfig;
+  /** `[[remote_write]]` endpoints samples are forwarded to. */
+  remoteWrite: readonly RemoteWriteConfig[];
+  /** `[prometheus]`: `/metrics`, `POST /api/v1/write` and the query API. */
+  prometheus: PrometheusConfig;
 }
 
 export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
@@ -141,6 +151,8 @@ function readServerConfig(root: TableReader): ServerConfig {
     logFormat: logFormat as "text" | "json",
     alert: readAlertConfig(root.table("alert")),
     notification: readNotificationConfig(root.table("notification"), topLevelAggregation),
+    remoteWrite: readRemoteWriteConfig(root.tables("remote_write")),
+    prometheus: readPrometheusConfig(root.table("prometheus")),
   };
 }
 
