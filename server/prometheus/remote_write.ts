@@ -287,9 +287,11 @@ class Endpoint {
     } catch (error) {
       if (this.#abortInFlight.signal.aborted) return "aborted";
       this.#stats.failures++;
+      const cause = (error as Error).cause;
       const message = timeout.aborted
         ? `no answer within ${this.config.timeoutSecs} s`
-        : (error as Error).message;
+        : [(error as Error).message, cause instanceof Error ? cause.message : undefined]
+          .filter((part) => part).join(": ");
       this.#failed(message);
       return "retry";
     }
