@@ -456,3 +456,19 @@ export function* newestStoredSamples(
 ): Generator<MetricDataPoint> {
   for (const agentId of agentIds) yield* store.latest(agentId);
 }
+
+/** The endpoints' state as `/api/v1/health` shows it (`remote_write`). */
+export function remoteWriteHealth(endpoints: readonly EndpointStats[]): Record<string, unknown>[] {
+  return endpoints.map((e) => ({
+    name: e.name,
+    url: e.url,
+    pending_bytes: e.pendingBytes,
+    pending_samples: e.pendingSamples,
+    sent_samples: e.sentSamples,
+    sent_requests: e.sentRequests,
+    failures: e.failures,
+    dropped_samples: e.droppedSamples,
+    last_success: e.lastSuccessMs === null ? null : new Date(e.lastSuccessMs).toISOString(),
+    last_error: e.lastError,
+  }));
+}
