@@ -8,7 +8,9 @@
  */
 import { dayName, dayNumber, dayStartMs, MS_PER_DAY } from "../../shared/time.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
+import { blocksByHour } from "./blocks.ts";
 import type {
+  BlockSeries,
   Bucket,
   BucketedSeries,
   LatestSample,
@@ -183,6 +185,10 @@ class RowStore implements MetricStore {
       if (list) result.push({ ...keyOf(entry), samples: list });
     }
     return result;
+  }
+
+  queryBlocks(query: SeriesQuery): BlockSeries[] {
+    return blocksByHour(this.queryRaw(query));
   }
 
   queryBuckets(query: SeriesQuery, stepMs: number): BucketedSeries[] {

@@ -14,6 +14,7 @@ import { dayName, dayStartMs, MS_PER_DAY } from "../../../shared/time.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
 import type {
+  BlockSeries,
   BucketedSeries,
   LatestSample,
   MetricStore,
@@ -48,6 +49,7 @@ import { HEAD_MAX_SAMPLES, HeadTable } from "./_head.ts";
 import { readHeadLogRow } from "./_head_log.ts";
 import { ChunkPartition, type ChunkRow, type NewChunk } from "./_partition.ts";
 import { BucketAccumulator, chunkStats } from "./_aggregate.ts";
+import { BlockCollector } from "./_blocks.ts";
 import { type DayPlan, LogReferences, PlanBuffers, WritePlan } from "./_plan.ts";
 import { NO_DAY, PENDING_LOG_ID, SeriesStates } from "./_series_state.ts";
 import { SeriesLookup } from "./_series_lookup.ts";
@@ -702,6 +704,27 @@ class ChunkStore implements MetricStore {
       );
       const list = buckets.finish();
       if (list.length > 0) result.push({ ...keyOf(entry), buckets: list });
+    }
+    this.#evictIdle();
+    return result;
+  }
+
+  queryBlocks(query: SeriesQuery): BlockSeries[] {
+    this.#assertUsable();
+    validateRange(query);
+    const { fromMs, toMs } = query;
+    if (fromMs > toMs) return [];
+    const days = this.#daysOverlapping(fromMs, toMs);
+    const result: BlockSeries[] = [];
+    for (const entry of this.#index.match(query)) {
+      const collector = new BlockCollector();
+      this.#forEachSample(entry, fromMs, toMs, days, (row, day) => {
+        if (row.startTs < fromMs || row.endTs > toMs) return false;
+        collector.chunk(row, () => this.#decode(row, entry, day));
+        return true;
+      }, (ts, value) => collector.sample(ts, value));
+      const blocks = collector.finish();
+      if (blocks.length > 0) result.push({ ...keyOf(entry), blocks });
     }
     this.#evictIdle();
     return result;

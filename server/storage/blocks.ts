@@ -1,0 +1,55 @@
+/** Sample blocks (`MetricStore.queryBlocks`) built from raw samples, with their statistics. */
+import type { BlockSeries, RawSeries, SampleBlock } from "./types.ts";
+
+const HOUR_MS = 3_600_000;
+
+/** Statistics of `values[start, end)`, the sum compensated (Neumaier) as the chunk engine's. */
+export function blockOf(
+  timestamps: ArrayLike<number>,
+  values: ArrayLike<number>,
+  start = 0,
+  end = timestamps.length,
+): SampleBlock {
+  let min = values[start];
+  let max = values[start];
+  let sum = 0;
+  let compensation = 0;
+  for (let i = start; i < end; i++) {
+    const value = values[i];
+    if (value < min) min = value;
+    if (value > max) max = value;
+    const t = sum + value;
+    if (Math.abs(sum) >= Math.abs(value)) compensation += sum - t + value;
+    else compensation += value - t + sum;
+    sum = t;
+  }
+  const ts = Array.prototype.slice.call(timestamps, start, end) as number[];
+  const vs = Array.prototype.slice.call(values, start, end) as number[];
+  return {
+    startTs: timestamps[start],
+    endTs: timestamps[end - 1],
+    count: end - start,
+    min,
+    max,
+    sum: Number.isFinite(sum) ? sum + compensation : sum,
+    samples: () => ({ timestamps: ts, values: vs }),
+  };
+}
+
+/** One block per clock hour of each series: the reference `queryBlocks` for raw storage. */
+export function blocksByHour(raw: readonly RawSeries[]): BlockSeries[] {
+  return raw.map(({ samples, ...key }) => {
+    const timestamps = samples.map((s) => s.timestampMs);
+    const values = samples.map((s) => s.value);
+    const blocks: SampleBlock[] = [];
+    let start = 0;
+    for (let i = 1; i <= timestamps.length; i++) {
+      const hour = Math.floor(timestamps[start] / HOUR_MS);
+      if (i === timestamps.length || Math.floor(timestamps[i] / HOUR_MS) !== hour) {
+        blocks.push(blockOf(timestamps, values, start, i));
+        start = i;
+      }
+    }
+    return { ...key, blocks };
+  });
+}
