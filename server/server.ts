@@ -18,6 +18,7 @@ import { defaultSender } from "./notify/notifier.ts";
 import {
   metricsRoutes,
   newestStoredSamples,
+  queryApiRoutes,
   RemoteWriteForwarder,
   remoteWriteHealth,
   RemoteWriteReceiver,
@@ -195,6 +196,14 @@ export async function startServer(
         remoteWriteIn: () => remoteWriteIn.stats(),
         exposeAgentMetrics: config.prometheus.exposeAgentMetrics,
         log: log.with({ component: "metrics" }),
+      }),
+      queryApiRoutes({
+        store,
+        clock,
+        log: log.with({ component: "prometheus_api" }),
+        version: VERSION,
+        lookbackDeltaSecs: config.prometheus.lookbackDeltaSecs,
+        maxSamples: config.prometheus.queryMaxSamples,
       }),
     ],
     healthSections: () =>

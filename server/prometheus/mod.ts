@@ -11,3 +11,4 @@ export {
 export { newestStoredSamples, RemoteWriteForwarder, remoteWriteHealth } from "./remote_write.ts";
 export { RemoteWriteReceiver, remoteWriteRoutes } from "./remote_write_receiver.ts";
 export { metricsRoutes, ServerCounters } from "./self_metrics.ts";
+export { queryApiRoutes } from "./promql/api.ts";
