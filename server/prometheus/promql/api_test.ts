@@ -6,13 +6,15 @@ import type { MetricStore } from "../../storage/types.ts";
 import { queryApiRoutes } from "./api.ts";
 
 const DAY = 86_400_000;
+// deno-lint-ignore no-explicit-any
+type Json = any;
 const T0 = Date.UTC(2026, 10, 20);
 /** The cpu.usage value stored at `ts`. */
 const cpu = (ts: number) => (ts / 60_000) % 100;
 
 async function withApi(
   run: (
-    ctx: { store: MetricStore; get: (path: string, init?: RequestInit) => Promise<[number, any]> },
+    ctx: { store: MetricStore; get: (path: string, init?: RequestInit) => Promise<[number, Json]> },
   ) => Promise<void>,
   wrap: (store: MetricStore) => MetricStore = (store) => store,
 ) {
