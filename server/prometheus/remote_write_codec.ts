@@ -23,8 +23,9 @@ export interface PromLabel {
   value: string;
 }
 
-export interface DecodedSeries {
-  labels: PromLabel[];
+export interface DecodedSeries<L = PromLabel[]> {
+  /** The labels, or what `resolveLabels` made of them. */
+  labels: L;
   timestamps: number[];
   values: number[];
   /** Native histogram samples in this series (not supported by oxmon; counted, skipped). */
@@ -333,7 +334,12 @@ function decodeLabel(reader: Reader, end: number, field: string): PromLabel {
   return { name, value };
 }
 
-function decodeSample(reader: Reader, end: number, field: string, series: DecodedSeries): void {
+function decodeSample(
+  reader: Reader,
+  end: number,
+  field: string,
+  series: { timestamps: number[]; values: number[]; staleMarkers: number },
+): void {
   let value = 0;
   let timestamp = 0;
   let stale = false;
@@ -362,15 +368,42 @@ function decodeSample(reader: Reader, end: number, field: string, series: Decode
   series.values.push(value);
 }
 
-function decodeTimeSeries(reader: Reader, end: number, field: string): DecodedSeries {
-  const series: DecodedSeries = {
-    labels: [],
-    timestamps: [],
-    values: [],
-    histograms: 0,
-    staleMarkers: 0,
-  };
+/**
+ * Turns a series' labels into what the caller keeps. `key` is the series' encoded labels as a
+ * string (when they are contiguous, as every sender writes them), so a caller can cache per
+ * label set and skip decoding; `decode` decodes them.
+ */
+export type LabelResolver<L> = (key: string | undefined, decode: () => PromLabel[]) => L;
+
+const decodeOnly: LabelResolver<PromLabel[]> = (_key, decode) => decode();
+
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  let out = "";
+  for (let i = start; i < end; i += 4096) {
+    out += String.fromCharCode.apply(
+      null,
+      bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[],
+    );
+  }
+  return out;
+}
+
+function decodeTimeSeries<L>(
+  reader: Reader,
+  end: number,
+  field: string,
+  resolveLabels: LabelResolver<L>,
+): DecodedSeries<L> {
+  const timestamps: number[] = [];
+  const values: number[] = [];
+  const series = { timestamps, values, histograms: 0, staleMarkers: 0 };
+  /** Start and end of each label message's body. */
+  const labelSpans: number[] = [];
+  let regionStart = -1;
+  let regionEnd = -1;
+  let contiguous = true;
   while (reader.pos < end) {
+    const tagStart = reader.pos;
     const tag = reader.varint(field);
     const wireType = tag & 7;
     const number = Math.floor(tag / 8);
@@ -378,11 +411,13 @@ function decodeTimeSeries(reader: Reader, end: number, field: string): DecodedSe
       const length = reader.length(field);
       const messageEnd = reader.pos + length;
       if (number === 1) {
-        series.labels.push(
-          decodeLabel(reader, messageEnd, `${field}.labels[${series.labels.length}]`),
-        );
+        if (regionStart === -1) regionStart = tagStart;
+        else if (regionEnd !== tagStart) contiguous = false;
+        regionEnd = messageEnd;
+        labelSpans.push(reader.pos, messageEnd);
+        reader.pos = messageEnd;
       } else {
-        decodeSample(reader, messageEnd, `${field}.samples[${series.timestamps.length}]`, series);
+        decodeSample(reader, messageEnd, `${field}.samples[${timestamps.length}]`, series);
       }
       if (reader.pos !== messageEnd) {
         throw new RemoteWriteDecodeError(field, "a field runs past the end of its message");
@@ -392,23 +427,42 @@ function decodeTimeSeries(reader: Reader, end: number, field: string): DecodedSe
       reader.skip(wireType, `${field}.${number}`);
     }
   }
-  return series;
+  const bytes = reader.bytes;
+  const decode = () => {
+    const labels: PromLabel[] = [];
+    for (let i = 0; i < labelSpans.length; i += 2) {
+      const labelReader = new Reader(bytes, labelSpans[i], labelSpans[i + 1]);
+      labels.push(decodeLabel(labelReader, labelSpans[i + 1], `${field}.labels[${labels.length}]`));
+    }
+    return labels;
+  };
+  const key = contiguous && regionStart !== -1 ? latin1(bytes, regionStart, regionEnd) : undefined;
+  return { ...series, labels: resolveLabels(key, decode) };
 }
 
 /**
  * Decodes an uncompressed WriteRequest. Metadata (field 3) and exemplars are skipped; native
  * histograms are counted per series. Throws `RemoteWriteDecodeError` naming the field.
  */
-export function decodeWriteRequest(bytes: Uint8Array): DecodedSeries[] {
+export function decodeWriteRequest(bytes: Uint8Array): DecodedSeries[];
+export function decodeWriteRequest<L>(
+  bytes: Uint8Array,
+  resolveLabels: LabelResolver<L>,
+): DecodedSeries<L>[];
+export function decodeWriteRequest<L>(
+  bytes: Uint8Array,
+  resolveLabels?: LabelResolver<L>,
+): DecodedSeries<L | PromLabel[]>[] {
+  const resolve = (resolveLabels ?? decodeOnly) as LabelResolver<L | PromLabel[]>;
   const reader = new Reader(bytes, 0, bytes.length);
-  const out: DecodedSeries[] = [];
+  const out: DecodedSeries<L | PromLabel[]>[] = [];
   while (reader.pos < reader.end) {
     const tag = reader.varint("WriteRequest");
     if (tag === 0x0a) {
       const field = `timeseries[${out.length}]`;
       const length = reader.length(field);
       const end = reader.pos + length;
-      out.push(decodeTimeSeries(reader, end, field));
+      out.push(decodeTimeSeries(reader, end, field, resolve));
     } else reader.skip(tag & 7, `WriteRequest.${Math.floor(tag / 8)}`);
   }
   return out;

@@ -15,10 +15,11 @@ import { Hono } from "hono";
 import type { IMetricBatchProto, IMetricDataPointProto } from "../../shared/proto/mod.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { IngestMetadata, IngestResult } from "../ingest/service.ts";
-import { fromPromLabels } from "./naming.ts";
+import { fromPromLabels, type OxmonSeries } from "./naming.ts";
 import {
   type DecodedSeries,
   decodeWriteRequest,
+  type PromLabel,
   RemoteWriteDecodeError,
   snappyUncompress,
 } from "./remote_write_codec.ts";
@@ -54,13 +55,23 @@ export interface RemoteWriteReceiverStats {
 
 interface Grouped {
   batches: IMetricBatchProto[];
-  /** Per batch, per point: `[series index, sample index]` in the request. */
-  origins: Array<Array<[number, number]>>;
+  /** Per batch, per point: series index and sample index in the request, interleaved. */
+  origins: number[][];
   samples: number;
 }
 
+/** A series' labels and the oxmon series they map to (or why they cannot). */
+interface ResolvedLabels {
+  labels: PromLabel[];
+  mapped: OxmonSeries | string;
+}
+
+/** Label sets remembered between requests: senders repeat the same series every time. */
+const LABEL_CACHE_LIMIT = 200_000;
+
 export class RemoteWriteReceiver {
   readonly #options: RemoteWriteReceiverOptions;
+  readonly #labelCache = new Map<string, ResolvedLabels>();
   readonly #stats: RemoteWriteReceiverStats = {
     requests: {},
     samplesAccepted: 0,
@@ -121,9 +132,12 @@ export class RemoteWriteReceiver {
         `the body is larger than ${this.#options.maxBodyBytes} bytes`,
       );
     }
-    let series: DecodedSeries[];
+    let series: DecodedSeries<ResolvedLabels>[];
     try {
-      series = decodeWriteRequest(snappyUncompress(body, this.#options.maxUncompressedBytes));
+      series = decodeWriteRequest(
+        snappyUncompress(body, this.#options.maxUncompressedBytes),
+        (key, decode) => this.#resolve(key, decode),
+      );
     } catch (error) {
       if (!(error instanceof RemoteWriteDecodeError)) throw error;
       return refuse(400, "bad_request", `Cannot decode the WriteRequest: ${error.message}`);
@@ -147,18 +161,30 @@ export class RemoteWriteReceiver {
     }
   }
 
+  #resolve(key: string | undefined, decode: () => PromLabel[]): ResolvedLabels {
+    const cached = key === undefined ? undefined : this.#labelCache.get(key);
+    if (cached) return cached;
+    const labels = decode();
+    const resolved = { labels, mapped: fromPromLabels(labels, this.#options.defaultAgent) };
+    if (key !== undefined) {
+      if (this.#labelCache.size >= LABEL_CACHE_LIMIT) this.#labelCache.clear();
+      this.#labelCache.set(key, resolved);
+    }
+    return resolved;
+  }
+
   /** One batch per agent (split at the point limit), or what makes a series unusable. */
-  #group(series: DecodedSeries[]): Grouped | string {
-    const { defaultAgent, maxPointsPerBatch } = this.#options;
+  #group(series: DecodedSeries<ResolvedLabels>[]): Grouped | string {
+    const { maxPointsPerBatch } = this.#options;
     const skipped = this.#stats.samplesSkipped;
     const open = new Map<string, number>();
     const grouped: Grouped = { batches: [], origins: [], samples: 0 };
     for (let s = 0; s < series.length; s++) {
-      const { labels, timestamps, values, histograms, staleMarkers } = series[s];
+      const { labels: { labels, mapped }, timestamps, values, histograms, staleMarkers } =
+        series[s];
       skipped.histogram += histograms;
       skipped.stale_marker += staleMarkers;
       if (timestamps.length === 0) continue;
-      const mapped = fromPromLabels(labels, defaultAgent);
       if (typeof mapped === "string") {
         return `timeseries[${s}] (${describeLabels(labels)}): ${mapped}`;
       }
@@ -183,7 +209,7 @@ export class RemoteWriteReceiver {
           labels: mapped.labels,
         };
         grouped.batches[index].dataPoints!.push(point);
-        grouped.origins[index].push([s, i]);
+        grouped.origins[index].push(s, i);
         grouped.samples++;
       }
     }
@@ -194,7 +220,7 @@ export class RemoteWriteReceiver {
   #describe(
     result: IngestResult & { refusedBatch?: number; field?: string },
     grouped: Grouped,
-    series: DecodedSeries[],
+    series: DecodedSeries<ResolvedLabels>[],
   ): string {
     if (result.refusedBatch === undefined || result.field === undefined) return result.message;
     const problem = result.message.slice(result.field.length + 2);
@@ -205,7 +231,8 @@ export class RemoteWriteReceiver {
         JSON.stringify(grouped.batches[result.refusedBatch]?.agentId)
       }: ${result.message}`;
     }
-    const [s, i] = origins[Number(match[1])];
+    const s = origins[2 * Number(match[1])];
+    const i = origins[2 * Number(match[1]) + 1];
     const part = match[2];
     const where = part === "value" || part === "timestamp_ms"
       ? `.samples[${i}].${part === "value" ? "value" : "timestamp"}`
@@ -214,7 +241,7 @@ export class RemoteWriteReceiver {
       : part
       ? `.${part}`
       : "";
-    return `timeseries[${s}] (${describeLabels(series[s].labels)})${where}: ${problem}`;
+    return `timeseries[${s}] (${describeLabels(series[s].labels.labels)})${where}: ${problem}`;
   }
 }
 
