@@ -9,8 +9,14 @@ import { openAgentRegistry } from "./agents/sqlite_registry.ts";
 import { createAlertRoutes, openAlertEngine } from "./alerts/mod.ts";
 import { deferObservations } from "./alerts/deferred.ts";
 import { createApiApp } from "./api/app.ts";
+import { createCertRoutes } from "./certs/api.ts";
+import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
+import { CertStore } from "./certs/store.ts";
+import { createCheckRoutes, createHeartbeatRoutes } from "./checks/api.ts";
+import { SERVER_AGENT_ID, ServerChecks } from "./checks/service.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
+import { createFleetRoutes, FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
 import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
@@ -31,6 +37,7 @@ import { openRowStore } from "./storage/row_engine.ts";
 import type { MetricStore } from "./storage/types.ts";
 import { VERSION } from "./version.ts";
 import { MS_PER_DAY, MS_PER_HOUR } from "../shared/time.ts";
+import type { MetricDataPoint } from "../shared/types.ts";
 
 export interface StartOptions {
   log: Logger;
@@ -79,6 +86,16 @@ export async function startServer(
   const clock = options.clock ?? systemClock;
   await Deno.mkdir(config.dataDir, { recursive: true });
   const startedAtMs = clock.now();
+  let certCaPem: string | undefined;
+  if (config.certCheck.caFile !== undefined) {
+    try {
+      certCaPem = await Deno.readTextFile(config.certCheck.caFile);
+    } catch (error) {
+      throw new Error(`Cannot read cert_check.ca_file ${config.certCheck.caFile}: ${error}`, {
+        cause: error,
+      });
+    }
+  }
   const store = openStore(config, log, clock);
   const registry = openAgentRegistry(join(config.dataDir, "agents.db"));
   // Counts for /metrics: alert evaluations and events, notification send attempts.
@@ -100,12 +117,22 @@ export async function startServer(
       counters.countEvent(event);
       notifier.dispatch(event);
     },
+    // The server's own identities report when a check is due, not every few seconds.
+    unwatchedAgents: [CERT_AGENT_ID, SERVER_AGENT_ID],
   });
   // Alert evaluation runs after the ingest reply has gone out, never before it.
   const alertFeed = deferObservations(
     counters.countObservations(alerts),
     log.with({ component: "alerts" }),
   );
+  const fleet = new FleetSummary({
+    store,
+    agents: () => registry.list(),
+    clock,
+    agentIntervalSecs: config.agentIntervalSecs,
+    activeAlerts: () => alerts.active(),
+    log: log.with({ component: "fleet" }),
+  });
   // Committed samples also go to every [[remote_write]] endpoint; what storage already held
   // before this start is never sent again.
   const remoteWrite = new RemoteWriteForwarder({
@@ -128,6 +155,8 @@ export async function startServer(
     clock,
     log: log.with({ component: "ingest" }),
     onCommitted: (points) => {
+      // Cheap (a map lookup per point), so it runs at once: the overview is never behind.
+      fleet.observe(points);
       alertFeed.observe(points);
       remoteWrite.observe(points);
     },
@@ -141,6 +170,29 @@ export async function startServer(
     log: log.with({ component: "remote_write_in" }),
   });
 
+  // Samples the server makes itself (certificates, checks, heartbeats) take the ingest path
+  // from storage on: the same write and the same alert feed as an agent's batch.
+  const commitLocal = (points: MetricDataPoint[]) => void ingest.commitLocal(points);
+  const certStore = new CertStore(join(config.dataDir, "certs.db"));
+  certStore.syncConfigDomains(
+    config.certCheck.domains.map((d) => ({ ...d, checkIntervalSecs: d.intervalSecs })),
+    startedAtMs,
+  );
+  const certChecker = new CertChecker({
+    store: certStore,
+    config: config.certCheck,
+    clock,
+    log: log.with({ component: "certs" }),
+    commit: commitLocal,
+    extraCaCerts: certCaPem === undefined ? undefined : [certCaPem],
+  });
+  const checks = new ServerChecks({
+    config: config.checks,
+    clock,
+    log: log.with({ component: "checks" }),
+    commit: commitLocal,
+  });
+
   const scheduler = new Scheduler({ clock, log });
   scheduler.add({
     name: "retention",
@@ -151,8 +203,20 @@ export async function startServer(
       const deleted = store.deleteBefore(cutoffMs, nowMs);
       if (deleted.length) log.info("retention removed partitions", { days: deleted.join(",") });
       alerts.deleteHistoryBefore(cutoffMs);
+      certStore.deleteResultsBefore(cutoffMs);
     },
   });
+  if (config.certCheck.enabled) {
+    scheduler.add({
+      name: "cert-check",
+      intervalMs: config.certCheck.tickSecs * 1000,
+      runAtStart: true,
+      run: (nowMs) => certChecker.tick(nowMs).then(() => {}),
+    });
+  }
+  if (config.checks.checks.some((check) => check.type === "heartbeat")) {
+    scheduler.add({ name: "heartbeats", intervalMs: 1_000, run: (nowMs) => checks.tick(nowMs) });
+  }
   scheduler.add({ name: "alert-tick", intervalMs: 5_000, run: (nowMs) => alerts.tick(nowMs) });
   scheduler.add({ name: "notify", intervalMs: 1_000, run: (nowMs) => notifier.tick(nowMs) });
 
@@ -175,9 +239,15 @@ export async function startServer(
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
     mounts: {
       alerts: createAlertRoutes({ engine: alerts }),
+      fleet: createFleetRoutes({ fleet }),
       notifications: createNotificationRoutes({
         deliveries: (query) => notifier.deliveries(query),
       }),
+      // Write routes of these (POST/PUT/DELETE) sit behind their `guardWrites` hook, where
+      // API auth will require the admin scope; heartbeat pings carry their own token.
+      certs: createCertRoutes({ store: certStore, checker: certChecker, clock }),
+      checks: createCheckRoutes({ checks }),
+      heartbeat: createHeartbeatRoutes({ checks }),
       write: remoteWriteRoutes(remoteWriteIn),
     },
     rootRoutes: [
@@ -212,6 +282,9 @@ export async function startServer(
   // What start-up opened so far, closed again when a later step fails.
   const closeOpened = async () => {
     await scheduler.stop();
+    await checks.stop();
+    await certChecker.stop();
+    certStore.close();
     alertFeed.close();
     await remoteWrite.stop(0);
     await notifier.close(0);
@@ -234,6 +307,7 @@ export async function startServer(
     await closeOpened();
     throw error;
   }
+  checks.start();
   remoteWrite.start();
   log.info("oxmon server started", {
     version: VERSION,
@@ -252,6 +326,10 @@ export async function startServer(
       await grpc.stop();
       await http.shutdown(config.shutdownGraceSecs * 1000);
       await scheduler.stop();
+      // Results of checks still running are dropped; those already made are committed.
+      await checks.stop();
+      await certChecker.stop();
+      certStore.close();
       // Samples committed before the listener stopped are still evaluated and their events sent.
       alertFeed.flush();
       alertFeed.close();

@@ -3,11 +3,12 @@ import { join } from "node:path";
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import { systemClock } from "../../shared/clock.ts";
 import { memoryLogger } from "../../shared/log.ts";
+import { decodeMetricBatch } from "../../shared/wire/mod.ts";
 import { listenerCommand, reportMetrics, withClient } from "../../tests/helpers/grpc_client.ts";
+import { Wire } from "../../tests/helpers/wire_messages.ts";
 import { openAgentRegistry } from "../agents/sqlite_registry.ts";
 import { DEFAULT_INGEST_LIMITS } from "../config.ts";
 import { openRowStore } from "../storage/row_engine.ts";
-import { decodeMetricBatch } from "./_decode.ts";
 import { makeBatch } from "./_testing.ts";
 import type { IngestResult } from "./service.ts";
 import { IngestService } from "./service.ts";
@@ -93,6 +94,19 @@ Deno.test("GrpcIngestSupervisor ingests through the listener child into storage"
       await assert.rejects(
         reportMetrics(client, bad),
         grpcError(GrpcStatus.INVALID_ARGUMENT, /^data_points\[3\]\.value: expected a finite/),
+      );
+
+      // A value sent as a length-delimited field: refused, not stored as 0.
+      const mistyped = new Wire().string(1, "web-01")
+        .delimited(3, new Wire().string(3, "cpu.usage").tag(1, 0).varint(now).finish())
+        .delimited(3, new Wire().string(3, "cpu.usage").string(4, "8 bytes!").finish())
+        .finish();
+      await assert.rejects(
+        reportMetrics(client, mistyped),
+        grpcError(
+          GrpcStatus.INVALID_ARGUMENT,
+          /batch\.data_points\[1\]\.value: wire type 2, expected 1 \(double\)$/,
+        ),
       );
     });
   });
@@ -320,9 +334,13 @@ Deno.test("GrpcIngestSupervisor keeps its children's sockets in a private direct
     service: { handle: () => ({ code: GrpcStatus.OK, message: "ok", success: true }) },
   });
   const entries = (dir: string) => Array.fromAsync(Deno.readDir(dir));
+  // TMPDIR is process-wide: temp dirs other test files make meanwhile land here too, so only
+  // the supervisor's own entries are looked at.
+  const socketDirs = async () =>
+    (await entries(tmp)).filter((entry) => entry.name.startsWith("oxmon-grpc-"));
   try {
     await supervisor.start();
-    const [socketDir] = await entries(tmp);
+    const [socketDir] = await socketDirs();
     assert.match(socketDir.name, /^oxmon-grpc-/);
     const socketDirPath = join(tmp, socketDir.name);
     assert.equal((await Deno.stat(socketDirPath)).mode! & 0o777, 0o700);
@@ -340,6 +358,7 @@ Deno.test("GrpcIngestSupervisor keeps its children's sockets in a private direct
     if (previous === undefined) Deno.env.delete("TMPDIR");
     else Deno.env.set("TMPDIR", previous);
   }
-  assert.deepEqual(await entries(tmp), [], "the socket directory is removed on stop");
-  await Deno.remove(tmp);
+  assert.deepEqual(await socketDirs(), [], "the socket directory is removed on stop");
+  // Not recursive: a temp dir of another test file may still be in use in there.
+  await Deno.remove(tmp).catch(() => {});
 });

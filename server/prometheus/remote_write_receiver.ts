@@ -12,7 +12,11 @@
  * would make the sender drop every other sample in it.
  */
 import { Hono } from "hono";
-import type { IMetricBatchProto, IMetricDataPointProto } from "../../shared/proto/mod.ts";
+import {
+  GrpcStatus,
+  type MetricBatchMessage,
+  type MetricDataPointMessage,
+} from "../../shared/wire/mod.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { IngestMetadata, IngestResult } from "../ingest/service.ts";
 import { fromPromLabels, type OxmonSeries } from "./naming.ts";
@@ -26,7 +30,7 @@ import {
 
 export interface DecodedIngest {
   handleDecoded(
-    batches: readonly IMetricBatchProto[],
+    batches: readonly MetricBatchMessage[],
     metadata?: IngestMetadata,
   ): IngestResult & { refusedBatch?: number; field?: string };
 }
@@ -54,7 +58,7 @@ export interface RemoteWriteReceiverStats {
 }
 
 interface Grouped {
-  batches: IMetricBatchProto[];
+  batches: MetricBatchMessage[];
   /** Per batch, per point: series index and sample index in the request, interleaved. */
   origins: number[][];
   samples: number;
@@ -148,12 +152,12 @@ export class RemoteWriteReceiver {
       authorization: request.headers.get("authorization") ?? undefined,
     });
     switch (result.code) {
-      case 0:
+      case GrpcStatus.OK:
         this.#stats.samplesAccepted += grouped.samples;
         return new Response(null, { status: 204 });
-      case 16: // UNAUTHENTICATED
+      case GrpcStatus.UNAUTHENTICATED:
         return refuse(401, "unauthorized", result.message);
-      case 3: { // INVALID_ARGUMENT
+      case GrpcStatus.INVALID_ARGUMENT: {
         return refuse(400, "bad_request", this.#describe(result, grouped, series));
       }
       default:
@@ -201,7 +205,7 @@ export class RemoteWriteReceiver {
           grouped.batches.push({ agentId: mapped.agentId, dataPoints: [] });
           grouped.origins.push([]);
         }
-        const point: IMetricDataPointProto = {
+        const point: MetricDataPointMessage = {
           agentId: mapped.agentId,
           metricName: mapped.metricName,
           value,
