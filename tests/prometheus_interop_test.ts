@@ -2,7 +2,8 @@
  * oxmon beside a real Prometheus 2.42: Prometheus scrapes oxmon's `/metrics` and remote-writes
  * node_exporter-style data (scraped from a small HTTP target) into oxmon's `POST /api/v1/write`,
  * authenticated with an agent token; an oxmon alert rule fires on the pushed data.
- * `promtool check metrics` lints both exposition formats.
+ * oxmon in turn remote-writes what it stored back to that Prometheus, and reports the endpoint's
+ * state in its health endpoint. `promtool check metrics` lints the exposition.
  */
 import assert from "node:assert/strict";
 import { freePort, startPrometheus } from "./helpers/prometheus_peers.ts";
@@ -35,28 +36,17 @@ async function promtoolCheck(text: string): Promise<{ code: number; output: stri
 Deno.test("Prometheus scrapes oxmon's /metrics and remote-writes into oxmon, where an alert rule fires", async () => {
   const dir = await Deno.makeTempDir();
   const nodePort = freePort();
+  const prometheusPort = freePort();
   const node = Deno.serve(
     { hostname: "127.0.0.1", port: nodePort, onListen: () => {} },
     () =>
       new Response(NODE_EXPOSITION, { headers: { "content-type": "text/plain; version=0.0.4" } }),
   );
-  const server = await startTestServer(
-    dir,
-    `agent_tokens = ["prom-token"]
-[prometheus]
-expose_agent_metrics = true
-
-[[alert.rules]]
-name = "node-load-high"
-type = "threshold"
-metric = "node_load1"
-operator = "greater_than"
-value = 5.0
-severity = "critical"
-`,
-  );
-  const oxmon = `127.0.0.1:${server.httpPort}`;
+  const oxmonPort = freePort();
+  const oxmon = `127.0.0.1:${oxmonPort}`;
+  // Prometheus first, so oxmon's remote write finds it up from the start.
   const prometheus = await startPrometheus({
+    port: prometheusPort,
     config: `
 global: { scrape_interval: 1s, evaluation_interval: 1s }
 scrape_configs:
@@ -68,8 +58,37 @@ remote_write:
   - url: http://${oxmon}/api/v1/write
     authorization: { credentials: prom-token }
     queue_config: { batch_send_deadline: 500ms, min_backoff: 50ms, max_backoff: 500ms }
-    write_relabel_configs: [{ source_labels: [job], regex: node, action: keep }]
+    # Only what Prometheus scraped itself: not what oxmon forwarded back (a loop otherwise).
+    write_relabel_configs:
+      - { source_labels: [job], regex: node, action: keep }
+      - { source_labels: [via], regex: .+, action: drop }
 `,
+  });
+  const server = await startTestServer(
+    dir,
+    `agent_tokens = ["prom-token"]
+[prometheus]
+expose_agent_metrics = true
+
+[[remote_write]]
+name = "prometheus"
+url = "http://127.0.0.1:${prometheusPort}/api/v1/write"
+flush_interval_secs = 0.2
+external_labels = { via = "oxmon" }
+
+[[alert.rules]]
+name = "node-load-high"
+type = "threshold"
+metric = "node_load1"
+operator = "greater_than"
+value = 5.0
+severity = "critical"
+`,
+    { httpPort: oxmonPort },
+  ).catch(async (error) => {
+    await prometheus.stop();
+    await node.shutdown();
+    throw error;
   });
   try {
     await eventually(
@@ -108,9 +127,45 @@ remote_write:
     const load = await prometheus.getJson(
       `/api/v1/query?query=${encodeURIComponent('node_load1{job="oxmon"}')}`,
     ) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-    assert.equal(load.data.result.length, 1);
+    assert.equal(load.data.result.length, 1, JSON.stringify(load.data.result));
     assert.equal(load.data.result[0].value[1], "7.5");
     assert.equal(load.data.result[0].metric.agent, "127.0.0.1");
+
+    // oxmon forwards what Prometheus pushed back to it, with the agent label and its own labels.
+    let forwarded: { metric: Record<string, string> }[] = [];
+    await eventually(
+      async () => {
+        const answer = await prometheus.getJson(
+          `/api/v1/query?query=${encodeURIComponent('node_load1{via="oxmon"}')}`,
+        ) as { data: { result: { metric: Record<string, string> }[] } };
+        forwarded = answer.data.result;
+        return forwarded.length > 0;
+      },
+      "oxmon to remote-write the pushed series back to Prometheus",
+      20_000,
+    ).catch(async (error) => {
+      const { body } = await server.getJson("/api/v1/health");
+      throw new Error(`${error.message}: ${JSON.stringify(body.remote_write)}`);
+    });
+    assert.deepEqual(forwarded.map((series) => series.metric), [{
+      __name__: "node_load1",
+      agent: "127.0.0.1",
+      instance: `127.0.0.1:${nodePort}`,
+      job: "node",
+      via: "oxmon",
+    }]);
+    const health = (await server.getJson("/api/v1/health")).body as {
+      remote_write: {
+        name: string;
+        sent_samples: number;
+        failures: number;
+        last_success: string;
+      }[];
+    };
+    assert.equal(health.remote_write[0].name, "prometheus");
+    assert.ok(health.remote_write[0].sent_samples > 0);
+    assert.equal(health.remote_write[0].failures, 0);
+    assert.match(health.remote_write[0].last_success, /^\d{4}-\d\d-\d\dT/);
 
     // promtool lints the 0.0.4 text format; the OpenMetrics answer is what Prometheus itself
     // asked for and parsed in the scrapes above.
@@ -119,6 +174,7 @@ remote_write:
     assert.equal(code, 0, `promtool check metrics: ${output}`);
     assert.match(text, /^oxmon_ingest_samples_total\{result="accepted"\} [1-9]/m);
     assert.match(text, /^oxmon_alert_events_total\{status="firing"\} 1$/m);
+    assert.match(text, /^oxmon_remote_write_sent_samples_total\{endpoint="prometheus"\} [1-9]/m);
     assert.match(
       text,
       /^node_load1\{agent="127\.0\.0\.1",instance="127\.0\.0\.1:\d+",job="node"\} 7\.5 \d+$/m,

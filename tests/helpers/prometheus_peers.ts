@@ -123,7 +123,7 @@ export function startVictoriaMetrics(): Promise<Peer> {
  * `extraArgs` are appended to the command line.
  */
 export async function startPrometheus(
-  options: { config?: string; extraArgs?: string[] } = {},
+  options: { config?: string; extraArgs?: string[]; port?: number } = {},
 ): Promise<Peer> {
   const dir = await Deno.makeTempDir({ prefix: "oxmon-prometheus-" });
   await Deno.writeTextFile(`${dir}/prometheus.yml`, options.config ?? "global: {}\n");
@@ -141,7 +141,7 @@ export async function startPrometheus(
       ],
     }),
     "/-/ready",
-    { dataDir: dir },
+    { dataDir: dir, port: options.port },
   );
 }
 
