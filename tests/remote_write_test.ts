@@ -77,7 +77,7 @@ flush_interval_secs = 0.05
 }
 
 function promSelector(series: RawSeries): string {
-  return "{" + toPromLabels(series.agentId, series.metricName, series.labels)
+  return "{" + toPromLabels(series)
     .map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(",") +
     "}";
 }

@@ -21,12 +21,11 @@ export function writeRequestBody(series: readonly TestSeries[]): Uint8Array<Arra
   const out = new ProtoWriter();
   for (const { labels, samples } of series) {
     const sorted = Object.entries(labels).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    encodeTimeSeries(
-      out,
-      encodeLabels(sorted),
-      samples.map(([ts]) => ts),
-      samples.map(([, value]) => value === "stale" ? STALE_PLACEHOLDER : value),
-    );
+    encodeTimeSeries(out, {
+      labels: encodeLabels(sorted),
+      timestamps: samples.map(([ts]) => ts),
+      values: samples.map(([, value]) => value === "stale" ? STALE_PLACEHOLDER : value),
+    });
   }
   const bytes = out.finish();
   const placeholder = new Uint8Array(new Float64Array([STALE_PLACEHOLDER]).buffer);

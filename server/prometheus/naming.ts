@@ -78,11 +78,10 @@ export function fromPromName(promName: string): string {
  * `extra` labels (external labels of a remote-write endpoint) never replace the series' own.
  */
 export function toPromLabels(
-  agentId: string,
-  metricName: string,
-  labels: Labels,
+  series: { agentId: string; metricName: string; labels: Labels },
   options: { agentLabel?: string; extra?: Labels } = {},
 ): [string, string][] {
+  const { agentId, metricName, labels } = series;
   const agentLabel = options.agentLabel ?? AGENT_LABEL;
   const out = new Map<string, string>();
   out.set(METRIC_NAME_LABEL, toPromName(metricName));

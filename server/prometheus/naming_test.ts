@@ -54,13 +54,18 @@ Deno.test("other metric names pass through when valid and are sanitized otherwis
 });
 
 Deno.test("labels: agent beside instance, sorted; a stored agent label is exported_agent", () => {
-  assert.deepEqual(toPromLabels("web-1", "cpu.core_usage", { core: "0" }), [
-    ["__name__", "oxmon_cpu_core_usage_percent"],
-    ["agent", "web-1"],
-    ["core", "0"],
-  ]);
   assert.deepEqual(
-    toPromLabels("web-1", "x", { agent: "other", b: "" }, { extra: { cluster: "eu", agent: "z" } }),
+    toPromLabels({ agentId: "web-1", metricName: "cpu.core_usage", labels: { core: "0" } }),
+    [
+      ["__name__", "oxmon_cpu_core_usage_percent"],
+      ["agent", "web-1"],
+      ["core", "0"],
+    ],
+  );
+  assert.deepEqual(
+    toPromLabels({ agentId: "web-1", metricName: "x", labels: { agent: "other", b: "" } }, {
+      extra: { cluster: "eu", agent: "z" },
+    }),
     [["__name__", "x"], ["agent", "web-1"], ["cluster", "eu"], ["exported_agent", "other"]],
   );
   assert.deepEqual(

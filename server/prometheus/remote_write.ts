@@ -168,13 +168,16 @@ class Endpoint {
       if (labels === undefined) {
         if (this.#labelBytes.size >= LABEL_CACHE_LIMIT) this.#labelBytes.clear();
         labels = encodeLabels(
-          toPromLabels(s.agentId, s.metricName, s.labels, { agentLabel, extra: externalLabels }),
+          toPromLabels(s, { agentLabel, extra: externalLabels }),
         );
         this.#labelBytes.set(s.key, labels);
       }
       for (let start = 0; start < s.timestamps.length;) {
         const end = Math.min(s.timestamps.length, start + maxBatchSamples - samples);
-        encodeTimeSeries(out, labels, s.timestamps, s.values, start, end);
+        encodeTimeSeries(out, { labels, timestamps: s.timestamps, values: s.values }, {
+          start,
+          end,
+        });
         samples += end - start;
         start = end;
         if (samples >= maxBatchSamples) {

@@ -195,12 +195,12 @@ function sampleSize(timestampMs: number): number {
  */
 export function encodeTimeSeries(
   out: ProtoWriter,
-  labelBytes: Uint8Array,
-  timestamps: ArrayLike<number>,
-  values: ArrayLike<number>,
-  start = 0,
-  end = timestamps.length,
+  series: { labels: Uint8Array; timestamps: ArrayLike<number>; values: ArrayLike<number> },
+  range: { start?: number; end?: number } = {},
 ): void {
+  const { labels: labelBytes, timestamps, values } = series;
+  const start = range.start ?? 0;
+  const end = range.end ?? timestamps.length;
   let size = labelBytes.length;
   for (let i = start; i < end; i++) size += sampleSize(timestamps[i]);
   out.byte(0x0a);

@@ -77,7 +77,7 @@ function randomSeries(count: number) {
 Deno.test("encoded WriteRequests decode with protobufjs to the same series", () => {
   const series = randomSeries(50);
   const out = new ProtoWriter(16);
-  for (const s of series) encodeTimeSeries(out, encodeLabels(s.labels), s.timestamps, s.values);
+  for (const s of series) encodeTimeSeries(out, { ...s, labels: encodeLabels(s.labels) });
   const decoded = WriteRequest.toObject(WriteRequest.decode(out.finish()), { longs: Number });
   assert.equal(decoded.timeseries.length, series.length);
   decoded.timeseries.forEach((ts: Record<string, unknown>, i: number) => {
@@ -113,7 +113,11 @@ Deno.test("WriteRequests encoded by protobufjs decode to the same series, metada
 Deno.test("a malformed WriteRequest is refused naming the field", async (t) => {
   await t.step("truncated series", () => {
     const out = new ProtoWriter();
-    encodeTimeSeries(out, encodeLabels([["__name__", "up"]]), [1000], [1]);
+    encodeTimeSeries(out, {
+      labels: encodeLabels([["__name__", "up"]]),
+      timestamps: [1000],
+      values: [1],
+    });
     const bytes = out.finish().subarray(0, 12);
     assert.throws(() => decodeWriteRequest(bytes), (error: unknown) => {
       assert.ok(error instanceof RemoteWriteDecodeError);

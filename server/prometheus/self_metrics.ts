@@ -287,7 +287,7 @@ export function agentMetricFamilies(store: MetricStore, registry: AgentRegistry)
   const byName = new Map<string, { metric: string; samples: MetricSample[] }>();
   for (const agent of registry.list()) {
     for (const sample of store.latest(agent.agentId)) {
-      const labels = toPromLabels(sample.agentId, sample.metricName, sample.labels);
+      const labels = toPromLabels(sample);
       const name = labels[0][1];
       let family = byName.get(name);
       if (!family) byName.set(name, family = { metric: sample.metricName, samples: [] });

@@ -7,9 +7,10 @@ const HOUR_MS = 3_600_000;
 export function blockOf(
   timestamps: ArrayLike<number>,
   values: ArrayLike<number>,
-  start = 0,
-  end = timestamps.length,
+  range: { start?: number; end?: number } = {},
 ): SampleBlock {
+  const start = range.start ?? 0;
+  const end = range.end ?? timestamps.length;
   let min = values[start];
   let max = values[start];
   let sum = 0;
@@ -46,7 +47,7 @@ export function blocksByHour(raw: readonly RawSeries[]): BlockSeries[] {
     for (let i = 1; i <= timestamps.length; i++) {
       const hour = Math.floor(timestamps[start] / HOUR_MS);
       if (i === timestamps.length || Math.floor(timestamps[i] / HOUR_MS) !== hour) {
-        blocks.push(blockOf(timestamps, values, start, i));
+        blocks.push(blockOf(timestamps, values, { start, end: i }));
         start = i;
       }
     }

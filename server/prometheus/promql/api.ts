@@ -191,9 +191,7 @@ export function queryApiRoutes(options: QueryApiOptions): Hono {
     const sets = selectors(p, required);
     const source = new StoreSource(store, options.maxSamples);
     if (sets.length === 0) {
-      return store.listSeries().map((key) =>
-        Object.fromEntries(toPromLabels(key.agentId, key.metricName, key.labels))
-      );
+      return store.listSeries().map((key) => Object.fromEntries(toPromLabels(key)));
     }
     const seen = new Map<string, PromLabels>();
     for (const matchers of sets) {

@@ -97,7 +97,7 @@ export class StoreSource {
     } else keys = this.#store.listSeries(filter);
     const selected: SelectedSeries[] = [];
     for (const key of keys) {
-      const labels = Object.fromEntries(toPromLabels(key.agentId, key.metricName, key.labels));
+      const labels = Object.fromEntries(toPromLabels(key));
       if (matchers.every((m) => m.matches(labels[m.name] ?? ""))) selected.push({ key, labels });
     }
     return selected;
