@@ -1,4 +1,5 @@
 /** Sample blocks (`MetricStore.queryBlocks`) built from raw samples, with their statistics. */
+import { CompensatedSum } from "./compensated_sum.ts";
 import type { BlockSeries, RawSeries, SampleBlock } from "./types.ts";
 
 const HOUR_MS = 3_600_000;
@@ -13,16 +14,12 @@ export function blockOf(
   const end = range.end ?? timestamps.length;
   let min = values[start];
   let max = values[start];
-  let sum = 0;
-  let compensation = 0;
+  const sum = new CompensatedSum();
   for (let i = start; i < end; i++) {
     const value = values[i];
     if (value < min) min = value;
     if (value > max) max = value;
-    const t = sum + value;
-    if (Math.abs(sum) >= Math.abs(value)) compensation += sum - t + value;
-    else compensation += value - t + sum;
-    sum = t;
+    sum.add(value);
   }
   const ts = Array.prototype.slice.call(timestamps, start, end) as number[];
   const vs = Array.prototype.slice.call(values, start, end) as number[];
@@ -32,7 +29,7 @@ export function blockOf(
     count: end - start,
     min,
     max,
-    sum: Number.isFinite(sum) ? sum + compensation : sum,
+    sum: sum.value,
     samples: () => ({ timestamps: ts, values: vs }),
   };
 }

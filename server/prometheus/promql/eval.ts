@@ -6,6 +6,7 @@
  * count/min/max/sum (`*_over_time` but `last_over_time`) read storage's sample blocks, so a
  * window that covers a sealed chunk uses its statistics instead of decoding it.
  */
+import { CompensatedSum } from "../../storage/compensated_sum.ts";
 import type { MetricStore, SampleBlock, SeriesKey } from "../../storage/types.ts";
 import { fromPromName, toPromLabels } from "../naming.ts";
 import type { Aggregation, BinaryOp, Expr, Matcher, RangeFunction } from "./parse.ts";
@@ -215,21 +216,6 @@ function instantRate(ts: readonly number[], vs: readonly number[], lo: number, h
   return result / (interval / 1000);
 }
 
-/** Compensated (Neumaier) running sum. */
-class Sum {
-  sum = 0;
-  compensation = 0;
-  add(value: number): void {
-    const t = this.sum + value;
-    if (Math.abs(this.sum) >= Math.abs(value)) this.compensation += this.sum - t + value;
-    else this.compensation += value - t + this.sum;
-    this.sum = t;
-  }
-  get value(): number {
-    return Number.isFinite(this.sum) ? this.sum + this.compensation : this.sum;
-  }
-}
-
 export class Evaluator {
   readonly #source: StoreSource;
   readonly #options: EvalOptions;
@@ -389,7 +375,7 @@ export class Evaluator {
       let count = 0;
       let min = Infinity;
       let max = -Infinity;
-      const sum = new Sum();
+      const sum = new CompensatedSum();
       for (let i = first; i < blocks.length && blocks[i].startTs <= t; i++) {
         const block = blocks[i];
         if (block.startTs >= from && block.endTs <= t) {
