@@ -35,6 +35,12 @@ export function healthRoutes(deps: ApiDeps): Hono {
     } catch (error) {
       log.error("health: ingest statistics failed", { error });
     }
+    let sections: Record<string, unknown> = {};
+    try {
+      sections = deps.healthSections?.() ?? {};
+    } catch (error) {
+      log.error("health: a section failed", { error });
+    }
     const healthy = storage !== null;
     return c.json({
       status: healthy ? "ok" : "degraded",
@@ -47,6 +53,7 @@ export function healthRoutes(deps: ApiDeps): Hono {
       storage_status: healthy ? "ok" : "error",
       storage,
       ...(deps.ingestStats ? { ingest: ingest ?? null } : {}),
+      ...sections,
     }, healthy ? 200 : 503);
   });
 }

@@ -6,10 +6,19 @@
  * Buckets are aggregated with `BucketStats` (exact, order-free), from raw samples or from
  * rollup intervals where those cover whole intervals of the step (`_read_rollups.ts`).
  */
-import { dayStartMs, MS_PER_DAY } from "../../../shared/time.ts";
-import type { BucketedSeries, LatestSample, RawSeries, Sample, SeriesQuery } from "../types.ts";
+import { dayStartMs, MS_PER_DAY, MS_PER_HOUR } from "../../../shared/time.ts";
+import type {
+  BlockSeries,
+  BucketedSeries,
+  LatestSample,
+  RawSeries,
+  Sample,
+  SeriesQuery,
+} from "../types.ts";
 import { type SeriesEntry, seriesKeyOf } from "../series_index.ts";
 import { BucketAccumulator } from "../bucket_stats.ts";
+import type { ChunkRow } from "./_partition.ts";
+import { BlockCollector } from "./_blocks.ts";
 import { NO_DAY } from "./_series_state.ts";
 import { decodeStoredChunk, type StoreState } from "./_store_state.ts";
 import { RollupPlanner } from "./_read_rollups.ts";
@@ -67,6 +76,54 @@ export class ChunkReader {
     return result;
   }
 
+  /**
+   * Sealed chunks inside the range, undecoded with their statistics, and the other samples in
+   * blocks between them. A chunk whose hours also have samples in open chunks or pending
+   * entries is decoded and merged with those, so blocks never overlap.
+   */
+  queryBlocks(query: SeriesQuery): BlockSeries[] {
+    const { fromMs, toMs } = query;
+    if (fromMs > toMs) return [];
+    const state = this.#state;
+    const days = state.partitions.daysOverlapping(fromMs, toMs);
+    const result: BlockSeries[] = [];
+    for (const entry of state.index.match(query)) {
+      const live = state.liveHours(entry.id);
+      const whole: Array<{ row: ChunkRow; day: string }> = [];
+      const loose: Array<[number, number]> = [];
+      for (const day of days) {
+        for (const row of state.partitions.get(day).chunksOverlapping(entry.id, fromMs, toMs)) {
+          if (row.startTs >= fromMs && row.endTs <= toMs && !touches(live, row)) {
+            whole.push({ row, day });
+            continue;
+          }
+          const { timestamps, values } = decodeStoredChunk(row, entry, day);
+          for (let i = 0; i < timestamps.length; i++) {
+            if (timestamps[i] >= fromMs && timestamps[i] <= toMs) {
+              loose.push([timestamps[i], values[i]]);
+            }
+          }
+        }
+      }
+      forEachMemorySample(state, entry.id, fromMs, toMs, (ts, value) => loose.push([ts, value]));
+      loose.sort((a, b) => a[0] - b[0]);
+      const collector = new BlockCollector();
+      let next = 0;
+      for (const { row, day } of whole) {
+        while (next < loose.length && loose[next][0] < row.startTs) {
+          collector.sample(loose[next][0], loose[next][1]);
+          next++;
+        }
+        collector.chunk(row, () => decodeStoredChunk(row, entry, day));
+      }
+      for (; next < loose.length; next++) collector.sample(loose[next][0], loose[next][1]);
+      const blocks = collector.finish();
+      if (blocks.length > 0) result.push({ ...seriesKeyOf(entry), blocks });
+    }
+    state.partitions.evictIdle();
+    return result;
+  }
+
   /** The newest sample per series of the agent: open chunks, pending entries, sealed chunks. */
   latest(agentId: string): LatestSample[] {
     const { states, heads, partitions, index, pending } = this.#state;
@@ -115,7 +172,7 @@ export function forEachSample(
   visit: (ts: number, value: number) => void,
 ): void {
   const id = entry.id;
-  const { heads, states, pending, partitions } = state;
+  const partitions = state.partitions;
   for (const day of days) {
     for (const row of partitions.get(day).chunksOverlapping(id, fromMs, toMs)) {
       const { timestamps, values } = decodeStoredChunk(row, entry, day);
@@ -125,7 +182,23 @@ export function forEachSample(
       }
     }
   }
-  for (const slot of [2 * id, 2 * id + 1]) {
+  forEachMemorySample(state, id, fromMs, toMs, visit);
+}
+
+/** Visits the samples of a series in `[fromMs, toMs]` held in open chunks and pending entries. */
+function forEachMemorySample(
+  state: StoreState,
+  id: number,
+  fromMs: number,
+  toMs: number,
+  visit: (ts: number, value: number) => void,
+): void {
+  const { heads, states, pending } = state;
+  // The older hour first: most answers then come out in order without sorting.
+  const slots = states.windowStart[2 * id] <= states.windowStart[2 * id + 1]
+    ? [2 * id, 2 * id + 1]
+    : [2 * id + 1, 2 * id];
+  for (const slot of slots) {
     if (states.headDay[slot] === NO_DAY) continue;
     if (heads.lastTs(slot) < fromMs || heads.firstTs(slot) > toMs) continue;
     heads.forEach(slot, (ts, value) => {
@@ -133,9 +206,17 @@ export function forEachSample(
     });
   }
   for (const one of pending.ofSeries(id)) {
-    if (one.hourStart > toMs || one.hourStart + 3_600_000 <= fromMs) continue;
+    if (one.hourStart > toMs || one.hourStart + MS_PER_HOUR <= fromMs) continue;
     for (const [ts, value] of one.samples) {
       if (ts >= fromMs && ts <= toMs) visit(ts, value);
     }
   }
+}
+
+/** Whether a chunk's span reaches into one of `hours`. */
+function touches(hours: Set<number>, row: ChunkRow): boolean {
+  for (const hour of hours) {
+    if (hour <= row.endTs && hour + MS_PER_HOUR > row.startTs) return true;
+  }
+  return false;
 }

@@ -17,7 +17,6 @@
 import { dayName, dayNumber, MS_PER_DAY, MS_PER_HOUR } from "../../../shared/time.ts";
 import type { SeriesEntry } from "../series_index.ts";
 import { decodeIntervals, FIVE_MINUTES_MS, type RollupInterval } from "./_rollup.ts";
-import { NO_DAY } from "./_series_state.ts";
 import { describeSeries, type StoreState } from "./_store_state.ts";
 import type { TierSpec } from "./_tiers.ts";
 
@@ -65,7 +64,7 @@ export class RollupPlanner {
     }
     const parts: QueryPart[] = [];
     const raw = new RawRanges();
-    const live = this.#liveHours(entry.id);
+    const live = this.#state.liveHours(entry.id);
     const rawDays = new Set(this.#rawDays);
     for (const dayNum of this.#days) {
       const day = dayName(dayNum);
@@ -111,19 +110,6 @@ export class RollupPlanner {
 
   #whole(startMs: number, resolutionMs: number): boolean {
     return startMs >= this.#fromMs && startMs + resolutionMs - 1 <= this.#toMs;
-  }
-
-  /** Hours of a series with samples not in any rollup yet: open chunks and pending entries. */
-  #liveHours(id: number): Set<number> {
-    const { states, pending } = this.#state;
-    const hours = new Set<number>();
-    for (const slot of [2 * id, 2 * id + 1]) {
-      if (states.headDay[slot] !== NO_DAY) hours.add(states.windowStart[slot]);
-    }
-    for (const entry of pending.ofSeries(id)) {
-      if (entry.samples.size > 0) hours.add(entry.hourStart);
-    }
-    return hours;
   }
 
   /** 5-minute intervals of the sealed hours of a day, from their rollup rows. */

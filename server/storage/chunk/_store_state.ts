@@ -79,6 +79,19 @@ export class StoreState {
     return refs;
   }
 
+  /** Clock hours of a series with samples in open chunks or pending entries (in no rollup yet). */
+  liveHours(id: number): Set<number> {
+    const states = this.states;
+    const hours = new Set<number>();
+    for (const slot of [2 * id, 2 * id + 1]) {
+      if (states.headDay[slot] !== NO_DAY) hours.add(states.windowStart[slot]);
+    }
+    for (const entry of this.pending.ofSeries(id)) {
+      if (entry.samples.size > 0) hours.add(entry.hourStart);
+    }
+    return hours;
+  }
+
   /** Forgets what memory holds of days whose files are being deleted: their open chunks too. */
   forgetDays(days: readonly string[]): void {
     const dayNums = new Set(days.map((day) => dayNumber(dayStartMs(day))));

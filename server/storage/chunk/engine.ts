@@ -22,6 +22,7 @@ import { dayName } from "../../../shared/time.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
 import type {
+  BlockSeries,
   BucketedSeries,
   LatestSample,
   MetricStore,
@@ -169,6 +170,12 @@ class ChunkStore implements MetricStore {
     validateRange(query);
     validateStep(stepMs);
     return this.#reader.queryBuckets(query, stepMs);
+  }
+
+  queryBlocks(query: SeriesQuery): BlockSeries[] {
+    this.#assertUsable();
+    validateRange(query);
+    return this.#reader.queryBlocks(query);
   }
 
   latest(agentId: string): LatestSample[] {
