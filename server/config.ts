@@ -9,6 +9,7 @@ import { type ChecksConfig, readChecksConfig } from "../shared/checks/config.ts"
 import { type AlertConfig, readAlertConfig } from "./alerts/config.ts";
 import { type CertCheckConfig, readCertCheckConfig } from "./certs/config.ts";
 import { type NotificationConfig, readNotificationConfig } from "./notify/config.ts";
+import { readStorageRetention, type StorageRetention } from "./storage/config.ts";
 import {
   type PrometheusConfig,
   readPrometheusConfig,
@@ -36,7 +37,10 @@ export interface ServerConfig {
   httpHost: string;
   httpPort: number;
   dataDir: string;
+  /** Days of raw samples kept: `retention_days`, or `[storage.rollups] raw_days`. */
   retentionDays: number;
+  /** `[storage.rollups]`: retention of raw samples and of each rollup tier. */
+  storageRetention: StorageRetention;
   /** Storage engine: `"row"` (reference) or `"chunk"` once it exists. */
   storageEngine: "row" | "chunk";
   /** Accepted agent bearer tokens; empty means no authentication. */
@@ -134,6 +138,7 @@ function readServerConfig(root: TableReader): ServerConfig {
     log.problem("level", `expected debug, info, warn or error, got "${logLevel}"`);
   }
   log.finish();
+  const storageRetention = readStorageRetention(root);
   const topLevelAggregation = root.has("aggregation_window_secs")
     ? root.integer("aggregation_window_secs", { min: 0 })
     : undefined;
@@ -143,7 +148,8 @@ function readServerConfig(root: TableReader): ServerConfig {
     httpHost: root.string("http_host", { default: "0.0.0.0", ...HOST }),
     httpPort: root.integer("http_port", { default: 8080, min: 0, max: 65535 }),
     dataDir: root.string("data_dir", { default: "data" }),
-    retentionDays: root.integer("retention_days", { default: 7, min: 1 }),
+    retentionDays: storageRetention.rawDays,
+    storageRetention,
     storageEngine: root.string("storage_engine", { default: "chunk", oneOf: ["row", "chunk"] }) as
       | "row"
       | "chunk",

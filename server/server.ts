@@ -9,6 +9,7 @@ import { openAgentRegistry } from "./agents/sqlite_registry.ts";
 import { createAlertRoutes, openAlertEngine } from "./alerts/mod.ts";
 import { deferObservations } from "./alerts/deferred.ts";
 import { createApiApp } from "./api/app.ts";
+import type { ApiDeps } from "./api/_deps.ts";
 import { createCertRoutes } from "./certs/api.ts";
 import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
 import { CertStore } from "./certs/store.ts";
@@ -32,11 +33,11 @@ import {
   ServerCounters,
 } from "./prometheus/mod.ts";
 import { Scheduler } from "./scheduler.ts";
-import { openChunkStore } from "./storage/chunk/engine.ts";
+import { DEFAULT_TIERS, openChunkStore } from "./storage/chunk/engine.ts";
 import { openRowStore } from "./storage/row_engine.ts";
 import type { MetricStore } from "./storage/types.ts";
 import { VERSION } from "./version.ts";
-import { MS_PER_DAY, MS_PER_HOUR } from "../shared/time.ts";
+import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE } from "../shared/time.ts";
 import type { MetricDataPoint } from "../shared/types.ts";
 
 export interface StartOptions {
@@ -72,10 +73,24 @@ export function openStore(
         clock,
         lateSampleMaxAgeMs: config.retentionDays * MS_PER_DAY,
         log: log.with({ component: "storage" }),
+        rollupTiers: DEFAULT_TIERS.map((tier) => ({
+          ...tier,
+          retentionDays: tier.name === "5m"
+            ? config.storageRetention.fiveMinuteDays
+            : config.storageRetention.oneHourDays,
+        })),
       });
     default:
       throw new Error(`storage engine "${config.storageEngine}" is not available`);
   }
+}
+
+/** What the REST API needs to know of the rollups the store keeps, if any. */
+function rollupsOf(config: ServerConfig): ApiDeps["rollups"] {
+  if (config.storageEngine !== "chunk") return undefined;
+  const { fiveMinuteDays, oneHourDays } = config.storageRetention;
+  const finestMs = fiveMinuteDays > 0 ? 5 * MS_PER_MINUTE : oneHourDays > 0 ? MS_PER_HOUR : 0;
+  return finestMs === 0 ? undefined : { rawRetentionDays: config.retentionDays, finestMs };
 }
 
 export async function startServer(
@@ -217,6 +232,15 @@ export async function startServer(
   if (config.checks.checks.some((check) => check.type === "heartbeat")) {
     scheduler.add({ name: "heartbeats", intervalMs: 1_000, run: (nowMs) => checks.tick(nowMs) });
   }
+  if (store.maintain) {
+    // Seals idle open chunks, merges quiet late samples, compacts finished days: a tenth of
+    // a second of work at most each second, so ingest replies wait little behind it.
+    scheduler.add({
+      name: "storage-maintenance",
+      intervalMs: 1_000,
+      run: (nowMs) => void store.maintain!(nowMs, 100),
+    });
+  }
   scheduler.add({ name: "alert-tick", intervalMs: 5_000, run: (nowMs) => alerts.tick(nowMs) });
   scheduler.add({ name: "notify", intervalMs: 1_000, run: (nowMs) => notifier.tick(nowMs) });
 
@@ -236,6 +260,7 @@ export async function startServer(
     version: VERSION,
     agentIntervalSecs: config.agentIntervalSecs,
     log: log.with({ component: "api" }),
+    rollups: rollupsOf(config),
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
     mounts: {
       alerts: createAlertRoutes({ engine: alerts }),

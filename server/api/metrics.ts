@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { METRIC_CATALOG } from "../../shared/catalog.ts";
+import { MS_PER_DAY } from "../../shared/time.ts";
 import { seriesIdentityOf } from "../../shared/series.ts";
 import type { SeriesKey, SeriesQuery } from "../storage/types.ts";
 import { type ApiDeps, DEFAULT_QUERY_LIMITS } from "./_deps.ts";
@@ -67,7 +68,14 @@ export function metricRoutes(deps: ApiDeps): Hono {
         return c.json({ ...range, step_secs: null, series });
       }
 
-      const stepMs = parseStep("step", stepText);
+      let stepMs = parseStep("step", stepText);
+      const rollups = deps.rollups;
+      if (
+        rollups !== undefined && stepMs % rollups.finestMs !== 0 &&
+        fromMs < clock.now() - rollups.rawRetentionDays * MS_PER_DAY
+      ) {
+        stepMs = Math.ceil(stepMs / rollups.finestMs) * rollups.finestMs;
+      }
       // Buckets start at multiples of the step, not at `from`: the same instant falls in the
       // same bucket on every refresh, so a chart does not shift as its window slides.
       const alignedFromMs = fromMs - (fromMs % stepMs);
