@@ -93,7 +93,7 @@ export class DayCompactor {
     });
   }
 
-  /** Compacts for about `budgetMs`; returns whether a day is left half done. */
+  /** Compacts for about `budgetMs`; returns whether work is left (a day half done or ready). */
   step(nowMs: number, budgetMs: number): boolean {
     const started = performance.now();
     if (this.#job === undefined) {
@@ -108,7 +108,7 @@ export class DayCompactor {
       }
       if (job.next < job.ids.length) return true;
       this.#finish(job);
-      return false;
+      return this.#nextDay(nowMs) !== undefined;
     } catch (error) {
       this.abort();
       throw error;
