@@ -12,6 +12,7 @@ import { benchAlerts } from "./alert_bench.ts";
 import { benchChecks } from "./checks_bench.ts";
 import { benchChunkEngine } from "./chunk_bench.ts";
 import { benchDashboard } from "./dashboard_bench.ts";
+import { benchDay } from "./day_bench.ts";
 import { benchHttp } from "./http_bench.ts";
 import { benchIngest } from "./ingest_bench.ts";
 import { benchPlainTable } from "./storage_bench.ts";
@@ -21,6 +22,7 @@ import { reportMetrics, withClient } from "../helpers/grpc_client.ts";
 
 const SECTIONS = [
   "storage",
+  "day",
   "ingest",
   "http",
   "agent",
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     out: { type: "string", default: "bench-results/latest.json" },
+    baseline: { type: "string" },
   },
 });
 const only = new Set(values.only ? values.only.split(",") : SECTIONS);
@@ -192,6 +195,66 @@ try {
       `chunk ${fmt(engines.rss.chunk.rssMb)} | row ${fmt(engines.rss.row.rssMb)}`,
       "",
       "≤ 512",
+    );
+  }
+
+  if (only.has("day")) {
+    progress("a day of host metrics over gRPC, in order and re-ordered; VictoriaMetrics beside");
+    const day = await benchDay(tmp, {
+      baselineDir: values.baseline,
+      ...(quick ? { hosts: 2, hours: 3, querySeries: 2, queryIterations: 10 } : {}),
+      progress,
+    });
+    results.day = day;
+    const figure = (f: { samplesPerSec: number; bytesPerSample: number } | undefined) =>
+      f === undefined ? "—" : `${fmt(f.samplesPerSec)}/s, ${fmt(f.bytesPerSample, 2)} B`;
+    const vm = day.victoriaMetrics && "inOrder" in day.victoriaMetrics
+      ? day.victoriaMetrics
+      : undefined;
+    const vmNote = day.victoriaMetrics && "missing" in day.victoriaMetrics
+      ? `VictoriaMetrics: ${day.victoriaMetrics.missing}`
+      : "";
+    const label = `${day.hosts} hosts × ${day.seriesPerHost} series, ${fmt(day.samples)} samples`;
+    row(
+      `day over gRPC in time order (${label}): samples/s, bytes/sample`,
+      `${figure(day.oxmon.inOrder)}` +
+        (day.baseline ? ` | before ${figure(day.baseline.inOrder)}` : ""),
+      vm ? `VictoriaMetrics import ${figure(vm.inOrder)}` : vmNote,
+      "≤ 1.5 B and below VictoriaMetrics",
+    );
+    const ratio = day.oxmon.reordered.samplesPerSec / day.oxmon.inOrder.samplesPerSec;
+    const growth = day.oxmon.reordered.bytesPerSample / day.oxmon.inOrder.bytesPerSample;
+    row(
+      `same batches re-ordered over 8 connections: samples/s, bytes/sample`,
+      `${figure(day.oxmon.reordered)} (${fmt(ratio * 100)} % of the rate, ` +
+        `${fmt((growth - 1) * 100, 1)} % more bytes)` +
+        (day.baseline ? ` | before ${figure(day.baseline.reordered)}` : ""),
+      vm ? `VictoriaMetrics import ${figure(vm.reordered)}` : vmNote,
+      "≥ 50 % of the rate, ≤ 10 % more bytes",
+    );
+    const tiers = day.oxmon.inOrder.rollupBytesPerSample ?? {};
+    row(
+      "rollup tiers in that directory, bytes per raw sample",
+      Object.entries(tiers).map(([name, bytes]) => `${name} ${fmt(bytes, 4)}`).join(", "),
+      "",
+      "1h < 0.02",
+    );
+    row(
+      `one series over 30 days at 1 h step, p50 over HTTP, ms (${day.query30d.buckets} buckets)`,
+      `${fmt(day.query30d.oxmonP50Ms, 2)}` +
+        (day.query30d.baselineP50Ms === undefined
+          ? ""
+          : ` | before ${fmt(day.query30d.baselineP50Ms, 2)}`),
+      day.query30d.victoriaMetricsP50Ms === undefined
+        ? vmNote
+        : `VictoriaMetrics ${fmt(day.query30d.victoriaMetricsP50Ms, 2)}`,
+      "",
+    );
+    row(
+      "rollup CPU per million samples, ms (as hours seal / at compaction)",
+      `${fmt(day.rollupCpu.atSealMsPerMillion)} / ${fmt(day.rollupCpu.atCompactionMsPerMillion)}`,
+      "",
+      "",
     );
   }
 

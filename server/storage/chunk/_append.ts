@@ -24,16 +24,22 @@ import type { WriteResult } from "../types.ts";
 import { canonicalLabelsJson, sameFloat64Bits, seriesIdentity } from "../points.ts";
 import type { SeriesEntry } from "../series_index.ts";
 import { HEAD_MAX_SAMPLES } from "./_head.ts";
+import { decodeChunk } from "./codec.ts";
 import type { PendingEntry } from "./_pending.ts";
 import { CHUNK_MAX_SAMPLES, newChunk } from "./_new_chunk.ts";
 import { PlanBuffers, WritePlan } from "./_plan.ts";
-import { FIVE_MINUTES_MS, intervalsOf } from "./_rollup.ts";
 import { NO_DAY, PENDING_LOG_ID, slotOf } from "./_series_state.ts";
 import { SeriesLookup } from "./_series_lookup.ts";
 import { decodeStoredChunk, type StoreState } from "./_store_state.ts";
 import { commitPlan } from "./_commit.ts";
 
 export { CHUNK_MAX_SAMPLES };
+
+/** What `route` did with a sample. */
+export const NOT_STORED = 0;
+export const STORED = 1;
+export const DEFERRED = 2;
+export type Outcome = typeof NOT_STORED | typeof STORED | typeof DEFERRED;
 
 if (CHUNK_MAX_SAMPLES > HEAD_MAX_SAMPLES) throw new Error("open chunks cannot hold a chunk");
 /** Where a sealing chunk is unpacked before encoding (shared: writes are synchronous). */
@@ -71,6 +77,11 @@ export class Appender {
   #nextSweepMs = -Infinity;
   /** Clock time of the write (or replay) in progress. */
   #nowMs = 0;
+  /** Points of the write in progress routed after the others (`DEFERRED`), by index. */
+  readonly #deferred: number[] = [];
+  /** Per series id, the write (`#writeSeq`) in which a point of it was deferred. */
+  #deferredMark = new Uint32Array(1024);
+  #writeSeq = 0;
 
   constructor(state: StoreState, options: AppenderOptions) {
     this.#state = state;
@@ -94,14 +105,14 @@ export class Appender {
     const lastWrite = this.#state.lastWriteMs;
     try {
       let lastDay = NaN;
-      for (let i = 0; i < points.length; i++) {
+      const store = (i: number, deferOk: boolean): void => {
         const { timestampMs: ts, value } = points[i];
-        if (ts < oldestMs) {
-          result.tooOld!++;
-          continue;
-        }
         const id = ids[i];
-        if (this.route(id, ts, value, plan, PENDING_LOG_ID)) {
+        const outcome = this.route(id, ts, value, plan, PENDING_LOG_ID, deferOk);
+        if (outcome === DEFERRED) {
+          this.#deferred.push(i);
+          this.#deferredMark[id] = this.#writeSeq;
+        } else if (outcome === STORED) {
           const dayNum = dayNumber(ts);
           plan.day(dayNum).logSample(id, ts, value);
           if (dayNum !== lastDay) {
@@ -109,6 +120,30 @@ export class Appender {
             lastDay = dayNum;
           }
         }
+      };
+      this.#writeSeq++;
+      if (this.#deferredMark.length < this.#state.states.limit) {
+        const grown = new Uint32Array(this.#state.states.limit * 2);
+        grown.set(this.#deferredMark);
+        this.#deferredMark = grown;
+      }
+      this.#deferred.length = 0;
+      for (let i = 0; i < points.length; i++) {
+        if (points[i].timestampMs < oldestMs) {
+          result.tooOld!++;
+        } else if (this.#deferredMark[ids[i]] === this.#writeSeq) {
+          // Keeps the series' order: within a write the first value of a sample wins.
+          this.#deferred.push(i);
+        } else {
+          store(i, true);
+        }
+      }
+      if (this.#deferred.length > 0) {
+        // Samples older than their open chunk's newest, series by series: the duplicate check
+        // decodes each piece of an open chunk once, not once per sample (racing batches).
+        const deferred = this.#deferred;
+        deferred.sort((a, b) => ids[a] - ids[b] || a - b);
+        for (const i of deferred) store(i, false);
       }
       if (now >= this.#nextSweepMs) {
         this.#nextSweepMs = now + SWEEP_INTERVAL_MS;
@@ -202,12 +237,21 @@ export class Appender {
   }
 
   /**
-   * Puts one sample where it belongs (see the module comment). Returns whether it was stored;
-   * a duplicate or conflict is counted in the plan's result instead. `logId` is the head-log
-   * row the sample is replayed from, or `PENDING_LOG_ID` when its row is the one this plan's
-   * commit appends. (Positional arguments: this runs per sample.)
+   * Puts one sample where it belongs (see the module comment). Returns `STORED`, or
+   * `NOT_STORED` for a duplicate or conflict (counted in the plan's result), or, with `deferOk`,
+   * `DEFERRED` for a sample older than its open chunk's newest, left for the caller to route
+   * again later. `logId` is the head-log row the sample is replayed from, or `PENDING_LOG_ID`
+   * when its row is the one this plan's commit appends. (Positional arguments: this runs per
+   * sample.)
    */
-  route(id: number, ts: number, value: number, plan: WritePlan, logId: number): boolean {
+  route(
+    id: number,
+    ts: number,
+    value: number,
+    plan: WritePlan,
+    logId: number,
+    deferOk = false,
+  ): Outcome {
     const state = this.#state;
     const states = state.states;
     const hour = ts - (ts % MS_PER_HOUR);
@@ -227,8 +271,9 @@ export class Appender {
       const last = heads.lastTs(slot);
       if (ts > last) {
         this.#append(slot, ts, value, plan);
-        return true;
+        return STORED;
       }
+      if (deferOk && ts !== last) return DEFERRED;
       const stored = ts === last ? heads.lastValue(slot) : heads.valueAt(slot, ts);
       if (stored !== undefined) return judge(stored, value, plan.result);
       return this.#toPending(entry, id, hour, dayNum, ts, value, plan, logId, atOrBelowSealed);
@@ -243,7 +288,7 @@ export class Appender {
       this.seal(slot, plan);
     }
     this.#open(slot, dayNum, hour, ts, value, plan, logId);
-    return true;
+    return STORED;
   }
 
   #append(slot: number, ts: number, value: number, plan: WritePlan): void {
@@ -283,7 +328,7 @@ export class Appender {
     plan: WritePlan,
     logId: number,
     checkSealed: boolean,
-  ): boolean {
+  ): Outcome {
     const pending = this.#state.pending;
     const entry = known ?? pending.getOrCreate(id, hour, dayNum);
     if (checkSealed) {
@@ -298,7 +343,7 @@ export class Appender {
       else this.#state.logRefs(dayNum).add(logId);
     }
     plan.result.written++;
-    return true;
+    return STORED;
   }
 
   /**
@@ -322,10 +367,9 @@ export class Appender {
     const planned = plan.days.get(dayNum);
     if (planned !== undefined) {
       for (const seal of planned.seals) {
-        if (seal.chunk.seriesId !== id || seal.hourStart !== hour) continue;
-        for (let i = 0; i < seal.timestamps.length; i++) {
-          sealed.set(seal.timestamps[i], seal.values[i]);
-        }
+        if (seal.seriesId !== id || seal.endTs < hour || seal.startTs > end) continue;
+        const { timestamps, values } = decodeChunk(seal.data, "chunk being sealed");
+        for (let i = 0; i < timestamps.length; i++) sealed.set(timestamps[i], values[i]);
       }
       for (const rewrite of planned.rewrites) {
         if (rewrite.seriesId !== id || rewrite.toMs < hour || rewrite.fromMs > end) continue;
@@ -383,11 +427,15 @@ export class Appender {
     day.cleanLog = true;
     const entry = pending.get(id, hour);
     if (entry !== undefined && entry.samples.size > 0) {
-      const merged = new Map(entry.samples);
-      for (let i = 0; i < count; i++) merged.set(sealTimestamps[i], sealValues[i]);
+      const late = entry.sorted();
       this.#releaseEntry(entry);
-      const timestamps = [...merged.keys()].sort((a, b) => a - b);
-      const values = timestamps.map((ts) => merged.get(ts)!);
+      const { timestamps, values } = mergeSorted(
+        sealTimestamps,
+        sealValues,
+        count,
+        late.timestamps,
+        late.values,
+      );
       lastTs = timestamps[timestamps.length - 1];
       day.rewrites.push({
         seriesId: id,
@@ -398,15 +446,7 @@ export class Appender {
       });
     } else {
       if (entry !== undefined) pending.remove(entry);
-      this.#ensureSealed(id, dayNum, plan);
-      day.seals.push({
-        chunk: newChunk(id, sealTimestamps, sealValues, count, plan.buffers.chunks),
-        hourStart: hour,
-        intervals: intervalsOf(sealTimestamps, sealValues, count, FIVE_MINUTES_MS),
-        hourHasSealed: states.sealedUpTo[id] >= hour,
-        timestamps: Array.from(sealTimestamps.subarray(0, count)),
-        values: Array.from(sealValues.subarray(0, count)),
-      });
+      day.seals.push(newChunk(id, sealTimestamps, sealValues, count, { out: plan.buffers.chunks }));
     }
     this.#noteSealed(id, dayNum, lastTs, plan);
   }
@@ -510,8 +550,32 @@ export class Appender {
   }
 }
 
-function judge(stored: number, value: number, result: WriteResult): false {
+/** Two ascending sample lists without a timestamp in common, merged. */
+function mergeSorted(
+  aTs: ArrayLike<number>,
+  aValues: ArrayLike<number>,
+  aCount: number,
+  bTs: readonly number[],
+  bValues: readonly number[],
+): { timestamps: number[]; values: number[] } {
+  const timestamps = new Array<number>(aCount + bTs.length);
+  const values = new Array<number>(aCount + bTs.length);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < timestamps.length; k++) {
+    if (j >= bTs.length || (i < aCount && aTs[i] < bTs[j])) {
+      timestamps[k] = aTs[i];
+      values[k] = aValues[i++];
+    } else {
+      timestamps[k] = bTs[j];
+      values[k] = bValues[j++];
+    }
+  }
+  return { timestamps, values };
+}
+
+function judge(stored: number, value: number, result: WriteResult): Outcome {
   if (sameFloat64Bits(stored, value)) result.duplicates++;
   else result.conflicts++;
-  return false;
+  return NOT_STORED;
 }

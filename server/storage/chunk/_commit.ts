@@ -1,5 +1,5 @@
 /**
- * Commits a `WritePlan`, one transaction per day: new chunks with their hours' rollup rows,
+ * Commits a `WritePlan`, one transaction per day: new chunks (with their rollup intervals),
  * rewrites (the sealed chunks of an hour, or of a series' compacted day, merged with pending
  * samples: each rewrites its chunks once), the write's head-log row, and the removal of
  * head-log rows no open chunk or pending entry needs any more.
@@ -11,21 +11,12 @@
  * with pending samples from raw data, so nothing is counted twice, and the next merge writes
  * the same tier rows again.
  */
-import { dayName, dayNumber, MS_PER_DAY, MS_PER_HOUR } from "../../../shared/time.ts";
+import { dayName, dayNumber, MS_PER_DAY } from "../../../shared/time.ts";
 import { sameFloat64Bits } from "../points.ts";
-import { ByteWriter } from "./_bytes.ts";
 import { CHUNK_MAX_SAMPLES, newChunk } from "./_new_chunk.ts";
-import { encodeBlockInto } from "./_block_codec.ts";
 import type { ChunkPartition } from "./_partition.ts";
-import type { DayPlan, PlannedRewrite, PlannedSeal, WritePlan } from "./_plan.ts";
-import {
-  coarsen,
-  decodeIntervals,
-  encodeIntervals,
-  FIVE_MINUTES_MS,
-  intervalsOf,
-  mergeIntervals,
-} from "./_rollup.ts";
+import type { DayPlan, PlannedRewrite, WritePlan } from "./_plan.ts";
+import { coarsen, encodeIntervals, intervalsOf } from "./_rollup.ts";
 import { PENDING_LOG_ID } from "./_series_state.ts";
 import { decodeStoredChunk, describeSeries, type StoreState } from "./_store_state.ts";
 
@@ -39,10 +30,7 @@ export function commitPlan(state: StoreState, plan: WritePlan, nowMs: number): v
       const partition = state.partitions.get(dayName(day.dayNum), true);
       current = partition;
       partition.begin();
-      for (const seal of day.seals) {
-        partition.insertChunk(seal.chunk);
-        if (partition.rollupsComplete) addToRollup(state, partition, seal);
-      }
+      for (const chunk of day.seals) partition.insertChunk(chunk);
       for (const rewrite of day.rewrites) applyRewrite(state, partition, rewrite);
       let rowId = Infinity;
       if (day.log !== undefined && day.log.count > 0) {
@@ -97,27 +85,6 @@ function adoptPending(state: StoreState, day: DayPlan, rowId: number): void {
   }
 }
 
-/** Adds a new chunk's intervals to its hour's rollup row. */
-function addToRollup(state: StoreState, partition: ChunkPartition, seal: PlannedSeal): void {
-  const id = seal.chunk.seriesId;
-  let intervals = seal.intervals;
-  const existing = seal.hourHasSealed ? partition.rollupOf(id, seal.hourStart) : undefined;
-  if (existing !== undefined) {
-    const where = `hour ${new Date(seal.hourStart).toISOString()} of ${
-      describeSeries(state.states.entries[id]!)
-    } in ${partition.day}.db`;
-    intervals = mergeIntervals(
-      decodeIntervals(existing, seal.hourStart, FIVE_MINUTES_MS, where),
-      intervals,
-    );
-  }
-  partition.putRollup(
-    id,
-    seal.hourStart,
-    encodeIntervals(seal.hourStart, FIVE_MINUTES_MS, intervals),
-  );
-}
-
 /**
  * Merges a rewrite's samples with the chunks of its series it overlaps, and replaces those
  * chunks (and the rollups they feed) with the result.
@@ -126,26 +93,45 @@ function applyRewrite(state: StoreState, partition: ChunkPartition, rewrite: Pla
   const id = rewrite.seriesId;
   const entry = state.states.entries[id]!;
   const rows = partition.chunksOverlapping(id, rewrite.fromMs, rewrite.toMs);
-  const merged = new Map<number, number>();
-  for (const row of rows) {
-    const { timestamps, values } = decodeStoredChunk(row, entry, partition.day);
-    for (let i = 0; i < timestamps.length; i++) merged.set(timestamps[i], values[i]);
-  }
-  for (let i = 0; i < rewrite.timestamps.length; i++) {
-    const ts = rewrite.timestamps[i];
-    const stored = merged.get(ts);
-    if (stored !== undefined && !sameFloat64Bits(stored, rewrite.values[i])) {
-      // Routing checked every pending sample against what is sealed: this is a bug.
-      throw new Error(
-        `merge of ${describeSeries(entry)} found ${ts} stored as ${stored}, pending as ${
-          rewrite.values[i]
-        }`,
-      );
+  let timestamps = rewrite.timestamps;
+  let values = rewrite.values;
+  if (rows.length > 0) {
+    // Stored chunks are ascending and do not overlap: their samples, in order, merged with
+    // the rewrite's (which routing checked against them: none is stored yet).
+    const storedTs: number[] = [];
+    const storedValues: number[] = [];
+    for (const row of rows) {
+      const decoded = decodeStoredChunk(row, entry, partition.day);
+      for (let i = 0; i < decoded.timestamps.length; i++) {
+        storedTs.push(decoded.timestamps[i]);
+        storedValues.push(decoded.values[i]);
+      }
     }
-    merged.set(ts, rewrite.values[i]);
+    timestamps = [];
+    values = [];
+    let i = 0;
+    let j = 0;
+    while (i < storedTs.length || j < rewrite.timestamps.length) {
+      const next = rewrite.timestamps[j];
+      if (j >= rewrite.timestamps.length || (i < storedTs.length && storedTs[i] < next)) {
+        timestamps.push(storedTs[i]);
+        values.push(storedValues[i++]);
+        continue;
+      }
+      if (i < storedTs.length && storedTs[i] === next) {
+        if (!sameFloat64Bits(storedValues[i], rewrite.values[j])) {
+          // Routing checked every pending sample against what is sealed: this is a bug.
+          throw new Error(
+            `merge of ${describeSeries(entry)} found ${next} stored as ${storedValues[i]}, ` +
+              `pending as ${rewrite.values[j]}`,
+          );
+        }
+        i++;
+      }
+      timestamps.push(next);
+      values.push(rewrite.values[j++]);
+    }
   }
-  const timestamps = [...merged.keys()].sort((a, b) => a - b);
-  const values = timestamps.map((ts) => merged.get(ts)!);
   for (const row of rows) partition.deleteChunk(row.rowid);
   if (partition.layout === "day") {
     const dayNum = dayNumber(timestamps[0]);
@@ -154,20 +140,6 @@ function applyRewrite(state: StoreState, partition: ChunkPartition, rewrite: Pla
     return;
   }
   insertPieces(partition, id, timestamps, values, CHUNK_MAX_SAMPLES, false);
-  if (partition.rollupsComplete) {
-    const hours = new Set(timestamps.map((ts) => ts - (ts % MS_PER_HOUR)));
-    for (const hour of hours) {
-      const inHour = timestamps.map((ts, i) => [ts, values[i]] as const)
-        .filter(([ts]) => ts >= hour && ts < hour + MS_PER_HOUR);
-      const intervals = intervalsOf(
-        inHour.map(([ts]) => ts),
-        inHour.map(([, value]) => value),
-        inHour.length,
-        FIVE_MINUTES_MS,
-      );
-      partition.putRollup(id, hour, encodeIntervals(hour, FIVE_MINUTES_MS, intervals));
-    }
-  }
 }
 
 /**
@@ -186,14 +158,9 @@ function insertPieces(
   const size = Math.ceil(timestamps.length / pieces);
   for (let start = 0; start < timestamps.length; start += size) {
     const end = Math.min(timestamps.length, start + size);
-    partition.insertChunk(newChunk(
-      id,
-      timestamps.slice(start, end),
-      values.slice(start, end),
-      end - start,
-      new ByteWriter(16 + (end - start) * 3),
-      block ? encodeBlockInto : undefined,
-    ));
+    partition.insertChunk(
+      newChunk(id, timestamps.slice(start, end), values.slice(start, end), end - start, { block }),
+    );
   }
 }
 

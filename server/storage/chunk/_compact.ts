@@ -19,8 +19,6 @@ import type { Logger } from "../../../shared/log.ts";
 import { dayName, dayNumber, MS_PER_DAY, MS_PER_MINUTE } from "../../../shared/time.ts";
 import { partitionPath } from "../partition_files.ts";
 import { bindNumber } from "../../sqlite.ts";
-import { ByteWriter } from "./_bytes.ts";
-import { encodeBlockInto } from "./_block_codec.ts";
 import { DAY_BLOCK_MAX_SAMPLES } from "./_commit.ts";
 import { newChunk } from "./_new_chunk.ts";
 import {
@@ -29,6 +27,8 @@ import {
   encodeIntervals,
   FIVE_MINUTES_MS,
   intervalsOf,
+  mergeIntervals,
+  ONE_HOUR_MS,
   type RollupInterval,
 } from "./_rollup.ts";
 import type { ChunkPartition } from "./_partition.ts";
@@ -231,8 +231,7 @@ export class DayCompactor {
         timestamps.slice(start, end),
         values.slice(start, end),
         end - start,
-        new ByteWriter(64 + (end - start) * 2),
-        encodeBlockInto,
+        { block: true },
       );
       job.insert.run(
         id,
@@ -266,16 +265,14 @@ export class DayCompactor {
     if (tiers.length === 0) return [];
     const dayStart = dayNum * MS_PER_DAY;
     let fine: RollupInterval[];
-    if (partition.rollupsComplete) {
-      fine = [];
-      for (const [hourStart, data] of partition.allRollups(entry.id)) {
-        const where = `hour ${new Date(hourStart).toISOString()} of ${
-          describeSeries(entry)
-        } in ${partition.day}.db`;
-        fine.push(...decodeIntervals(data, hourStart, FIVE_MINUTES_MS, where));
-      }
-      if (tiers[0].resolutionMs !== FIVE_MINUTES_MS) fine = coarsen(fine, tiers[0].resolutionMs);
+    const built = partition.rollupsComplete ? chunkRollups(partition, entry) : undefined;
+    if (built !== undefined) {
+      // The rollups built as the day's chunks were sealed.
+      fine = tiers[0].resolutionMs === FIVE_MINUTES_MS
+        ? built
+        : coarsen(built, tiers[0].resolutionMs);
     } else {
+      // Written by a version without rollups: built now, from the samples.
       if (timestamps === undefined || values === undefined) {
         const samples = this.#samplesOf(partition, entry);
         timestamps = samples.timestamps;
@@ -379,6 +376,23 @@ export class DayCompactor {
       ms: Math.round(performance.now() - job.startedMs),
     });
   }
+}
+
+/**
+ * The 5-minute intervals of a series' day, merged from its chunks' rollups; undefined when a
+ * chunk has none.
+ */
+function chunkRollups(partition: ChunkPartition, entry: SeriesEntry): RollupInterval[] | undefined {
+  const lists: RollupInterval[][] = [];
+  for (const [startTs, data] of partition.rollupsBetween(entry.id, -Infinity, Infinity)) {
+    if (data === null) return undefined;
+    const hour = startTs - (startTs % ONE_HOUR_MS);
+    const where = `chunk at ${new Date(startTs).toISOString()} of ${
+      describeSeries(entry)
+    } in ${partition.day}.db`;
+    lists.push(decodeIntervals(data, hour, FIVE_MINUTES_MS, where));
+  }
+  return mergeIntervals(lists.flat(), []);
 }
 
 /** Makes a rename durable; file systems that cannot sync a directory are left to themselves. */

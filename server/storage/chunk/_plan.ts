@@ -7,20 +7,7 @@ import { ByteWriter } from "./_bytes.ts";
 import { HeadLogRowWriter } from "./_head_log.ts";
 import type { NewChunk } from "./_partition.ts";
 import type { PendingEntry } from "./_pending.ts";
-import type { RollupInterval } from "./_rollup.ts";
 import type { WriteResult } from "../types.ts";
-
-/** A new chunk and the rollup intervals of its samples (5 minutes), to add to its hour's. */
-export interface PlannedSeal {
-  chunk: NewChunk;
-  hourStart: number;
-  intervals: RollupInterval[];
-  /** The hour may hold sealed samples already: merge into its rollup row, not replace it. */
-  hourHasSealed: boolean;
-  /** The chunk's samples, for duplicate checks before the commit. */
-  timestamps: number[];
-  values: number[];
-}
 
 /**
  * Samples to merge with what is sealed of one series over `[fromMs, toMs]` (an hour, or the
@@ -37,7 +24,7 @@ export interface PlannedRewrite {
 
 export class DayPlan {
   readonly dayNum: number;
-  readonly seals: PlannedSeal[] = [];
+  readonly seals: NewChunk[] = [];
   readonly rewrites: PlannedRewrite[] = [];
   /** Head slots whose open chunk began in this write. */
   readonly pendingHeads: number[] = [];

@@ -16,7 +16,12 @@
  */
 import { dayName, dayNumber, MS_PER_DAY, MS_PER_HOUR } from "../../../shared/time.ts";
 import type { SeriesEntry } from "../series_index.ts";
-import { decodeIntervals, FIVE_MINUTES_MS, type RollupInterval } from "./_rollup.ts";
+import {
+  decodeIntervals,
+  FIVE_MINUTES_MS,
+  mergeIntervals,
+  type RollupInterval,
+} from "./_rollup.ts";
 import { describeSeries, type StoreState } from "./_store_state.ts";
 import type { TierSpec } from "./_tiers.ts";
 
@@ -112,7 +117,10 @@ export class RollupPlanner {
     return startMs >= this.#fromMs && startMs + resolutionMs - 1 <= this.#toMs;
   }
 
-  /** 5-minute intervals of the sealed hours of a day, from their rollup rows. */
+  /**
+   * 5-minute intervals of the sealed hours of a day, from their chunks' rollups; hours with a
+   * chunk without rollups are added to `live` (read raw).
+   */
   #hourIntervals(
     entry: SeriesEntry,
     day: string,
@@ -121,16 +129,28 @@ export class RollupPlanner {
     live: Set<number>,
   ): SizedInterval[] {
     const partition = this.#state.partitions.get(day);
-    const out: SizedInterval[] = [];
     const fromHour = fromMs - (fromMs % MS_PER_HOUR);
-    for (const [hourStart, data] of partition.rollupsBetween(entry.id, fromHour, toMs)) {
-      if (live.has(hourStart)) continue;
-      const where = `hour ${new Date(hourStart).toISOString()} of ${
+    const byHour = new Map<number, RollupInterval[]>();
+    for (const [startTs, data] of partition.rollupsBetween(entry.id, fromHour, toMs)) {
+      const hour = startTs - (startTs % MS_PER_HOUR);
+      if (live.has(hour)) continue;
+      if (data === null) {
+        live.add(hour);
+        byHour.delete(hour);
+        continue;
+      }
+      const where = `chunk at ${new Date(startTs).toISOString()} of ${
         describeSeries(entry)
       } in ${day}.db`;
-      for (const interval of decodeIntervals(data, hourStart, FIVE_MINUTES_MS, where)) {
-        out.push({ ...interval, resolutionMs: FIVE_MINUTES_MS });
-      }
+      let list = byHour.get(hour);
+      if (!list) byHour.set(hour, list = []);
+      list.push(...decodeIntervals(data, hour, FIVE_MINUTES_MS, where));
+    }
+    const out: SizedInterval[] = [];
+    for (const hour of [...byHour.keys()].sort((a, b) => a - b)) {
+      const list = byHour.get(hour)!;
+      const merged = mergeIntervals(list, []);
+      for (const interval of merged) out.push({ ...interval, resolutionMs: FIVE_MINUTES_MS });
     }
     return out;
   }

@@ -10,7 +10,7 @@
  */
 import type { Logger } from "../../../shared/log.ts";
 import { dayNumber, dayStartMs } from "../../../shared/time.ts";
-import type { Appender } from "./_append.ts";
+import { type Appender, STORED } from "./_append.ts";
 import { readHeadLogRow } from "./_head_log.ts";
 import type { StoreState } from "./_store_state.ts";
 
@@ -64,7 +64,7 @@ export function replayHeadLogs(state: StoreState, options: ReplayOptions): Repla
           unknown.set(id, (unknown.get(id) ?? 0) + 1);
           return;
         }
-        if (appender.route(id, ts, value, plan, logId)) stats.samples++;
+        if (appender.route(id, ts, value, plan, logId) === STORED) stats.samples++;
         else stats.alreadySealed++;
       });
     }

@@ -67,23 +67,20 @@ export function intervalsOf(
   count: number,
   resolutionMs: number,
 ): RollupInterval[] {
-  const byStart = new Map<number, BucketStats>();
-  let lastStart = NaN;
-  let last: BucketStats | undefined;
+  const out: RollupInterval[] = [];
+  let last: RollupInterval | undefined;
+  let ascending = true;
   for (let i = 0; i < count; i++) {
     const ts = timestamps[i];
     const start = ts - (ts % resolutionMs);
-    if (start !== lastStart) {
-      last = byStart.get(start);
-      if (last === undefined) byStart.set(start, last = new BucketStats());
-      lastStart = start;
+    if (last === undefined || start !== last.startMs) {
+      if (last !== undefined && start < last.startMs) ascending = false;
+      out.push(last = { startMs: start, stats: new BucketStats() });
     }
-    last!.add(values[i]);
+    last.stats.add(values[i]);
   }
-  return [...byStart.entries()].sort((a, b) => a[0] - b[0]).map(([startMs, stats]) => ({
-    startMs,
-    stats,
-  }));
+  // Samples not in time order leave several pieces of one interval: merge them.
+  return ascending ? out : mergeIntervals(out, []);
 }
 
 /** Coarser intervals (`resolutionMs`, a multiple of theirs) merged from finer ones. */
