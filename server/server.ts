@@ -11,6 +11,13 @@ import { deferObservations } from "./alerts/deferred.ts";
 import { createApiApp } from "./api/app.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
+import { AgentAuthenticator } from "./auth/agent_auth.ts";
+import { ApiAuth } from "./auth/api_auth.ts";
+import { httpExposureProblem, isLoopbackHost } from "./auth/config.ts";
+import { createHostGuard } from "./auth/host_guard.ts";
+import { SessionStore } from "./auth/sessions.ts";
+import { whitelistRoutes } from "./auth/whitelist_routes.ts";
+import { WhitelistStore } from "./auth/whitelist_store.ts";
 import { IngestService } from "./ingest/service.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
 import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
@@ -66,10 +73,44 @@ export async function startServer(
 ): Promise<RunningServer> {
   const { log } = options;
   const clock = options.clock ?? systemClock;
+  const security = config.security;
+  // Also for a host given on the command line, which the config reader did not see.
+  const exposure = httpExposureProblem(config.httpHost, security.apiTokens);
+  if (exposure) throw new Error(`Cannot start the server: http_host: ${exposure}`);
   await Deno.mkdir(config.dataDir, { recursive: true });
   const startedAtMs = clock.now();
   const store = openStore(config, log, clock);
   const registry = openAgentRegistry(join(config.dataDir, "agents.db"));
+  const whitelist = new WhitelistStore(join(config.dataDir, "agent_whitelist.db"));
+  const agentAuth = new AgentAuthenticator({
+    tokens: security.agentTokens,
+    requireAuth: security.requireAgentAuth,
+    issued: whitelist,
+    certificateIdentity: security.grpcTls?.clientCertIdentity ?? false,
+  });
+  const warnings: string[] = [];
+  if (security.agentTokensFlat) {
+    warnings.push(
+      "agent_tokens is a flat list: each of its tokens may write as any agent id; bind tokens " +
+        "to agents with [[agent_tokens]] token = ... agents = [...]",
+    );
+  }
+  if (!agentAuth.required && !isLoopbackHost(config.grpcHost)) {
+    warnings.push(
+      `ingest is open: anyone who reaches ${config.grpcHost}:${config.grpcPort} can write ` +
+        "metrics as any agent; configure agent_tokens or [grpc_tls] client_ca_file",
+    );
+  }
+  if (!security.grpcTls && !isLoopbackHost(config.grpcHost) && agentAuth.required) {
+    warnings.push("agent tokens cross the network in clear text: configure [grpc_tls]");
+  }
+  for (const warning of warnings) log.warn(warning);
+  if (security.apiTokens.length === 0) {
+    log.info(
+      "no [[api_tokens]] configured: the HTTP API serves this machine only " +
+        `(${config.httpHost}) and anyone on it may read; add an api token to serve others`,
+    );
+  }
   const notifier = createNotifier({
     config: config.notification,
     deliveryStorePath: join(config.dataDir, "notify.db"),
@@ -90,7 +131,7 @@ export async function startServer(
     store,
     registry,
     limits: config.ingest,
-    agentTokens: config.agentTokens,
+    authenticator: agentAuth,
     retentionDays: config.retentionDays,
     clock,
     log: log.with({ component: "ingest" }),
@@ -129,6 +170,27 @@ export async function startServer(
     agentIntervalSecs: config.agentIntervalSecs,
     log: log.with({ component: "api" }),
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
+    warnings: () => [...warnings],
+    auth: new ApiAuth({
+      tokens: security.apiTokens,
+      anonymousScope: security.apiTokens.length > 0 ? undefined : "read",
+      hostAllowed: createHostGuard({
+        bindHost: config.httpHost,
+        allowedHosts: security.http.allowedHosts,
+      }),
+      sessions: new SessionStore({ ttlMs: security.http.sessionTtlSecs * 1000 }),
+      secureCookie: security.httpTls !== undefined,
+      clock,
+      log: log.with({ component: "api" }),
+    }),
+    whitelist: whitelistRoutes({
+      store: whitelist,
+      registry,
+      clock,
+      agentIntervalSecs: config.agentIntervalSecs,
+      log: log.with({ component: "whitelist" }),
+      maxAgentIdLength: config.ingest.maxAgentIdLength,
+    }),
     mounts: {
       alerts: createAlertRoutes({ engine: alerts }),
       notifications: createNotificationRoutes({
@@ -144,10 +206,19 @@ export async function startServer(
     alerts.close();
     store.close();
     registry.close();
+    whitelist.close();
   };
-  let http: ReturnType<typeof serveApi>;
+  let http: Awaited<ReturnType<typeof serveApi>>;
   try {
-    http = serveApi(app, { hostname: config.httpHost, port: config.httpPort, log });
+    http = await serveApi(app, {
+      hostname: config.httpHost,
+      port: config.httpPort,
+      log,
+      tls: security.httpTls,
+      headerTimeoutMs: security.http.headerTimeoutSecs * 1000,
+      idleTimeoutMs: security.http.idleTimeoutSecs * 1000,
+      maxConnections: security.http.maxConnections,
+    });
   } catch (error) {
     await closeOpened();
     throw error;
@@ -164,6 +235,7 @@ export async function startServer(
     version: VERSION,
     grpc: `${config.grpcHost}:${grpcPort}`,
     http: `${config.httpHost}:${http.port}`,
+    http_scheme: http.scheme,
     data_dir: config.dataDir,
     engine: config.storageEngine,
   });
@@ -184,6 +256,7 @@ export async function startServer(
       alerts.close();
       store.close();
       registry.close();
+      whitelist.close();
       log.info("oxmon server stopped");
       resolveFinished();
     })();

@@ -88,7 +88,7 @@ severity = "critical"
       clock: env.clock,
     });
     alerts.observe(hourOfData("web-1", nowMs - 5_000));
-    const server = serveApi(
+    const server = await serveApi(
       createApiApp({ ...env.deps, mounts: { alerts: createAlertRoutes({ engine: alerts }) } }),
       {
         hostname: "127.0.0.1",

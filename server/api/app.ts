@@ -34,6 +34,11 @@ export function createApiApp(deps: ApiDeps): Hono {
   const log = deps.log;
   const app = new Hono();
 
+  if (deps.auth) {
+    app.use("*", deps.auth.middleware());
+    app.route("/", deps.auth.routes());
+  }
+
   app.use("/api/*", async (c, next) => {
     await next();
     // Monitoring data goes stale in seconds; no cache should hand out an old answer.
@@ -47,6 +52,8 @@ export function createApiApp(deps: ApiDeps): Hono {
   });
 
   app.route("/api/v1", healthRoutes(deps));
+  // Before the agent routes, whose `/agents/:id` would take "whitelist" for an agent id.
+  if (deps.whitelist) app.route("/api/v1/agents/whitelist", deps.whitelist);
   app.route("/api/v1", agentRoutes(deps));
   app.route("/api/v1", metricRoutes(deps));
   for (const [key, subApp] of mounts) app.route(`/api/v1/${key}`, subApp);

@@ -6,11 +6,22 @@ import { checkParams } from "./params.ts";
 /**
  * `GET /health`. Storage or ingest statistics that cannot be read make the answer a 503 with
  * `storage_status: "error"` rather than a 500, so a load balancer sees an unhealthy server.
+ * Open to anyone, but without the `read` scope it says only `{"status": "ok" | "degraded"}`.
  */
 export function healthRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock, log } = deps;
   return new Hono().get("/health", (c) => {
     checkParams(new URL(c.req.url).searchParams, []);
+    if (c.get("apiScope") === null) {
+      let healthy = true;
+      try {
+        store.stats();
+      } catch (error) {
+        log.error("health: storage statistics failed", { error });
+        healthy = false;
+      }
+      return c.json({ status: healthy ? "ok" : "degraded" }, healthy ? 200 : 503);
+    }
     const nowMs = clock.now();
     const agents = registry.list();
     const active = agents.filter((agent) =>
@@ -47,6 +58,7 @@ export function healthRoutes(deps: ApiDeps): Hono {
       storage_status: healthy ? "ok" : "error",
       storage,
       ...(deps.ingestStats ? { ingest: ingest ?? null } : {}),
+      ...(deps.warnings ? { warnings: deps.warnings() } : {}),
     }, healthy ? 200 : 503);
   });
 }

@@ -3,15 +3,15 @@
  * status out. The order is the contract: authenticate, decode, validate, commit to storage, record
  * the agent, and only then report success and tell `onCommitted` (the alert engine's hook).
  */
-import { Buffer } from "node:buffer";
-import { createHash, timingSafeEqual } from "node:crypto";
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import type { Clock } from "../../shared/clock.ts";
-import type { Logger } from "../../shared/log.ts";
+import { clip, type Logger } from "../../shared/log.ts";
 import type { IMetricBatchProto } from "../../shared/proto/mod.ts";
 import type { MetricBatch, MetricDataPoint } from "../../shared/types.ts";
 import type { AgentRegistry } from "../agents/types.ts";
 import type { IngestLimits } from "../config.ts";
+import { AgentAuthenticator, type AgentIdentity } from "../auth/agent_auth.ts";
+import { tokenDigest } from "../auth/tokens.ts";
 import type { MetricStore, WriteResult } from "../storage/types.ts";
 import { decodeMetricBatch, TooManyPointsError } from "./_decode.ts";
 import { BatchValidationError, validateBatch } from "./validate.ts";
@@ -21,6 +21,8 @@ export interface IngestMetadata {
   authorization?: string;
   /** The `agent-id` metadata the original agent sends; used for logging only. */
   agentId?: string;
+  /** Names of a verified client certificate (mutual TLS), set by the gRPC listener. */
+  certificateNames?: readonly string[];
 }
 
 /** One request of a group handled together (`IngestService.handleMany`). */
@@ -56,26 +58,27 @@ export type IngestStats = {
   points_too_old: number;
   /** Of the rejected batches, those without an accepted bearer token. */
   unauthenticated: number;
+  /** Of the rejected batches, those for an agent id their credential does not cover. */
+  permission_denied: number;
 };
 
 export interface IngestServiceOptions {
   store: MetricStore;
   registry: AgentRegistry;
   limits: IngestLimits;
-  /** Accepted bearer tokens; empty means no authentication. */
-  agentTokens: readonly string[];
+  /**
+   * Who may write as which agent. Default: built from `agentTokens` (each token any agent id;
+   * empty: no authentication).
+   */
+  authenticator?: AgentAuthenticator;
+  /** Accepted bearer tokens for any agent id (the original flat list); ignored with `authenticator`. */
+  agentTokens?: readonly string[];
   retentionDays: number;
   clock: Clock;
   log: Logger;
   /** Called after each commit; an exception in it is logged and never fails the batch. */
   onCommitted?: (points: readonly MetricDataPoint[]) => void;
 }
-
-function sha256(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
-}
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 export class IngestService {
   readonly #store: MetricStore;
@@ -85,8 +88,7 @@ export class IngestService {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #onCommitted?: (points: readonly MetricDataPoint[]) => void;
-  /** Digests, so every comparison has the same length and takes the same time. */
-  readonly #tokenDigests: Buffer[];
+  readonly #auth: AgentAuthenticator;
   readonly #counters: IngestStats = {
     batches_accepted: 0,
     batches_rejected: 0,
@@ -97,6 +99,7 @@ export class IngestService {
     points_conflict: 0,
     points_too_old: 0,
     unauthenticated: 0,
+    permission_denied: 0,
   };
 
   constructor(options: IngestServiceOptions) {
@@ -112,7 +115,13 @@ export class IngestService {
     this.#clock = options.clock;
     this.#log = options.log;
     this.#onCommitted = options.onCommitted;
-    this.#tokenDigests = options.agentTokens.map(sha256);
+    this.#auth = options.authenticator ?? new AgentAuthenticator({
+      tokens: (options.agentTokens ?? []).map((token, index) => ({
+        name: `agent_tokens[${index}]`,
+        digest: tokenDigest(token),
+        agents: null,
+      })),
+    });
   }
 
   /** A snapshot of the counters. */
@@ -159,20 +168,15 @@ export class IngestService {
     metadata: IngestMetadata,
     nowMs: number,
   ): MetricBatch | IngestResult {
-    if (this.#tokenDigests.length > 0 && !this.#authenticated(metadata.authorization)) {
+    const auth = this.#auth.authenticate(metadata);
+    if (!auth.ok) {
       this.#counters.unauthenticated++;
       this.#counters.batches_rejected++;
       this.#log.warn("ingest refused: unauthenticated", {
-        agent_id: metadata.agentId ?? "",
-        reason: metadata.authorization ? "wrong token" : "no bearer token",
+        agent_id: clip(metadata.agentId ?? ""),
+        reason: auth.reason,
       });
-      return {
-        code: GrpcStatus.UNAUTHENTICATED,
-        message: metadata.authorization
-          ? "authorization: the bearer token is not accepted"
-          : 'authorization: missing metadata "authorization: Bearer <token>"',
-        success: false,
-      };
+      return { code: GrpcStatus.UNAUTHENTICATED, message: auth.message, success: false };
     }
 
     let decoded: IMetricBatchProto;
@@ -189,12 +193,31 @@ export class IngestService {
       );
     }
 
+    let batch: MetricBatch;
     try {
-      return validateBatch(decoded, this.#limits, nowMs, this.#retentionDays);
+      batch = validateBatch(decoded, this.#limits, nowMs, this.#retentionDays);
     } catch (error) {
       if (!(error instanceof BatchValidationError)) throw error;
       return this.#reject(metadata, decoded.dataPoints?.length ?? 0, error.message);
     }
+    return this.#authorize(batch, auth.identity);
+  }
+
+  /** The batch, if its credential may write as its agent id; PERMISSION_DENIED otherwise. */
+  #authorize(batch: MetricBatch, identity: AgentIdentity): MetricBatch | IngestResult {
+    if (identity.covers(batch.agentId)) return batch;
+    this.#counters.permission_denied++;
+    this.#counters.batches_rejected++;
+    this.#counters.points_rejected += batch.dataPoints.length;
+    this.#log.warn("ingest refused: agent id not covered by the credential", {
+      agent_id: clip(batch.agentId),
+      credential: clip(identity.name),
+    });
+    return {
+      code: GrpcStatus.PERMISSION_DENIED,
+      message: `agent_id: this credential may not write as "${clip(batch.agentId)}"`,
+      success: false,
+    };
   }
 
   /** Writes one batch; then records the agent and tells `onCommitted`. */
@@ -301,22 +324,13 @@ export class IngestService {
     }
   }
 
-  #authenticated(authorization: string | undefined): boolean {
-    const token = authorization ? BEARER.exec(authorization)?.[1] : undefined;
-    if (token === undefined) return false;
-    const digest = sha256(token);
-    let matched = false;
-    // No early exit: the time taken does not reveal which token (if any) matched.
-    for (const accepted of this.#tokenDigests) {
-      if (timingSafeEqual(digest, accepted)) matched = true;
-    }
-    return matched;
-  }
-
   #reject(metadata: IngestMetadata, points: number, message: string): IngestResult {
     this.#counters.batches_rejected++;
     this.#counters.points_rejected += points;
-    this.#log.warn("ingest refused: invalid batch", { agent_id: metadata.agentId ?? "", message });
+    this.#log.warn("ingest refused: invalid batch", {
+      agent_id: clip(metadata.agentId ?? ""),
+      message: clip(message, 512),
+    });
     return { code: GrpcStatus.INVALID_ARGUMENT, message, success: false };
   }
 }
