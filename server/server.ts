@@ -41,6 +41,8 @@ export interface RunningServer {
   httpPort: number;
   /** Resolves once the server has stopped. */
   finished: Promise<void>;
+  /** Every HTTP route the app serves (method and path pattern), e.g. for auth tests. */
+  routes: readonly { method: string; path: string }[];
   /** Stops accepting, finishes in-flight work within the grace deadline, closes the files. */
   stop(): Promise<void>;
 }
@@ -261,5 +263,6 @@ export async function startServer(
       resolveFinished();
     })();
 
-  return { grpcPort, httpPort: http.port, finished, stop };
+  const routes = app.routes.map(({ method, path }) => ({ method, path }));
+  return { grpcPort, httpPort: http.port, finished, stop, routes };
 }

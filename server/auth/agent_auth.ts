@@ -6,7 +6,7 @@
  */
 import { compileGlob } from "../../shared/glob.ts";
 import type { AgentTokenConfig } from "./config.ts";
-import { bearerToken, findDigest, tokenDigest } from "./tokens.ts";
+import { bearerToken, digestFromHex, findDigest, tokenDigest } from "./tokens.ts";
 
 /** Tokens issued at run time (`/api/v1/agents/whitelist`), each bound to one agent id. */
 export interface IssuedTokenLookup {
@@ -64,7 +64,7 @@ export class AgentAuthenticator {
       const matchers = token.agents?.map(compileGlob);
       return {
         name: token.name,
-        digest: token.digest,
+        digest: digestFromHex(token.sha256),
         covers: matchers ? (id) => matchers.some((match) => match(id)) : () => true,
       };
     });

@@ -17,7 +17,7 @@ import { errorBody } from "../api/errors.ts";
 import type { ApiScope, ApiTokenConfig } from "./config.ts";
 import { LOGIN_CSP, loginPage } from "./login_page.ts";
 import { SESSION_COOKIE, type SessionStore } from "./sessions.ts";
-import { bearerToken, findDigest, tokenDigest } from "./tokens.ts";
+import { bearerToken, digestFromHex, findDigest, tokenDigest } from "./tokens.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -87,6 +87,7 @@ function sameOrigin(c: Context): boolean {
 
 export class ApiAuth {
   readonly #options: ApiAuthOptions;
+  readonly #tokens: { name: string; scope: ApiScope; digest: Uint8Array }[];
   readonly counters: ApiAuthCounters = {
     unauthenticated: 0,
     forbidden: 0,
@@ -97,6 +98,11 @@ export class ApiAuth {
 
   constructor(options: ApiAuthOptions) {
     this.#options = options;
+    this.#tokens = options.tokens.map(({ name, scope, sha256 }) => ({
+      name,
+      scope,
+      digest: digestFromHex(sha256),
+    }));
   }
 
   /** Whether API tokens are configured (a sign-in is needed). */
@@ -105,9 +111,9 @@ export class ApiAuth {
   }
 
   #tokenScope(token: string): { scope: ApiScope; name: string } | undefined {
-    const index = findDigest(this.#options.tokens, tokenDigest(token));
+    const index = findDigest(this.#tokens, tokenDigest(token));
     if (index === -1) return undefined;
-    const { scope, name } = this.#options.tokens[index];
+    const { scope, name } = this.#tokens[index];
     return { scope, name };
   }
 
@@ -159,11 +165,11 @@ export class ApiAuth {
         } else scope = this.#options.anonymousScope ?? null;
       }
       c.set("apiScope", scope);
+      if (scope === null && path === "/" && (c.req.method === "GET" || c.req.method === "HEAD")) {
+        return c.redirect("/login", 303);
+      }
       if (scopeReaches(scope, access)) return await next();
       if (scope === null) {
-        if (path === "/" && (c.req.method === "GET" || c.req.method === "HEAD")) {
-          return c.redirect("/login", 303);
-        }
         this.counters.unauthenticated++;
         return this.#unauthorized(
           c,

@@ -4,13 +4,14 @@
  * host list and timeouts, and the gRPC listener's bounds. Every problem is named by its TOML path.
  */
 import type { TableReader } from "../../shared/config/mod.ts";
-import { digestFromHex, TOKEN_SHAPE, tokenDigest } from "./tokens.ts";
+import { digestFromHex, sha256Hex, TOKEN_SHAPE } from "./tokens.ts";
 
 /** A credential an agent presents as `authorization: Bearer <token>`. */
 export interface AgentTokenConfig {
   /** For logs and counters: `name`, or `agent_tokens[N]`. Never the token. */
   name: string;
-  digest: Uint8Array;
+  /** The token's SHA-256, hex (the config object is frozen: no byte arrays in it). */
+  sha256: string;
   /** Agent ids or globs it may write as; `null`: any (the original flat `agent_tokens`). */
   agents: readonly string[] | null;
 }
@@ -19,7 +20,8 @@ export type ApiScope = "read" | "admin";
 
 export interface ApiTokenConfig {
   name: string;
-  digest: Uint8Array;
+  /** The token's SHA-256, hex. */
+  sha256: string;
   scope: ApiScope;
 }
 
@@ -112,7 +114,7 @@ export function httpExposureProblem(
     "every agent's data; add an [[api_tokens]] entry or bind 127.0.0.1";
 }
 
-function readSecret(table: TableReader, what: string): Uint8Array | undefined {
+function readSecret(table: TableReader, what: string): string | undefined {
   const hasToken = table.has("token");
   const hasDigest = table.has("token_sha256");
   if (hasToken === hasDigest) {
@@ -131,11 +133,12 @@ function readSecret(table: TableReader, what: string): Uint8Array | undefined {
       table.problem("token", `expected at least 16 characters, got ${token.length}`);
       return undefined;
     }
-    return tokenDigest(token);
+    return sha256Hex(token);
   }
   const hex = table.string("token_sha256");
   try {
-    return digestFromHex(hex);
+    digestFromHex(hex);
+    return hex.toLowerCase();
   } catch (error) {
     table.problem("token_sha256", (error as Error).message);
     return undefined;
@@ -160,7 +163,7 @@ function readAgentTokens(root: TableReader): { tokens: AgentTokenConfig[]; flat:
         );
       } else {tokens.push({
           name: `agent_tokens[${index}]`,
-          digest: tokenDigest(token),
+          sha256: sha256Hex(token),
           agents: null,
         });}
     });
@@ -183,7 +186,7 @@ function readAgentTokens(root: TableReader): { tokens: AgentTokenConfig[]; flat:
       }
     });
     table.finish();
-    if (digest) tokens.push({ name, digest, agents });
+    if (digest) tokens.push({ name, sha256: digest, agents });
   });
   return { tokens, flat: false };
 }
@@ -195,7 +198,7 @@ function readApiTokens(root: TableReader): ApiTokenConfig[] {
     const digest = readSecret(table, "an API token");
     const scope = table.string("scope", { oneOf: ["read", "admin"] }) as ApiScope;
     table.finish();
-    if (digest) tokens.push({ name, digest, scope });
+    if (digest) tokens.push({ name, sha256: digest, scope });
   });
   return tokens;
 }

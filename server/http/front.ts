@@ -9,8 +9,8 @@
  * `headerTimeoutMs`, one with no byte either way for `idleTimeoutMs`, and refuses connections
  * beyond `maxConnections`. It terminates TLS itself (`Deno.listenTls`), so it can see where
  * request headers end, and reloads the certificate when its files change or on `reloadTls()`
- * (SIGHUP): a new listener is opened on the same port (SO_REUSEPORT on Linux) before the old one
- * is closed, and connections already open keep their certificate.
+ * (SIGHUP): once the new pair is known to work, the listener is opened again on the same port;
+ * connections already open keep their certificate.
  *
  * Request headers are found by their blank line (`\r\n\r\n`); a new request on a kept-alive
  * connection starts when the client sends again after the response began. A body that happens
@@ -125,33 +125,23 @@ export class HttpFront {
    */
   async reloadTls(): Promise<boolean> {
     if (!this.#options.tls || this.#closing || !this.#listener) return false;
-    const old = this.#listener;
-    let next: Deno.Listener;
+    // The files are tried on a throw-away listener first: a bad pair leaves the old one serving.
     try {
-      next = await this.#listen(this.#port, Deno.build.os === "linux");
+      const probe = await this.#listen(0, "127.0.0.1");
+      probe.close();
     } catch (error) {
-      if (Deno.build.os === "linux") {
-        this.#log.error("https: certificate reload failed; keeping the current one", { error });
-        return false;
-      }
-      // Without SO_REUSEPORT the old listener has to go first (a gap of milliseconds).
-      old.close();
-      try {
-        next = await this.#listen(this.#port);
-      } catch (again) {
-        this.#log.error("https: certificate reload failed", { error: again });
-        this.#listener = await this.#listen(this.#port).catch(() => undefined);
-        if (this.#listener) this.#serve(this.#listener);
-        return false;
-      }
+      this.#log.error("https: certificate reload failed; keeping the current one", { error });
+      return false;
     }
-    this.#serve(next);
-    if (old !== next) {
-      try {
-        old.close();
-      } catch {
-        // Already closed.
-      }
+    // Deno.listenTls takes SO_REUSEPORT only behind --unstable-net: the old listener closes
+    // first, and connections arriving in the next milliseconds are refused (clients retry).
+    const old = this.#listener;
+    old.close();
+    try {
+      this.#serve(await this.#listen(this.#port));
+    } catch (error) {
+      this.#log.error("https: cannot listen again after a certificate reload", { error });
+      return false;
     }
     this.#stats.tls_reloads++;
     this.#log.info("https certificate reloaded", { cert_file: this.#options.tls.certFile });
@@ -199,15 +189,15 @@ export class HttpFront {
     }
   }
 
-  async #listen(port: number, reusePort = false): Promise<Deno.Listener> {
-    const { hostname, tls } = this.#options;
-    if (!tls) return Deno.listen({ hostname, port, reusePort });
+  async #listen(port: number, hostname = this.#options.hostname): Promise<Deno.Listener> {
+    const { tls } = this.#options;
+    if (!tls) return Deno.listen({ hostname, port });
     const [cert, key] = await Promise.all([
       Deno.readTextFile(tls.certFile),
       Deno.readTextFile(tls.keyFile),
     ]);
     // HTTP/1.1 only: the front reads request headers as HTTP/1.1 frames them.
-    return Deno.listenTls({ hostname, port, cert, key, reusePort, alpnProtocols: ["http/1.1"] });
+    return Deno.listenTls({ hostname, port, cert, key, alpnProtocols: ["http/1.1"] });
   }
 
   #serve(listener: Deno.Listener): void {

@@ -11,7 +11,7 @@ import type { MetricBatch, MetricDataPoint } from "../../shared/types.ts";
 import type { AgentRegistry } from "../agents/types.ts";
 import type { IngestLimits } from "../config.ts";
 import { AgentAuthenticator, type AgentIdentity } from "../auth/agent_auth.ts";
-import { tokenDigest } from "../auth/tokens.ts";
+import { sha256Hex } from "../auth/tokens.ts";
 import type { MetricStore, WriteResult } from "../storage/types.ts";
 import { decodeMetricBatch, TooManyPointsError } from "./_decode.ts";
 import { BatchValidationError, validateBatch } from "./validate.ts";
@@ -118,7 +118,7 @@ export class IngestService {
     this.#auth = options.authenticator ?? new AgentAuthenticator({
       tokens: (options.agentTokens ?? []).map((token, index) => ({
         name: `agent_tokens[${index}]`,
-        digest: tokenDigest(token),
+        sha256: sha256Hex(token),
         agents: null,
       })),
     });
