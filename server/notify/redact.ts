@@ -41,8 +41,14 @@ export function channelSecrets(channel: ChannelConfig): string[] {
     } catch {
       return;
     }
-    if (url.username) secrets.push(decodeURIComponent(url.username));
-    if (url.password) secrets.push(decodeURIComponent(url.password));
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    if (user) secrets.push(user);
+    if (password) {
+      secrets.push(password);
+      // fetch sends URL credentials as `Authorization: Basic base64(user:password)`.
+      secrets.push(btoa(`${user}:${password}`));
+    }
     for (const value of url.searchParams.values()) secrets.push(value);
     // Path segments long enough to be keys (e.g. hooks.slack.com/services/T…/B…/xyz…).
     for (const segment of url.pathname.split("/")) {
