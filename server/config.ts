@@ -5,7 +5,9 @@
  */
 import { loadConfigFile, loadConfigText, type TableReader } from "../shared/config/mod.ts";
 import { isLogLevel, type LogLevel } from "../shared/log.ts";
+import { type ChecksConfig, readChecksConfig } from "../shared/checks/config.ts";
 import { type AlertConfig, readAlertConfig } from "./alerts/config.ts";
+import { type CertCheckConfig, readCertCheckConfig } from "./certs/config.ts";
 import { type NotificationConfig, readNotificationConfig } from "./notify/config.ts";
 import { httpExposureProblem, readSecurityConfig, type SecurityConfig } from "./auth/config.ts";
 
@@ -43,6 +45,10 @@ export interface ServerConfig {
   logFormat: "text" | "json";
   alert: AlertConfig;
   notification: NotificationConfig;
+  /** `[cert_check]`: certificate expiry of monitored domains. */
+  certCheck: CertCheckConfig;
+  /** `[[checks]]` the server runs and `[check_settings]`. */
+  checks: ChecksConfig;
 }
 
 export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
@@ -65,8 +71,6 @@ function limitsMaxBatchBytes(root: TableReader): number {
 }
 
 function readServerConfig(root: TableReader): ServerConfig {
-  // Keys of the original oxmon that this server accepts but does not act on.
-  root.accept("cert_check");
   const security = readSecurityConfig(root);
   if (security.grpc.maxInflightBytes < limitsMaxBatchBytes(root)) {
     root.problem("grpc.max_inflight_bytes", "must be at least ingest.max_batch_bytes");
@@ -146,6 +150,8 @@ function readServerConfig(root: TableReader): ServerConfig {
     logFormat: logFormat as "text" | "json",
     alert: readAlertConfig(root.table("alert")),
     notification: readNotificationConfig(root.table("notification"), topLevelAggregation),
+    certCheck: readCertCheckConfig(root.table("cert_check")),
+    checks: readChecksConfig(root, { side: "server" }),
   };
 }
 

@@ -59,6 +59,13 @@ export interface ActiveAlert extends AlertSubject, Notice {
   sinceMs: number;
   /** When it was last raised (it is raised again once `silence_secs` have passed). */
   lastNotifiedMs: number;
+  /**
+   * The series' newest sample judged, while `value` is the one last notified. Absent for
+   * `agent_absent`, and after a restart until the series reports again.
+   */
+  currentValue?: number;
+  /** The timestamp of `currentValue`. */
+  currentAtMs?: number;
 }
 
 /** One (rule, series) pair. */
@@ -71,6 +78,9 @@ export interface Tracked {
   readonly key: string;
   readonly evaluator: SeriesEvaluator;
   firing: Firing | undefined;
+  /** The newest sample judged (sample-driven rules): an active alert's current value. */
+  currentValue?: number;
+  currentAtMs?: number;
 }
 
 export class FiringTracker {
@@ -134,9 +144,14 @@ export class FiringTracker {
   /** What is firing now, most severe first, then oldest first. */
   active(): ActiveAlert[] {
     const alerts: ActiveAlert[] = [];
-    for (const { subject, firing } of this.#active.values()) {
+    for (const { subject, firing, currentValue, currentAtMs } of this.#active.values()) {
       const { sinceMs, lastNotifiedMs, notice } = firing!;
-      alerts.push({ ...subject, ...notice, sinceMs, lastNotifiedMs });
+      const alert: ActiveAlert = { ...subject, ...notice, sinceMs, lastNotifiedMs };
+      if (currentValue !== undefined) {
+        alert.currentValue = currentValue;
+        alert.currentAtMs = currentAtMs;
+      }
+      alerts.push(alert);
     }
     return alerts.sort((a, b) =>
       severityRank(b.severity) - severityRank(a.severity) || a.sinceMs - b.sinceMs ||

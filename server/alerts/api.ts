@@ -115,6 +115,12 @@ export function ruleJson(rule: AlertRuleConfig): Record<string, unknown> {
       return { ...base, absent_secs: rule.absentSecs };
     case "cert_expiration":
       return { ...base, warning_days: rule.warningDays, critical_days: rule.criticalDays };
+    case "check_failed":
+      return {
+        ...base,
+        consecutive_failures: rule.consecutiveFailures,
+        duration_secs: rule.durationSecs,
+      };
   }
 }
 
@@ -162,5 +168,7 @@ function activeJson(alert: ActiveAlert): Record<string, unknown> {
     last_notified: toRfc3339(alert.lastNotifiedMs),
     predicted_breach: optionalTime(alert.predictedBreachMs),
     r_squared: finite(alert.rSquared),
+    current_value: finite(alert.currentValue),
+    current_at: optionalTime(alert.currentAtMs),
   };
 }

@@ -50,6 +50,24 @@ Deno.test("AlertEngine raises a firing series once per silence_secs and resolves
   });
 });
 
+Deno.test("An active alert carries its series' current value, not only the one that fired it", async () => {
+  await withEngine([threshold()], (h) => {
+    h.sample("web-1", "cpu.usage", 95);
+    h.clock.advance(10_000);
+    h.sample("web-1", "cpu.usage", 97); // still firing, silenced: no new notification
+    const [active] = h.engine.active();
+    assert.equal(active.value, 95, "the notified value");
+    assert.equal(active.currentValue, 97);
+    assert.equal(active.currentAtMs, T0 + 10_000);
+    h.reopen();
+    const [restored] = h.engine.active();
+    assert.equal(restored.currentValue, undefined, "unknown until the series reports again");
+    h.clock.advance(10_000);
+    h.sample("web-1", "cpu.usage", 99);
+    assert.equal(h.engine.active()[0].currentValue, 99);
+  });
+});
+
 Deno.test("AlertEngine evaluates each series on its own", async () => {
   await withEngine([threshold({ metric: "disk.used_percent", value: 80 })], (h) => {
     h.sample("web-1", "disk.used_percent", 85, { mount: "/" });

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { DASHBOARD_HTML } from "../dashboard/page.ts";
+import { createDashboardRoutes } from "../dashboard/routes.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { agentRoutes } from "./agents.ts";
 import { ApiError, type ApiErrorCode, errorBody } from "./errors.ts";
@@ -15,11 +15,6 @@ export type { ApiDeps, QueryLimits } from "./_deps.ts";
 export { DEFAULT_QUERY_LIMITS } from "./_deps.ts";
 
 const BUILT_IN = new Set(["health", "agents", "metrics"]);
-
-// The page's script and style are inline; nothing else may load or be fetched from elsewhere.
-const DASHBOARD_CSP =
-  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; " +
-  "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export function createApiApp(deps: ApiDeps): Hono {
   const mounts = Object.entries(deps.mounts ?? {});
@@ -45,11 +40,7 @@ export function createApiApp(deps: ApiDeps): Hono {
     c.header("cache-control", "no-store");
   });
 
-  app.get("/", (c) => {
-    c.header("content-security-policy", DASHBOARD_CSP);
-    c.header("cache-control", "no-cache");
-    return c.html(DASHBOARD_HTML);
-  });
+  app.route("/", createDashboardRoutes());
 
   app.route("/api/v1", healthRoutes(deps));
   // Before the agent routes, whose `/agents/:id` would take "whitelist" for an agent id.

@@ -47,6 +47,11 @@ export function notFound(kind: string, id: string): ApiError {
   return new ApiError("not_found", `Unknown ${kind} "${id}"`);
 }
 
+/** A 400 naming the bad field of a JSON request body, e.g. `badField("domains[2].port", ...)`. */
+export function badField(path: string, message: string): ApiError {
+  return new ApiError("bad_request", `Invalid request body field "${path}": ${message}`);
+}
+
 export function errorBody(code: ApiErrorCode, message: string): { error: string; code: string } {
   return { error: message, code };
 }

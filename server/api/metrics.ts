@@ -24,10 +24,16 @@ export function metricRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock } = deps;
   const limits = { ...DEFAULT_QUERY_LIMITS, ...deps.limits };
 
-  /** The agent/metric/label part of a query; an agent the registry does not know is a 404. */
+  /**
+   * The agent/metric/label part of a query; an agent neither the registry nor storage knows is a
+   * 404. (The server's own samples — `cert-checker`, `oxmon-server` — are in storage only.)
+   */
   const seriesFilter = (params: URLSearchParams): Omit<SeriesQuery, "fromMs" | "toMs"> => {
     const agentId = optionalText(params, "agent");
-    if (agentId !== undefined && !registry.get(agentId)) throw notFound("agent", agentId);
+    if (
+      agentId !== undefined && !registry.get(agentId) &&
+      store.listSeries({ agentId }).length === 0
+    ) throw notFound("agent", agentId);
     return { agentId, metricName: optionalText(params, "metric"), labels: labelFilter(params) };
   };
 
@@ -60,7 +66,10 @@ export function metricRoutes(deps: ApiDeps): Hono {
       }
 
       const stepMs = parseStep("step", stepText);
-      const bucketCount = Math.floor((toMs - fromMs) / stepMs) + 1;
+      // Buckets start at multiples of the step, not at `from`: the same instant falls in the
+      // same bucket on every refresh, so a chart does not shift as its window slides.
+      const alignedFromMs = fromMs - (fromMs % stepMs);
+      const bucketCount = Math.floor((toMs - alignedFromMs) / stepMs) + 1;
       if (bucketCount > limits.maxBucketsPerSeries) {
         throw badParameter(
           "step",
@@ -70,7 +79,7 @@ export function metricRoutes(deps: ApiDeps): Hono {
       }
       const found = collectBounded(
         filter,
-        (key) => store.queryBuckets({ ...key, fromMs, toMs }, stepMs),
+        (key) => store.queryBuckets({ ...key, fromMs: alignedFromMs, toMs }, stepMs),
         (one) => one.buckets.length,
       );
       const series = found.map((one) => ({
@@ -86,7 +95,12 @@ export function metricRoutes(deps: ApiDeps): Hono {
           count: bucket.count,
         })),
       }));
-      return c.json({ ...range, step_secs: stepMs / 1000, series });
+      return c.json({
+        from: rfc3339(alignedFromMs),
+        to: range.to,
+        step_secs: stepMs / 1000,
+        series,
+      });
     })
     .get("/metrics/series", (c) => {
       const params = new URL(c.req.url).searchParams;
