@@ -100,8 +100,15 @@ async function main(args: string[]): Promise<number> {
     ? ["SIGINT"]
     : ["SIGINT", "SIGTERM"];
   for (const signal of stopSignals) Deno.addSignalListener(signal, stop);
+  // SIGHUP: certificate renewals without a restart (the files are also watched for changes).
+  const reload = () => {
+    log.info("SIGHUP: reloading TLS certificates");
+    server.reloadTls().catch((error) => log.error("TLS reload failed", { error }));
+  };
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", reload);
   await server.finished;
   for (const signal of stopSignals) Deno.removeSignalListener(signal, stop);
+  if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", reload);
   return 0;
 }
 

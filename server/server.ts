@@ -48,6 +48,8 @@ export interface RunningServer {
   httpPort: number;
   /** Resolves once the server has stopped. */
   finished: Promise<void>;
+  /** Reads the TLS certificate files of both listeners again (SIGHUP). */
+  reloadTls(): Promise<void>;
   /** Every HTTP route the app serves (method and path pattern), e.g. for auth tests. */
   routes: readonly { method: string; path: string }[];
   /** Stops accepting, finishes in-flight work within the grace deadline, closes the files. */
@@ -127,7 +129,7 @@ export async function startServer(
   if (security.apiTokens.length === 0) {
     log.info(
       "no [[api_tokens]] configured: the HTTP API serves this machine only " +
-        `(${config.httpHost}) and anyone on it may read; add an api token to serve others`,
+        `(${config.httpHost}) and anyone on it may use it; add an api token to serve others`,
     );
   }
   const notifier = createNotifier({
@@ -228,6 +230,21 @@ export async function startServer(
     log: log.with({ component: "grpc" }),
     command: options.listenerCommand,
     maxMessageBytes: config.ingest.maxBatchBytes,
+    tls: security.grpcTls && {
+      certFile: security.grpcTls.certFile,
+      keyFile: security.grpcTls.keyFile,
+      ...(security.grpcTls.clientCaFile ? { clientCaFile: security.grpcTls.clientCaFile } : {}),
+    },
+    bounds: {
+      maxConnections: security.grpc.maxConnections,
+      maxConcurrentStreams: security.grpc.maxConcurrentStreams,
+      maxInflightBytes: security.grpc.maxInflightBytes,
+      inflightWaitMs: security.grpc.inflightWaitSecs * 1000,
+      idleTimeoutMs: security.grpc.idleTimeoutSecs * 1000,
+      keepaliveTimeMs: security.grpc.keepaliveTimeSecs * 1000,
+      keepaliveTimeoutMs: security.grpc.keepaliveTimeoutSecs * 1000,
+      handshakeTimeoutMs: security.grpc.handshakeTimeoutSecs * 1000,
+    },
   });
   const app = createApiApp({
     store,
@@ -241,7 +258,7 @@ export async function startServer(
     warnings: () => [...warnings],
     auth: new ApiAuth({
       tokens: security.apiTokens,
-      anonymousScope: security.apiTokens.length > 0 ? undefined : "read",
+      anonymousScope: security.apiTokens.length > 0 ? undefined : "admin",
       hostAllowed: createHostGuard({
         bindHost: config.httpHost,
         allowedHosts: security.http.allowedHosts,
@@ -344,5 +361,9 @@ export async function startServer(
     })();
 
   const routes = app.routes.map(({ method, path }) => ({ method, path }));
-  return { grpcPort, httpPort: http.port, finished, stop, routes };
+  const reloadTls = async () => {
+    if (security.httpTls) await http.reloadTls();
+    if (security.grpcTls) grpc.reloadTls();
+  };
+  return { grpcPort, httpPort: http.port, finished, stop, routes, reloadTls };
 }

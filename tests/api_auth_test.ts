@@ -161,7 +161,7 @@ Deno.test("a Host the server does not serve is refused (DNS rebinding), configur
   );
 });
 
-Deno.test("without API tokens the server reads on loopback without a token, keeps admin routes closed, and refuses a public bind", async () => {
+Deno.test("without API tokens the server serves loopback without a token, keeps the whitelist closed, and refuses a public bind", async () => {
   const config = parseServerConfig("");
   assert.equal(config.httpHost, "127.0.0.1");
   assert.throws(
@@ -175,8 +175,11 @@ Deno.test("without API tokens the server reads on loopback without a token, keep
     assert.equal(agents.status, 200);
     await agents.body?.cancel();
     const deliveries = await call(server, "GET", "/api/v1/notifications/deliveries");
-    assert.equal(deliveries.status, 403);
+    assert.equal(deliveries.status, 200);
     await deliveries.body?.cancel();
+    const whitelist = await call(server, "POST", "/api/v1/agents/whitelist");
+    assert.equal(whitelist.status, 401);
+    await whitelist.body?.cancel();
     const health = await (await call(server, "GET", "/api/v1/health")).json();
     assert.equal(typeof health.agent_count, "number");
   });

@@ -68,7 +68,7 @@ Deno.test({
 
       await page.fill("#token", READ_TOKEN);
       await Promise.all([page.waitForURL(`${base}/`), page.click("button[type=submit]")]);
-      await page.waitForSelector('#agents li[data-agent="web-1"]', { timeout: 10_000 });
+      await page.waitForSelector('tr[data-agent="web-1"]', { timeout: 10_000 });
 
       const cookies = await context.cookies();
       assert.equal(cookies.length, 1);

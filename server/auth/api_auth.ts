@@ -4,9 +4,11 @@
  * what the route needs (`requiredAccess`). `/api/v1/health` stays open for load balancers but
  * says no more than up or degraded without `read`; the login form lives at `/login`.
  *
- * With no API token configured the server binds loopback only (see `config.ts`) and requests
- * without credentials get `read`: `deno task demo` and a local `curl` work as before, while
- * everything that changes state or shows channel details still needs an `admin` token.
+ * With no API token configured the server binds loopback only (see `config.ts`) and a request
+ * without credentials gets `admin`: whoever can reach loopback on this machine is trusted (the
+ * Host check keeps web pages of other sites out), so `deno task demo`, a local `curl` and the
+ * whole dashboard work as before. Issuing agent tokens (the whitelist API) always needs an
+ * admin API token: a local user must not be able to mint ingest credentials.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
@@ -31,6 +33,8 @@ export type Access = "public" | "read" | "admin";
 /** What a route needs. Anything that is not a read, and anything showing secrets, is admin. */
 export function requiredAccess(method: string, path: string): Access {
   if (path === "/login" || path === "/logout" || path === "/api/v1/health") return "public";
+  // A heartbeat URL's token is its credential (cron jobs call it without an API token).
+  if (path.startsWith("/api/v1/heartbeat/")) return "public";
   if (path === "/api" || path.startsWith("/api/")) {
     if (
       path.startsWith("/api/v1/agents/whitelist") || path.startsWith("/api/v1/notifications")
@@ -163,6 +167,12 @@ export class ApiAuth {
           }
           scope = session.scope;
         } else scope = this.#options.anonymousScope ?? null;
+      }
+      const anonymous = authorization === undefined && scope === this.#options.anonymousScope &&
+        !sessions.get(getCookie(c, SESSION_COOKIE), clock.now());
+      if (anonymous && path.startsWith("/api/v1/agents/whitelist")) {
+        this.counters.unauthenticated++;
+        return this.#unauthorized(c, "the agent whitelist needs an admin API token");
       }
       c.set("apiScope", scope);
       if (scope === null && path === "/" && (c.req.method === "GET" || c.req.method === "HEAD")) {

@@ -94,6 +94,8 @@ export class IngestService {
   readonly #log: Logger;
   readonly #onCommitted?: (points: readonly MetricDataPoint[]) => void;
   readonly #auth: AgentAuthenticator;
+  #lastRefusalLogMs = -Infinity;
+  #suppressedRefusals = 0;
   readonly #counters: IngestStats = {
     batches_accepted: 0,
     batches_rejected: 0,
@@ -128,6 +130,42 @@ export class IngestService {
         agents: null,
       })),
     });
+  }
+
+  /**
+   * Judges credentials from a call's headers alone (before its body is read): undefined when
+   * they are accepted, the UNAUTHENTICATED refusal otherwise (counted as `#check` counts it).
+   */
+  authenticate(metadata: IngestMetadata): IngestResult | undefined {
+    const auth = this.#auth.authenticate(metadata);
+    if (auth.ok) return undefined;
+    return this.#unauthenticated(metadata, auth);
+  }
+
+  #unauthenticated(metadata: IngestMetadata, auth: { reason: string; message: string }) {
+    this.#counters.unauthenticated++;
+    this.#counters.batches_rejected++;
+    this.#logRefusal("ingest refused: unauthenticated", {
+      agent_id: clip(metadata.agentId ?? ""),
+      reason: auth.reason,
+    });
+    return { code: GrpcStatus.UNAUTHENTICATED, message: auth.message, success: false };
+  }
+
+  /**
+   * Refusals are logged at most once a second, with how many were not: a stranger hammering the
+   * port must not fill the disk with log lines (the counters in health count every one).
+   */
+  #logRefusal(message: string, fields: Record<string, unknown>): void {
+    const nowMs = this.#clock.now();
+    if (nowMs - this.#lastRefusalLogMs < 1_000) {
+      this.#suppressedRefusals++;
+      return;
+    }
+    this.#lastRefusalLogMs = nowMs;
+    const suppressed = this.#suppressedRefusals;
+    this.#suppressedRefusals = 0;
+    this.#log.warn(message, suppressed ? { ...fields, suppressed_since_last: suppressed } : fields);
   }
 
   /** A snapshot of the counters. */
@@ -196,15 +234,7 @@ export class IngestService {
     nowMs: number,
   ): MetricBatch | IngestResult {
     const auth = this.#auth.authenticate(metadata);
-    if (!auth.ok) {
-      this.#counters.unauthenticated++;
-      this.#counters.batches_rejected++;
-      this.#log.warn("ingest refused: unauthenticated", {
-        agent_id: clip(metadata.agentId ?? ""),
-        reason: auth.reason,
-      });
-      return { code: GrpcStatus.UNAUTHENTICATED, message: auth.message, success: false };
-    }
+    if (!auth.ok) return this.#unauthenticated(metadata, auth);
 
     let decoded: DecodedMetricBatch;
     try {
@@ -240,7 +270,7 @@ export class IngestService {
     this.#counters.permission_denied++;
     this.#counters.batches_rejected++;
     this.#counters.points_rejected += batch.dataPoints.length;
-    this.#log.warn("ingest refused: agent id not covered by the credential", {
+    this.#logRefusal("ingest refused: agent id not covered by the credential", {
       agent_id: clip(batch.agentId),
       credential: clip(identity.name),
     });
