@@ -336,7 +336,9 @@ Deno.test("GrpcIngestSupervisor keeps its children's sockets in a private direct
   const entries = (dir: string) => Array.fromAsync(Deno.readDir(dir));
   try {
     await supervisor.start();
-    const [socketDir] = (await entries(tmp)).filter((entry) => entry.name.startsWith("oxmon-"));
+    const [socketDir] = (await entries(tmp)).filter((entry) =>
+      entry.name.startsWith("oxmon-grpc-")
+    );
     assert.match(socketDir.name, /^oxmon-grpc-/);
     const socketDirPath = join(tmp, socketDir.name);
     assert.equal((await Deno.stat(socketDirPath)).mode! & 0o777, 0o700);
