@@ -12,7 +12,8 @@ import {
 } from "@grpc/grpc-js";
 import { metricServiceDefinition } from "../shared/proto/service.ts";
 import { reportMetrics } from "./helpers/grpc_client.ts";
-import { startTestServer, type TestServer } from "./helpers/server_process.ts";
+import { eventually, startTestServer, type TestServer } from "./helpers/server_process.ts";
+import { parseAgentConfig, runAgent } from "../agent/mod.ts";
 import { makeTestCerts, type TestCerts } from "./helpers/tls_certs.ts";
 
 const Client = makeGenericClientConstructor(metricServiceDefinition, "MetricService");
@@ -231,6 +232,58 @@ Deno.test("the gRPC certificate is replaced without a restart when its files cha
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         assert.equal(await report(server, tlsCreds(certs), "web-1"), status.OK);
+      },
+    );
+  } finally {
+    await certs.remove();
+  }
+});
+
+Deno.test("the oxmon agent reports over TLS, and over mutual TLS with its client certificate as its identity", async () => {
+  const certs = await makeTestCerts();
+  try {
+    await withServer(
+      certs,
+      `[grpc_tls]\ncert_file = "${certs.server.cert}"\nkey_file = "${certs.server.key}"\n` +
+        `client_ca_file = "${certs.caFile}"`,
+      async (server) => {
+        const counters = async () =>
+          (await (await fetch(`${server.apiUrl}/api/v1/health`, {
+            headers: { authorization: `Bearer ${ADMIN}` },
+          })).json()).ingest;
+        const run = async (
+          agentId: string,
+          clientCert: string,
+          until: (ingest: Record<string, number>) => boolean,
+        ) => {
+          const stop = new AbortController();
+          const config = parseAgentConfig(`
+agent_id = "${agentId}"
+server_endpoint = "https://localhost:${server.grpcPort}"
+tls_ca_file = "${certs.caFile}"
+${clientCert}
+`);
+          const running = runAgent(config, { signal: stop.signal, intervalMs: 200 });
+          try {
+            await eventually(async () => until(await counters()), "a batch from the agent");
+          } finally {
+            stop.abort();
+            await running;
+          }
+        };
+        const clientA = `tls_cert_file = "${certs.clientA.cert}"\n` +
+          `tls_key_file = "${certs.clientA.key}"`;
+        await run("agent-a", clientA, (ingest) => ingest.batches_accepted > 0);
+        const agents = await (await fetch(`${server.apiUrl}/api/v1/agents`, {
+          headers: { authorization: `Bearer ${ADMIN}` },
+        })).json();
+        assert.deepEqual(agents.agents.map((a: { agent_id: string }) => a.agent_id), ["agent-a"]);
+        // The same certificate cannot report as another agent.
+        await run("agent-b", clientA, (ingest) => ingest.permission_denied > 0);
+        const after = await (await fetch(`${server.apiUrl}/api/v1/agents`, {
+          headers: { authorization: `Bearer ${ADMIN}` },
+        })).json();
+        assert.deepEqual(after.agents.map((a: { agent_id: string }) => a.agent_id), ["agent-a"]);
       },
     );
   } finally {
