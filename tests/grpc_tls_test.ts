@@ -102,7 +102,6 @@ except grpc.RpcError as error:
 }
 
 async function withServer(
-  certs: TestCerts,
   toml: string,
   use: (server: TestServer) => Promise<void>,
 ) {
@@ -123,7 +122,6 @@ Deno.test("agents report over TLS; a plain-text client and one that does not tru
   const certs = await makeTestCerts();
   try {
     await withServer(
-      certs,
       `[grpc_tls]\ncert_file = "${certs.server.cert}"\nkey_file = "${certs.server.key}"`,
       async (server) => {
         assert.equal(await report(server, tlsCreds(certs), "web-1"), status.OK);
@@ -154,7 +152,6 @@ Deno.test("with mutual TLS a CA-signed client certificate is the agent's identit
   const certs = await makeTestCerts();
   try {
     await withServer(
-      certs,
       `[grpc_tls]\ncert_file = "${certs.server.cert}"\nkey_file = "${certs.server.key}"\n` +
         `client_ca_file = "${certs.caFile}"`,
       async (server) => {
@@ -218,7 +215,6 @@ Deno.test("the gRPC certificate is replaced without a restart when its files cha
   await Deno.copyFile(certs.server.key, keyFile);
   try {
     await withServer(
-      certs,
       `[grpc_tls]\ncert_file = "${certFile}"\nkey_file = "${keyFile}"`,
       async (server) => {
         assert.equal(await servedSerial(server.grpcPort), await certs.serialOf(certFile));
@@ -243,7 +239,6 @@ Deno.test("the oxmon agent reports over TLS, and over mutual TLS with its client
   const certs = await makeTestCerts();
   try {
     await withServer(
-      certs,
       `[grpc_tls]\ncert_file = "${certs.server.cert}"\nkey_file = "${certs.server.key}"\n` +
         `client_ca_file = "${certs.caFile}"`,
       async (server) => {
