@@ -26,6 +26,10 @@ export interface ApiDeps {
   whitelist?: Hono;
   /** Things an operator should know, listed by `/api/v1/health` (e.g. ingest open to anyone). */
   warnings?: () => string[];
+  /** Sub-apps mounted at the root, e.g. `/metrics` and `/prometheus/api/v1/*`. */
+  rootRoutes?: Hono[];
+  /** More sections of `/api/v1/health`, e.g. `{ remote_write: [...] }`. */
+  healthSections?: () => Record<string, unknown>;
   /** Response size caps; see `DEFAULT_QUERY_LIMITS`. */
   limits?: Partial<QueryLimits>;
 }

@@ -46,6 +46,12 @@ export function healthRoutes(deps: ApiDeps): Hono {
     } catch (error) {
       log.error("health: ingest statistics failed", { error });
     }
+    let sections: Record<string, unknown> = {};
+    try {
+      sections = deps.healthSections?.() ?? {};
+    } catch (error) {
+      log.error("health: a section failed", { error });
+    }
     const healthy = storage !== null;
     return c.json({
       status: healthy ? "ok" : "degraded",
@@ -59,6 +65,7 @@ export function healthRoutes(deps: ApiDeps): Hono {
       storage,
       ...(deps.ingestStats ? { ingest: ingest ?? null } : {}),
       ...(deps.warnings ? { warnings: deps.warnings() } : {}),
+      ...sections,
     }, healthy ? 200 : 503);
   });
 }

@@ -30,19 +30,24 @@ declare module "hono" {
 
 export type Access = "public" | "read" | "admin";
 
-/** What a route needs. Anything that is not a read, and anything showing secrets, is admin. */
+/**
+ * What a route needs. Default-deny: a route not named here needs `read` to read (GET, HEAD) and
+ * `admin` for anything else; routes that show channel details or mint credentials need `admin`.
+ */
 export function requiredAccess(method: string, path: string): Access {
+  const reads = method === "GET" || method === "HEAD";
   if (path === "/login" || path === "/logout" || path === "/api/v1/health") return "public";
-  // A heartbeat URL's token is its credential (cron jobs call it without an API token).
-  if (path.startsWith("/api/v1/heartbeat/")) return "public";
-  if (path === "/api" || path.startsWith("/api/")) {
-    if (
-      path.startsWith("/api/v1/agents/whitelist") || path.startsWith("/api/v1/notifications")
-    ) return "admin";
-    return method === "GET" || method === "HEAD" ? "read" : "admin";
+  // Their own credentials: a heartbeat URL's token (cron jobs); remote write's agent tokens,
+  // checked by the ingest service with the agent ids they cover.
+  if (path.startsWith("/api/v1/heartbeat/") || path === "/api/v1/write") return "public";
+  // The dashboard's page and assets hold no data; `/` itself sends a stranger to the form.
+  if (reads && (path === "/" || path.startsWith("/assets/"))) return "public";
+  if (path.startsWith("/api/v1/agents/whitelist") || path.startsWith("/api/v1/notifications")) {
+    return "admin";
   }
-  // The dashboard's page and assets hold no data; `/` itself sends a stranger to the login form.
-  return method === "GET" || method === "HEAD" ? "public" : "admin";
+  // Prometheus' query API takes POSTed forms for long queries: still reads.
+  if (path.startsWith("/prometheus/api/v1/") && method === "POST") return "read";
+  return reads ? "read" : "admin";
 }
 
 export function scopeReaches(scope: ApiScope | null, access: Access): boolean {

@@ -10,6 +10,7 @@ import {
   type DecodedMetricBatch,
   decodeMetricBatch,
   GrpcStatus,
+  type MetricBatchMessage,
   TooManyPointsError,
 } from "../../shared/wire/mod.ts";
 import type { AgentRegistry } from "../agents/types.ts";
@@ -204,6 +205,50 @@ export class IngestService {
       this.#commitGroup(accepted, results, nowMs);
     }
     return results;
+  }
+
+  /**
+   * Batches another protocol has already decoded (Prometheus remote write: one batch per agent
+   * of the request), through the same authentication, validation, commit, agent registration
+   * and `onCommitted` as gRPC batches, all or nothing: one invalid batch refuses the request and
+   * nothing of it is stored. A refusal names the batch (`refusedBatch`) and the field.
+   */
+  handleDecoded(
+    batches: readonly MetricBatchMessage[],
+    metadata: IngestMetadata = {},
+  ): IngestResult & { refusedBatch?: number; field?: string } {
+    const nowMs = this.#clock.now();
+    const auth = this.#auth.authenticate(metadata);
+    if (!auth.ok) return this.#unauthenticated(metadata, auth);
+    const accepted: { index: number; batch: MetricBatch }[] = [];
+    for (let index = 0; index < batches.length; index++) {
+      try {
+        const batch = validateBatch(batches[index], this.#limits, nowMs, this.#retentionDays);
+        // Each batch is one agent's: the credential must cover every one, or none is stored.
+        const authorized = this.#authorize(batch, auth.identity);
+        if ("code" in authorized) return { ...authorized, refusedBatch: index, field: "agent_id" };
+        accepted.push({ index, batch });
+      } catch (error) {
+        if (!(error instanceof BatchValidationError)) throw error;
+        const points = batches.reduce((sum, batch) => sum + (batch.dataPoints?.length ?? 0), 0);
+        return {
+          ...this.#reject(metadata, points, error.message),
+          refusedBatch: index,
+          field: error.field,
+        };
+      }
+    }
+    if (accepted.length === 0) {
+      return { code: GrpcStatus.OK, message: "nothing to store", success: true };
+    }
+    if (accepted.length === 1) return this.#commit(accepted[0].batch, nowMs);
+    const results: IngestResult[] = new Array(accepted.length);
+    this.#commitGroup(accepted.map(({ batch }, index) => ({ index, batch })), results, nowMs);
+    return results.find((result) => !result.success) ?? {
+      code: GrpcStatus.OK,
+      message: `stored ${accepted.length} batches`,
+      success: true,
+    };
   }
 
   /**
