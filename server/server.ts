@@ -61,6 +61,8 @@ export interface RunningServer {
   finished: Promise<void>;
   /** Reads the TLS certificate files of both listeners again (SIGHUP). */
   reloadTls(): Promise<void>;
+  /** Process id of the gRPC listener child now serving, if one is. */
+  grpcListenerPid(): number | undefined;
   /** Every HTTP route the app serves (method and path pattern), e.g. for auth tests. */
   routes: readonly { method: string; path: string }[];
   /** Stops accepting, finishes in-flight work within the grace deadline, closes the files. */
@@ -440,5 +442,13 @@ export async function startServer(
     if (security.httpTls) await http.reloadTls();
     if (security.grpcTls) grpc.reloadTls();
   };
-  return { grpcPort, httpPort: http.port, finished, stop, routes, reloadTls };
+  return {
+    grpcPort,
+    httpPort: http.port,
+    finished,
+    stop,
+    routes,
+    reloadTls,
+    grpcListenerPid: () => grpc.stats().pid,
+  };
 }
