@@ -29,6 +29,10 @@ export interface IngestLimits {
   maxLabelValueLength: number;
   /** How far ahead of the server clock a timestamp may be. */
   maxFutureSecs: number;
+  /** Cardinality limits (`server/ingest/series_guard.ts`). */
+  maxSeriesPerAgent: number;
+  maxSeriesTotal: number;
+  maxNewSeriesPerAgentPerMinute: number;
 }
 
 export interface ServerConfig {
@@ -70,6 +74,9 @@ export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
   maxLabelNameLength: 64,
   maxLabelValueLength: 256,
   maxFutureSecs: 300,
+  maxSeriesPerAgent: 10_000,
+  maxSeriesTotal: 1_000_000,
+  maxNewSeriesPerAgentPerMinute: 1_000,
 });
 
 const HOST = { pattern: /^[\w.:-]+$|^\[[\w:]+\]$/, patternHint: "a host name or IP address" };
@@ -129,6 +136,18 @@ function readServerConfig(root: TableReader): ServerConfig {
     maxFutureSecs: limits.integer("max_future_secs", {
       default: DEFAULT_INGEST_LIMITS.maxFutureSecs,
       min: 0,
+    }),
+    maxSeriesPerAgent: limits.integer("max_series_per_agent", {
+      default: DEFAULT_INGEST_LIMITS.maxSeriesPerAgent,
+      min: 1,
+    }),
+    maxSeriesTotal: limits.integer("max_series_total", {
+      default: DEFAULT_INGEST_LIMITS.maxSeriesTotal,
+      min: 1,
+    }),
+    maxNewSeriesPerAgentPerMinute: limits.integer("max_new_series_per_agent_per_minute", {
+      default: DEFAULT_INGEST_LIMITS.maxNewSeriesPerAgentPerMinute,
+      min: 1,
     }),
   };
   limits.finish();

@@ -25,6 +25,7 @@ import { whitelistRoutes } from "./auth/whitelist_routes.ts";
 import { WhitelistStore } from "./auth/whitelist_store.ts";
 import { createFleetRoutes, FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
+import { SeriesGuard } from "./ingest/series_guard.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
 import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
 import { defaultSender } from "./notify/notifier.ts";
@@ -193,11 +194,18 @@ export async function startServer(
     remoteWrite.seed(newestStoredSamples(store, registry.list().map((agent) => agent.agentId)));
   }
 
+  const seriesLimits = {
+    maxSeriesPerAgent: config.ingest.maxSeriesPerAgent,
+    maxSeriesTotal: config.ingest.maxSeriesTotal,
+    maxNewSeriesPerAgentPerMinute: config.ingest.maxNewSeriesPerAgentPerMinute,
+  };
+  const seriesGuard = new SeriesGuard(seriesLimits, store.listSeries());
   const ingest = new IngestService({
     store,
     registry,
     limits: config.ingest,
     authenticator: agentAuth,
+    series: { guard: seriesGuard, limits: seriesLimits },
     retentionDays: config.retentionDays,
     clock,
     log: log.with({ component: "ingest" }),
@@ -248,7 +256,11 @@ export async function startServer(
     run: (nowMs) => {
       const cutoffMs = nowMs - config.retentionDays * MS_PER_DAY;
       const deleted = store.deleteBefore(cutoffMs, nowMs);
-      if (deleted.length) log.info("retention removed partitions", { days: deleted.join(",") });
+      if (deleted.length) {
+        log.info("retention removed partitions", { days: deleted.join(",") });
+        // Series that storage forgot no longer count against the cardinality limits.
+        seriesGuard.resync(store.listSeries());
+      }
       alerts.deleteHistoryBefore(cutoffMs);
       certStore.deleteResultsBefore(cutoffMs);
     },
@@ -359,8 +371,16 @@ export async function startServer(
         maxSamples: config.prometheus.queryMaxSamples,
       }),
     ],
-    healthSections: () =>
-      remoteWrite.enabled ? { remote_write: remoteWriteHealth(remoteWrite.stats()) } : {},
+    healthSections: () => ({
+      ...(remoteWrite.enabled ? { remote_write: remoteWriteHealth(remoteWrite.stats()) } : {}),
+      series_limits: {
+        series: seriesGuard.total,
+        max_series_total: seriesLimits.maxSeriesTotal,
+        max_series_per_agent: seriesLimits.maxSeriesPerAgent,
+        max_new_series_per_agent_per_minute: seriesLimits.maxNewSeriesPerAgentPerMinute,
+        points_refused_by_agent: seriesGuard.refusedByAgent(),
+      },
+    }),
   });
   // What start-up opened so far, closed again when a later step fails.
   const closeOpened = async () => {

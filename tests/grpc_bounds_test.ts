@@ -278,3 +278,58 @@ Deno.test("gRPC connections over max_connections are closed at once", async () =
     );
   });
 });
+
+Deno.test("100k new series from one agent stop at max_series_per_agent: the excess is refused and counted, then RESOURCE_EXHAUSTED", async () => {
+  await withServer(
+    `[ingest]\nmax_series_per_agent = 5000\nmax_new_series_per_agent_per_minute = 1000000\n`,
+    async (server) => {
+      const client = new Client(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure());
+      const replies: { code: number; message: string }[] = [];
+      try {
+        const nowMs = Date.now();
+        for (let b = 0; b < 10; b++) {
+          const dataPoints = Array.from({ length: 10_000 }, (_, i) => ({
+            agentId: "noisy-1",
+            metricName: "app.requests",
+            labels: { request_id: `r${b * 10_000 + i}` },
+            value: 1,
+            timestampMs: nowMs,
+          }));
+          try {
+            const reply = await reportMetrics(
+              client,
+              { agentId: "noisy-1", timestampMs: nowMs, dataPoints },
+              30_000,
+              { authorization: `Bearer ${TOKEN}` },
+            );
+            replies.push({ code: status.OK, message: reply.message ?? "" });
+          } catch (error) {
+            const { code, details } = error as { code: number; details: string };
+            replies.push({ code, message: details });
+          }
+        }
+      } finally {
+        client.close();
+      }
+      assert.equal(replies[0].code, status.OK);
+      assert.match(
+        replies[0].message,
+        /5000 points of 5000 new series refused: ingest\.max_series_per_agent \(5000\) reached/,
+      );
+      for (const reply of replies.slice(1)) {
+        assert.equal(reply.code, status.RESOURCE_EXHAUSTED);
+        assert.match(reply.message, /max_series_per_agent \(5000\).*nothing of the batch/);
+      }
+      // Known series still flow; another agent is not affected.
+      assert.equal(await validReport(server, "web-1"), status.OK);
+      const health = await (await fetch(`${server.apiUrl}/api/v1/health`)).json();
+      assert.equal(health.ingest.points_series_limited, 95_000);
+      assert.deepEqual(health.series_limits.points_refused_by_agent, { "noisy-1": 95_000 });
+      assert.equal(health.series_limits.series, 5_001);
+      const series = await (await fetch(
+        `${server.apiUrl}/api/v1/metrics/series?agent=noisy-1&limit=1`,
+      )).json();
+      assert.equal(series.total, 5_000);
+    },
+  );
+});

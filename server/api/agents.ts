@@ -5,7 +5,7 @@ import type { SystemInfo } from "../../shared/types.ts";
 import type { AgentRecord } from "../agents/types.ts";
 import { agentStatus, type ApiDeps } from "./_deps.ts";
 import { notFound } from "./errors.ts";
-import { checkParams } from "./params.ts";
+import { checkParams, pageParams } from "./params.ts";
 import { compareSeries } from "./_series.ts";
 
 function systemInfoJson(info: SystemInfo | undefined) {
@@ -40,12 +40,14 @@ export function agentRoutes(deps: ApiDeps): Hono {
 
   return new Hono()
     .get("/agents", (c) => {
-      checkParams(new URL(c.req.url).searchParams, []);
+      const params = new URL(c.req.url).searchParams;
+      checkParams(params, ["limit", "offset"]);
+      const { limit, offset } = pageParams(params);
       const nowMs = clock.now();
-      const agents = registry.list()
-        .sort((a, b) => a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0)
-        .map((agent) => agentJson(agent, nowMs));
-      return c.json({ agents });
+      const all = registry.list()
+        .sort((a, b) => a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0);
+      const agents = all.slice(offset, offset + limit).map((agent) => agentJson(agent, nowMs));
+      return c.json({ total: all.length, limit, offset, agents });
     })
     .get("/agents/:id", (c) => {
       checkParams(new URL(c.req.url).searchParams, []);

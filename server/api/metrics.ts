@@ -11,6 +11,7 @@ import {
   LABEL_PREFIX,
   labelFilter,
   optionalText,
+  pageParams,
   parseStep,
   timeRange,
 } from "./params.ts";
@@ -134,14 +135,16 @@ export function metricRoutes(deps: ApiDeps): Hono {
     })
     .get("/metrics/series", (c) => {
       const params = new URL(c.req.url).searchParams;
-      checkParams(params, ["agent", "metric"], [LABEL_PREFIX]);
-      const series = store.listSeries(seriesFilter(params)).sort(compareSeries).map((key) => ({
+      checkParams(params, ["agent", "metric", "limit", "offset"], [LABEL_PREFIX]);
+      const { limit, offset } = pageParams(params);
+      const all = store.listSeries(seriesFilter(params)).sort(compareSeries);
+      const series = all.slice(offset, offset + limit).map((key) => ({
         agent_id: key.agentId,
         metric: key.metricName,
         labels: key.labels,
         unit: unitOf(key.metricName),
       }));
-      return c.json({ series });
+      return c.json({ total: all.length, limit, offset, series });
     })
     .get("/metrics/names", (c) => {
       const params = new URL(c.req.url).searchParams;

@@ -152,3 +152,22 @@ export function timeRange(
   }
   return { fromMs, toMs };
 }
+
+/** Most items a list route answers in one page, and its default page size. */
+export const MAX_PAGE = 10_000;
+export const DEFAULT_PAGE = 1_000;
+
+/**
+ * `limit` (1 to `MAX_PAGE`, default `DEFAULT_PAGE`) and `offset` (default 0) of a list route:
+ * no answer grows with the number of series or agents.
+ */
+export function pageParams(params: URLSearchParams): { limit: number; offset: number } {
+  const limitText = params.get("limit");
+  const offsetText = params.get("offset");
+  return {
+    limit: limitText === null
+      ? DEFAULT_PAGE
+      : parseInteger("limit", limitText, { min: 1, max: MAX_PAGE }),
+    offset: offsetText === null ? 0 : parseInteger("offset", offsetText),
+  };
+}

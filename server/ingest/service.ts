@@ -17,6 +17,12 @@ import type { AgentRegistry } from "../agents/types.ts";
 import type { IngestLimits } from "../config.ts";
 import { AgentAuthenticator, type AgentIdentity } from "../auth/agent_auth.ts";
 import { sha256Hex } from "../auth/tokens.ts";
+import {
+  type Admission,
+  limitMessage,
+  type SeriesGuard,
+  type SeriesLimits,
+} from "./series_guard.ts";
 import type { MetricStore, WriteResult } from "../storage/types.ts";
 import { BatchValidationError, tooManyPoints, validateBatch } from "./validate.ts";
 
@@ -64,6 +70,8 @@ export type IngestStats = {
   unauthenticated: number;
   /** Of the rejected batches, those for an agent id their credential does not cover. */
   permission_denied: number;
+  /** Points of new series left out by a cardinality limit (`ingest.max_series_*`). */
+  points_series_limited: number;
   /** Samples the server made itself (certificate and check results), committed by `commitLocal`. */
   local_points: number;
 };
@@ -82,6 +90,8 @@ export interface IngestServiceOptions {
   retentionDays: number;
   clock: Clock;
   log: Logger;
+  /** Cardinality limits; without it, none. */
+  series?: { guard: SeriesGuard; limits: SeriesLimits };
   /** Called after each commit; an exception in it is logged and never fails the batch. */
   onCommitted?: (points: readonly MetricDataPoint[]) => void;
 }
@@ -95,6 +105,9 @@ export class IngestService {
   readonly #log: Logger;
   readonly #onCommitted?: (points: readonly MetricDataPoint[]) => void;
   readonly #auth: AgentAuthenticator;
+  readonly #series?: { guard: SeriesGuard; limits: SeriesLimits };
+  /** What the series guard left out of a batch on its way to the commit. */
+  readonly #admissions = new WeakMap<MetricBatch, Admission>();
   #lastRefusalLogMs = -Infinity;
   #suppressedRefusals = 0;
   readonly #counters: IngestStats = {
@@ -108,6 +121,7 @@ export class IngestService {
     points_too_old: 0,
     unauthenticated: 0,
     permission_denied: 0,
+    points_series_limited: 0,
     local_points: 0,
   };
 
@@ -124,6 +138,7 @@ export class IngestService {
     this.#clock = options.clock;
     this.#log = options.log;
     this.#onCommitted = options.onCommitted;
+    this.#series = options.series;
     this.#auth = options.authenticator ?? new AgentAuthenticator({
       tokens: (options.agentTokens ?? []).map((token, index) => ({
         name: `agent_tokens[${index}]`,
@@ -227,7 +242,9 @@ export class IngestService {
         // Each batch is one agent's: the credential must cover every one, or none is stored.
         const authorized = this.#authorize(batch, auth.identity);
         if ("code" in authorized) return { ...authorized, refusedBatch: index, field: "agent_id" };
-        accepted.push({ index, batch });
+        const admitted = this.#admit(authorized, nowMs);
+        if ("code" in admitted) continue; // Over a cardinality limit: counted, said in the log.
+        accepted.push({ index, batch: admitted });
       } catch (error) {
         if (!(error instanceof BatchValidationError)) throw error;
         const points = batches.reduce((sum, batch) => sum + (batch.dataPoints?.length ?? 0), 0);
@@ -306,7 +323,35 @@ export class IngestService {
       if (!(error instanceof BatchValidationError)) throw error;
       return this.#reject(metadata, decoded.dataPoints.length, error.message);
     }
-    return this.#authorize(batch, auth.identity);
+    const authorized = this.#authorize(batch, auth.identity);
+    if ("code" in authorized) return authorized;
+    return this.#admit(authorized, nowMs);
+  }
+
+  /** The batch with the points cardinality limits let through; RESOURCE_EXHAUSTED for none. */
+  #admit(batch: MetricBatch, nowMs: number): MetricBatch | IngestResult {
+    if (!this.#series) return batch;
+    const admission = this.#series.guard.admit(batch, nowMs);
+    if (admission.refusedPoints === 0) return batch;
+    this.#counters.points_series_limited += admission.refusedPoints;
+    const message = limitMessage(admission, this.#series.limits);
+    this.#logRefusal("ingest: new series over a cardinality limit", {
+      agent_id: clip(batch.agentId),
+      limit: admission.limit,
+      points: admission.refusedPoints,
+      series: admission.refusedSeries,
+    });
+    if (admission.batch.dataPoints.length === 0) {
+      this.#counters.batches_rejected++;
+      this.#counters.points_rejected += admission.refusedPoints;
+      return {
+        code: GrpcStatus.RESOURCE_EXHAUSTED,
+        message: `${message}; nothing of the batch was stored`,
+        success: false,
+      };
+    }
+    this.#admissions.set(admission.batch, admission);
+    return admission.batch;
   }
 
   /** The batch, if its credential may write as its agent id; PERMISSION_DENIED otherwise. */
@@ -334,6 +379,8 @@ export class IngestService {
       written = this.#store.write(points);
     } catch (error) {
       this.#counters.batches_failed++;
+      const admission = this.#admissions.get(batch);
+      if (admission) this.#series?.guard.forget(admission.added);
       this.#log.error("ingest failed: storage write", {
         agent_id: batch.agentId,
         points: points.length,
@@ -353,7 +400,14 @@ export class IngestService {
       message += `, ${written.conflicts} refused (another value is stored at that timestamp)`;
     }
     if (written.tooOld) message += `, ${written.tooOld} refused as older than retention`;
-    return { code: GrpcStatus.OK, message, success: true };
+    return { code: GrpcStatus.OK, message: this.#withLimitNote(batch, message), success: true };
+  }
+
+  #withLimitNote(batch: MetricBatch, message: string): string {
+    const admission = this.#admissions.get(batch);
+    return admission && this.#series
+      ? `${message}; ${limitMessage(admission, this.#series.limits)}`
+      : message;
   }
 
   /** One `write` for several accepted batches; one by one if it fails. */
@@ -393,7 +447,11 @@ export class IngestService {
           "refused (another value is stored at that timestamp)";
         if (written.tooOld) message += `, ${written.tooOld} refused as older than retention`;
       }
-      results[index] = { code: GrpcStatus.OK, message, success: true };
+      results[index] = {
+        code: GrpcStatus.OK,
+        message: this.#withLimitNote(batch, message),
+        success: true,
+      };
     }
   }
 
