@@ -25,15 +25,24 @@ function batch(agentId: string, value = 1) {
 async function report(server: TestServer, agentId: string, token?: string) {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   headers["agent-id"] = agentId;
-  return await withClient(server.grpcPort, async (client) => {
-    try {
-      const reply = await reportMetrics(client, batch(agentId), 5_000, headers);
-      return { code: status.OK, message: reply.message ?? "" };
-    } catch (error) {
-      const { code, details } = error as { code: number; details: string };
-      return { code, message: details };
-    }
-  });
+  const once = () =>
+    withClient(server.grpcPort, async (client) => {
+      try {
+        const reply = await reportMetrics(client, batch(agentId), 5_000, headers);
+        return { code: status.OK, message: reply.message ?? "" };
+      } catch (error) {
+        const { code, details } = error as { code: number; details: string };
+        return { code, message: details };
+      }
+    });
+  // UNAVAILABLE says "retry", as an agent would: the listener child may be restarting
+  // (denoland/deno#36788 aborts it now and then under connect-call-close cycles).
+  let result = await once();
+  for (let attempt = 0; attempt < 3 && result.code === status.UNAVAILABLE; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    result = await once();
+  }
+  return result;
 }
 
 async function withServer(toml: string, use: (server: TestServer) => Promise<void>) {

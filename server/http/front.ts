@@ -237,6 +237,13 @@ export class HttpFront {
       closed: false,
     };
     this.#connections.add(connection);
+    // A relay writes what it reads at once: Nagle's algorithm would hold a response's second
+    // write for the client's delayed ACK (40 ms).
+    try {
+      (client as Deno.TcpConn).setNoDelay?.(true);
+    } catch {
+      // Not a TCP socket.
+    }
     try {
       if (this.#options.tls) {
         try {
