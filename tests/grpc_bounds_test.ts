@@ -47,15 +47,25 @@ function batch(agentId: string) {
 }
 
 async function validReport(server: TestServer, agentId: string): Promise<number> {
-  const client = new Client(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure());
-  try {
-    await reportMetrics(client, batch(agentId), 10_000, { authorization: `Bearer ${TOKEN}` });
-    return status.OK;
-  } catch (error) {
-    return (error as { code: number }).code;
-  } finally {
-    client.close();
+  const once = async () => {
+    const client = new Client(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure());
+    try {
+      await reportMetrics(client, batch(agentId), 10_000, { authorization: `Bearer ${TOKEN}` });
+      return status.OK;
+    } catch (error) {
+      return (error as { code: number }).code;
+    } finally {
+      client.close();
+    }
+  };
+  // UNAVAILABLE says "retry", as an agent would (a listener child restarting after
+  // denoland/deno#36788).
+  let code = await once();
+  for (let attempt = 0; attempt < 3 && code === status.UNAVAILABLE; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    code = await once();
   }
+  return code;
 }
 
 /** One gRPC call with a raw body over an open node:http2 session; resolves with grpc-status. */
