@@ -17,7 +17,7 @@ import { backoffDelayMs, type BackoffOptions } from "./backoff.ts";
 import { BatchBuffer } from "./buffer.ts";
 import { Collection } from "./collect.ts";
 import { FilesystemCollector } from "./collectors/filesystem.ts";
-import { loadStatfs } from "./collectors/_statfs.ts";
+import { loadStatfs } from "./collectors/statfs.ts";
 import { createCollectors, detectPlatform } from "./collectors/registry.ts";
 import type { Collector, CollectorOptions } from "./collectors/types.ts";
 import type { AgentConfig } from "./config.ts";

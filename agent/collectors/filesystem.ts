@@ -1,10 +1,10 @@
 /**
  * `disk.total/used/available/used_percent{mount}` for real file systems: mounts come from
- * `/proc/mounts`, sizes from `statfs(2)` (see `_statfs.ts` for how it is called).
+ * `/proc/mounts`, sizes from `statfs(2)` (see `statfs.ts` for how it is called).
  */
 import { compileFilter } from "../../shared/glob.ts";
 import { readText } from "./_read.ts";
-import { type FsSpace, loadStatfs } from "./_statfs.ts";
+import { type FsSpace, loadStatfs } from "./statfs.ts";
 import type { Collector, CollectorOptions, Sample } from "./types.ts";
 
 export interface MountEntry {
