@@ -171,13 +171,40 @@ export function encodeHeaderBlock(fields: readonly (readonly [string, string])[]
 const ENTRY_OVERHEAD = 32;
 
 /**
+ * A dynamic table entry with its size as §4.1 counts it: the octets of name and value as they
+ * were on the wire (after Huffman decoding) plus 32. Not the length of the decoded JS strings:
+ * octets that are not UTF-8 (obs-text such as a Latin-1 "é", 0xe9) decode to U+FFFD, which
+ * re-encodes to 3 octets, and the table would then evict entries the encoder still counts on.
+ */
+interface TableEntry {
+  name: string;
+  value: string;
+  nameOctets: number;
+  size: number;
+}
+
+/** The static table as entries; its names and values are ASCII, one octet per character. */
+const STATIC_ENTRIES: readonly TableEntry[] = STATIC_TABLE.map(([name, value]) => ({
+  name,
+  value,
+  nameOctets: name.length,
+  size: name.length + value.length + ENTRY_OVERHEAD,
+}));
+
+/** A string literal as decoded, and how many octets it has (§5.2). */
+interface StringLiteral {
+  text: string;
+  octets: number;
+}
+
+/**
  * Decodes the header blocks of one connection, in order (they share the dynamic table).
  * Throws `TypeError` on a malformed block: a COMPRESSION_ERROR, after which the connection
  * must be closed.
  */
 export class HpackDecoder {
   /** Newest first. */
-  readonly #dynamic: [string, string][] = [];
+  readonly #dynamic: TableEntry[] = [];
   #dynamicSize = 0;
   #maxSize: number;
   readonly #maxAllowed: number;
@@ -195,7 +222,7 @@ export class HpackDecoder {
 
   /** Dynamic table entries, newest first. */
   get dynamicTable(): readonly (readonly [string, string])[] {
-    return this.#dynamic;
+    return this.#dynamic.map((entry) => [entry.name, entry.value]);
   }
 
   decode(block: Uint8Array): [string, string][] {
@@ -215,7 +242,7 @@ export class HpackDecoder {
         if (factor > 2 ** 35) throw new TypeError("Cannot decode header block: integer too big");
       }
     };
-    const readString = (): string => {
+    const readString = (): StringLiteral => {
       if (offset >= block.length) throw new TypeError("Cannot decode header block: truncated");
       const huffman = (block[offset] & 0x80) !== 0;
       const length = readInteger(7);
@@ -224,20 +251,21 @@ export class HpackDecoder {
       }
       const raw = block.subarray(offset, offset + length);
       offset += length;
-      return decoder.decode(huffman ? decodeHuffman(raw) : raw);
+      const octets = huffman ? decodeHuffman(raw) : raw;
+      return { text: decoder.decode(octets), octets: octets.length };
     };
-    const entry = (index: number): readonly [string, string] => {
-      const found = index >= 1 && index <= STATIC_TABLE.length
-        ? STATIC_TABLE[index - 1]
-        : this.#dynamic[index - STATIC_TABLE.length - 1];
+    const entry = (index: number): TableEntry => {
+      const found = index >= 1 && index <= STATIC_ENTRIES.length
+        ? STATIC_ENTRIES[index - 1]
+        : this.#dynamic[index - STATIC_ENTRIES.length - 1];
       if (!found) throw new TypeError(`Cannot decode header block: no table entry ${index}`);
       return found;
     };
     while (offset < block.length) {
       const first = block[offset];
       if (first & 0x80) {
-        const [name, value] = entry(readInteger(7));
-        fields.push([name, value]);
+        const found = entry(readInteger(7));
+        fields.push([found.name, found.value]);
       } else if ((first & 0xe0) === 0x20) {
         const size = readInteger(5);
         if (size > this.#maxAllowed) {
@@ -249,30 +277,34 @@ export class HpackDecoder {
         // Literal: with incremental indexing (01), without (0000) or never indexed (0001).
         const indexed = (first & 0xc0) === 0x40;
         const index = readInteger(indexed ? 6 : 4);
-        const name = index === 0 ? readString() : entry(index)[0];
+        let name: StringLiteral;
+        if (index === 0) name = readString();
+        else {
+          const found = entry(index);
+          name = { text: found.name, octets: found.nameOctets };
+        }
         const value = readString();
-        fields.push([name, value]);
+        fields.push([name.text, value.text]);
         if (indexed) this.#add(name, value);
       }
     }
     return fields;
   }
 
-  #add(name: string, value: string): void {
-    const size = encoder.encode(name).length + encoder.encode(value).length + ENTRY_OVERHEAD;
+  #add(name: StringLiteral, value: StringLiteral): void {
+    const size = name.octets + value.octets + ENTRY_OVERHEAD;
     this.#evict(size);
+    // An entry larger than the whole table empties it and is not added (§4.4).
     if (size <= this.#maxSize) {
-      this.#dynamic.unshift([name, value]);
+      this.#dynamic.unshift({ name: name.text, value: value.text, nameOctets: name.octets, size });
       this.#dynamicSize += size;
     }
   }
 
-  /** Evicts the oldest entries until `incoming` more bytes fit. */
+  /** Evicts the oldest entries until `incoming` more octets fit. */
   #evict(incoming: number): void {
     while (this.#dynamic.length > 0 && this.#dynamicSize + incoming > this.#maxSize) {
-      const [name, value] = this.#dynamic.pop()!;
-      this.#dynamicSize -= encoder.encode(name).length + encoder.encode(value).length +
-        ENTRY_OVERHEAD;
+      this.#dynamicSize -= this.#dynamic.pop()!.size;
     }
   }
 }
