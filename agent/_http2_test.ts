@@ -257,3 +257,66 @@ Deno.test("Http2Connection fails the connection on a header block past 64 KiB", 
   });
   assert.equal(new DataView(goaway!.payload.buffer).getUint32(4), 0xb, "ENHANCE_YOUR_CALM");
 });
+
+Deno.test("Http2Connection names the frame that broke the protocol", async (t) => {
+  const cases: { name: string; frames: Uint8Array[]; message: RegExp; errorCode: number }[] = [
+    {
+      name: "a DATA frame inside a header block",
+      frames: [encodeFrame(HEADERS, 0, 1, hex("88")), encodeFrame(DATA, 0, 1, hex("00"))],
+      message: /expected a CONTINUATION frame on stream 1, got a DATA frame/,
+      errorCode: 0x1,
+    },
+    {
+      name: "CONTINUATION without HEADERS",
+      frames: [encodeFrame(CONTINUATION, 0x04, 1, hex("88"))],
+      message: /CONTINUATION frame on stream 1 without a HEADERS frame before it/,
+      errorCode: 0x1,
+    },
+    {
+      name: "a short GOAWAY",
+      frames: [encodeFrame(GOAWAY, 0, 0, hex("00000000"))],
+      message: /GOAWAY frame of 4 bytes, expected at least 8/,
+      errorCode: 0x6,
+    },
+    {
+      name: "a WINDOW_UPDATE of the wrong size",
+      frames: [encodeFrame(WINDOW_UPDATE, 0, 0, hex("000001"))],
+      message: /WINDOW_UPDATE frame of 3 bytes, expected 4/,
+      errorCode: 0x6,
+    },
+    {
+      name: "a frame over the maximum size",
+      frames: [encodeFrame(HEADERS, 0x04, 1, new Uint8Array(16_385))],
+      message: /HEADERS frame of 16385 bytes, over the 16384 this client accepts/,
+      errorCode: 0x6,
+    },
+  ];
+  for (const { name, frames, message, errorCode } of cases) {
+    await t.step(name, async () => {
+      let goaway: Frame | undefined;
+      await withPeer(async (peer) => {
+        await peer.readUntil(DATA);
+        await peer.write(...frames);
+        goaway = await peer.readUntil(GOAWAY);
+      }, async (connection) => {
+        await assert.rejects(connection.request(request, hex("00")), (error: Http2Error) => {
+          assert.equal(error.kind, "connection");
+          assert.match(error.message, message);
+          assert.equal(error.errorCode, errorCode);
+          return true;
+        });
+      });
+      assert.equal(new DataView(goaway!.payload.buffer).getUint32(4), errorCode);
+    });
+  }
+});
+
+Deno.test("Http2Connection ignores the reserved bit of a frame's stream id", async () => {
+  await withPeer(async (peer) => {
+    await peer.readUntil(DATA);
+    await peer.write(encodeFrame(HEADERS, 0x05, 0x8000_0001, hex("88")));
+  }, async (connection) => {
+    const response = await connection.request(request, hex("00"));
+    assert.deepEqual(response.headers, [[":status", "200"]]);
+  });
+});
