@@ -11,6 +11,7 @@
  */
 import { type Clock, systemClock } from "../shared/clock.ts";
 import { delay } from "../shared/deadline.ts";
+import { MS_PER_SECOND } from "../shared/time.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
 import type { MetricBatch, SystemInfo } from "../shared/types.ts";
 import { backoffDelayMs, type BackoffOptions } from "./backoff.ts";
@@ -145,12 +146,6 @@ class AgentLoop {
     this.#config = config;
     this.#options = options;
     this.#log = options.log;
-    this.#collection = new Collection({
-      agentId: config.agentId,
-      collectors: options.collectors,
-      clock: options.clock ?? systemClock,
-      log: options.log,
-    });
     this.#buffer = new BatchBuffer(config.bufferMaxSize, {
       onDrop: (batch, droppedTotal) => {
         this.#stats.dropped = droppedTotal;
@@ -160,6 +155,13 @@ class AgentLoop {
           dropped_total: droppedTotal,
         });
       },
+    });
+    this.#collection = new Collection({
+      agentId: config.agentId,
+      collectors: options.collectors,
+      clock: options.clock ?? systemClock,
+      log: options.log,
+      selfMetrics: { buffer: this.#buffer },
     });
   }
 
@@ -171,15 +173,16 @@ class AgentLoop {
       interval_secs: this.#config.collectionIntervalSecs,
       collectors: this.#options.collectors?.map((c) => c.name).join(","),
     });
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    // Ends the grace timer once the loops are done, so it does not keep the process alive.
+    const loopsDone = new AbortController();
     const onStop = () => {
       this.#log.info("agent stopping, flushing the buffer", {
         buffered: this.#buffer.size,
         grace_secs: this.#config.shutdownGraceSecs,
       });
-      graceTimer = setTimeout(
+      delay(this.#config.shutdownGraceSecs * MS_PER_SECOND, loopsDone.signal).then(
         () => this.#hardStop.abort(),
-        this.#config.shutdownGraceSecs * 1000,
+        () => {},
       );
     };
     if (signal.aborted) onStop();
@@ -189,7 +192,7 @@ class AgentLoop {
       await Promise.all([this.#collectLoop(), this.#sendLoop()]);
     } finally {
       signal.removeEventListener("abort", onStop);
-      clearTimeout(graceTimer);
+      loopsDone.abort();
     }
     this.#stats.buffered = this.#buffer.size;
     if (this.#buffer.size > 0) {
@@ -215,7 +218,8 @@ class AgentLoop {
 
   async #collectLoop(): Promise<void> {
     const { signal } = this.#options;
-    const intervalMs = this.#options.intervalMs ?? this.#config.collectionIntervalSecs * 1000;
+    const intervalMs = this.#options.intervalMs ??
+      this.#config.collectionIntervalSecs * MS_PER_SECOND;
     const startedAt = performance.now();
     let round = 0;
     while (!signal.aborted) {
@@ -225,7 +229,8 @@ class AgentLoop {
         this.#buffer.push(batch);
         this.#progress();
       } else {
-        // Every collector failed (each is logged): the server refuses empty batches anyway.
+        // Only a Collection without self-metrics can come back empty (the server would refuse
+        // the batch); the agent's always carries at least its own.
         this.#log.debug("collection round produced no data, nothing buffered");
       }
       const elapsed = performance.now() - startedAt;
@@ -248,7 +253,7 @@ class AgentLoop {
   async #sendLoop(): Promise<void> {
     const { signal, sender } = this.#options;
     const hardStop = this.#hardStop.signal;
-    const sendTimeoutMs = this.#config.sendTimeoutSecs * 1000;
+    const sendTimeoutMs = this.#config.sendTimeoutSecs * MS_PER_SECOND;
     let failures = 0;
     while (!hardStop.aborted) {
       const stopping = signal.aborted;

@@ -1,6 +1,7 @@
 /**
  * Every metric the agent emits, with its unit and labels. The dashboard, the README and the
- * collectors' tests all read this one table.
+ * collectors' tests all read this one table. The `agent.*` metrics are the agent's report on
+ * itself (its collectors and its buffer), not on the host.
  */
 
 export type MetricUnit = "percent" | "bytes" | "bytes/s" | "ops/s" | "packets/s" | "seconds" | "";
@@ -14,6 +15,7 @@ export interface MetricInfo {
 const mountLabels = ["mount"] as const;
 const deviceLabels = ["device"] as const;
 const interfaceLabels = ["interface"] as const;
+const collectorLabels = ["collector"] as const;
 const noLabels = [] as const;
 
 export const METRIC_CATALOG: Readonly<Record<string, MetricInfo>> = Object.freeze({
@@ -94,6 +96,31 @@ export const METRIC_CATALOG: Readonly<Record<string, MetricInfo>> = Object.freez
   "system.load_5": { unit: "", labels: noLabels, description: "Load average over 5 minutes" },
   "system.load_15": { unit: "", labels: noLabels, description: "Load average over 15 minutes" },
   "system.uptime": { unit: "seconds", labels: noLabels, description: "Time since boot" },
+  "agent.collector_success": {
+    unit: "",
+    labels: collectorLabels,
+    description: "1 when the collector succeeded this round, 0 when it failed or was skipped",
+  },
+  "agent.collector_duration_seconds": {
+    unit: "seconds",
+    labels: collectorLabels,
+    description: "How long the collector took this round",
+  },
+  "agent.buffer_batches": {
+    unit: "",
+    labels: noLabels,
+    description: "Batches waiting in the agent's buffer to be sent",
+  },
+  "agent.dropped_batches_total": {
+    unit: "",
+    labels: noLabels,
+    description: "Batches dropped from the full buffer since the agent started",
+  },
 });
 
 export const METRIC_NAMES: readonly string[] = Object.freeze(Object.keys(METRIC_CATALOG));
+
+/** The metrics about the host, without the agent's report on itself (`agent.*`). */
+export const HOST_METRIC_NAMES: readonly string[] = Object.freeze(
+  METRIC_NAMES.filter((name) => !name.startsWith("agent.")),
+);

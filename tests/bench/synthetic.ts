@@ -11,7 +11,7 @@
  * series (interleaved, as live agents send them), timestamps in ascending order across batches.
  */
 import type { Labels, MetricDataPoint } from "../../shared/types.ts";
-import { METRIC_NAMES } from "../../shared/catalog.ts";
+import { HOST_METRIC_NAMES as METRIC_NAMES } from "../../shared/catalog.ts";
 
 export interface SyntheticOptions {
   agents: number;
