@@ -14,10 +14,8 @@
  * see TOOLCHAIN.md). A call is a POST of one length-prefixed, uncompressed message with
  * `grpc-timeout` set from the deadline; the deadline and the caller's signal both end it.
  */
+import { deadline, delay } from "../shared/deadline.ts";
 import { type HeaderFields, Http2Connection, Http2Error, type Http2Response } from "./_http2.ts";
-
-/** The longest delay setTimeout honours. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
 export const GrpcStatus = Object.freeze({
@@ -249,23 +247,20 @@ export class GrpcClient {
     if (this.#closed) return { code: GrpcStatus.UNAVAILABLE, details: "the client is closed" };
     const controller = new AbortController();
     let timedOut = false;
-    // setTimeout fires at once for a delay past 2^31-1 ms (24.8 days); a later deadline waits
-    // that long instead.
-    const timer = setTimeout(() => {
+    // Ends the deadline's timer when the call is over (`delay` also handles deadlines past
+    // setTimeout's 24.8 days).
+    const callOver = new AbortController();
+    delay(remainingMs, callOver.signal).then(() => {
       timedOut = true;
       controller.abort();
-    }, Math.min(remainingMs, MAX_TIMER_MS));
+    }, () => {});
     const onAbort = () => controller.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
-        once: true,
-      });
-    });
-    aborted.catch(() => {});
     try {
       // The connect itself is bounded by the deadline too (a host that drops SYNs).
-      const connection = await Promise.race([this.#connect(controller.signal), aborted]);
+      const connection = await deadline(this.#connect(controller.signal), Infinity, {
+        signal: controller.signal,
+      });
       const response = await connection.request(
         [
           [":method", "POST"],
@@ -295,7 +290,7 @@ export class GrpcClient {
       }
       return { code: GrpcStatus.UNAVAILABLE, details: (error as Error)?.message ?? String(error) };
     } finally {
-      clearTimeout(timer);
+      callOver.abort();
       options.signal?.removeEventListener("abort", onAbort);
     }
   }
