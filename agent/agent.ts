@@ -47,7 +47,7 @@ export interface RunAgentOptions {
   log?: Logger;
   /** Source of batch timestamps. Default: the system clock. */
   clock?: Clock;
-  /** Default: the registry's enabled collectors for this platform. */
+  /** Default: the registry's enabled collectors for this platform. Given ones are not disposed. */
   collectors?: readonly Collector[];
   /** Default: a gRPC sender to `config.server`. A given sender is not closed by the agent. */
   sender?: BatchSender;
@@ -76,7 +76,8 @@ export function collectorOptionsOf(config: Readonly<AgentConfig>): CollectorOpti
 /** SystemInfo for this host, by the same platform choice as the collectors. */
 export function gatherSystemInfo(config: Readonly<AgentConfig>): Promise<SystemInfo> {
   if (detectPlatform(config.procRoot) === "portable") return portableSystemInfo();
-  const filesystems = new FilesystemCollector(collectorOptionsOf(config)).filesystems();
+  using collector = new FilesystemCollector(collectorOptionsOf(config));
+  const filesystems = collector.filesystems();
   return loadStatfs().then((statfs) =>
     linuxSystemInfo({ filesystems, statfs, procRoot: config.procRoot })
   );
@@ -113,6 +114,8 @@ export async function runAgent(
     return await agent.run();
   } finally {
     if (ownSender) sender.close();
+    // Given collectors belong to the caller; the agent's own keep files open.
+    if (!options.collectors) { for (const collector of collectors) collector[Symbol.dispose]?.(); }
   }
 }
 

@@ -1,5 +1,5 @@
 /** `memory.*` from `/proc/meminfo`. */
-import { readText } from "./_read.ts";
+import { ProcFile } from "./_read.ts";
 import type { Collector, CollectorOptions, Sample } from "./types.ts";
 
 /** `/proc/meminfo` as bytes by field name (`MemTotal`, `SwapFree`, …). */
@@ -41,13 +41,17 @@ export function memorySamples(fields: Map<string, number>): Sample[] {
 
 export class MemoryCollector implements Collector {
   readonly name = "memory";
-  readonly #path: string;
+  readonly #meminfo: ProcFile;
 
   constructor(options: Pick<CollectorOptions, "procRoot">) {
-    this.#path = `${options.procRoot}/meminfo`;
+    this.#meminfo = new ProcFile(`${options.procRoot}/meminfo`);
+  }
+
+  [Symbol.dispose](): void {
+    this.#meminfo.close();
   }
 
   collect(): Sample[] {
-    return memorySamples(parseMeminfo(readText(this.#path)));
+    return memorySamples(parseMeminfo(this.#meminfo.read()));
   }
 }

@@ -6,7 +6,8 @@ const KIB = 1024;
 
 Deno.test("MemoryCollector reports meminfo in bytes with used = total - available", async () => {
   await using root = await fixtureRoot();
-  const samples = byKey(new MemoryCollector({ procRoot: root.procRoot }).collect());
+  using collector = new MemoryCollector({ procRoot: root.procRoot });
+  const samples = byKey(collector.collect());
   const total = 16314256 * KIB;
   const available = 9841236 * KIB;
   const swapTotal = 4194300 * KIB;
