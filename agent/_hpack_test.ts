@@ -176,3 +176,16 @@ Deno.test("HpackDecoder evicts by the octets on the wire", () => {
   assert.equal(decoder.tableSize, 0);
   assert.deepEqual(decoder.dynamicTable, []);
 });
+
+Deno.test("encodeHeaderBlock encodes each block right however many fields it has seen", () => {
+  const decoder = new HpackDecoder();
+  // More distinct fields than it keeps encoded, with repeats, so kept ones are reused too.
+  for (let i = 0; i < 150; i++) {
+    const fields: [string, string][] = [
+      [":path", "/oxmon.MetricService/ReportMetrics"],
+      ["grpc-timeout", `${10_000 - (i % 90)}m`],
+      ["agent-id", `web-${i % 3}`],
+    ];
+    assert.deepEqual(decoder.decode(encodeHeaderBlock(fields)), fields);
+  }
+});

@@ -78,6 +78,8 @@ const SETTING_INITIAL_WINDOW_SIZE = 0x4;
 const SETTING_MAX_FRAME_SIZE = 0x5;
 const SETTING_ENABLE_PUSH = 0x2;
 const DEFAULT_WINDOW = 65_535;
+/** Received bytes are given back to the peer once this many are outstanding. */
+const WINDOW_UPDATE_THRESHOLD = Math.ceil(DEFAULT_WINDOW / 2);
 /** We never raise SETTINGS_MAX_FRAME_SIZE, so this is the most we accept. */
 const MAX_RECEIVED_FRAME = 16_384;
 /** Flow-control windows may not exceed 2^31-1 (RFC 9113 §6.9.1). */
@@ -96,6 +98,8 @@ const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 interface Stream {
   sendWindow: number;
+  /** DATA bytes received on the stream and not yet given back with WINDOW_UPDATE. */
+  receivedUnacknowledged: number;
   headers?: HeaderFields;
   trailers: HeaderFields;
   chunks: Uint8Array[];
@@ -163,6 +167,8 @@ export class Http2Connection {
   readonly #streams = new Map<number, Stream>();
   #nextStreamId = 1;
   #sendWindow = DEFAULT_WINDOW;
+  /** DATA bytes received on the connection and not yet given back with WINDOW_UPDATE. */
+  #receivedUnacknowledged = 0;
   #peerInitialWindow = DEFAULT_WINDOW;
   #peerMaxFrame = 16_384;
   /** Frames waiting for the next write, and the write loop while one runs. */
@@ -282,6 +288,7 @@ export class Http2Connection {
       };
       const stream: Stream = {
         sendWindow: this.#peerInitialWindow,
+        receivedUnacknowledged: 0,
         trailers: [],
         chunks: [],
         localEnded: false,
@@ -545,9 +552,13 @@ export class Http2Connection {
   }
 
   #onData(flags: number, streamId: number, payload: Uint8Array): void {
-    // Everything received counts against our windows, padding included: give it all back.
-    if (payload.length > 0) {
-      this.#write(frame(FRAME.WINDOW_UPDATE, 0, 0, uint32Payload(payload.length)));
+    // Everything received counts against our windows, padding included: all of it is given
+    // back, once half a window has been used (as nghttp2 does), not frame by frame: a gRPC
+    // reply of a few bytes then costs no WINDOW_UPDATE frames, no write and no peer wake-up.
+    this.#receivedUnacknowledged += payload.length;
+    if (this.#receivedUnacknowledged >= WINDOW_UPDATE_THRESHOLD) {
+      this.#write(frame(FRAME.WINDOW_UPDATE, 0, 0, uint32Payload(this.#receivedUnacknowledged)));
+      this.#receivedUnacknowledged = 0;
     }
     const stream = this.#streams.get(streamId);
     if (!stream) return;
@@ -556,8 +567,12 @@ export class Http2Connection {
     }
     stream.chunks.push(unpad(payload, flags, false).slice());
     if (flags & FLAG_END_STREAM) return this.#complete(streamId, stream);
-    if (payload.length > 0) {
-      this.#write(frame(FRAME.WINDOW_UPDATE, 0, streamId, uint32Payload(payload.length)));
+    stream.receivedUnacknowledged += payload.length;
+    if (stream.receivedUnacknowledged >= WINDOW_UPDATE_THRESHOLD) {
+      this.#write(
+        frame(FRAME.WINDOW_UPDATE, 0, streamId, uint32Payload(stream.receivedUnacknowledged)),
+      );
+      stream.receivedUnacknowledged = 0;
     }
   }
 

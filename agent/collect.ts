@@ -36,6 +36,8 @@ export interface CollectionOptions {
 
 interface CollectorState {
   collector: Collector;
+  /** `{ collector: name }`, for its self-metrics. */
+  labels: Readonly<Record<string, string>>;
   pending: Promise<unknown> | undefined;
   failing: boolean;
 }
@@ -82,6 +84,7 @@ export class Collection {
     this.#monotonicMs = options.monotonicMs ?? (() => performance.now());
     this.#states = options.collectors.map((collector) => ({
       collector,
+      labels: Object.freeze({ collector: collector.name }),
       pending: undefined,
       failing: false,
     }));
@@ -102,8 +105,12 @@ export class Collection {
         value: wireValue(sample.name, sample.value),
         labels: sample.labels ?? {},
       });
-    for (const { samples } of outcomes) {
-      for (const sample of samples) {
+    // Indexed loops: this runs every round, interpreted (lite mode), where for-of allocates an
+    // iterator result per element.
+    for (let i = 0; i < outcomes.length; i++) {
+      const samples = outcomes[i].samples;
+      for (let j = 0; j < samples.length; j++) {
+        const sample = samples[j];
         if (!Number.isFinite(sample.value)) {
           this.#log.debug("dropped a non-finite sample", { metric: sample.name });
           continue;
@@ -112,8 +119,9 @@ export class Collection {
       }
     }
     if (this.#selfMetrics) {
-      for (const [i, outcome] of outcomes.entries()) {
-        const labels = { collector: this.#states[i].collector.name };
+      for (let i = 0; i < outcomes.length; i++) {
+        const outcome = outcomes[i];
+        const labels = this.#states[i].labels;
         add({ name: "agent.collector_success", value: outcome.success ? 1 : 0, labels });
         if (outcome.seconds !== undefined) {
           add({ name: "agent.collector_duration_seconds", value: outcome.seconds, labels });

@@ -186,6 +186,8 @@ export class GrpcClient {
   readonly #caCerts?: string[];
   readonly #metadata: HeaderFields;
   #connection?: Promise<Http2Connection>;
+  /** `#connection` once it opened, so a call on it need not wait for a promise. */
+  #open?: Http2Connection;
   #closed = false;
 
   constructor(options: GrpcClientOptions) {
@@ -226,6 +228,7 @@ export class GrpcClient {
     });
     const connection = await opening;
     if (this.#closed) connection.close();
+    else if (this.#connection === opening) this.#open = connection;
     return connection;
   }
 
@@ -258,9 +261,11 @@ export class GrpcClient {
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       // The connect itself is bounded by the deadline too (a host that drops SYNs).
-      const connection = await deadline(this.#connect(controller.signal), Infinity, {
-        signal: controller.signal,
-      });
+      const connection = this.#open?.usable
+        ? this.#open
+        : await deadline(this.#connect(controller.signal), Infinity, {
+          signal: controller.signal,
+        });
       const response = await connection.request(
         [
           [":method", "POST"],
@@ -290,7 +295,8 @@ export class GrpcClient {
       }
       return { code: GrpcStatus.UNAVAILABLE, details: (error as Error)?.message ?? String(error) };
     } finally {
-      callOver.abort();
+      // With a reason: without one, abort() builds a DOMException (and its stack) every call.
+      callOver.abort("call over");
       options.signal?.removeEventListener("abort", onAbort);
     }
   }
@@ -298,6 +304,7 @@ export class GrpcClient {
   #dropConnection(): void {
     const current = this.#connection;
     this.#connection = undefined;
+    this.#open = undefined;
     current?.then((connection) => connection.close(), () => {});
   }
 
