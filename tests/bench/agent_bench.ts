@@ -30,6 +30,7 @@
  *   deno run -A tests/bench/agent_bench.ts [--secs=60] [--warmup=10] [--repeat=1]
  *     [--agent-root=DIR]… [--flags="-A --v8-flags=…"]… [--no-node-exporter]
  */
+import { agentTaskFlags } from "../../scripts/agent_flags.ts";
 import { startTestServer, type TestServer } from "../helpers/server_process.ts";
 
 const TREE = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -85,26 +86,6 @@ export interface AgentVariant {
   root?: string;
   /** Deno flags between `run` and the entry. Default: that tree's `agent` task flags. */
   denoFlags?: string[];
-}
-
-/**
- * The flags between `deno run` and `agent/main.ts` in `root`'s deno.json `agent` task, e.g.
- * `["-A", "--v8-flags=--lite-mode"]`.
- */
-export function agentTaskFlags(root = TREE): string[] {
-  const denoJson = JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)) as {
-    tasks?: Record<string, string>;
-  };
-  const task = denoJson.tasks?.agent ?? "";
-  const words = task.trim().split(/\s+/);
-  const run = words.indexOf("run");
-  const main = words.findIndex((word) => word.endsWith("agent/main.ts"));
-  if (words[0] !== "deno" || run !== 1 || main < run) {
-    throw new Error(
-      `Cannot read the agent's flags: expected "deno run … agent/main.ts", got "${task}"`,
-    );
-  }
-  return words.slice(run + 1, main);
 }
 
 interface CpuSample {
@@ -208,7 +189,7 @@ function startAgent(variant: AgentVariant, index: number, server: TestServer): R
   const command = [
     Deno.execPath(),
     "run",
-    ...(variant.denoFlags ?? agentTaskFlags(root)),
+    ...(variant.denoFlags ?? agentTaskFlags(new URL(`file://${root}/`))),
     `${root}/agent/main.ts`,
     `--server=http://127.0.0.1:${server.grpcPort}`,
     `--agent-id=${agentId}`,
@@ -439,7 +420,8 @@ if (import.meta.main) {
   const repeat = Number(value("repeat")[0] ?? 1);
   const agents: AgentVariant[] = [{ label: `agent (${agentTaskFlags().join(" ")})` }];
   for (const root of value("agent-root")) {
-    agents.push({ label: `${root} (${agentTaskFlags(root).join(" ")})`, root });
+    const flags = agentTaskFlags(new URL(`file://${root}/`)).join(" ");
+    agents.push({ label: `${root} (${flags})`, root });
   }
   for (const flags of value("flags")) {
     agents.push({ label: `agent (${flags})`, denoFlags: flags.trim().split(/\s+/) });
