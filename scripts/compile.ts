@@ -9,6 +9,7 @@
  * that download, point DENORT_BIN at a local denort of the same Deno version (one target only).
  */
 import { parseArgs } from "node:util";
+import { agentRuntimeFlags } from "./agent_flags.ts";
 
 const TARGETS = [
   "x86_64-unknown-linux-gnu",
@@ -40,9 +41,9 @@ for (const target of targets) {
   for (const name of ["server", "agent"]) {
     const suffix = target.includes("windows") ? ".exe" : "";
     const output = `dist/${target}/oxmon-${name}${suffix}`;
-    // The agent runs with V8's lite mode: about 4 MB less resident memory for ~0.05 ms more CPU
-    // per collection round (measured; see tests/bench/agent_bench.ts).
-    const flags = name === "agent" ? ["--v8-flags=--lite-mode"] : [];
+    // The agent embeds the runtime flags of `deno task agent` (V8 flags, no code cache): see
+    // deno.json and tests/bench/agent_bench.ts for what they save.
+    const flags = name === "agent" ? agentRuntimeFlags() : [];
     const { code } = await new Deno.Command(Deno.execPath(), {
       args: [
         "compile",

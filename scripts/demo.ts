@@ -3,6 +3,8 @@
  * and a local agent reporting to it every 2 s, prints where the dashboard and API are, and stops
  * both cleanly on Ctrl-C. The two run as separate processes, as they would in production.
  */
+import { agentTaskFlags } from "./agent_flags.ts";
+
 const root = new URL("../", import.meta.url);
 const dataDir = new URL(".oxmon-demo/data/", root).pathname;
 
@@ -71,13 +73,13 @@ if (!(await waitForServer(Date.now() + 30_000))) {
   Deno.exit(1);
 }
 
-// The same V8 flag as `deno task agent` (lite mode: less resident memory).
+// With the flags of `deno task agent` (less resident memory and CPU; see deno.json).
 const agent = spawn("agent/main.ts", [
   "--server",
   `http://127.0.0.1:${grpcPort}`,
   "--interval",
   "2",
-], ["--v8-flags=--lite-mode"]);
+], agentTaskFlags().filter((flag) => flag !== "-A"));
 
 console.log(`
 oxmon demo is running (Ctrl-C stops it)
