@@ -3,16 +3,20 @@
  * its first argument the same program runs as the supervised gRPC listener child process.
  */
 import { parseArgs } from "node:util";
+import { invokedAs } from "../shared/cli.ts";
 import { ConfigError } from "../shared/config/mod.ts";
 import { createLogger } from "../shared/log.ts";
+import { onStopSignals } from "../shared/stop_signals.ts";
 import { defaultServerConfig, loadServerConfig, type ServerConfig } from "./config.ts";
 import { runListener } from "./ingest/listener.ts";
 import { startServer } from "./server.ts";
 import { VERSION } from "./version.ts";
 
-const HELP = `oxmon-server ${VERSION}
+const help = (program: string) =>
+  `oxmon-server ${VERSION}: stores what oxmon agents report, evaluates alert rules, notifies,
+and serves the REST API and the dashboard.
 
-Usage: oxmon-server [--config FILE] [options]
+Usage: ${program} [--config FILE] [options]
 
 Options:
   -c, --config FILE     server TOML config (default: embedded defaults)
@@ -24,6 +28,9 @@ Options:
       --check-config    validate the config and exit
   -V, --version         print the version
   -h, --help            print this help
+
+Without --config the embedded defaults apply (see config/server.example.toml). SIGINT or
+SIGTERM stops it gracefully; a second signal a second later stops it at once.
 `;
 
 async function main(args: string[]): Promise<number> {
@@ -48,15 +55,15 @@ async function main(args: string[]): Promise<number> {
       },
     }));
   } catch (error) {
-    console.error(`oxmon-server: ${(error as Error).message}\n\n${HELP}`);
+    console.error(`oxmon-server: ${(error as Error).message}\n\n${help(invokedAs())}`);
     return 2;
   }
   if (values.help) {
-    console.log(HELP);
+    console.log(help(invokedAs()));
     return 0;
   }
   if (values.version) {
-    console.log(VERSION);
+    console.log(`oxmon-server ${VERSION}`);
     return 0;
   }
   let config: ServerConfig;
@@ -83,25 +90,22 @@ async function main(args: string[]): Promise<number> {
     log.error("cannot start the server", { error });
     return 1;
   }
-  let signals = 0;
-  const stop = () => {
-    // The first signal stops gracefully (bounded by shutdown_grace_secs); a second one means
-    // the operator will not wait.
-    if (++signals > 1) {
+  const stopListening = onStopSignals({
+    onStop: () => {
+      server.stop().catch((error) => {
+        log.error("shutdown failed", { error });
+        Deno.exit(1);
+      });
+    },
+    // The same keystroke delivered twice (process group + forwarding) is not a second signal.
+    onRepeat: (signal) => log.debug("stop signal repeated; already stopping", { signal }),
+    onForce: () => {
       log.warn("second stop signal: exiting without finishing the shutdown");
       Deno.exit(1);
-    }
-    server.stop().catch((error) => {
-      log.error("shutdown failed", { error });
-      Deno.exit(1);
-    });
-  };
-  const stopSignals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT"]
-    : ["SIGINT", "SIGTERM"];
-  for (const signal of stopSignals) Deno.addSignalListener(signal, stop);
+    },
+  });
   await server.finished;
-  for (const signal of stopSignals) Deno.removeSignalListener(signal, stop);
+  stopListening();
   return 0;
 }
 
