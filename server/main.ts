@@ -9,6 +9,7 @@ import { createLogger } from "../shared/log.ts";
 import { onStopSignals } from "../shared/stop_signals.ts";
 import { defaultServerConfig, loadServerConfig, type ServerConfig } from "./config.ts";
 import { runListener } from "./ingest/listener.ts";
+import { backupDataDir } from "./backup.ts";
 import { startServer } from "./server.ts";
 import { VERSION } from "./version.ts";
 
@@ -26,6 +27,7 @@ Options:
       --http-host HOST  override http_host (bind address)
       --http-port PORT  override http_port
       --check-config    validate the config and exit
+      --backup DIR      copy data_dir into DIR (new or empty), safe while the server runs
   -V, --version         print the version
   -h, --help            print this help
 
@@ -50,6 +52,7 @@ async function main(args: string[]): Promise<number> {
         "http-host": { type: "string" },
         "http-port": { type: "string" },
         "check-config": { type: "boolean" },
+        backup: { type: "string" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
@@ -80,6 +83,20 @@ async function main(args: string[]): Promise<number> {
   if (values["check-config"]) {
     console.log(`${values.config ?? "embedded defaults"}: OK`);
     return 0;
+  }
+  if (values.backup !== undefined) {
+    try {
+      const files = await backupDataDir(config.dataDir, values.backup);
+      const bytes = files.reduce((sum, file) => sum + file.bytes, 0);
+      console.log(
+        `backed up ${files.length} files (${(bytes / 1048576).toFixed(1)} MiB) from ` +
+          `${config.dataDir} to ${values.backup}`,
+      );
+      return 0;
+    } catch (error) {
+      console.error(`oxmon-server: ${(error as Error).message}`);
+      return 1;
+    }
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
   let server;
