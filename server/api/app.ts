@@ -1,6 +1,7 @@
 /**
- * The REST API and the dashboard as one Hono app. Routes throw `ApiError`; everything reaches
- * the single `onError`, which renders `{"error": "...", "code": "..."}`.
+ * The REST API and the dashboard as one Hono app, built from route declarations (`routes.ts`)
+ * that also make the OpenAPI document at `/api/v1/openapi.json`. Routes throw `ApiError`;
+ * everything reaches the single `onError`, which renders `{"error": "...", "code": "..."}`.
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -10,11 +11,14 @@ import { agentRoutes } from "./agents.ts";
 import { ApiError, type ApiErrorCode, errorBody } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { metricRoutes } from "./metrics.ts";
+import { type MountedRoutes, openApiDocument, openApiPath } from "./openapi.ts";
+import { declaredRoutes, routeApp } from "./routes.ts";
 
 export type { ApiDeps, QueryLimits } from "./_deps.ts";
 export { DEFAULT_QUERY_LIMITS } from "./_deps.ts";
 
 const BUILT_IN = new Set(["health", "agents", "metrics"]);
+const API_BASE = "/api/v1";
 
 // The page's script and style are inline; nothing else may load or be fetched from elsewhere.
 const DASHBOARD_CSP =
@@ -40,16 +44,46 @@ export function createApiApp(deps: ApiDeps): Hono {
     c.header("cache-control", "no-store");
   });
 
-  app.get("/", (c) => {
-    c.header("content-security-policy", DASHBOARD_CSP);
-    c.header("cache-control", "no-cache");
-    return c.html(DASHBOARD_HTML);
-  });
-
-  app.route("/api/v1", healthRoutes(deps));
-  app.route("/api/v1", agentRoutes(deps));
-  app.route("/api/v1", metricRoutes(deps));
-  for (const [key, subApp] of mounts) app.route(`/api/v1/${key}`, subApp);
+  const mounted: MountedRoutes[] = [];
+  const mount = (base: string, tag: string, subApp: Hono) => {
+    app.route(base, subApp);
+    mounted.push({ base, tag, routes: declaredRoutes(subApp) ?? [] });
+  };
+  let document: Record<string, unknown> | undefined;
+  mount(
+    "/",
+    "dashboard",
+    routeApp([{
+      method: "get",
+      path: "/",
+      summary: "The dashboard",
+      description: "One self-contained page: firing alerts, agents, latest values and charts.",
+      responses: { 200: "the page" },
+      contentType: "text/html",
+      handler: (c) => {
+        c.header("content-security-policy", DASHBOARD_CSP);
+        c.header("cache-control", "no-cache");
+        return c.html(DASHBOARD_HTML);
+      },
+    }]),
+  );
+  mount(API_BASE, "health", healthRoutes(deps));
+  mount(API_BASE, "agents", agentRoutes(deps));
+  mount(API_BASE, "metrics", metricRoutes(deps));
+  for (const [key, subApp] of mounts) mount(`${API_BASE}/${key}`, key, subApp);
+  mount(
+    API_BASE,
+    "openapi",
+    routeApp([{
+      method: "get",
+      path: "/openapi.json",
+      summary: "This document",
+      description: "OpenAPI 3.1, generated from the route declarations the app is built from.",
+      responses: { 200: "the OpenAPI document" },
+      handler: (c) => c.json(document ??= openApiDocument(mounted, deps.version)),
+    }]),
+  );
+  assertEveryRouteDeclared(app, mounted);
 
   app.notFound((c) => {
     const code: ApiErrorCode = "not_found";
@@ -77,4 +111,27 @@ export function createApiApp(deps: ApiDeps): Hono {
   });
 
   return app;
+}
+
+/**
+ * Throws `TypeError` naming each route the app answers that no declaration describes (a sub-app
+ * built with `new Hono()` rather than `routeApp`): it would be missing from the OpenAPI document.
+ */
+function assertEveryRouteDeclared(app: Hono, mounted: readonly MountedRoutes[]): void {
+  const declared = new Set(
+    mounted.flatMap(({ base, routes }) =>
+      routes.map((route) => `${route.method.toUpperCase()} ${openApiPath(base, route.path)}`)
+    ),
+  );
+  const undeclared = app.routes
+    // Middleware (`app.use`) is registered for every method; it answers nothing itself.
+    .filter((route) => route.method !== "ALL")
+    .map((route) => `${route.method} ${openApiPath("", route.path)}`)
+    .filter((route) => !declared.has(route));
+  if (undeclared.length > 0) {
+    throw new TypeError(
+      `Every route must be declared with routeApp() to appear in the OpenAPI document; ` +
+        `not declared: ${[...new Set(undeclared)].join(", ")}`,
+    );
+  }
 }

@@ -31,7 +31,8 @@ export function checkParams(
     const expected = [...allowed, ...prefixes.map((prefix) => `${prefix}<name>`)].join(", ");
     throw badParameter(
       unknown[0],
-      `unknown parameter${unknown.length > 1 ? "s" : ""} ${list}; expected ${expected}`,
+      `unknown parameter${unknown.length > 1 ? "s" : ""} ${list}; ` +
+        (expected ? `expected ${expected}` : "this route takes none"),
     );
   }
 }
