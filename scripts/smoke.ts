@@ -6,10 +6,11 @@
  *                   --agent "deno run -A dist/oxmon-agent.js" [--cwd DIR]
  *   deno task smoke --agent "oxmon-agent-windows-x64.exe" --agent-only
  *
- * Checks `--version` and `--help`; starts the server on free loopback ports with a temp data dir
- * and the agent against it; waits until `/api/v1/agents` lists the agent and `cpu.usage` has
- * points; backs the live data dir up with `--backup`; stops both with SIGTERM and expects exit 0
- * and a clean shutdown in their logs. Commands are split on spaces.
+ * Checks `--version` and `--help`; starts the server on free loopback ports with a temp data dir,
+ * probes it with `--health-check`, starts the agent against it; waits until `/api/v1/agents`
+ * lists the agent and `cpu.usage` has points; backs the live data dir up with `--backup`; stops
+ * both with SIGTERM and expects exit 0 and a clean shutdown in their logs. Commands are split on
+ * spaces.
  *
  * `--agent-only` (Windows, where the server is not built): the version and help checks, then the
  * agent runs for a few seconds against an address where nothing listens and must still be running;
@@ -189,7 +190,15 @@ export async function runSmoke(options: SmokeOptions): Promise<void> {
         return false;
       }
     }, deadline);
-    say(`server answers on ${api}`);
+    const probe = await run(options.server, [
+      "--http-host",
+      "127.0.0.1",
+      "--http-port",
+      String(httpPort),
+      "--health-check",
+    ], cwd);
+    if (probe.code !== 0) throw new Error(`--health-check: exit ${probe.code}: ${probe.stderr}`);
+    say(`server answers on ${api}; --health-check agrees`);
 
     const agent = start("agent", options.agent, [
       "--server",

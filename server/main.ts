@@ -28,6 +28,7 @@ Options:
       --http-port PORT  override http_port
       --check-config    validate the config and exit
       --backup DIR      copy data_dir into DIR (new or empty), safe while the server runs
+      --health-check    exit 0 if the server with this config answers /api/v1/health
   -V, --version         print the version
   -h, --help            print this help
 
@@ -53,6 +54,7 @@ async function main(args: string[]): Promise<number> {
         "http-port": { type: "string" },
         "check-config": { type: "boolean" },
         backup: { type: "string" },
+        "health-check": { type: "boolean" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
@@ -84,6 +86,7 @@ async function main(args: string[]): Promise<number> {
     console.log(`${values.config ?? "embedded defaults"}: OK`);
     return 0;
   }
+  if (values["health-check"]) return await healthCheck(config);
   if (values.backup !== undefined) {
     try {
       const files = await backupDataDir(config.dataDir, values.backup);
@@ -124,6 +127,24 @@ async function main(args: string[]): Promise<number> {
   await server.finished;
   stopListening();
   return 0;
+}
+
+/** For container health checks: the image carries no curl. */
+async function healthCheck(config: ServerConfig): Promise<number> {
+  const host = ["0.0.0.0", "::", "[::]"].includes(config.httpHost) ? "127.0.0.1" : config.httpHost;
+  const url = `http://${host}:${config.httpPort}/api/v1/health`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    await response.body?.cancel();
+    if (response.ok) {
+      console.log(`${url}: healthy`);
+      return 0;
+    }
+    console.error(`oxmon-server: ${url} answered ${response.status}`);
+  } catch (error) {
+    console.error(`oxmon-server: ${url}: ${(error as Error).message}`);
+  }
+  return 1;
 }
 
 function portFlag(name: string, value: string | undefined, fallback: number): number {
