@@ -10,7 +10,7 @@ import { onStopSignals } from "../shared/stop_signals.ts";
 import { defaultServerConfig, loadServerConfig, type ServerConfig } from "./config.ts";
 import { runListener } from "./ingest/listener.ts";
 import { backupDataDir } from "./backup.ts";
-import { startServer } from "./server.ts";
+import { type RunningServer, startServer } from "./server.ts";
 import { VERSION } from "./version.ts";
 
 const help = (program: string) =>
@@ -102,20 +102,19 @@ async function main(args: string[]): Promise<number> {
     }
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
-  let server;
-  try {
-    server = await startServer(config, { log });
-  } catch (error) {
-    // E.g. a port in use or a data_dir that cannot be written: say so plainly, no stack trace.
-    log.error("cannot start the server", { error });
-    return 1;
-  }
+  // Listening before the start: a stop signal that arrives while the server starts (after it
+  // logged "started", before startServer returned) must stop it, not kill it.
+  let server: RunningServer | undefined;
+  let stopRequested = false;
+  const stop = (running: RunningServer) =>
+    running.stop().catch((error) => {
+      log.error("shutdown failed", { error });
+      Deno.exit(1);
+    });
   const stopListening = onStopSignals({
     onStop: () => {
-      server.stop().catch((error) => {
-        log.error("shutdown failed", { error });
-        Deno.exit(1);
-      });
+      stopRequested = true;
+      if (server) stop(server);
     },
     // The same keystroke delivered twice (process group + forwarding) is not a second signal.
     onRepeat: (signal) => log.debug("stop signal repeated; already stopping", { signal }),
@@ -124,6 +123,15 @@ async function main(args: string[]): Promise<number> {
       Deno.exit(1);
     },
   });
+  try {
+    server = await startServer(config, { log });
+  } catch (error) {
+    // E.g. a port in use or a data_dir that cannot be written: say so plainly, no stack trace.
+    log.error("cannot start the server", { error });
+    stopListening();
+    return 1;
+  }
+  if (stopRequested) stop(server);
   await server.finished;
   stopListening();
   return 0;
