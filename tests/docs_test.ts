@@ -15,6 +15,7 @@ import { createAlertRoutes, openAlertEngine } from "../server/alerts/mod.ts";
 import { createNotificationRoutes } from "../server/notify/mod.ts";
 import { DeliveryStore } from "../server/notify/delivery_store.ts";
 import { openTestEnv } from "../server/api/testing.ts";
+import { makeTempDir, makeTempDirSync } from "./helpers/temp_dir.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const README = Deno.readTextFileSync(`${ROOT}README.md`);
@@ -145,7 +146,7 @@ Deno.test("the example configs load, and so does every server TOML example in th
     await t.step(`README TOML example ${index + 1}`, () => {
       // Agent examples are recognised by the agent's own keys.
       if (/^\s*(server_endpoint|proc_root|collection_interval_secs)\s*=/m.test(block)) {
-        const dir = Deno.makeTempDirSync();
+        const dir = makeTempDirSync("oxmon-docs-");
         try {
           Deno.writeTextFileSync(`${dir}/agent.toml`, block);
           loadAgentConfig(`${dir}/agent.toml`);
@@ -154,7 +155,7 @@ Deno.test("the example configs load, and so does every server TOML example in th
         }
       } else {
         // Files an example names (a CA bundle) exist on the reader's machine, not here.
-        const dir = Deno.makeTempDirSync();
+        const dir = makeTempDirSync("oxmon-docs-");
         try {
           const withFiles = block.replace(/^(\s*\w+_file\s*=\s*)"[^"]*"/gm, (_, key) => {
             Deno.writeTextFileSync(`${dir}/file`, "");
@@ -171,7 +172,7 @@ Deno.test("the example configs load, and so does every server TOML example in th
 
 Deno.test("every REST route is in the README", async () => {
   const env = await openTestEnv();
-  const dir = await Deno.makeTempDir({ prefix: "oxmon-docs-" });
+  const dir = await makeTempDir("oxmon-docs-");
   const alerts = openAlertEngine({ rules: [], statePath: `${dir}/alerts.db`, clock: env.clock });
   const deliveries = new DeliveryStore(":memory:");
   try {

@@ -12,6 +12,7 @@ import { DeliveryStore } from "../notify/delivery_store.ts";
 import { createApiApp } from "./app.ts";
 import { openApiPath } from "./openapi.ts";
 import { openTestEnv } from "./testing.ts";
+import { makeTempDir } from "../../tests/helpers/temp_dir.ts";
 
 interface Operation {
   parameters?: { name: string; in: string }[];
@@ -21,7 +22,7 @@ type Document = { paths: Record<string, Record<string, Operation>> };
 
 Deno.test("GET /api/v1/openapi.json describes every route the app answers, as it answers", async (t) => {
   const env = await openTestEnv({ version: "9.8.7" });
-  const dir = await Deno.makeTempDir({ prefix: "oxmon-openapi-" });
+  const dir = await makeTempDir("oxmon-openapi-");
   const alerts = openAlertEngine({
     rules: [],
     statePath: join(dir, "alerts.db"),
