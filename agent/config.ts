@@ -12,6 +12,7 @@ import { DEFAULT_FS_TYPES_EXCLUDE } from "./collectors/filesystem.ts";
 import { COLLECTOR_NAMES } from "./collectors/registry.ts";
 import type { NameFilter } from "./collectors/types.ts";
 import { parseTomlSubset } from "./_toml.ts";
+import { type ChecksConfig, readChecksConfig } from "../shared/checks/config.ts";
 
 export interface ServerEndpoint {
   /** `host:port`, as the gRPC client takes it. */
@@ -46,6 +47,8 @@ export interface AgentConfig {
   collectors: Readonly<Record<string, boolean>>;
   logLevel: LogLevel;
   logFormat: "text" | "json";
+  /** `[[checks]]` this agent runs (http, tcp, dns) and `[check_settings]`. */
+  checks: ChecksConfig;
 }
 
 export const DEFAULT_SERVER_ENDPOINT = "http://127.0.0.1:9090";
@@ -54,7 +57,19 @@ const DEFAULT_GRPC_PORT = 9090;
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Loop and RAM-backed devices carry no disk I/O worth watching. */
 export const DEFAULT_DEVICE_EXCLUDE: readonly string[] = Object.freeze(["loop*", "ram*", "zram*"]);
-export const DEFAULT_INTERFACE_EXCLUDE: readonly string[] = Object.freeze(["lo"]);
+/**
+ * Interfaces that carry no traffic of their own: loopback, traffic-shaping (`ifb*`), container
+ * and VM plumbing (`veth*`, `docker*`, `br-*`, `virbr*`). Their bytes are counted again on the
+ * real interface, and on a container host there are hundreds of them.
+ */
+export const DEFAULT_INTERFACE_EXCLUDE: readonly string[] = Object.freeze([
+  "lo",
+  "ifb*",
+  "veth*",
+  "docker*",
+  "br-*",
+  "virbr*",
+]);
 
 /**
  * Parses `server_endpoint`: `http://host:port`, `https://host:port` (TLS) or plain
@@ -160,6 +175,7 @@ export function readAgentConfig(root: TableReader): AgentConfig {
     collectors,
     logLevel: isLogLevel(logLevel) ? logLevel : "info",
     logFormat: logFormat as "text" | "json",
+    checks: readChecksConfig(root, { side: "agent" }),
   };
 }
 

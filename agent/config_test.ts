@@ -44,7 +44,14 @@ Deno.test("defaults: host name, local server, 10 s, 1000 batches, 5 s grace", ()
   assert.equal(config.shutdownGraceSecs, 5);
   assert.equal(config.authToken, undefined);
   assert.deepEqual(config.filters.devices.exclude, DEFAULT_DEVICE_EXCLUDE);
-  assert.deepEqual(config.filters.interfaces.exclude, ["lo"]);
+  assert.deepEqual(config.filters.interfaces.exclude, [
+    "lo",
+    "ifb*",
+    "veth*",
+    "docker*",
+    "br-*",
+    "virbr*",
+  ]);
   assert.deepEqual(config.filters.fsTypesExclude, DEFAULT_FS_TYPES_EXCLUDE);
   assert.ok(Object.values(config.collectors).every(Boolean));
   assert.equal(config.logLevel, "info");

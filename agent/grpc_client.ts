@@ -14,38 +14,11 @@
  * see TOOLCHAIN.md). A call is a POST of one length-prefixed, uncompressed message with
  * `grpc-timeout` set from the deadline; the deadline and the caller's signal both end it.
  */
+import { GrpcStatus } from "../shared/wire/status.ts";
 import { type HeaderFields, Http2Connection, Http2Error, type Http2Response } from "./_http2.ts";
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
-export const GrpcStatus = Object.freeze({
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  DATA_LOSS: 15,
-  UNAUTHENTICATED: 16,
-});
-
-const STATUS_NAMES: readonly string[] = Object.keys(GrpcStatus);
-
-/** `UNAVAILABLE` for 14; the number itself for a code this table does not know. */
-export function grpcStatusName(code: number): string {
-  return STATUS_NAMES[code] ?? String(code);
-}
 
 /** What one unary call ended with: a status, and the response message when it is OK. */
 export interface UnaryResult {

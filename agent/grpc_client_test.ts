@@ -8,10 +8,14 @@ import {
   startRecordingServer,
   testCertificates,
 } from "./_test_server.ts";
-import { GrpcClient, GrpcStatus, grpcStatusName } from "./grpc_client.ts";
-import { decodeReportResponse, encodeMetricBatch } from "./wire.ts";
-
-const PATH = "/oxmon.MetricService/ReportMetrics";
+import {
+  decodeReportResponse,
+  encodeMetricBatch,
+  GrpcStatus,
+  grpcStatusName,
+  REPORT_METRICS_PATH as PATH,
+} from "../shared/wire/mod.ts";
+import { GrpcClient } from "./grpc_client.ts";
 
 const batch: MetricBatch = {
   agentId: "web-01",

@@ -5,8 +5,12 @@
  */
 import type { MetricBatch } from "../shared/types.ts";
 import type { ServerEndpoint } from "./config.ts";
-import { GrpcClient, GrpcStatus, grpcStatusName } from "./grpc_client.ts";
-import { decodeReportResponse, encodeMetricBatch } from "./wire.ts";
+// The files, not shared/wire/mod.ts: the batch decoder's string cache would cost 250 kB here.
+import { encodeMetricBatch } from "../shared/wire/encode_batch.ts";
+import { REPORT_METRICS_PATH } from "../shared/wire/method.ts";
+import { decodeReportResponse } from "../shared/wire/report_response.ts";
+import { GrpcStatus, grpcStatusName } from "../shared/wire/status.ts";
+import { GrpcClient } from "./grpc_client.ts";
 
 /**
  * What became of one send: `sent`; `rejected` (INVALID_ARGUMENT: the server will never accept
@@ -33,9 +37,6 @@ export interface GrpcSenderOptions {
   /** PEM of the CA to trust for TLS instead of the system roots. */
   caCert?: Uint8Array;
 }
-
-/** As in `shared/proto/mod.ts`, which is not imported: it loads protobufjs (see `wire.ts`). */
-const REPORT_METRICS_PATH = "/oxmon.MetricService/ReportMetrics";
 
 export class GrpcBatchSender implements BatchSender {
   readonly #client: GrpcClient;

@@ -6,19 +6,26 @@ import { join } from "node:path";
 import { type Clock, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import { openAgentRegistry } from "./agents/sqlite_registry.ts";
-import { createAlertRoutes, openAlertEngine } from "./alerts/mod.ts";
+import { openAlertEngine } from "./alerts/mod.ts";
 import { deferObservations } from "./alerts/deferred.ts";
 import { createApiApp } from "./api/app.ts";
+import { apiMounts } from "./api_mounts.ts";
+import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
+import { CertStore } from "./certs/store.ts";
+import { SERVER_AGENT_ID, ServerChecks } from "./checks/service.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
+import { FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
-import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
+import { createNotifier } from "./notify/mod.ts";
 import { Scheduler } from "./scheduler.ts";
 import { openChunkStore } from "./storage/chunk/engine.ts";
 import { openRowStore } from "./storage/row_engine.ts";
 import type { MetricStore } from "./storage/types.ts";
 import { VERSION } from "./version.ts";
+import { MS_PER_DAY, MS_PER_HOUR } from "../shared/time.ts";
+import type { MetricDataPoint } from "../shared/types.ts";
 
 export interface StartOptions {
   log: Logger;
@@ -37,9 +44,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
-
 export function openStore(
   config: ServerConfig,
   log: Logger,
@@ -54,7 +58,7 @@ export function openStore(
       return openChunkStore({
         dataDir: config.dataDir,
         clock,
-        lateSampleMaxAgeMs: config.retentionDays * DAY_MS,
+        lateSampleMaxAgeMs: config.retentionDays * MS_PER_DAY,
         log: log.with({ component: "storage" }),
       });
     default:
@@ -70,6 +74,16 @@ export async function startServer(
   const clock = options.clock ?? systemClock;
   await Deno.mkdir(config.dataDir, { recursive: true });
   const startedAtMs = clock.now();
+  let certCaPem: string | undefined;
+  if (config.certCheck.caFile !== undefined) {
+    try {
+      certCaPem = await Deno.readTextFile(config.certCheck.caFile);
+    } catch (error) {
+      throw new Error(`Cannot read cert_check.ca_file ${config.certCheck.caFile}: ${error}`, {
+        cause: error,
+      });
+    }
+  }
   const store = openStore(config, log, clock);
   const registry = openAgentRegistry(join(config.dataDir, "agents.db"));
   const notifier = createNotifier({
@@ -84,9 +98,19 @@ export async function startServer(
     clock,
     log: log.with({ component: "alerts" }),
     onEvent: (event) => notifier.dispatch(event),
+    // The server's own identities report when a check is due, not every few seconds.
+    unwatchedAgents: [CERT_AGENT_ID, SERVER_AGENT_ID],
   });
   // Alert evaluation runs after the ingest reply has gone out, never before it.
   const alertFeed = deferObservations(alerts, log.with({ component: "alerts" }));
+  const fleet = new FleetSummary({
+    store,
+    agents: () => registry.list(),
+    clock,
+    agentIntervalSecs: config.agentIntervalSecs,
+    activeAlerts: () => alerts.active(),
+    log: log.with({ component: "fleet" }),
+  });
 
   const ingest = new IngestService({
     store,
@@ -96,24 +120,71 @@ export async function startServer(
     retentionDays: config.retentionDays,
     clock,
     log: log.with({ component: "ingest" }),
-    onCommitted: (points) => alertFeed.observe(points),
+    onCommitted: (points) => {
+      // Cheap (a map lookup per point), so it runs at once: the overview is never behind.
+      fleet.observe(points);
+      alertFeed.observe(points);
+    },
+  });
+
+  // Samples the server makes itself (certificates, checks, heartbeats) take the ingest path
+  // from storage on: the same write and the same alert feed as an agent's batch.
+  const commitLocal = (points: MetricDataPoint[]) => void ingest.commitLocal(points);
+  const certStore = new CertStore(join(config.dataDir, "certs.db"));
+  certStore.syncConfigDomains(
+    config.certCheck.domains.map((d) => ({ ...d, checkIntervalSecs: d.intervalSecs })),
+    startedAtMs,
+  );
+  const certChecker = new CertChecker({
+    store: certStore,
+    config: config.certCheck,
+    clock,
+    log: log.with({ component: "certs" }),
+    commit: commitLocal,
+    extraCaCerts: certCaPem === undefined ? undefined : [certCaPem],
+  });
+  const checks = new ServerChecks({
+    config: config.checks,
+    clock,
+    log: log.with({ component: "checks" }),
+    commit: commitLocal,
   });
 
   const scheduler = new Scheduler({ clock, log });
   scheduler.add({
     name: "retention",
-    intervalMs: HOUR_MS,
+    intervalMs: MS_PER_HOUR,
     runAtStart: true,
     run: (nowMs) => {
-      const cutoffMs = nowMs - config.retentionDays * DAY_MS;
+      const cutoffMs = nowMs - config.retentionDays * MS_PER_DAY;
       const deleted = store.deleteBefore(cutoffMs, nowMs);
       if (deleted.length) log.info("retention removed partitions", { days: deleted.join(",") });
       alerts.deleteHistoryBefore(cutoffMs);
+      certStore.deleteResultsBefore(cutoffMs);
     },
   });
+  if (config.certCheck.enabled) {
+    scheduler.add({
+      name: "cert-check",
+      intervalMs: config.certCheck.tickSecs * 1000,
+      runAtStart: true,
+      run: (nowMs) => certChecker.tick(nowMs).then(() => {}),
+    });
+  }
+  if (config.checks.checks.some((check) => check.type === "heartbeat")) {
+    scheduler.add({ name: "heartbeats", intervalMs: 1_000, run: (nowMs) => checks.tick(nowMs) });
+  }
   scheduler.add({ name: "alert-tick", intervalMs: 5_000, run: (nowMs) => alerts.tick(nowMs) });
   scheduler.add({ name: "notify", intervalMs: 1_000, run: (nowMs) => notifier.tick(nowMs) });
 
+  const grpc = new GrpcIngestSupervisor({
+    host: config.grpcHost,
+    port: config.grpcPort,
+    service: ingest,
+    log: log.with({ component: "grpc" }),
+    command: options.listenerCommand,
+    maxMessageBytes: config.ingest.maxBatchBytes,
+  });
   const app = createApiApp({
     store,
     registry,
@@ -123,16 +194,20 @@ export async function startServer(
     agentIntervalSecs: config.agentIntervalSecs,
     log: log.with({ component: "api" }),
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
-    mounts: {
-      alerts: createAlertRoutes({ engine: alerts }),
-      notifications: createNotificationRoutes({
-        deliveries: (query) => notifier.deliveries(query),
-      }),
-    },
+    mounts: apiMounts({
+      alerts,
+      fleet,
+      deliveries: (query) => notifier.deliveries(query),
+      certs: { store: certStore, checker: certChecker, clock },
+      checks,
+    }),
   });
   // What start-up opened so far, closed again when a later step fails.
   const closeOpened = async () => {
     await scheduler.stop();
+    await checks.stop();
+    await certChecker.stop();
+    certStore.close();
     alertFeed.close();
     await notifier.close(0);
     alerts.close();
@@ -146,14 +221,6 @@ export async function startServer(
     await closeOpened();
     throw error;
   }
-  const grpc = new GrpcIngestSupervisor({
-    host: config.grpcHost,
-    port: config.grpcPort,
-    service: ingest,
-    log: log.with({ component: "grpc" }),
-    command: options.listenerCommand,
-    maxMessageBytes: config.ingest.maxBatchBytes,
-  });
   let grpcPort: number;
   try {
     ({ port: grpcPort } = await grpc.start());
@@ -162,6 +229,7 @@ export async function startServer(
     await closeOpened();
     throw error;
   }
+  checks.start();
   log.info("oxmon server started", {
     version: VERSION,
     grpc: `${config.grpcHost}:${grpcPort}`,
@@ -179,6 +247,10 @@ export async function startServer(
       await grpc.stop();
       await http.shutdown(config.shutdownGraceSecs * 1000);
       await scheduler.stop();
+      // Results of checks still running are dropped; those already made are committed.
+      await checks.stop();
+      await certChecker.stop();
+      certStore.close();
       // Samples committed before the listener stopped are still evaluated and their events sent.
       alertFeed.flush();
       alertFeed.close();

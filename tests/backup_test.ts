@@ -48,7 +48,7 @@ Deno.test("a backup taken while batches arrive opens with every sample acknowled
       await writer;
       assert.deepEqual(
         files.map((file) => file.name).filter((name) => !/^\d{4}-/.test(name)),
-        ["agents.db", "alerts.db", "notify.db", "index.db"],
+        ["agents.db", "alerts.db", "certs.db", "notify.db", "index.db"],
       );
     });
   } finally {

@@ -9,13 +9,10 @@ import { configLoader, type TableReader } from "../shared/config/mod.ts";
 import { loadAgentConfig, readAgentConfig } from "../agent/config.ts";
 import { loadServerConfig, parseServerConfig, readServerConfig } from "../server/config.ts";
 import { RULE_TYPES } from "../server/alerts/config.ts";
+import { CHECK_TYPES, type CheckType } from "../shared/checks/spec.ts";
 import { CHANNEL_TYPES, RECURRENCES } from "../server/notify/config.ts";
-import { createApiApp } from "../server/api/app.ts";
-import { createAlertRoutes, openAlertEngine } from "../server/alerts/mod.ts";
-import { createNotificationRoutes } from "../server/notify/mod.ts";
-import { DeliveryStore } from "../server/notify/delivery_store.ts";
-import { openTestEnv } from "../server/api/testing.ts";
-import { makeTempDir, makeTempDirSync } from "./helpers/temp_dir.ts";
+import { openFullApi } from "./helpers/full_api.ts";
+import { makeTempDirSync } from "./helpers/temp_dir.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const README = Deno.readTextFileSync(`${ROOT}README.md`);
@@ -59,6 +56,24 @@ function keysAskedFor(text: string, build: (root: TableReader) => unknown): Set<
   return seen;
 }
 
+/** `[check_settings]` and one check of each type a side runs, for the server and the agent. */
+const CHECK_VARIANTS = (() => {
+  const checks: Record<CheckType, string> = {
+    http: 'url = "http://h/"',
+    tcp: 'host = "h"\nport = 1',
+    dns: 'query_name = "example.com"',
+    heartbeat: 'token = "0123456789abcdef"\ninterval_secs = 60',
+  };
+  const text = (types: readonly CheckType[]) =>
+    "\n[check_settings]\nmax_concurrent = 1\n" +
+    types.map((type) => `\n[[checks]]\nname = "doc-${type}"\ntype = "${type}"\n${checks[type]}\n`)
+      .join("");
+  return {
+    server: text(CHECK_TYPES),
+    agent: text(CHECK_TYPES.filter((type) => type !== "heartbeat")),
+  };
+})();
+
 /**
  * The server example plus one rule of each type, one channel of each type and one silence
  * window of each recurrence, so that every variant's keys are asked for.
@@ -70,6 +85,7 @@ function everyServerVariant(): string {
     trend_prediction: "predict_threshold = 1.0\nhorizon_secs = 60",
     agent_absent: "absent_secs = 60",
     cert_expiration: "",
+    check_failed: "",
   };
   const channels: Record<string, string> = {
     email: 'smtp_host = "h"\nfrom = "a@b"\nrecipients = ["c@d"]',
@@ -82,7 +98,8 @@ function everyServerVariant(): string {
     weekly: 'days = ["mon"]',
     once: 'date = "2026-12-24"',
   };
-  let text = Deno.readTextFileSync(SERVER_EXAMPLE);
+  let text = Deno.readTextFileSync(SERVER_EXAMPLE) + CHECK_VARIANTS.server +
+    '\n[[cert_check.domains]]\ndomain = "example.com"\n';
   for (const type of RULE_TYPES) {
     text += `\n[[alert.rules]]\nname = "doc-${type}"\ntype = "${type}"\nmetric = "m"\n` +
       `${rules[type]}\n`;
@@ -130,7 +147,10 @@ Deno.test("every server config key is in the server example and the README", () 
 });
 
 Deno.test("every agent config key is in the agent example and the README", () => {
-  const keys = keysAskedFor(Deno.readTextFileSync(AGENT_EXAMPLE), readAgentConfig);
+  const keys = keysAskedFor(
+    Deno.readTextFileSync(AGENT_EXAMPLE) + CHECK_VARIANTS.agent,
+    readAgentConfig,
+  );
   const example = Deno.readTextFileSync(AGENT_EXAMPLE);
   assert.ok(keys.size > 20, `only ${keys.size} keys recorded`);
   assert.deepEqual(schemaKeys(keys).filter((key) => !documentedIn(example)(key)), []);
@@ -171,31 +191,21 @@ Deno.test("the example configs load, and so does every server TOML example in th
 });
 
 Deno.test("every REST route is in the README", async () => {
-  const env = await openTestEnv();
-  const dir = await makeTempDir("oxmon-docs-");
-  const alerts = openAlertEngine({ rules: [], statePath: `${dir}/alerts.db`, clock: env.clock });
-  const deliveries = new DeliveryStore(":memory:");
+  // Every route module the server mounts, as server.ts mounts them.
+  const { app, close } = await openFullApi();
   try {
-    // Mounted as server.ts mounts them.
-    const app = createApiApp({
-      ...env.deps,
-      mounts: {
-        alerts: createAlertRoutes({ engine: alerts }),
-        notifications: createNotificationRoutes({ deliveries: (q) => deliveries.query(q) }),
-      },
-    });
     const document = await (await app.request("/api/v1/openapi.json")).json();
-    const paths = Object.keys(document.paths as Record<string, unknown>)
-      .filter((path) => path !== "/")
-      .map((path) => path.replace(/\{(\w+)\}/g, ":$1"));
-    assert.ok(paths.length >= 12, `only ${paths.length} routes`);
-    for (const path of paths) {
-      assert.ok(README.includes(`GET ${path}`), `GET ${path} is not in the README`);
-    }
+    const routes = Object.entries(document.paths as Record<string, Record<string, unknown>>)
+      .filter(([path]) => path !== "/")
+      .flatMap(([path, methods]) =>
+        Object.keys(methods).map((method) =>
+          `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`
+        )
+      );
+    assert.ok(routes.length >= 30, `only ${routes.length} routes`);
+    const missing = routes.filter((route) => !README.includes(route));
+    assert.deepEqual(missing, [], "routes missing from the README");
   } finally {
-    alerts.close?.();
-    deliveries.close();
-    await env.close();
-    await Deno.remove(dir, { recursive: true });
+    await close();
   }
 });

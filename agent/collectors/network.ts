@@ -1,6 +1,7 @@
 /**
  * `network.bytes/packets_recv/sent{interface}` as per-second rates from `/proc/net/dev`.
- * Loopback is left out by the default interface filter (`exclude = ["lo"]`).
+ * Loopback and virtual interfaces (`ifb*`, `veth*`, `docker*`, `br-*`, `virbr*`) are left out by
+ * the default interface filter (`DEFAULT_INTERFACE_EXCLUDE`).
  */
 import { compileFilter } from "../../shared/glob.ts";
 import { RateTracker } from "./_rate.ts";

@@ -1,7 +1,9 @@
 /**
- * What every sample-driven rule type implements: a per-series evaluator fed one sample at a time.
- * The hot path only gets a verdict code; the details of an event are built when one is sent.
+ * What every rule type implements: an evaluator per series (per agent, for `agent_absent`) fed
+ * one sample at a time. The hot path only gets a verdict code; the details of an event are built
+ * when one is sent. `_rule_types.ts` builds the evaluator of each rule type.
  */
+import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND } from "../../shared/time.ts";
 import type { Severity } from "../../shared/types.ts";
 
 /** Not enough data to judge (too few samples, window not yet spanned): the state is kept. */
@@ -26,10 +28,19 @@ export interface VerdictDetails {
 }
 
 export interface SeriesEvaluator {
-  /** Adds a sample newer than every earlier one and judges the series. */
-  push(timestampMs: number, value: number): Verdict;
-  /** Details of the verdict the last `push` returned. */
+  /**
+   * Adds a sample and judges the series. Samples come newer than every earlier one, except to
+   * rule types that watch an agent (any sample is a sign of life). `nowMs` is the server time the
+   * sample arrived, for rule types judged on the server clock.
+   */
+  push(timestampMs: number, value: number, nowMs: number): Verdict;
+  /** Details of the latest verdict. */
   details(): VerdictDetails;
+}
+
+/** A rule type judged on the server clock as well (`agent_absent`): the tick asks it at `nowMs`. */
+export interface ClockedEvaluator extends SeriesEvaluator {
+  check(nowMs: number): Verdict;
 }
 
 /** Formats a number for a message without noise digits. */
@@ -41,8 +52,9 @@ export function formatNumber(value: number): string {
 
 /** `300s`, `5m`, `2h`, `1d` when exact, else seconds. */
 export function formatSecs(secs: number): string {
-  if (secs > 0 && secs % 86_400 === 0) return `${secs / 86_400}d`;
-  if (secs > 0 && secs % 3_600 === 0) return `${secs / 3_600}h`;
-  if (secs > 0 && secs % 60 === 0) return `${secs / 60}m`;
+  const ms = secs * MS_PER_SECOND;
+  if (secs > 0 && ms % MS_PER_DAY === 0) return `${ms / MS_PER_DAY}d`;
+  if (secs > 0 && ms % MS_PER_HOUR === 0) return `${ms / MS_PER_HOUR}h`;
+  if (secs > 0 && ms % MS_PER_MINUTE === 0) return `${ms / MS_PER_MINUTE}m`;
   return `${formatNumber(secs)}s`;
 }

@@ -39,7 +39,9 @@ export function createAlertRoutes(deps: AlertRouteDeps): Hono {
       summary: "What is firing now, most severe first",
       responses: {
         200: "`{count, alerts: [{rule, rule_type, agent_id, metric, labels, severity, message, " +
-          "value, threshold, since, last_notified, predicted_breach, r_squared}]}`",
+          "value, threshold, since, last_notified, predicted_breach, r_squared, current_value, " +
+          "current_at}]}`; `value` is the one last notified, `current_value` the series' newest " +
+          "sample",
       },
       handler: (c) => {
         const alerts = engine.active().map(activeJson);
@@ -150,6 +152,12 @@ export function ruleJson(rule: AlertRuleConfig): Record<string, unknown> {
       return { ...base, absent_secs: rule.absentSecs };
     case "cert_expiration":
       return { ...base, warning_days: rule.warningDays, critical_days: rule.criticalDays };
+    case "check_failed":
+      return {
+        ...base,
+        consecutive_failures: rule.consecutiveFailures,
+        duration_secs: rule.durationSecs,
+      };
   }
 }
 
@@ -197,5 +205,7 @@ function activeJson(alert: ActiveAlert): Record<string, unknown> {
     last_notified: toRfc3339(alert.lastNotifiedMs),
     predicted_breach: optionalTime(alert.predictedBreachMs),
     r_squared: finite(alert.rSquared),
+    current_value: finite(alert.currentValue),
+    current_at: optionalTime(alert.currentAtMs),
   };
 }

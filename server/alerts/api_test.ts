@@ -159,6 +159,8 @@ Deno.test("GET /alerts/active lists what is firing now", async () => {
       last_notified: "2026-01-01T00:00:20.000Z",
       predicted_breach: null,
       r_squared: null,
+      current_value: 99,
+      current_at: "2026-01-01T00:00:20.000Z",
     });
     assert.equal(body.alerts[1].rule, "root-full", "critical before warning");
   });

@@ -1,35 +1,36 @@
 /**
  * The alert engine: evaluates every rule per series (agent + metric + labels) on newly committed
  * samples, raises and resolves alerts, keeps their state and history in SQLite, and hands each
- * event to `onEvent`.
+ * event to `onEvent`. It wires four parts:
+ *
+ * - the rule index (`_rule_index.ts`): which rules apply to a point;
+ * - one evaluator per (rule, series) (`_rule_types.ts`), fed each new sample;
+ * - the firing tracker (`_firing.ts`): raise, repeat after `silence_secs`, resolve once;
+ * - the outbox (`_outbox.ts`): events and state changes, written in one transaction, then sent.
  *
  * `observe` sits on the ingest path, so it only does O(1) work per sample and matching rule: one
- * map lookup by metric name, one by series key (the rules matching a series are worked out once,
- * when the series is first seen), and an incremental evaluator per (rule, series). SQLite is
- * touched only when something fires or resolves, once per `observe` call. `tick` does what depends
- * on time alone: absent agents, and forgetting series that stopped reporting.
+ * map lookup by metric name, one per part of the series identity (agent, metric, canonical labels;
+ * the rules matching a series are worked out once, when the series is first seen), and an
+ * incremental evaluator per (rule, series). SQLite is touched only when something fires or
+ * resolves, once per `observe` call. `tick` does what depends on time alone: absent agents, and
+ * forgetting series that stopped reporting.
  */
 import { type Clock, systemClock } from "../../shared/clock.ts";
-import { compileGlob } from "../../shared/glob.ts";
 import { type Logger, silentLogger } from "../../shared/log.ts";
-import type { AlertEvent, Labels, MetricDataPoint, Severity } from "../../shared/types.ts";
-import { severityRank } from "../../shared/types.ts";
-import type { AgentAbsentRuleConfig, AlertRuleConfig } from "./config.ts";
-import { AgentAbsentEvaluator } from "./agent_absent.ts";
-import { CertExpirationEvaluator } from "./cert_expiration.ts";
-import { RateOfChangeEvaluator } from "./rate_of_change.ts";
-import { ThresholdEvaluator } from "./threshold.ts";
-import { TrendPredictionEvaluator } from "./trend_prediction.ts";
-import {
-  BREACH,
-  CLEAR,
-  formatSecs,
-  type SeriesEvaluator,
-  type Verdict,
-  type VerdictDetails,
-} from "./_evaluator.ts";
-import { formatSeries, labelsMatch, seriesKey } from "./_series.ts";
+import { canonicalLabelsJson, seriesIdentity, seriesIdentityOf } from "../../shared/series.ts";
+import { MS_PER_MINUTE, MS_PER_SECOND } from "../../shared/time.ts";
+import type { AlertEvent, Labels, MetricDataPoint } from "../../shared/types.ts";
+import type { AgentAbsentEvaluator } from "./agent_absent.ts";
+import type { AlertRuleConfig } from "./config.ts";
+import { BREACH, CLEAR } from "./_evaluator.ts";
+import { type ActiveAlert, FiringTracker, type Tracked } from "./_firing.ts";
+import { Outbox } from "./_outbox.ts";
+import { type PresenceRule, RuleIndex, rulesMatching, type SampleRule } from "./_rule_index.ts";
+import { createEvaluator } from "./_rule_types.ts";
+import { alertKey, SeriesMap } from "./_series.ts";
 import { AlertStore, type HistoryPage, type HistoryQuery, type StoredAlertState } from "./store.ts";
+
+export type { ActiveAlert } from "./_firing.ts";
 
 export interface AlertEngineOptions {
   rules: readonly AlertRuleConfig[];
@@ -51,72 +52,20 @@ export interface AlertEngineOptions {
   staleAfterMs?: number;
   /** Most samples kept in one series' window; beyond it the oldest are dropped. Default 10,000. */
   maxWindowPoints?: number;
+  /** Agent ids that `agent_absent` rules never watch (the server's own identities). */
+  unwatchedAgents?: readonly string[];
 }
 
-/** A series that is firing now. `value` and `message` are those of the latest notification. */
-export interface ActiveAlert {
-  ruleName: string;
-  ruleType: string;
-  agentId: string;
-  metricName: string;
-  labels: Labels;
-  severity: Severity;
-  message: string;
-  value: number;
-  threshold: number;
-  /** When it started firing. */
-  sinceMs: number;
-  /** When it was last raised (it is raised again once `silence_secs` have passed). */
-  lastNotifiedMs: number;
-  predictedBreachMs?: number;
-  rSquared?: number;
-}
-
-export const DEFAULT_STALE_AFTER_MS = 15 * 60_000;
+export const DEFAULT_STALE_AFTER_MS = 15 * MS_PER_MINUTE;
 export const DEFAULT_MAX_WINDOW_POINTS = 10_000;
 
-interface RuleRuntime {
-  rule: AlertRuleConfig;
-  silenceMs: number;
-  /** How long a silent series is kept (and an alert on it stays firing). */
-  retainMs: number;
-  labelFilter: [string, string][];
-  matchesAgent(agentId: string): boolean;
-  /** Severity comes from the value (cert_expiration): a change is raised at once. */
-  dynamicSeverity: boolean;
-}
-
-interface Firing {
-  sinceMs: number;
-  lastNotifiedMs: number;
-  severity: Severity;
-  value: number;
-  threshold: number;
-  message: string;
-  predictedBreachMs?: number;
-  rSquared?: number;
-}
-
-/** One (rule, series) pair. */
-interface Tracked {
-  runtime: RuleRuntime;
-  /** `rule name \0 series key`: the key of `#active` and of the state table. */
-  activeKey: string;
-  seriesKey: string;
-  agentId: string;
-  metricName: string;
-  labels: Labels;
-  evaluator: { details(): VerdictDetails };
-  firing: Firing | undefined;
-}
-
 interface SampleTracked extends Tracked {
-  evaluator: SeriesEvaluator;
   /** Newest sample timestamp judged; older ones (late data, retries) are skipped. */
   lastSampleMs: number;
 }
 
-interface AbsentTracked extends Tracked {
+/** An agent watched by an `agent_absent` rule. */
+interface PresenceTracked extends Tracked {
   evaluator: AgentAbsentEvaluator;
 }
 
@@ -128,43 +77,28 @@ interface SeriesEntry {
   retainMs: number;
 }
 
-interface AbsentRuntime extends RuleRuntime {
-  rule: AgentAbsentRuleConfig;
-  byAgent: Map<string, AbsentTracked>;
-}
-
 export class AlertEngine {
   readonly rules: readonly AlertRuleConfig[];
   readonly #store: AlertStore;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #onEvent: (event: AlertEvent) => void | Promise<void>;
   readonly #staleAfterMs: number;
   readonly #maxWindowPoints: number;
-  /** Sample-driven rules by metric name. */
-  readonly #byMetric = new Map<string, RuleRuntime[]>();
-  readonly #absentByMetric = new Map<string, AbsentRuntime[]>();
-  /** Absent rules on any metric: without a label filter any point of the agent counts. */
-  readonly #absentAnyPoint: AbsentRuntime[] = [];
-  readonly #absentAnyLabelled: AbsentRuntime[] = [];
-  readonly #absent: AbsentRuntime[] = [];
-  readonly #series = new Map<string, SeriesEntry>();
-  readonly #active = new Map<string, Tracked>();
+  readonly #index: RuleIndex;
+  readonly #outbox: Outbox;
+  readonly #firing: FiringTracker;
+  /** Series of metrics some sample-driven rule watches. */
+  readonly #series = new SeriesMap<SeriesEntry>();
+  /** Per `agent_absent` rule, the agents it watches by id. */
+  readonly #presence = new Map<PresenceRule, Map<string, PresenceTracked>>();
   /** Firing state loaded at start for series not seen since; attached on their first sample. */
   readonly #restored = new Map<string, { tracked: SampleTracked; restoredAtMs: number }>();
-  readonly #dirtySeen = new Set<AbsentTracked>();
-  #pendingEvents: AlertEvent[] = [];
-  #pendingStates = new Map<
-    string,
-    { ruleName: string; seriesKey: string; state?: StoredAlertState }
-  >();
   #closed = false;
 
   constructor(options: AlertEngineOptions) {
     this.rules = options.rules;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? silentLogger;
-    this.#onEvent = options.onEvent ?? (() => {});
     this.#staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     this.#maxWindowPoints = options.maxWindowPoints ?? DEFAULT_MAX_WINDOW_POINTS;
     if (!(this.#staleAfterMs > 0)) {
@@ -175,22 +109,19 @@ export class AlertEngine {
         `Cannot start the alert engine: maxWindowPoints must be an integer >= 2`,
       );
     }
-    const runtimes = new Map<string, RuleRuntime>();
-    for (const rule of options.rules) {
-      const runtime = this.#runtime(rule);
-      runtimes.set(rule.name, runtime);
-      if (rule.type === "agent_absent") {
-        const absent: AbsentRuntime = { ...runtime, rule, byAgent: new Map() };
-        this.#absent.push(absent);
-        runtimes.set(rule.name, absent);
-        if (rule.metric !== "") pushTo(this.#absentByMetric, rule.metric, absent);
-        else if (runtime.labelFilter.length === 0) this.#absentAnyPoint.push(absent);
-        else this.#absentAnyLabelled.push(absent);
-      } else pushTo(this.#byMetric, rule.metric, runtime);
-    }
+    this.#index = new RuleIndex(options.rules, {
+      staleAfterMs: this.#staleAfterMs,
+      unwatchedAgents: new Set(options.unwatchedAgents ?? []),
+    });
     this.#store = new AlertStore(options.statePath);
+    this.#outbox = new Outbox({
+      store: this.#store,
+      log: this.#log,
+      onEvent: options.onEvent ?? (() => {}),
+    });
+    this.#firing = new FiringTracker(this.#outbox);
     try {
-      this.#restore(runtimes);
+      this.#restore();
     } catch (error) {
       this.#store.close();
       throw error;
@@ -213,7 +144,7 @@ export class AlertEngine {
         // agent-wide absent rule needs to see each run of an agent's points only once.
         if (point.agentId !== previousAgent) {
           previousAgent = point.agentId;
-          for (const runtime of this.#absentAnyPoint) this.#sawAgent(runtime, point, nowMs);
+          for (const rule of this.#index.presenceOnAnyPoint) this.#sawAgent(rule, point, nowMs);
         }
         this.#observePoint(point, nowMs);
       } catch (error) {
@@ -224,67 +155,42 @@ export class AlertEngine {
     if (failures > 0) {
       this.#log.error("alert evaluation failed", { points: failures, error: firstError });
     }
-    this.#flush(false);
+    this.#outbox.flush(false);
   }
 
   /** Time-driven work: absent agents, series gone silent. Run it every few seconds. */
   tick(nowMs: number = this.#clock.now()): void {
     if (this.#closed) return;
     try {
-      for (const runtime of this.#absent) {
-        for (const tracked of runtime.byAgent.values()) {
+      for (const agents of this.#presence.values()) {
+        for (const tracked of agents.values()) {
           const verdict = tracked.evaluator.check(nowMs);
-          if (verdict === BREACH || tracked.firing) this.#judge(tracked, verdict, nowMs);
+          if (verdict === BREACH || tracked.firing) this.#firing.judge(tracked, verdict, nowMs);
         }
       }
-      for (const [key, entry] of this.#series) {
+      this.#series.sweep((entry) => {
         const silentMs = nowMs - entry.lastSeenMs;
-        if (silentMs <= entry.retainMs) continue;
+        if (silentMs <= entry.retainMs) return false;
         for (const tracked of entry.tracked) {
-          if (tracked.firing) this.#resolveForLackOfData(tracked, silentMs, nowMs);
+          if (tracked.firing) this.#firing.resolveForLackOfData(tracked, silentMs, nowMs);
         }
-        this.#series.delete(key);
-      }
+        return true;
+      });
       for (const [key, { tracked, restoredAtMs }] of this.#restored) {
         const silentMs = nowMs - restoredAtMs;
-        if (silentMs <= tracked.runtime.retainMs) continue;
-        this.#resolveForLackOfData(tracked, silentMs, nowMs);
+        if (silentMs <= tracked.rule.retainMs) continue;
+        this.#firing.resolveForLackOfData(tracked, silentMs, nowMs);
         this.#restored.delete(key);
       }
     } catch (error) {
       this.#log.error("alert tick failed", { error });
     }
-    this.#flush(true);
+    this.#outbox.flush(true);
   }
 
   /** What is firing now, most severe first, then oldest first. */
   active(): ActiveAlert[] {
-    const alerts: ActiveAlert[] = [];
-    for (const tracked of this.#active.values()) {
-      const firing = tracked.firing!;
-      const alert: ActiveAlert = {
-        ruleName: tracked.runtime.rule.name,
-        ruleType: tracked.runtime.rule.type,
-        agentId: tracked.agentId,
-        metricName: tracked.metricName,
-        labels: tracked.labels,
-        severity: firing.severity,
-        message: firing.message,
-        value: firing.value,
-        threshold: firing.threshold,
-        sinceMs: firing.sinceMs,
-        lastNotifiedMs: firing.lastNotifiedMs,
-      };
-      if (firing.predictedBreachMs !== undefined) {
-        alert.predictedBreachMs = firing.predictedBreachMs;
-      }
-      if (firing.rSquared !== undefined) alert.rSquared = firing.rSquared;
-      alerts.push(alert);
-    }
-    return alerts.sort((a, b) =>
-      severityRank(b.severity) - severityRank(a.severity) || a.sinceMs - b.sinceMs ||
-      (a.ruleName < b.ruleName ? -1 : a.ruleName > b.ruleName ? 1 : 0)
-    );
+    return this.#firing.active();
   }
 
   /** Recorded events, newest first, with the total for paging. */
@@ -300,369 +206,166 @@ export class AlertEngine {
   /** Records when absent-watched agents were last seen and closes the database. */
   close(): void {
     if (this.#closed) return;
-    this.#flush(true);
+    this.#outbox.flush(true);
     this.#closed = true;
     this.#store.close();
   }
 
-  #runtime(rule: AlertRuleConfig): RuleRuntime {
-    const pattern = compileGlob(rule.agentPattern);
-    const matches = new Map<string, boolean>();
-    const windowSecs = rule.type === "threshold"
-      ? rule.durationSecs
-      : rule.type === "rate_of_change" || rule.type === "trend_prediction"
-      ? rule.windowSecs
-      : 0;
-    return {
-      rule,
-      silenceMs: rule.silenceSecs * 1000,
-      retainMs: Math.max(this.#staleAfterMs, windowSecs * 1000),
-      labelFilter: Object.entries(rule.labels),
-      dynamicSeverity: rule.type === "cert_expiration",
-      matchesAgent(agentId) {
-        let match = matches.get(agentId);
-        if (match === undefined) {
-          match = pattern(agentId);
-          matches.set(agentId, match);
-        }
-        return match;
-      },
-    };
-  }
-
-  #newEvaluator(rule: AlertRuleConfig): SeriesEvaluator {
-    const options = { maxWindowPoints: this.#maxWindowPoints };
-    switch (rule.type) {
-      case "threshold":
-        return new ThresholdEvaluator(rule);
-      case "rate_of_change":
-        return new RateOfChangeEvaluator(rule, options);
-      case "trend_prediction":
-        return new TrendPredictionEvaluator(rule, options);
-      case "cert_expiration":
-        return new CertExpirationEvaluator(rule);
-      case "agent_absent":
-        throw new TypeError(`Cannot evaluate agent_absent rule "${rule.name}" per sample`);
-    }
-  }
-
-  #restore(runtimes: Map<string, RuleRuntime>): void {
+  /**
+   * Takes up what was firing when the engine last stopped, under each series' identity: rows
+   * stored under an older key are re-keyed (by the firing tracker) and written before it returns.
+   */
+  #restore(): void {
     const nowMs = this.#clock.now();
-    const dropped = this.#store.dropRulesOtherThan([...runtimes.keys()]);
+    const dropped = this.#store.dropRulesOtherThan(this.#index.names());
     if (dropped > 0) {
       this.#log.info("dropped alert state of rules no longer configured", { dropped });
     }
     const states = this.#store.loadStates();
-    const firing = new Set(states.map((state) => activeKeyOf(state.ruleName, state.agentId)));
+    const firing = new Set(states.map((state) => JSON.stringify([state.ruleName, state.agentId])));
     for (const seen of this.#store.loadAbsentSeen()) {
-      const runtime = runtimes.get(seen.ruleName);
-      if (runtime?.rule.type !== "agent_absent") continue;
+      const rule = this.#index.presenceRule(seen.ruleName);
+      if (!rule) continue;
       // The server saw nothing while it was down: an agent not already absent gets a full
       // absent_secs from start-up, or every restart after a long outage would page for every
       // agent, and resolve seconds later. One already firing keeps its real last-seen time.
-      const key = activeKeyOf(seen.ruleName, seen.agentId);
-      const lastSeenMs = firing.has(key) ? seen.lastSeenMs : Math.max(seen.lastSeenMs, nowMs);
-      this.#absentTracked(runtime as AbsentRuntime, seen.agentId, lastSeenMs);
+      const isFiring = firing.has(JSON.stringify([seen.ruleName, seen.agentId]));
+      this.#presenceTracked(rule, seen.agentId, isFiring ? seen.lastSeenMs : nowMs);
     }
     for (const state of states) {
-      const runtime = runtimes.get(state.ruleName);
-      if (!runtime) continue;
-      const firing: Firing = {
-        sinceMs: state.sinceMs,
-        lastNotifiedMs: state.lastNotifiedMs,
-        severity: state.severity,
-        value: state.value,
-        threshold: state.threshold,
-        message: state.message,
-        predictedBreachMs: state.predictedBreachMs,
-        rSquared: state.rSquared,
-      };
-      let tracked: Tracked;
-      if (runtime.rule.type === "agent_absent") {
-        // Normally its last-seen row exists; without it, assume the silence that raised it.
-        const absent = runtime as AbsentRuntime;
-        const silentSince = state.sinceMs - absent.rule.absentSecs * 1000;
-        tracked = this.#absentTracked(absent, state.agentId, silentSince);
-      } else {
-        const sampleTracked: SampleTracked = {
-          runtime,
-          activeKey: activeKeyOf(runtime.rule.name, state.seriesKey),
-          seriesKey: state.seriesKey,
-          agentId: state.agentId,
-          metricName: state.metricName,
-          labels: state.labels,
-          evaluator: this.#newEvaluator(runtime.rule),
-          lastSampleMs: -Infinity,
-          firing: undefined,
-        };
-        this.#restored.set(sampleTracked.activeKey, {
-          tracked: sampleTracked,
-          restoredAtMs: nowMs,
-        });
-        tracked = sampleTracked;
-      }
-      tracked.firing = firing;
-      this.#active.set(tracked.activeKey, tracked);
+      const tracked = this.#restoredTracked(state, nowMs);
+      if (tracked) this.#firing.restore(tracked, state);
     }
-    if (this.#active.size > 0) {
-      this.#log.info("alert state restored", { firing: this.#active.size });
+    if (this.#firing.size > 0) {
+      this.#log.info("alert state restored", { firing: this.#firing.size });
     }
+    this.#outbox.flush(false);
   }
 
-  #absentTracked(runtime: AbsentRuntime, agentId: string, lastSeenMs: number): AbsentTracked {
-    let tracked = runtime.byAgent.get(agentId);
-    if (!tracked) {
-      tracked = {
-        runtime,
-        activeKey: activeKeyOf(runtime.rule.name, agentId),
-        seriesKey: agentId,
-        agentId,
-        metricName: runtime.rule.metric,
-        labels: runtime.rule.labels,
-        evaluator: new AgentAbsentEvaluator(runtime.rule, lastSeenMs),
-        firing: undefined,
-      };
-      runtime.byAgent.set(agentId, tracked);
+  /** The tracker a stored firing alert belongs to; none when its rule is no longer configured. */
+  #restoredTracked(state: StoredAlertState, nowMs: number): Tracked | undefined {
+    const presence = this.#index.presenceRule(state.ruleName);
+    if (presence) {
+      // Normally its last-seen row exists; without it, assume the silence that raised it.
+      const silentSinceMs = state.firing.sinceMs - presence.config.absentSecs * MS_PER_SECOND;
+      return this.#presenceTracked(presence, state.agentId, silentSinceMs);
     }
+    const rule = this.#index.sampleRule(state.ruleName);
+    if (!rule) return undefined;
+    const { agentId, metricName, labels } = state;
+    const seriesKey = seriesIdentityOf(agentId, metricName, labels);
+    const known = this.#restored.get(alertKey(rule.config.name, seriesKey));
+    if (known) return known.tracked;
+    const tracked = this.#sampleTracked(rule, agentId, metricName, labels, seriesKey);
+    this.#restored.set(tracked.key, { tracked, restoredAtMs: nowMs });
     return tracked;
   }
 
   #observePoint(point: MetricDataPoint, nowMs: number): void {
-    for (const runtime of this.#absentAnyLabelled) this.#sawAgent(runtime, point, nowMs);
-    const absent = this.#absentByMetric.get(point.metricName);
-    if (absent) { for (const runtime of absent) this.#sawAgent(runtime, point, nowMs); }
+    for (const rule of this.#index.presenceOnLabelledPoint) this.#sawAgent(rule, point, nowMs);
+    const presence = this.#index.presenceRulesOn(point.metricName);
+    if (presence) { for (const rule of presence) this.#sawAgent(rule, point, nowMs); }
 
-    const runtimes = this.#byMetric.get(point.metricName);
-    if (!runtimes) return;
-    const key = seriesKey(point.agentId, point.metricName, point.labels);
-    let entry = this.#series.get(key);
-    if (!entry) entry = this.#trackSeries(key, point, runtimes, nowMs);
+    const rules = this.#index.sampleRulesOn(point.metricName);
+    if (!rules) return;
+    const labelsJson = canonicalLabelsJson(point.labels);
+    let entry = this.#series.get(point.agentId, point.metricName, labelsJson);
+    if (!entry) entry = this.#trackSeries(point, labelsJson, rules, nowMs);
     entry.lastSeenMs = nowMs;
     const timestampMs = point.timestampMs;
     for (const tracked of entry.tracked) {
       if (timestampMs <= tracked.lastSampleMs) continue;
       tracked.lastSampleMs = timestampMs;
-      const verdict = tracked.evaluator.push(timestampMs, point.value);
+      tracked.currentValue = point.value;
+      tracked.currentAtMs = timestampMs;
+      const verdict = tracked.evaluator.push(timestampMs, point.value, nowMs);
       if (verdict === BREACH || (verdict === CLEAR && tracked.firing)) {
-        this.#judge(tracked, verdict, nowMs);
+        this.#firing.judge(tracked, verdict, nowMs);
       }
     }
   }
 
-  #sawAgent(runtime: AbsentRuntime, point: MetricDataPoint, nowMs: number): void {
-    if (!runtime.matchesAgent(point.agentId)) return;
-    if (runtime.labelFilter.length > 0 && !labelsMatch(runtime.labelFilter, point.labels)) return;
-    const tracked = this.#absentTracked(runtime, point.agentId, -Infinity);
+  /** A point that is a sign of life for `rule` if its agent and labels match. */
+  #sawAgent(rule: PresenceRule, point: MetricDataPoint, nowMs: number): void {
+    if (!rule.matches(point.agentId, point.labels)) return;
+    const tracked = this.#presenceTracked(rule, point.agentId, -Infinity);
     if (tracked.evaluator.lastSeenMs < nowMs) {
-      tracked.evaluator.seen(nowMs);
-      this.#dirtySeen.add(tracked);
+      tracked.evaluator.push(point.timestampMs, point.value, nowMs);
+      this.#outbox.sawAgent(tracked);
     }
-    if (tracked.firing) this.#judge(tracked, CLEAR, nowMs);
+    if (tracked.firing) this.#firing.judge(tracked, CLEAR, nowMs);
   }
 
   #trackSeries(
-    key: string,
     point: MetricDataPoint,
-    runtimes: readonly RuleRuntime[],
+    labelsJson: string,
+    candidates: readonly SampleRule[],
     nowMs: number,
   ): SeriesEntry {
+    const { agentId, metricName } = point;
+    const key = seriesIdentity(agentId, metricName, labelsJson);
     const tracked: SampleTracked[] = [];
     let retainMs = this.#staleAfterMs;
     let labels: Labels | undefined;
-    for (const runtime of runtimes) {
-      if (!runtime.matchesAgent(point.agentId)) continue;
-      if (!labelsMatch(runtime.labelFilter, point.labels)) continue;
-      const activeKey = activeKeyOf(runtime.rule.name, key);
-      const restored = this.#restored.get(activeKey);
-      if (restored) this.#restored.delete(activeKey);
+    for (const rule of rulesMatching(candidates, point)) {
+      const restoredKey = alertKey(rule.config.name, key);
+      const restored = this.#restored.get(restoredKey);
+      if (restored) this.#restored.delete(restoredKey);
       labels ??= { ...point.labels };
       tracked.push(
-        restored?.tracked ?? {
-          runtime,
-          activeKey,
-          seriesKey: key,
-          agentId: point.agentId,
-          metricName: point.metricName,
-          labels,
-          evaluator: this.#newEvaluator(runtime.rule),
-          lastSampleMs: -Infinity,
-          firing: undefined,
-        },
+        restored?.tracked ?? this.#sampleTracked(rule, agentId, metricName, labels, key),
       );
-      retainMs = Math.max(retainMs, runtime.retainMs);
+      retainMs = Math.max(retainMs, rule.retainMs);
     }
     const entry: SeriesEntry = { tracked, lastSeenMs: nowMs, retainMs };
-    this.#series.set(key, entry);
+    this.#series.set(agentId, metricName, labelsJson, entry);
     return entry;
   }
 
-  #judge(tracked: Tracked, verdict: Verdict, nowMs: number): void {
-    const runtime = tracked.runtime;
-    const firing = tracked.firing;
-    if (verdict === BREACH) {
-      const silenced = firing !== undefined && nowMs - firing.lastNotifiedMs < runtime.silenceMs;
-      if (silenced && !runtime.dynamicSeverity) return;
-      const details = tracked.evaluator.details();
-      const severity = details.severity ?? runtime.rule.severity;
-      if (silenced && severity === firing.severity) return;
-      this.#raise(tracked, details, severity, nowMs);
-    } else if (verdict === CLEAR && firing) {
-      this.#resolve(tracked, tracked.evaluator.details(), nowMs);
-    }
-  }
-
-  #raise(tracked: Tracked, details: VerdictDetails, severity: Severity, nowMs: number): void {
-    const rule = tracked.runtime.rule;
-    const sinceMs = tracked.firing?.sinceMs ?? nowMs;
-    const firing: Firing = {
-      sinceMs,
-      lastNotifiedMs: nowMs,
-      severity,
-      value: details.value,
-      threshold: details.threshold,
-      message: `${rule.name}: ${subjectOf(tracked)} ${details.condition}`,
+  #sampleTracked(
+    rule: SampleRule,
+    agentId: string,
+    metricName: string,
+    labels: Labels,
+    seriesKey: string,
+  ): SampleTracked {
+    const { name, type } = rule.config;
+    return {
+      rule,
+      subject: { ruleName: name, ruleType: type, agentId, metricName, labels },
+      seriesKey,
+      key: alertKey(name, seriesKey),
+      evaluator: createEvaluator(rule.config, { maxWindowPoints: this.#maxWindowPoints }),
+      firing: undefined,
+      lastSampleMs: -Infinity,
     };
-    if (details.predictedBreachMs !== undefined) {
-      firing.predictedBreachMs = details.predictedBreachMs;
-    }
-    if (details.rSquared !== undefined) firing.rSquared = details.rSquared;
-    tracked.firing = firing;
-    this.#active.set(tracked.activeKey, tracked);
-    this.#queue(tracked, "firing", firing, nowMs);
-    this.#pendingStates.set(tracked.activeKey, {
-      ruleName: rule.name,
-      seriesKey: tracked.seriesKey,
-      state: {
-        ruleName: rule.name,
-        seriesKey: tracked.seriesKey,
-        agentId: tracked.agentId,
-        metricName: tracked.metricName,
-        labels: tracked.labels,
-        ...firing,
-      },
-    });
   }
 
-  #resolve(tracked: Tracked, details: VerdictDetails, nowMs: number): void {
-    const firing = tracked.firing!;
-    const rule = tracked.runtime.rule;
-    tracked.firing = undefined;
-    this.#active.delete(tracked.activeKey);
-    this.#queue(tracked, "resolved", {
-      ...firing,
-      value: details.value,
-      threshold: details.threshold,
-      message: `${rule.name} resolved: ${subjectOf(tracked)} ${details.condition}`,
-      predictedBreachMs: undefined,
-      rSquared: details.rSquared,
-    }, nowMs);
-    this.#pendingStates.set(tracked.activeKey, {
-      ruleName: rule.name,
-      seriesKey: tracked.seriesKey,
-    });
-  }
-
-  #resolveForLackOfData(tracked: Tracked, silentMs: number, nowMs: number): void {
-    const firing = tracked.firing!;
-    this.#resolve(tracked, {
-      value: firing.value,
-      threshold: firing.threshold,
-      condition: `has had no data for ${formatSecs(Math.floor(silentMs / 1000))}`,
-    }, nowMs);
-  }
-
-  #queue(tracked: Tracked, status: "firing" | "resolved", firing: Firing, nowMs: number): void {
-    const event: AlertEvent = {
-      id: crypto.randomUUID(),
-      ruleName: tracked.runtime.rule.name,
-      ruleType: tracked.runtime.rule.type,
-      agentId: tracked.agentId,
-      metricName: tracked.metricName,
-      labels: tracked.labels,
-      severity: firing.severity,
-      status,
-      message: firing.message,
-      value: firing.value,
-      threshold: firing.threshold,
-      timestampMs: nowMs,
-      firingSinceMs: firing.sinceMs,
-    };
-    if (firing.predictedBreachMs !== undefined) event.predictedBreachMs = firing.predictedBreachMs;
-    if (firing.rSquared !== undefined) event.rSquared = firing.rSquared;
-    this.#pendingEvents.push(event);
-  }
-
-  /**
-   * Writes what the last `observe`/`tick` changed in one transaction, then hands the events to
-   * the sink. Last-seen times of absent-watched agents are written only with `withSeen` (by the
-   * tick and on close), not on every `observe`.
-   */
-  #flush(withSeen: boolean): void {
-    const seen = withSeen
-      ? [...this.#dirtySeen].map((tracked) => ({
-        ruleName: tracked.runtime.rule.name,
-        agentId: tracked.agentId,
-        lastSeenMs: tracked.evaluator.lastSeenMs,
-      }))
-      : [];
-    if (this.#pendingEvents.length === 0 && this.#pendingStates.size === 0 && seen.length === 0) {
-      return;
+  /** The agent's tracker under `rule`; a new one counts as last seen at `lastSeenMs`. */
+  #presenceTracked(rule: PresenceRule, agentId: string, lastSeenMs: number): PresenceTracked {
+    let agents = this.#presence.get(rule);
+    if (!agents) this.#presence.set(rule, agents = new Map());
+    let tracked = agents.get(agentId);
+    if (!tracked) {
+      const { name, type, metric, labels } = rule.config;
+      const seriesKey = seriesIdentityOf(agentId, metric, labels);
+      const evaluator = createEvaluator(rule.config, { maxWindowPoints: this.#maxWindowPoints });
+      evaluator.seen(lastSeenMs);
+      tracked = {
+        rule,
+        subject: { ruleName: name, ruleType: type, agentId, metricName: metric, labels },
+        seriesKey,
+        key: alertKey(name, seriesKey),
+        evaluator,
+        firing: undefined,
+      };
+      agents.set(agentId, tracked);
     }
-    if (withSeen) this.#dirtySeen.clear();
-    const events = this.#pendingEvents;
-    const states = this.#pendingStates;
-    this.#pendingEvents = [];
-    this.#pendingStates = new Map();
-    const upserts: StoredAlertState[] = [];
-    const deletes: { ruleName: string; seriesKey: string }[] = [];
-    for (const change of states.values()) {
-      if (change.state) upserts.push(change.state);
-      else deletes.push(change);
-    }
-    try {
-      this.#store.commit({ events, upserts, deletes, seen });
-    } catch (error) {
-      this.#log.error("cannot record alert events", { error, events: events.length });
-    }
-    for (const event of events) this.#deliver(event);
-  }
-
-  #deliver(event: AlertEvent): void {
-    this.#log.info(event.status === "firing" ? "alert firing" : "alert resolved", {
-      rule: event.ruleName,
-      agent_id: event.agentId,
-      severity: event.severity,
-      message: event.message,
-    });
-    try {
-      const result = this.#onEvent(event);
-      if (result instanceof Promise) {
-        result.catch((error) =>
-          this.#log.error("alert event sink failed", { error, id: event.id })
-        );
-      }
-    } catch (error) {
-      this.#log.error("alert event sink failed", { error, id: event.id });
-    }
+    return tracked;
   }
 }
 
 /** Opens the alert engine over `statePath`, restoring what was firing when it last stopped. */
 export function openAlertEngine(options: AlertEngineOptions): AlertEngine {
   return new AlertEngine(options);
-}
-
-function activeKeyOf(ruleName: string, key: string): string {
-  return ruleName + "\u001f" + key;
-}
-
-function subjectOf(tracked: Tracked): string {
-  if (tracked.runtime.rule.type === "agent_absent") return tracked.agentId;
-  return `${formatSeries(tracked.metricName, tracked.labels)} on ${tracked.agentId}`;
-}
-
-function pushTo<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }

@@ -1,86 +1,9 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { ManualClock } from "../../shared/clock.ts";
 import { memoryLogger } from "../../shared/log.ts";
-import type { AlertEvent, Labels, MetricDataPoint } from "../../shared/types.ts";
-import type { AlertRuleConfig, ThresholdRuleConfig } from "./config.ts";
-import { type AlertEngine, type AlertEngineOptions, openAlertEngine } from "./engine.ts";
-
-const T0 = Date.UTC(2026, 0, 1);
-
-function threshold(overrides: Partial<ThresholdRuleConfig> = {}): ThresholdRuleConfig {
-  return {
-    name: "high-cpu",
-    type: "threshold",
-    metric: "cpu.usage",
-    agentPattern: "*",
-    labels: {},
-    severity: "critical",
-    silenceSecs: 300,
-    operator: "greater_than",
-    value: 90,
-    durationSecs: 0,
-    ...overrides,
-  };
-}
-
-interface Harness {
-  engine: AlertEngine;
-  clock: ManualClock;
-  events: AlertEvent[];
-  statePath: string;
-  /** Observes one sample of `metric` from `agent` stamped with the clock's time. */
-  sample(agent: string, metric: string, value: number, labels?: Labels): void;
-  reopen(options?: Partial<AlertEngineOptions>): void;
-}
-
-async function withEngine(
-  rules: AlertRuleConfig[],
-  fn: (h: Harness) => void | Promise<void>,
-  options: Partial<AlertEngineOptions> = {},
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "oxmon-alerts-" });
-  const statePath = join(dir, "alerts.db");
-  const clock = new ManualClock(T0);
-  const events: AlertEvent[] = [];
-  const open = (more: Partial<AlertEngineOptions> = {}) =>
-    openAlertEngine({
-      rules,
-      statePath,
-      clock,
-      onEvent: (e) => void events.push(e),
-      ...options,
-      ...more,
-    });
-  const h: Harness = {
-    engine: open(),
-    clock,
-    events,
-    statePath,
-    sample(agentId, metricName, value, labels = {}) {
-      const point: MetricDataPoint = {
-        agentId,
-        metricName,
-        value,
-        labels,
-        timestampMs: clock.now(),
-      };
-      h.engine.observe([point]);
-    },
-    reopen(more) {
-      h.engine.close();
-      h.engine = open(more);
-    },
-  };
-  try {
-    await fn(h);
-  } finally {
-    h.engine.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-const statuses = (events: AlertEvent[]) => events.map((e) => `${e.status}:${e.agentId}`);
+import type { MetricDataPoint } from "../../shared/types.ts";
+import type { AlertRuleConfig } from "./config.ts";
+import { openAlertEngine } from "./engine.ts";
+import { statuses, T0, threshold, withEngine } from "./_test_util.ts";
 
 Deno.test("AlertEngine raises a firing series once per silence_secs and resolves it once", async () => {
   await withEngine([threshold()], (h) => {
@@ -124,6 +47,24 @@ Deno.test("AlertEngine raises a firing series once per silence_secs and resolves
     h.sample("web-1", "cpu.usage", 99);
     assert.equal(h.events.length, 4, "a new episode after a resolve is raised at once");
     assert.equal(h.events[3].firingSinceMs, h.clock.now());
+  });
+});
+
+Deno.test("An active alert carries its series' current value, not only the one that fired it", async () => {
+  await withEngine([threshold()], (h) => {
+    h.sample("web-1", "cpu.usage", 95);
+    h.clock.advance(10_000);
+    h.sample("web-1", "cpu.usage", 97); // still firing, silenced: no new notification
+    const [active] = h.engine.active();
+    assert.equal(active.value, 95, "the notified value");
+    assert.equal(active.currentValue, 97);
+    assert.equal(active.currentAtMs, T0 + 10_000);
+    h.reopen();
+    const [restored] = h.engine.active();
+    assert.equal(restored.currentValue, undefined, "unknown until the series reports again");
+    h.clock.advance(10_000);
+    h.sample("web-1", "cpu.usage", 99);
+    assert.equal(h.engine.active()[0].currentValue, 99);
   });
 });
 
@@ -508,4 +449,27 @@ Deno.test("AlertEngine.observe logs a malformed point and judges the rest of the
     log.lines.some((line) => line.includes("alert evaluation failed")),
     log.lines.join("\n"),
   );
+});
+
+Deno.test("AlertEngine never lets two series share alert state, whatever their labels hold", async () => {
+  // Label text that spells another label set under a join with control characters.
+  const tricky = { mount: "/\u001fz\u001eq" };
+  const plain = { mount: "/", z: "q" };
+  await withEngine([threshold({ metric: "disk.used_percent", value: 80 })], (h) => {
+    h.sample("web-1", "disk.used_percent", 99, tricky);
+    h.clock.advance(1000);
+    h.sample("web-1", "disk.used_percent", 10, plain);
+    assert.deepEqual(h.events.map((e) => [e.status, e.labels]), [["firing", tricky]]);
+    h.clock.advance(1000);
+    h.sample("web-1", "disk.used_percent", 99, plain);
+    assert.deepEqual(h.events.map((e) => [e.status, e.labels]), [
+      ["firing", tricky],
+      ["firing", plain],
+    ]);
+    h.reopen();
+    assert.deepEqual(h.engine.active().map((a) => a.labels), [tricky, plain]);
+    h.clock.advance(1000);
+    h.sample("web-1", "disk.used_percent", 10, plain);
+    assert.deepEqual(h.engine.active().map((a) => a.labels), [tricky]);
+  });
 });

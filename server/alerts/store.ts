@@ -6,22 +6,20 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { AlertEvent, Labels, Severity } from "../../shared/types.ts";
+import { openDatabase } from "../sqlite.ts";
+import type { Firing, Notice } from "./_firing.ts";
 
-/** One firing series as persisted. */
+/**
+ * One firing alert as persisted. `seriesKey` is the series identity (`shared/series.ts`); rows
+ * written before it was are re-keyed by the engine when it opens the database.
+ */
 export interface StoredAlertState {
   ruleName: string;
   seriesKey: string;
   agentId: string;
   metricName: string;
   labels: Labels;
-  severity: Severity;
-  sinceMs: number;
-  lastNotifiedMs: number;
-  value: number;
-  threshold: number;
-  message: string;
-  predictedBreachMs?: number;
-  rSquared?: number;
+  firing: Firing;
 }
 
 /** When an `agent_absent` rule last saw an agent. */
@@ -140,10 +138,10 @@ export class AlertStore {
 
   /** Opens (creating when missing) the alert database at `path`. */
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
+    this.#db = openDatabase(path);
     try {
       this.#db.exec(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;" + SCHEMA,
+        SCHEMA,
       );
     } catch (error) {
       this.#db.close();
@@ -179,24 +177,28 @@ export class AlertStore {
   loadStates(): StoredAlertState[] {
     const rows = this.#db.prepare("SELECT * FROM alert_state").all() as Row[];
     return rows.map((row) => {
-      const state: StoredAlertState = {
+      const notice: Notice = {
+        severity: row.severity as Severity,
+        message: row.message as string,
+        value: numberOrNaN(row.value),
+        threshold: numberOrNaN(row.threshold),
+      };
+      const predicted = optionalNumber(row.predicted_breach_ms);
+      if (predicted !== undefined) notice.predictedBreachMs = predicted;
+      const rSquared = optionalNumber(row.r_squared);
+      if (rSquared !== undefined) notice.rSquared = rSquared;
+      return {
         ruleName: row.rule_name as string,
         seriesKey: row.series_key as string,
         agentId: row.agent_id as string,
         metricName: row.metric_name as string,
         labels: JSON.parse(row.labels as string),
-        severity: row.severity as Severity,
-        sinceMs: row.since_ms as number,
-        lastNotifiedMs: row.last_notified_ms as number,
-        value: numberOrNaN(row.value),
-        threshold: numberOrNaN(row.threshold),
-        message: row.message as string,
+        firing: {
+          sinceMs: row.since_ms as number,
+          lastNotifiedMs: row.last_notified_ms as number,
+          notice,
+        },
       };
-      const predicted = optionalNumber(row.predicted_breach_ms);
-      if (predicted !== undefined) state.predictedBreachMs = predicted;
-      const rSquared = optionalNumber(row.r_squared);
-      if (rSquared !== undefined) state.rSquared = rSquared;
-      return state;
     });
   }
 
@@ -248,21 +250,22 @@ export class AlertStore {
         );
       }
       for (const { ruleName, seriesKey } of deletes) this.#deleteState.run(ruleName, seriesKey);
-      for (const state of upserts) {
+      for (const { ruleName, seriesKey, agentId, metricName, labels, firing } of upserts) {
+        const { notice } = firing;
         this.#upsertState.run(
-          state.ruleName,
-          state.seriesKey,
-          state.agentId,
-          state.metricName,
-          JSON.stringify(state.labels),
-          state.severity,
-          state.sinceMs,
-          state.lastNotifiedMs,
-          finiteOrNull(state.value),
-          finiteOrNull(state.threshold),
-          state.message,
-          state.predictedBreachMs ?? null,
-          finiteOrNull(state.rSquared),
+          ruleName,
+          seriesKey,
+          agentId,
+          metricName,
+          JSON.stringify(labels),
+          notice.severity,
+          firing.sinceMs,
+          firing.lastNotifiedMs,
+          finiteOrNull(notice.value),
+          finiteOrNull(notice.threshold),
+          notice.message,
+          notice.predictedBreachMs ?? null,
+          finiteOrNull(notice.rSquared),
         );
       }
       for (const { ruleName, agentId, lastSeenMs } of seen) {

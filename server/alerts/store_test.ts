@@ -106,12 +106,11 @@ Deno.test("AlertStore keeps firing state and last-seen times across reopening", 
       agentId: "web-1",
       metricName: "cpu.usage",
       labels: { core: "0" },
-      severity: "critical" as const,
-      sinceMs: 1,
-      lastNotifiedMs: 2,
-      value: 95,
-      threshold: 90,
-      message: "m",
+      firing: {
+        sinceMs: 1,
+        lastNotifiedMs: 2,
+        notice: { severity: "critical" as const, value: 95, threshold: 90, message: "m" },
+      },
     };
     const first = new AlertStore(path);
     first.commit({

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { DASHBOARD_HTML } from "../dashboard/page.ts";
+import { createDashboardRoutes } from "../dashboard/routes.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { agentRoutes } from "./agents.ts";
 import { ApiError, type ApiErrorCode, errorBody } from "./errors.ts";
@@ -19,11 +19,6 @@ export { DEFAULT_QUERY_LIMITS } from "./_deps.ts";
 
 const BUILT_IN = new Set(["health", "agents", "metrics"]);
 const API_BASE = "/api/v1";
-
-// The page's script and style are inline; nothing else may load or be fetched from elsewhere.
-const DASHBOARD_CSP =
-  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; " +
-  "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export function createApiApp(deps: ApiDeps): Hono {
   const mounts = Object.entries(deps.mounts ?? {});
@@ -50,23 +45,7 @@ export function createApiApp(deps: ApiDeps): Hono {
     mounted.push({ base, tag, routes: declaredRoutes(subApp) ?? [] });
   };
   let document: Record<string, unknown> | undefined;
-  mount(
-    "/",
-    "dashboard",
-    routeApp([{
-      method: "get",
-      path: "/",
-      summary: "The dashboard",
-      description: "One self-contained page: firing alerts, agents, latest values and charts.",
-      responses: { 200: "the page" },
-      contentType: "text/html",
-      handler: (c) => {
-        c.header("content-security-policy", DASHBOARD_CSP);
-        c.header("cache-control", "no-cache");
-        return c.html(DASHBOARD_HTML);
-      },
-    }]),
-  );
+  mount("/", "dashboard", createDashboardRoutes());
   mount(API_BASE, "health", healthRoutes(deps));
   mount(API_BASE, "agents", agentRoutes(deps));
   mount(API_BASE, "metrics", metricRoutes(deps));

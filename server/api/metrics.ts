@@ -8,7 +8,11 @@ import { ApiError, badParameter, notFound } from "./errors.ts";
 import { LABEL_PREFIX, labelFilter, optionalText, parseStep, timeRange } from "./params.ts";
 import { type QueryParam, routeApp } from "./routes.ts";
 
-const AGENT: QueryParam = { name: "agent", description: "only this agent (404 when unknown)" };
+const AGENT: QueryParam = {
+  name: "agent",
+  description: "only this agent, or `cert-checker`/`oxmon-server` (404 when storage has no " +
+    "series of it and no such agent registered)",
+};
 const METRIC: QueryParam = { name: "metric", description: "only this metric, e.g. `cpu.usage`" };
 const LABEL: QueryParam = {
   name: LABEL_PREFIX,
@@ -27,10 +31,16 @@ export function metricRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock } = deps;
   const limits = { ...DEFAULT_QUERY_LIMITS, ...deps.limits };
 
-  /** The agent/metric/label part of a query; an agent the registry does not know is a 404. */
+  /**
+   * The agent/metric/label part of a query; an agent neither the registry nor storage knows is a
+   * 404. (The server's own samples — `cert-checker`, `oxmon-server` — are in storage only.)
+   */
   const seriesFilter = (params: URLSearchParams): Omit<SeriesQuery, "fromMs" | "toMs"> => {
     const agentId = optionalText(params, "agent");
-    if (agentId !== undefined && !registry.get(agentId)) throw notFound("agent", agentId);
+    if (
+      agentId !== undefined && !registry.get(agentId) &&
+      store.listSeries({ agentId }).length === 0
+    ) throw notFound("agent", agentId);
     return { agentId, metricName: optionalText(params, "metric"), labels: labelFilter(params) };
   };
 
@@ -49,7 +59,11 @@ export function metricRoutes(deps: ApiDeps): Hono {
         LABEL,
         { name: "from", description: `start, inclusive (${TIME}); default: an hour before to` },
         { name: "to", description: `end, inclusive (${TIME}); default: now` },
-        { name: "step", description: "bucket width: seconds (`60`) or a duration (`5m`)" },
+        {
+          name: "step",
+          description: "bucket width: seconds (`60`) or a duration (`5m`); buckets start at " +
+            "multiples of it (`from` is rounded down, and the answer's `from` says so)",
+        },
       ],
       responses: {
         200: "`{from, to, step_secs, series: [{agent_id, metric, labels, unit, points}]}`",
@@ -83,7 +97,10 @@ export function metricRoutes(deps: ApiDeps): Hono {
         }
 
         const stepMs = parseStep("step", stepText);
-        const bucketCount = Math.floor((toMs - fromMs) / stepMs) + 1;
+        // Buckets start at multiples of the step, not at `from`: the same instant falls in the
+        // same bucket on every refresh, so a chart does not shift as its window slides.
+        const alignedFromMs = fromMs - (fromMs % stepMs);
+        const bucketCount = Math.floor((toMs - alignedFromMs) / stepMs) + 1;
         if (bucketCount > limits.maxBucketsPerSeries) {
           throw badParameter(
             "step",
@@ -93,7 +110,7 @@ export function metricRoutes(deps: ApiDeps): Hono {
         }
         const found = collectBounded(
           filter,
-          (key) => store.queryBuckets({ ...key, fromMs, toMs }, stepMs),
+          (key) => store.queryBuckets({ ...key, fromMs: alignedFromMs, toMs }, stepMs),
           (one) => one.buckets.length,
         );
         const series = found.map((one) => ({
@@ -109,7 +126,12 @@ export function metricRoutes(deps: ApiDeps): Hono {
             count: bucket.count,
           })),
         }));
-        return c.json({ ...range, step_secs: stepMs / 1000, series });
+        return c.json({
+          from: rfc3339(alignedFromMs),
+          to: range.to,
+          step_secs: stepMs / 1000,
+          series,
+        });
       },
     },
     {

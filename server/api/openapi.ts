@@ -45,27 +45,41 @@ function operation(route: RouteSpec, tag: string, path: string): Json {
       schema: param.schema ?? { type: "string" },
     });
   }
+  const successTypes = [route.contentType ?? "application/json"].flat();
   const responses: Json = {};
   for (const [status, description] of Object.entries(route.responses)) {
-    const success = status.startsWith("2");
-    const mediaType = success ? route.contentType ?? "application/json" : "application/json";
-    responses[status] = {
-      description,
-      content: {
-        [mediaType]: {
-          schema: success
-            ? (mediaType === "application/json" ? { type: "object" } : { type: "string" })
-            : { $ref: "#/components/schemas/Error" },
-        },
-      },
-    };
+    if (status === "204") {
+      responses[status] = { description };
+      continue;
+    }
+    const content: Json = {};
+    if (status.startsWith("2")) {
+      for (const mediaType of successTypes) {
+        content[mediaType] = {
+          schema: mediaType === "application/json" ? { type: "object" } : { type: "string" },
+        };
+      }
+    } else {
+      content["application/json"] = { schema: { $ref: "#/components/schemas/Error" } };
+    }
+    responses[status] = { description, content };
   }
+  const body = route.body;
   return {
     operationId: operationId(route.method, path),
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: [tag],
     ...(parameters.length > 0 ? { parameters } : {}),
+    ...(body
+      ? {
+        requestBody: {
+          description: body.description,
+          required: body.required ?? true,
+          content: { "application/json": { schema: body.schema } },
+        },
+      }
+      : {}),
     responses,
   };
 }
@@ -85,10 +99,11 @@ export function openApiDocument(mounted: readonly MountedRoutes[], version: stri
     info: {
       title: "oxmon REST API",
       version,
-      description: "Monitoring data, agents, alerts and notification deliveries of an oxmon " +
-        "server. Every answer is JSON with RFC 3339 UTC timestamps; errors are " +
+      description: "Monitoring data, agents, the fleet overview, alerts, notification " +
+        "deliveries, certificate and service checks of an oxmon server, and the dashboard. " +
+        "Every API answer is JSON with RFC 3339 UTC timestamps; errors are " +
         '`{"error": "...", "code": "..."}`. Unknown or repeated query parameters are refused ' +
-        "with a 400 naming them.",
+        "with a 400 naming them, as are unknown or mistyped fields of a request body.",
     },
     tags: [...new Set(mounted.map((one) => one.tag))].map((name) => ({ name })),
     paths,

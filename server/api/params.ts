@@ -3,6 +3,7 @@
  * bad value becomes a 400 that names the parameter; routes never see half-parsed input.
  */
 import { parseDurationMs } from "../../shared/duration.ts";
+import { MS_PER_HOUR } from "../../shared/time.ts";
 import { badParameter } from "./errors.ts";
 
 /** Prefix of label filters, e.g. `label.mount=/`; it cannot be mistaken for a typo of a name. */
@@ -125,7 +126,7 @@ export function parseInteger(
 }
 
 /** Default span of a query without `from`: the last hour. */
-export const DEFAULT_RANGE_MS = 3_600_000;
+export const DEFAULT_RANGE_MS = MS_PER_HOUR;
 
 /**
  * `from`/`to` as an inclusive range in epoch ms. Absent `to` is now; absent `from` is `to` minus

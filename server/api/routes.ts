@@ -21,7 +21,7 @@
  * Mount the result with `createApiApp({ mounts: { widgets: widgetRoutes(deps) } })`; the app
  * refuses to start with a route nobody declared.
  */
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { checkParams } from "./params.ts";
 
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
@@ -38,6 +38,15 @@ export interface QueryParam {
   prefix?: boolean;
 }
 
+/** A JSON request body. The handler still reads it (`BodyReader`); this describes it. */
+export interface RequestBody {
+  description: string;
+  /** JSON Schema of the body. */
+  schema: Readonly<Record<string, unknown>>;
+  /** Default true. */
+  required?: boolean;
+}
+
 export interface RouteSpec {
   method: HttpMethod;
   /** Hono path syntax relative to where the routes are mounted, e.g. `/agents/:id`. */
@@ -48,10 +57,14 @@ export interface RouteSpec {
   pathParams?: Readonly<Record<string, string>>;
   /** Every query parameter the route takes; any other, or one given twice, is a 400. */
   query?: readonly QueryParam[];
-  /** What each status code means for this route. */
+  /** The JSON body the route reads; none by default. Only for POST, PUT and PATCH. */
+  body?: RequestBody;
+  /** What each status code means for this route; a 204 answers without a body. */
   responses: Readonly<Record<number, string>>;
-  /** Media type of a successful answer. Default `application/json`. */
-  contentType?: string;
+  /** Media type(s) of a successful answer. Default `application/json`. */
+  contentType?: string | readonly string[];
+  /** Run before the query check and the handler, e.g. a write route's `guardWrites`. */
+  middleware?: readonly MiddlewareHandler[];
   handler: (c: Context) => Response | Promise<Response>;
 }
 
@@ -78,6 +91,9 @@ function checkDeclaration(route: RouteSpec): void {
     }
   }
   if (!route.summary.trim()) throw new TypeError(`Route ${where}: summary is empty`);
+  if (route.body && !["post", "put", "patch"].includes(route.method)) {
+    throw new TypeError(`Route ${where}: only POST, PUT and PATCH take a body`);
+  }
   if (!Object.keys(route.responses).some((status) => /^2\d\d$/.test(status))) {
     throw new TypeError(`Route ${where}: no 2xx response is described`);
   }
@@ -93,7 +109,9 @@ export function routeApp(routes: readonly RouteSpec[]): Hono {
     checkDeclaration(route);
     const names = (route.query ?? []).filter((param) => !param.prefix).map((param) => param.name);
     const prefixes = (route.query ?? []).filter((param) => param.prefix).map((param) => param.name);
-    app.on(route.method.toUpperCase(), route.path, (c) => {
+    const method = route.method.toUpperCase();
+    for (const middleware of route.middleware ?? []) app.on(method, route.path, middleware);
+    app.on(method, route.path, (c) => {
       checkParams(new URL(c.req.url).searchParams, names, prefixes);
       return route.handler(c);
     });

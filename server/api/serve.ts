@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { settlesWithin } from "../../shared/deadline.ts";
 import type { Logger } from "../../shared/log.ts";
 
 export interface ServeApiOptions {
@@ -47,17 +48,13 @@ export function serveApi(app: Hono, options: ServeApiOptions): ApiServer {
     shutdown(graceMs) {
       stopping ??= server.shutdown().then(() => log.info("http api stopped", { port: actualPort }));
       if (graceMs === undefined) return stopping;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const graceOver = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          log.warn("http api: requests still open after the grace period, not waiting for them", {
-            port: actualPort,
-            grace_ms: graceMs,
-          });
-          resolve();
-        }, graceMs);
+      return settlesWithin(stopping, graceMs).then((finished) => {
+        if (finished) return stopping;
+        log.warn("http api: requests still open after the grace period, not waiting for them", {
+          port: actualPort,
+          grace_ms: graceMs,
+        });
       });
-      return Promise.race([stopping, graceOver]).finally(() => clearTimeout(timer));
     },
   };
 }

@@ -9,17 +9,20 @@
  * Lifecycle is the parent's: SIGINT/SIGTERM are ignored (Ctrl-C reaches the whole process group
  * and the parent drains us itself), a DRAIN frame finishes calls in flight and exits 0, and the
  * end of the socket (the parent is gone) exits at once.
+ *
+ * grpc-js is loaded here only, when the child starts (a dynamic import): the server process,
+ * which imports this module for `runListener`, never loads it (`module_graph_test.ts`).
  */
-import {
-  type sendUnaryData,
-  Server,
-  ServerCredentials,
-  type ServerUnaryCall,
-  status as GrpcStatus,
-} from "@grpc/grpc-js";
+import type { sendUnaryData, ServerUnaryCall, ServiceDefinition } from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
 import { createLogger, isLogLevel, type Logger } from "../../shared/log.ts";
-import type { IReportResponse } from "../../shared/proto/mod.ts";
-import { rawMetricServiceDefinition } from "../../shared/proto/service.ts";
+import {
+  decodeReportResponse,
+  encodeReportResponse,
+  GrpcStatus,
+  REPORT_METRICS_PATH,
+  type ReportResponse,
+} from "../../shared/wire/mod.ts";
 import {
   encodeReady,
   encodeRequest,
@@ -84,6 +87,25 @@ function bindAddress(host: string, port: number): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/**
+ * `MetricService` for grpc-js with raw request bytes: the parent decodes and validates them
+ * once. Replies are encoded by hand (`shared/wire/`).
+ */
+const rawMetricServiceDefinition = {
+  ReportMetrics: {
+    path: REPORT_METRICS_PATH,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (bytes: Uint8Array) => Buffer.from(bytes),
+    requestDeserialize: (bytes: Buffer) => bytes as Uint8Array,
+    responseSerialize: (response: ReportResponse) => {
+      const bytes = encodeReportResponse(response);
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    },
+    responseDeserialize: (bytes: Buffer) => decodeReportResponse(bytes),
+  },
+} satisfies ServiceDefinition;
+
 function firstText(values: (string | Uint8Array)[]): string {
   const value = values[0];
   if (value === undefined) return "";
@@ -92,6 +114,8 @@ function firstText(values: (string | Uint8Array)[]): string {
 
 /** Runs the child: never returns; exits when drained or when the parent goes away. */
 export async function runListener(): Promise<never> {
+  // Loading grpc-js takes a while: it overlaps with reaching the parent.
+  const grpcJs = import("@grpc/grpc-js");
   let settings: ListenerSettings;
   let log: Logger = createLogger({ level: "warn" }, { component: "grpc-listener" });
   try {
@@ -124,15 +148,16 @@ export async function runListener(): Promise<never> {
     Deno.exit(code);
   };
 
-  const pending = new Map<number, sendUnaryData<IReportResponse>>();
+  const { Server, ServerCredentials } = await grpcJs;
+  const pending = new Map<number, sendUnaryData<ReportResponse>>();
   let nextId = 1;
   const server = new Server({
     "grpc.max_receive_message_length": settings.maxMessageBytes ?? 4 * 1024 * 1024,
   });
   server.addService(rawMetricServiceDefinition, {
     ReportMetrics(
-      call: ServerUnaryCall<Uint8Array, IReportResponse>,
-      callback: sendUnaryData<IReportResponse>,
+      call: ServerUnaryCall<Uint8Array, ReportResponse>,
+      callback: sendUnaryData<ReportResponse>,
     ) {
       const id = nextId;
       nextId = nextId >= 0xffffffff ? 1 : nextId + 1;

@@ -5,16 +5,19 @@
  */
 import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
-import { status as GrpcStatus } from "@grpc/grpc-js";
 import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
-import type { IMetricBatchProto } from "../../shared/proto/mod.ts";
 import type { MetricBatch, MetricDataPoint } from "../../shared/types.ts";
+import {
+  type DecodedMetricBatch,
+  decodeMetricBatch,
+  GrpcStatus,
+  TooManyPointsError,
+} from "../../shared/wire/mod.ts";
 import type { AgentRegistry } from "../agents/types.ts";
 import type { IngestLimits } from "../config.ts";
 import type { MetricStore, WriteResult } from "../storage/types.ts";
-import { decodeMetricBatch, TooManyPointsError } from "./_decode.ts";
-import { BatchValidationError, validateBatch } from "./validate.ts";
+import { BatchValidationError, tooManyPoints, validateBatch } from "./validate.ts";
 
 export interface IngestMetadata {
   /** The `authorization` metadata, e.g. `Bearer s3cret`. */
@@ -56,6 +59,8 @@ export type IngestStats = {
   points_too_old: number;
   /** Of the rejected batches, those without an accepted bearer token. */
   unauthenticated: number;
+  /** Samples the server made itself (certificate and check results), committed by `commitLocal`. */
+  local_points: number;
 };
 
 export interface IngestServiceOptions {
@@ -97,6 +102,7 @@ export class IngestService {
     points_conflict: 0,
     points_too_old: 0,
     unauthenticated: 0,
+    local_points: 0,
   };
 
   constructor(options: IngestServiceOptions) {
@@ -153,6 +159,27 @@ export class IngestService {
     return results;
   }
 
+  /**
+   * Commits samples the server made itself (certificate checks, server-side checks, heartbeats):
+   * no authentication, decoding, validation or agent registration — the server built them — but
+   * the same storage write and the same `onCommitted` feed as an agent's batch, so they are
+   * stored, queried and alerted on alike. Throws what storage throws.
+   */
+  commitLocal(points: readonly MetricDataPoint[]): WriteResult {
+    if (points.length === 0) return { written: 0, duplicates: 0, conflicts: 0 };
+    const written = this.#store.write(points);
+    this.#counters.local_points += points.length;
+    this.#counters.points_conflict += written.conflicts;
+    if (this.#onCommitted) {
+      try {
+        this.#onCommitted(points);
+      } catch (error) {
+        this.#log.error("onCommitted hook failed", { agent_id: points[0].agentId, error });
+      }
+    }
+    return written;
+  }
+
   /** Authenticates, decodes and validates: the batch to store, or the refusal to send. */
   #check(
     requestBytes: Uint8Array,
@@ -175,13 +202,17 @@ export class IngestService {
       };
     }
 
-    let decoded: IMetricBatchProto;
+    let decoded: DecodedMetricBatch;
     try {
       decoded = decodeMetricBatch(requestBytes, { maxPoints: this.#limits.maxPointsPerBatch });
     } catch (error) {
       if (error instanceof TooManyPointsError) {
-        return this.#reject(metadata, error.points, error.message);
+        // Said as validation says it, as if the points had been decoded.
+        const { message } = tooManyPoints(error.points, error.maxPoints);
+        return this.#reject(metadata, error.points, message);
       }
+      // A malformed request is the client's fault; anything else is ours (INTERNAL).
+      if (!(error instanceof RangeError)) throw error;
       return this.#reject(
         metadata,
         0,
@@ -193,7 +224,7 @@ export class IngestService {
       return validateBatch(decoded, this.#limits, nowMs, this.#retentionDays);
     } catch (error) {
       if (!(error instanceof BatchValidationError)) throw error;
-      return this.#reject(metadata, decoded.dataPoints?.length ?? 0, error.message);
+      return this.#reject(metadata, decoded.dataPoints.length, error.message);
     }
   }
 

@@ -4,6 +4,7 @@ import { ManualClock } from "../../shared/clock.ts";
 import { memoryLogger, silentLogger } from "../../shared/log.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { DEFAULT_INGEST_LIMITS } from "../config.ts";
+import { Wire } from "../../tests/helpers/wire_messages.ts";
 import { encodeBatch, makeBatch, MemoryRegistry, MemoryStore } from "./_testing.ts";
 import { IngestService, type IngestServiceOptions } from "./service.ts";
 import { openChunkStore } from "../storage/chunk/engine.ts";
@@ -84,7 +85,39 @@ Deno.test("IngestService commits a batch, registers the agent and then calls onC
     points_conflict: 0,
     points_too_old: 0,
     unauthenticated: 0,
+    local_points: 0,
   });
+});
+
+Deno.test("IngestService.commitLocal stores the server's own samples and feeds onCommitted without registering an agent", () => {
+  const committed: MetricDataPoint[][] = [];
+  const { store, registry, service } = setup({
+    onCommitted: (points) => committed.push([...points]),
+  });
+  const points: MetricDataPoint[] = [
+    {
+      agentId: "cert-checker",
+      metricName: "certificate.days_until_expiry",
+      labels: { domain: "a.example" },
+      timestampMs: NOW,
+      value: 12,
+    },
+    {
+      agentId: "cert-checker",
+      metricName: "certificate.is_valid",
+      labels: { domain: "a.example" },
+      timestampMs: NOW,
+      value: 1,
+    },
+  ];
+  assert.deepEqual(service.commitLocal(points), { written: 2, duplicates: 0, conflicts: 0 });
+  assert.equal(store.sampleCount(), 2);
+  assert.deepEqual(committed, [points]);
+  assert.equal(registry.get("cert-checker"), undefined, "not an agent: no row in /agents");
+  assert.equal(service.stats().local_points, 2);
+  store.failWrites = true;
+  assert.throws(() => service.commitLocal(points), /SQLITE_FULL/);
+  assert.equal(committed.length, 1, "nothing is fed when storage failed");
 });
 
 Deno.test("IngestService stores a retried batch once", () => {
@@ -128,6 +161,37 @@ Deno.test("IngestService refuses an invalid batch with INVALID_ARGUMENT and writ
     assert.match(result.message, /^request: cannot decode MetricBatchProto/);
     assert.equal(store.writes, 0);
   });
+});
+
+Deno.test("IngestService refuses a known field with the wrong wire type, naming it", () => {
+  const { store, service } = setup();
+  // protobufjs would skip the mistyped value and the point would be stored with value 0.
+  const wire = new Wire().string(1, "web-01");
+  for (let i = 0; i < 3; i++) {
+    wire.delimited(3, new Wire().tag(1, 0).varint(NOW).string(3, "cpu.usage").finish());
+  }
+  wire.delimited(
+    3,
+    new Wire().tag(1, 0).varint(NOW).string(3, "disk.used").string(4, "0").finish(),
+  );
+  assert.deepEqual(service.handle(wire.finish()), {
+    code: GrpcStatus.INVALID_ARGUMENT,
+    message: "request: cannot decode MetricBatchProto: " +
+      "batch.data_points[3].value: wire type 2, expected 1 (double)",
+    success: false,
+  });
+  assert.equal(store.writes, 0);
+});
+
+Deno.test("IngestService refuses a label value with a control character", () => {
+  const { store, service } = setup();
+  const batch = makeBatch("web-01", 5, NOW, { labels: { mount: "/\u001fx" } });
+  assert.deepEqual(service.handle(encodeBatch(batch)), {
+    code: GrpcStatus.INVALID_ARGUMENT,
+    message: 'data_points[0].labels["mount"]: control character U+001F at offset 1',
+    success: false,
+  });
+  assert.equal(store.writes, 0);
 });
 
 Deno.test("IngestService refuses a batch over max_points_per_batch before decoding its points", () => {

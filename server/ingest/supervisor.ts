@@ -11,7 +11,9 @@
  * which are read at once and committed as a group.
  */
 import { join } from "node:path";
+import { settlesWithin } from "../../shared/deadline.ts";
 import type { Logger } from "../../shared/log.ts";
+import { GrpcStatus } from "../../shared/wire/mod.ts";
 import {
   encodeDrain,
   encodeResponses,
@@ -81,8 +83,12 @@ const STDERR_WAIT_MS = 250;
  * default on Linux), so one read takes every request that queued during the last commit.
  */
 const READ_BUFFER_BYTES = 1024 * 1024;
-/** gRPC status INTERNAL, for a service that throws (the supervisor does not load grpc-js). */
-const INTERNAL_ERROR: IngestResult = { code: 13, message: "internal error", success: false };
+/** For a service that throws. */
+const INTERNAL_ERROR: IngestResult = {
+  code: GrpcStatus.INTERNAL,
+  message: "internal error",
+  success: false,
+};
 
 /** The argv that runs "this same program" as the listener, for the given runtime facts. */
 export function listenerCommandFor(execPath: string, mainModule: string): ListenerCommand {
@@ -225,13 +231,8 @@ export class GrpcIngestSupervisor {
   async #drain(child: Child): Promise<void> {
     // A child that has not connected yet gets DRAIN as soon as it does (see #serve).
     child.writer?.write(encodeDrain());
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    const graceOver = new Promise<"timeout">((resolve) => {
-      graceTimer = setTimeout(() => resolve("timeout"), this.#graceMs);
-    });
-    const outcome = await Promise.race([child.process.status, graceOver]);
-    clearTimeout(graceTimer);
-    if (outcome === "timeout") {
+    const drained = await settlesWithin(child.process.status, this.#graceMs);
+    if (!drained) {
       this.#log.warn("grpc listener did not drain in time; killing it", {
         grace_ms: this.#graceMs,
       });
@@ -436,12 +437,7 @@ export class GrpcIngestSupervisor {
     if (!wasReady) {
       // The reason (e.g. "address in use") is the child's last words; wait briefly for them, but
       // not for a grandchild that might hold stderr open.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        child.stderrDone,
-        new Promise((resolve) => timer = setTimeout(resolve, STDERR_WAIT_MS)),
-      ]);
-      clearTimeout(timer);
+      await settlesWithin(child.stderrDone, STDERR_WAIT_MS);
       const tail = child.stderrTail.at(-1) ?? "";
       child.ready.reject(
         new Error(

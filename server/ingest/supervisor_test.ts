@@ -3,11 +3,12 @@ import { join } from "node:path";
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import { systemClock } from "../../shared/clock.ts";
 import { memoryLogger } from "../../shared/log.ts";
+import { decodeMetricBatch } from "../../shared/wire/mod.ts";
 import { listenerCommand, reportMetrics, withClient } from "../../tests/helpers/grpc_client.ts";
+import { Wire } from "../../tests/helpers/wire_messages.ts";
 import { openAgentRegistry } from "../agents/sqlite_registry.ts";
 import { DEFAULT_INGEST_LIMITS } from "../config.ts";
 import { openRowStore } from "../storage/row_engine.ts";
-import { decodeMetricBatch } from "./_decode.ts";
 import { makeBatch } from "./_testing.ts";
 import type { IngestResult } from "./service.ts";
 import { IngestService } from "./service.ts";
@@ -93,6 +94,19 @@ Deno.test("GrpcIngestSupervisor ingests through the listener child into storage"
       await assert.rejects(
         reportMetrics(client, bad),
         grpcError(GrpcStatus.INVALID_ARGUMENT, /^data_points\[3\]\.value: expected a finite/),
+      );
+
+      // A value sent as a length-delimited field: refused, not stored as 0.
+      const mistyped = new Wire().string(1, "web-01")
+        .delimited(3, new Wire().string(3, "cpu.usage").tag(1, 0).varint(now).finish())
+        .delimited(3, new Wire().string(3, "cpu.usage").string(4, "8 bytes!").finish())
+        .finish();
+      await assert.rejects(
+        reportMetrics(client, mistyped),
+        grpcError(
+          GrpcStatus.INVALID_ARGUMENT,
+          /batch\.data_points\[1\]\.value: wire type 2, expected 1 \(double\)$/,
+        ),
       );
     });
   });

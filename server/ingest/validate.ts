@@ -9,11 +9,14 @@
  *   clients may leave it out). A non-empty one must equal the batch's.
  * - Label names starting with `__` are reserved (as in Prometheus); this also keeps `__proto__`
  *   out of every labels object downstream.
+ * - Control characters (U+0000–U+001F, U+007F–U+009F) are refused in agent ids, metric names,
+ *   label names and label values: the alert engine builds series keys with U+001F and U+001E as
+ *   separators, log lines and the dashboard show them, and none belongs in a name or a value.
  * - Timestamps must lie within the retention period (older ones would land in a partition that
  *   retention deletes anyway) and at most `maxFutureSecs` ahead of the server clock.
  */
-import type { IMetricBatchProto, ISystemInfoProto } from "../../shared/proto/mod.ts";
 import { MS_PER_DAY, toRfc3339 } from "../../shared/time.ts";
+import type { MetricBatchMessage, SystemInfoMessage } from "../../shared/wire/mod.ts";
 import type { Labels, MetricBatch, MetricDataPoint, SystemInfo } from "../../shared/types.ts";
 import type { IngestLimits } from "../config.ts";
 
@@ -43,6 +46,26 @@ function remember(cache: Set<string>, name: string): void {
   cache.add(name);
 }
 
+/** Offset of the first C0 or C1 control character or DEL in `text`; -1 when there is none. */
+function controlCharacterAt(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return i;
+  }
+  return -1;
+}
+
+/** The refusal of `text` (of `field`) for its control character at `offset`. */
+function controlCharacter(field: string, text: string, offset: number): BatchValidationError {
+  const hex = text.charCodeAt(offset).toString(16).toUpperCase().padStart(4, "0");
+  return new BatchValidationError(field, `control character U+${hex} at offset ${offset}`);
+}
+
+/** The refusal of a batch of `points` points when at most `maxPoints` are allowed. */
+export function tooManyPoints(points: number, maxPoints: number): BatchValidationError {
+  return new BatchValidationError("data_points", `${points} points, at most ${maxPoints} allowed`);
+}
+
 /** Bound for the free-text system info fields (host name, OS, kernel…). */
 const MAX_SYSTEM_INFO_TEXT = 256;
 
@@ -61,6 +84,8 @@ function checkAgentId(agentId: unknown, limits: IngestLimits): string {
       `${agentId.length} characters, at most ${limits.maxAgentIdLength} allowed`,
     );
   }
+  const control = controlCharacterAt(agentId);
+  if (control >= 0) throw controlCharacter("agent_id", agentId, control);
   if (!AGENT_ID.test(agentId)) {
     throw new BatchValidationError(
       "agent_id",
@@ -89,6 +114,8 @@ function checkLabels(raw: unknown, field: string, limits: IngestLimits): Labels 
       );
     }
     if (!validLabelNames.has(name)) {
+      const control = controlCharacterAt(name);
+      if (control >= 0) throw controlCharacter(`${field}[${quote(name)}]`, name, control);
       if (!LABEL_NAME.test(name) || name.startsWith("__")) {
         throw new BatchValidationError(
           `${field}[${quote(name)}]`,
@@ -107,11 +134,14 @@ function checkLabels(raw: unknown, field: string, limits: IngestLimits): Labels 
         `value of ${value.length} characters, at most ${limits.maxLabelValueLength} allowed`,
       );
     }
+    // The field's name is built only for the error: this runs for every label of every point.
+    const control = controlCharacterAt(value);
+    if (control >= 0) throw controlCharacter(`${field}[${quote(name)}]`, value, control);
   }
   return labels as Labels;
 }
 
-function checkSystemInfo(raw: ISystemInfoProto): SystemInfo {
+function checkSystemInfo(raw: SystemInfoMessage): SystemInfo {
   const text = (name: string, value: unknown): string => {
     const field = `system_info.${name}`;
     if (value == null) return "";
@@ -153,7 +183,7 @@ function checkSystemInfo(raw: ISystemInfoProto): SystemInfo {
  * (every point carrying the batch's agent id). Throws `BatchValidationError` on the first problem.
  */
 export function validateBatch(
-  decoded: IMetricBatchProto,
+  decoded: MetricBatchMessage,
   limits: IngestLimits,
   nowMs: number,
   retentionDays: number,
@@ -164,10 +194,7 @@ export function validateBatch(
     throw new BatchValidationError("data_points", "the batch has no data points");
   }
   if (rawPoints.length > limits.maxPointsPerBatch) {
-    throw new BatchValidationError(
-      "data_points",
-      `${rawPoints.length} points, at most ${limits.maxPointsPerBatch} allowed`,
-    );
+    throw tooManyPoints(rawPoints.length, limits.maxPointsPerBatch);
   }
   const newestMs = nowMs + limits.maxFutureSecs * 1000;
   const oldestMs = nowMs - retentionDays * MS_PER_DAY;
@@ -177,6 +204,8 @@ export function validateBatch(
     const raw = rawPoints[i];
     const pointAgent = raw.agentId;
     if (pointAgent != null && pointAgent !== "" && pointAgent !== agentId) {
+      const control = controlCharacterAt(pointAgent);
+      if (control >= 0) throw controlCharacter(`data_points[${i}].agent_id`, pointAgent, control);
       throw new BatchValidationError(
         `data_points[${i}].agent_id`,
         `${quote(String(pointAgent))} differs from the batch's agent_id ${quote(agentId)}`,
@@ -193,6 +222,10 @@ export function validateBatch(
       );
     }
     if (!validMetricNames.has(metricName)) {
+      const control = controlCharacterAt(metricName);
+      if (control >= 0) {
+        throw controlCharacter(`data_points[${i}].metric_name`, metricName, control);
+      }
       if (!METRIC_NAME.test(metricName)) {
         throw new BatchValidationError(
           `data_points[${i}].metric_name`,

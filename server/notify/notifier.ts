@@ -6,7 +6,7 @@
  * which the server's scheduler calls (every second is plenty).
  */
 import { type Clock, systemClock } from "../../shared/clock.ts";
-import { delay } from "../../shared/deadline.ts";
+import { delay, settlesWithin } from "../../shared/deadline.ts";
 import { type Logger, silentLogger } from "../../shared/log.ts";
 import { type AlertEvent, isSeverity, type Severity, severityRank } from "../../shared/types.ts";
 import { ChannelQueue, type RetryPolicy } from "./channel_queue.ts";
@@ -17,6 +17,7 @@ import { createSmsSender } from "./senders/sms.ts";
 import type { Sender } from "./senders/types.ts";
 import { createWebhookSender } from "./senders/webhook.ts";
 import { activeSilenceWindow } from "./silence.ts";
+import { MS_PER_DAY, MS_PER_HOUR } from "../../shared/time.ts";
 
 export interface NotifierOptions {
   config: NotificationConfig;
@@ -63,8 +64,6 @@ export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
   attemptTimeoutMs: 10_000,
 });
 
-const HOUR_MS = 3_600_000;
-
 function defaultSender(channel: ChannelConfig, retry: RetryPolicy): Sender {
   switch (channel.type) {
     case "email":
@@ -80,7 +79,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
-  const retentionMs = (options.deliveryRetentionDays ?? 30) * 24 * HOUR_MS;
+  const retentionMs = (options.deliveryRetentionDays ?? 30) * MS_PER_DAY;
   const store = new DeliveryStore(options.deliveryStorePath);
   const shutdown = new AbortController();
   const silenceWindows = options.config.silenceWindows;
@@ -126,13 +125,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const closeNow = async (graceMs: number) => {
     closed = true;
     for (const { queue } of routes) queue.flushPending();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const graceOver = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), graceMs);
-    });
-    const outcome = await Promise.race([idle(), graceOver]);
-    clearTimeout(timer);
-    if (outcome === "timeout") {
+    const finished = await settlesWithin(idle(), graceMs);
+    if (!finished) {
       log.warn("notification grace period over: aborting sends", { grace_ms: graceMs });
       shutdown.abort(new Error("notifier closed before the send finished"));
       await idle();
@@ -168,7 +162,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     tick(nowMs = clock.now()) {
       if (closed) return;
       for (const { queue } of routes) queue.tick(nowMs);
-      if (nowMs - lastPruneMs >= HOUR_MS) {
+      if (nowMs - lastPruneMs >= MS_PER_HOUR) {
         lastPruneMs = nowMs;
         try {
           const removed = store.prune(nowMs - retentionMs);

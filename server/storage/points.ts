@@ -2,32 +2,14 @@
  * What every storage engine does the same way with incoming points and series filters, so the
  * row engine and the chunk engine agree bit for bit on identity, validation and conflicts.
  */
-import type { Labels, MetricDataPoint } from "../../shared/types.ts";
+import type { MetricDataPoint } from "../../shared/types.ts";
 import type { SeriesKey, SeriesQuery } from "./types.ts";
+
+// The series identity lives in shared/ so the alert engine names series the same way.
+export { canonicalLabelsJson, seriesIdentity } from "../../shared/series.ts";
 
 /** Partition files are named `YYYY-MM-DD`, so timestamps stop at the end of year 9999. */
 export const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-
-/**
- * Labels as JSON with sorted keys: the same labels always give the same text whatever order
- * their keys were inserted in. Built by hand because JS objects iterate integer-like keys first.
- */
-export function canonicalLabelsJson(labels: Labels): string {
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return "{}";
-  keys.sort();
-  let json = "{";
-  for (let i = 0; i < keys.length; i++) {
-    if (i > 0) json += ",";
-    json += JSON.stringify(keys[i]) + ":" + JSON.stringify(labels[keys[i]]);
-  }
-  return json + "}";
-}
-
-/** A string naming one series unambiguously (agent ids and metric names may hold any character). */
-export function seriesIdentity(agentId: string, metricName: string, labelsJson: string): string {
-  return JSON.stringify(agentId) + JSON.stringify(metricName) + labelsJson;
-}
 
 const bitsView = new Float64Array(2);
 const bitsWords = new Int32Array(bitsView.buffer);

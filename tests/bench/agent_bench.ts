@@ -212,7 +212,7 @@ async function child(rounds: number, portable: boolean): Promise<ChildResult> {
   const { createCollectors } = await import("../../agent/collectors/registry.ts");
   const { defaultAgentConfig } = await import("../../agent/config.ts");
   const { GrpcBatchSender } = await import("../../agent/sender.ts");
-  const { encodeMetricBatch } = await import("../../agent/wire.ts");
+  const { encodeMetricBatch } = await import("../../shared/wire/encode_batch.ts");
   const { silentLogger } = await import("../../shared/log.ts");
   const { systemClock } = await import("../../shared/clock.ts");
 

@@ -1,18 +1,37 @@
 /**
- * Alert evaluation throughput: samples per second through `AlertEngine.observe` with 20 rules of
- * every type over 1,000 series (100 agents × 10 series), fed in 1,000-point batches as the ingest
- * path hands them over after each commit. Values wander so that some series fire and resolve, so
- * the SQLite writes of real events are part of the figure.
+ * Alert engine throughput, two figures:
  *
- * `deno task bench` calls `benchAlerts`; run alone: `deno run -A tests/bench/alert_bench.ts
- * [--samples=300000]`.
+ * - evaluation: samples per second through `AlertEngine.observe` with 20 rules of every type over
+ *   1,000 series (100 agents × 10 series), fed in 1,000-point batches as the ingest path hands
+ *   them over after each commit. Values wander so that some series fire and resolve, so the
+ *   SQLite writes of real events are part of the figure.
+ * - dispatch: events per second when every sample raises or resolves an alert (one rule,
+ *   `silence_secs = 0`, 1,000 series alternating above and below it): the firing state machine,
+ *   the SQLite transaction of each batch and the hand-over to `onEvent`.
+ *
+ * `deno task bench` calls `benchAlerts`. Run alone:
+ * `deno run -A tests/bench/alert_bench.ts [--samples=300000] [--events=30000]`; with
+ * `--baseline=DIR` (another checkout, e.g. /work/wt/base) it also runs DIR's engine in the same
+ * process, alternating with this one `--runs` times (default 7), and prints the medians side by side.
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ManualClock } from "../../shared/clock.ts";
-import type { Labels, MetricDataPoint } from "../../shared/types.ts";
+import type { AlertEvent, Labels, MetricDataPoint } from "../../shared/types.ts";
 import type { AlertRuleConfig } from "../../server/alerts/config.ts";
 import { openAlertEngine } from "../../server/alerts/engine.ts";
+
+/** What the benchmarks need of an engine; another checkout's `openAlertEngine` fits it too. */
+export type OpenEngine = (options: {
+  rules: readonly AlertRuleConfig[];
+  statePath: string;
+  clock: ManualClock;
+  onEvent: (event: AlertEvent) => void;
+}) => {
+  observe(points: readonly MetricDataPoint[]): void;
+  tick(nowMs?: number): void;
+  close(): void;
+};
 
 export interface AlertBenchOptions {
   /** Samples observed in the timed part. Default 300,000. */
@@ -22,6 +41,8 @@ export interface AlertBenchOptions {
   /** Points per `observe` call. Default 1,000. */
   batchSize?: number;
   seed?: number;
+  /** Default: this checkout's `openAlertEngine`. */
+  openEngine?: OpenEngine;
 }
 
 export interface AlertBenchResult {
@@ -179,7 +200,7 @@ export async function benchAlerts(options: AlertBenchOptions = {}): Promise<Aler
   const dir = await Deno.makeTempDir({ prefix: "oxmon-alert-bench-" });
   const clock = new ManualClock(startMs);
   let events = 0;
-  const engine = openAlertEngine({
+  const engine = (options.openEngine ?? openAlertEngine)({
     rules: BENCH_RULES,
     statePath: join(dir, "alerts.db"),
     clock,
@@ -228,17 +249,142 @@ export async function benchAlerts(options: AlertBenchOptions = {}): Promise<Aler
   }
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({ args: Deno.args, options: { samples: { type: "string" } } });
-  const result = await benchAlerts({
-    samples: values.samples === undefined ? undefined : Number(values.samples),
+export interface DispatchBenchOptions {
+  /** Events raised and resolved in the timed part. Default 30,000. */
+  events?: number;
+  /** Default: this checkout's `openAlertEngine`. */
+  openEngine?: OpenEngine;
+}
+
+export interface DispatchBenchResult {
+  events: number;
+  /** Time inside `observe` only. */
+  seconds: number;
+  eventsPerSec: number;
+  /** Slowest single `observe` call (1,000 events). */
+  maxObserveMs: number;
+}
+
+const DISPATCH_RULE: AlertRuleConfig = {
+  ...common,
+  name: "cpu-core-high",
+  type: "threshold",
+  metric: "cpu.core_usage",
+  silenceSecs: 0,
+  operator: "greater_than",
+  value: 50,
+  durationSecs: 0,
+};
+
+/** Every sample raises (odd rounds) or resolves (even rounds) its series' alert. */
+export async function benchDispatch(
+  options: DispatchBenchOptions = {},
+): Promise<DispatchBenchResult> {
+  const agents = 100;
+  const cores = 10;
+  const timedRounds = Math.max(1, Math.round((options.events ?? 30_000) / (agents * cores)));
+  const warmupRounds = 10;
+  const startMs = Date.UTC(2026, 0, 1);
+  const dir = await Deno.makeTempDir({ prefix: "oxmon-alert-bench-" });
+  const clock = new ManualClock(startMs);
+  let events = 0;
+  const engine = (options.openEngine ?? openAlertEngine)({
+    rules: [DISPATCH_RULE],
+    statePath: join(dir, "alerts.db"),
+    clock,
+    onEvent: () => void events++,
   });
+  try {
+    let seconds = 0;
+    let maxObserveMs = 0;
+    for (let r = 0; r < warmupRounds + timedRounds; r++) {
+      if (r === warmupRounds) events = 0;
+      const timestampMs = startMs + r * 10_000;
+      clock.set(timestampMs);
+      const points: MetricDataPoint[] = [];
+      for (let a = 0; a < agents; a++) {
+        const agentId = `agent-${String(a).padStart(3, "0")}`;
+        for (let core = 0; core < cores; core++) {
+          const labels = { core: String(core) };
+          const value = r % 2 === 1 ? 99 : 1;
+          points.push({ agentId, metricName: DISPATCH_RULE.metric, labels, value, timestampMs });
+        }
+      }
+      const started = performance.now();
+      engine.observe(points);
+      const ms = performance.now() - started;
+      if (r >= warmupRounds) {
+        seconds += ms / 1000;
+        maxObserveMs = Math.max(maxObserveMs, ms);
+      }
+    }
+    return { events, seconds, eventsPerSec: events / seconds, maxObserveMs };
+  } finally {
+    engine.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      samples: { type: "string" },
+      events: { type: "string" },
+      baseline: { type: "string" },
+      runs: { type: "string" },
+    },
+  });
+  const samples = values.samples === undefined ? undefined : Number(values.samples);
+  const dispatchEvents = values.events === undefined ? undefined : Number(values.events);
+  const engines: [string, OpenEngine][] = [["this", openAlertEngine]];
+  if (values.baseline !== undefined) {
+    const url = new URL(`file://${join(values.baseline, "server/alerts/engine.ts")}`);
+    const baseline = await import(url.href) as { openAlertEngine: OpenEngine };
+    engines.unshift(["baseline", baseline.openAlertEngine]);
+  }
+  const runs = Number(values.runs ?? (engines.length > 1 ? 7 : 1));
+  const evaluation = new Map<string, AlertBenchResult[]>(engines.map(([name]) => [name, []]));
+  const dispatch = new Map<string, DispatchBenchResult[]>(engines.map(([name]) => [name, []]));
+  // Alternating the engines (ABBA…) spreads the load of a shared machine, and the garbage one
+  // run leaves to the next, over both.
+  for (let run = 0; run < runs; run++) {
+    for (const [name, openEngine] of run % 2 === 0 ? engines : [...engines].reverse()) {
+      evaluation.get(name)!.push(await benchAlerts({ samples, openEngine }));
+      dispatch.get(name)!.push(await benchDispatch({ events: dispatchEvents, openEngine }));
+    }
+  }
+  const first = evaluation.get("this")![0];
   console.log(
-    `alert evaluation: ${result.rules} rules over ${result.series} series\n` +
-      `  ${result.samples} samples in ${result.seconds.toFixed(3)} s = ` +
-      `${Math.round(result.samplesPerSec).toLocaleString("en")} samples/s\n` +
-      `  slowest observe (${result.batchSize} points): ${result.maxObserveMs.toFixed(2)} ms; ` +
-      `tick: ${result.tickMs.toFixed(2)} ms; events: ${result.events}`,
+    `alert evaluation: ${first.rules} rules over ${first.series} series, ${first.samples} ` +
+      `samples in batches of ${first.batchSize}; medians of ${runs} run(s)`,
   );
-  console.log(JSON.stringify(result));
+  const summary: Record<string, unknown> = {};
+  for (const [name] of engines) {
+    const e = evaluation.get(name)!;
+    const d = dispatch.get(name)!;
+    const row = {
+      samplesPerSec: median(e.map((r) => r.samplesPerSec)),
+      maxObserveMs: median(e.map((r) => r.maxObserveMs)),
+      tickMs: median(e.map((r) => r.tickMs)),
+      events: median(e.map((r) => r.events)),
+      dispatchEventsPerSec: median(d.map((r) => r.eventsPerSec)),
+      dispatchMaxObserveMs: median(d.map((r) => r.maxObserveMs)),
+    };
+    summary[name] = row;
+    console.log(
+      `  ${name.padEnd(8)} ${Math.round(row.samplesPerSec).toLocaleString("en")} samples/s; ` +
+        `slowest observe ${row.maxObserveMs.toFixed(2)} ms; tick ${row.tickMs.toFixed(2)} ms; ` +
+        `${row.events} events | dispatch ${
+          Math.round(row.dispatchEventsPerSec).toLocaleString("en")
+        }` +
+        ` events/s, slowest observe ${row.dispatchMaxObserveMs.toFixed(1)} ms`,
+    );
+  }
+  console.log(JSON.stringify(summary));
 }

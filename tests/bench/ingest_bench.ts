@@ -22,7 +22,12 @@ import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { type Client, Client as GrpcClient, credentials, Metadata } from "@grpc/grpc-js";
-import { MetricBatchProto, REPORT_METRICS_PATH, ReportResponse } from "../../shared/proto/mod.ts";
+import type { MetricDataPoint } from "../../shared/types.ts";
+import {
+  decodeReportResponse,
+  encodeMetricBatch,
+  REPORT_METRICS_PATH,
+} from "../../shared/wire/mod.ts";
 
 export interface IngestBenchOptions {
   /** Concurrent clients, each with its own channel. */
@@ -67,7 +72,7 @@ export interface IngestBenchResult {
 
 /** Distinct series per batch: 50 metrics × (points / 50) label values, interleaved like agents. */
 function encodeBenchBatch(agentId: string, points: number, timestampMs: number): Uint8Array {
-  const dataPoints = new Array(points);
+  const dataPoints: MetricDataPoint[] = new Array(points);
   for (let i = 0; i < points; i++) {
     dataPoints[i] = {
       timestampMs,
@@ -77,7 +82,7 @@ function encodeBenchBatch(agentId: string, points: number, timestampMs: number):
       labels: { series: String(Math.floor(i / 50)) },
     };
   }
-  return MetricBatchProto.encode({ agentId, timestampMs, dataPoints }).finish();
+  return encodeMetricBatch({ agentId, timestampMs, dataPoints });
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -158,7 +163,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
   }
   // The request is already a Buffer: the serializer hands it over without a copy.
   const serialize = (bytes: Buffer) => bytes;
-  const deserialize = (raw: Buffer) => ReportResponse.decode(raw);
+  const deserialize = (raw: Buffer) => decodeReportResponse(raw);
   const callOptions = { deadline: Infinity };
   const call = (client: Client, bytes: Buffer) =>
     new Promise<boolean>((resolve) => {

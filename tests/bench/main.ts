@@ -4,19 +4,29 @@
  *
  *   deno task bench            # full run (several minutes on 2 cores)
  *   deno task bench --quick    # smaller sizes, for a smoke run
- *   deno task bench --only storage,ingest,http,agent,alerts
+ *   deno task bench --only storage,ingest,http,agent,alerts,dashboard,checks
  */
 import { parseArgs } from "node:util";
 import { benchAgent } from "./agent_bench.ts";
 import { benchAlerts } from "./alert_bench.ts";
+import { benchChecks } from "./checks_bench.ts";
 import { benchChunkEngine } from "./chunk_bench.ts";
+import { benchDashboard } from "./dashboard_bench.ts";
 import { benchHttp } from "./http_bench.ts";
 import { benchIngest } from "./ingest_bench.ts";
 import { benchPlainTable } from "./storage_bench.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { reportMetrics, withClient } from "../helpers/grpc_client.ts";
 
-const SECTIONS = ["storage", "ingest", "http", "agent", "alerts"] as const;
+const SECTIONS = [
+  "storage",
+  "ingest",
+  "http",
+  "agent",
+  "alerts",
+  "dashboard",
+  "checks",
+] as const;
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
@@ -278,6 +288,59 @@ try {
       `${fmt(alerts.samplesPerSec)} (slowest observe ${fmt(alerts.maxObserveMs, 1)} ms)`,
       "",
       "≥ ingest rate",
+    );
+  }
+  if (only.has("dashboard")) {
+    progress("dashboard: fleet summary, overview and agent page in Chromium, page weight");
+    const dashboard = await benchDashboard(tmp, { agents: quick ? 200 : 1000, progress });
+    results.dashboard = dashboard;
+    const ms = (value: number | null) => value === null ? "no chromium" : fmt(value);
+    row(
+      `fleet summary call, ${dashboard.agents} agents, ms (first after start)`,
+      `${fmt(dashboard.fleetCallMsP50, 1)} (${fmt(dashboard.fleetFirstCallMs)}), ` +
+        `${fmt(dashboard.fleetAnswerKb)} KB`,
+      "",
+      "≤ 50",
+    );
+    row(
+      `overview drawn in Chromium, ${dashboard.agents} agents, ms`,
+      ms(dashboard.overviewDrawnMsP50),
+      "",
+      "≤ 1000",
+    );
+    row(
+      "agent page over 24 h drawn in Chromium, ms",
+      ms(dashboard.agentPage24hDrawnMsP50),
+      "",
+      "≤ 300",
+    );
+    row(
+      "dashboard page weight (HTML, JS, CSS gzipped), KB",
+      fmt(dashboard.pageWeightKb, 1),
+      "",
+      "≤ 150",
+    );
+  }
+
+  if (only.has("checks")) {
+    progress("1,000 HTTP checks every 30 s against local servers");
+    const checks = await benchChecks({
+      checks: 1000,
+      intervalSecs: 30,
+      durationSecs: quick ? 30 : 90,
+    });
+    results.checks = checks;
+    row(
+      `server CPU, ${fmt(checks.checks)} HTTP checks every ${checks.intervalSecs} s, %`,
+      `${fmt(checks.cpuPercent, 1)} (${fmt(checks.cpuMsPerRun, 2)} ms per run)`,
+      "",
+      "",
+    );
+    row(
+      "check scheduling delay p50 / p99 / max, ms",
+      `${fmt(checks.delayP50Ms, 1)} / ${fmt(checks.delayP99Ms, 1)} / ${fmt(checks.delayMaxMs, 1)}`,
+      "",
+      "",
     );
   }
 } finally {

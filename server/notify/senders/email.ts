@@ -3,6 +3,7 @@
  * transport per channel (connections are reused between notifications).
  */
 import nodemailer from "nodemailer";
+import { deadline } from "../../../shared/deadline.ts";
 import type { EmailChannelConfig } from "../config.ts";
 import { mailBody, mailSubject } from "../message.ts";
 import type { Sender } from "./types.ts";
@@ -44,26 +45,17 @@ export function createEmailSender(
       let pending = [...config.recipients];
       return async (signal) => {
         signal.throwIfAborted();
-        let onAbort = () => {};
-        const aborted = new Promise<never>((_, reject) => {
-          onAbort = () => reject(signal.reason);
-          signal.addEventListener("abort", onAbort, { once: true });
-        });
-        try {
-          const info = await Promise.race([
-            transport.sendMail({ from: config.from, to: pending, subject, text }),
-            aborted,
-          ]);
-          const rejected = (info.rejected ?? []).map(String);
-          if (rejected.length > 0) {
-            pending = pending.filter((address) => rejected.includes(address));
-            throw new Error(`recipients rejected: ${rejected.join(", ")}`);
-          }
-          pending = [];
-        } finally {
-          signal.removeEventListener("abort", onAbort);
-          aborted.catch(() => {});
+        const info = await deadline(
+          transport.sendMail({ from: config.from, to: pending, subject, text }),
+          Infinity,
+          { signal },
+        );
+        const rejected = (info.rejected ?? []).map(String);
+        if (rejected.length > 0) {
+          pending = pending.filter((address) => rejected.includes(address));
+          throw new Error(`recipients rejected: ${rejected.join(", ")}`);
         }
+        pending = [];
       };
     },
     close() {
