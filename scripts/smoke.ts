@@ -16,11 +16,7 @@
  * agent runs for a few seconds against an address where nothing listens and must still be running;
  * it is then killed, Windows having no SIGTERM to send.
  */
-import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
-
-/** The temp folder as it was at start (tests may point TMPDIR elsewhere for a while). */
-const TEMP_BASE = tmpdir();
 
 export interface SmokeOptions {
   /** argv of the server, e.g. `["deno", "run", "-A", "oxmon-server.js"]`. */
@@ -137,7 +133,7 @@ async function stop(program: Program, deadline: number, cleanLine: RegExp) {
 export async function runSmoke(options: SmokeOptions): Promise<void> {
   const say = options.say ?? ((line: string) => console.log(`smoke: ${line}`));
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
-  const tempDir = await Deno.makeTempDir({ dir: TEMP_BASE, prefix: "oxmon-smoke-" });
+  const tempDir = await Deno.makeTempDir({ prefix: "oxmon-smoke-" });
   const cwd = options.cwd ?? tempDir;
   const programs: Program[] = [];
   try {

@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { backupDataDir } from "../server/backup.ts";
 import { reportMetrics, withClient } from "./helpers/grpc_client.ts";
 import { startTestServer } from "./helpers/server_process.ts";
-import { makeTempDir } from "./helpers/temp_dir.ts";
 
 const BATCH_POINTS = 200;
 
@@ -26,7 +25,7 @@ function batch(agentId: string, round: number, nowMs: number) {
 }
 
 Deno.test("a backup taken while batches arrive opens with every sample acknowledged before it", async () => {
-  const dir = await makeTempDir("oxmon-backup-");
+  const dir = await Deno.makeTempDir({ prefix: "oxmon-backup-" });
   const live = await startTestServer(`${dir}/data`);
   const nowMs = Date.now();
   let acknowledgedBefore = 0;

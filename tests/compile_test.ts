@@ -4,7 +4,6 @@
  * (.github/workflows/release.yml), where the smoke test runs each executable.
  */
 import assert from "node:assert/strict";
-import { makeTempDir } from "./helpers/temp_dir.ts";
 
 const COMPILE = new URL("../scripts/compile.ts", import.meta.url).pathname;
 
@@ -19,7 +18,7 @@ async function compile(args: string[], env: Record<string, string>) {
 }
 
 Deno.test("compile without a reachable runtime fails once with advice and leaves no folder", async (t) => {
-  const dir = await makeTempDir("oxmon-compile-");
+  const dir = await Deno.makeTempDir({ prefix: "oxmon-compile-" });
   // A port nothing listens on stands in for the download server.
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const closedPort = (listener.addr as Deno.NetAddr).port;

@@ -12,7 +12,6 @@ import { RULE_TYPES } from "../server/alerts/config.ts";
 import { CHECK_TYPES, type CheckType } from "../shared/checks/spec.ts";
 import { CHANNEL_TYPES, RECURRENCES } from "../server/notify/config.ts";
 import { openFullApi } from "./helpers/full_api.ts";
-import { makeTempDirSync } from "./helpers/temp_dir.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const README = Deno.readTextFileSync(`${ROOT}README.md`);
@@ -166,7 +165,7 @@ Deno.test("the example configs load, and so does every server TOML example in th
     await t.step(`README TOML example ${index + 1}`, () => {
       // Agent examples are recognised by the agent's own keys.
       if (/^\s*(server_endpoint|proc_root|collection_interval_secs)\s*=/m.test(block)) {
-        const dir = makeTempDirSync("oxmon-docs-");
+        const dir = Deno.makeTempDirSync({ prefix: "oxmon-docs-" });
         try {
           Deno.writeTextFileSync(`${dir}/agent.toml`, block);
           loadAgentConfig(`${dir}/agent.toml`);
@@ -175,7 +174,7 @@ Deno.test("the example configs load, and so does every server TOML example in th
         }
       } else {
         // Files an example names (a CA bundle) exist on the reader's machine, not here.
-        const dir = makeTempDirSync("oxmon-docs-");
+        const dir = Deno.makeTempDirSync({ prefix: "oxmon-docs-" });
         try {
           const withFiles = block.replace(/^(\s*\w+_file\s*=\s*)"[^"]*"/gm, (_, key) => {
             Deno.writeTextFileSync(`${dir}/file`, "");

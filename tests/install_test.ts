@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { parse as parsePlist } from "plist";
-import { makeTempDir } from "./helpers/temp_dir.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const have = (command: string) =>
@@ -68,7 +67,7 @@ const exists = (path: string) => {
 };
 
 Deno.test("install.sh lays out a verified release, keeps configs on upgrade and uninstalls", async (t) => {
-  const dir = await makeTempDir("oxmon-install-");
+  const dir = await Deno.makeTempDir({ prefix: "oxmon-install-" });
   const release = `${dir}/release`;
   const root = `${dir}/root`;
   await fakeRelease(release, ["linux-x64", "macos-arm64"]);
@@ -229,7 +228,7 @@ Deno.test({
   ignore: Deno.build.os !== "linux",
   async fn(t) {
     assert.ok(have("systemd-analyze"), "systemd-analyze not found: apt-get install systemd");
-    const dir = await makeTempDir("oxmon-units-");
+    const dir = await Deno.makeTempDir({ prefix: "oxmon-units-" });
     try {
       for (const unit of ["oxmon-agent.service", "oxmon-server.service"]) {
         await t.step(`${unit}: systemd-analyze verify and security`, async () => {

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { runSmoke } from "../scripts/smoke.ts";
-import { makeTempDir } from "./helpers/temp_dir.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -13,8 +12,8 @@ Deno.test({
   name: "the bundled server and agent pass the smoke test from an empty folder",
   ignore: Deno.build.os === "windows",
   async fn() {
-    const dist = await makeTempDir("oxmon-bundles-");
-    const empty = await makeTempDir("oxmon-empty-");
+    const dist = await Deno.makeTempDir({ prefix: "oxmon-bundles-" });
+    const empty = await Deno.makeTempDir({ prefix: "oxmon-empty-" });
     try {
       const bundle = await new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", "scripts/bundle.ts", "--out", dist],

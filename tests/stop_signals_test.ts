@@ -4,7 +4,6 @@
  * clean shutdown and exit 0, although `deno task` and the demo forward the signal a second time.
  */
 import assert from "node:assert/strict";
-import { makeTempDir } from "./helpers/temp_dir.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -70,7 +69,7 @@ Deno.test({
     "cleanly with exit 0",
   ignore: Deno.build.os === "windows",
   async fn() {
-    const dir = await makeTempDir("oxmon-signals-");
+    const dir = await Deno.makeTempDir({ prefix: "oxmon-signals-" });
     const demo = (name: string) => [
       "demo",
       "--data-dir",

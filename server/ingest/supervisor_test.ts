@@ -322,16 +322,14 @@ Deno.test("GrpcIngestSupervisor hands requests that arrive together to handleMan
 });
 
 Deno.test("GrpcIngestSupervisor keeps its children's sockets in a private directory it removes on stop", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "oxmon-tmpdir-" });
-  const previous = Deno.env.get("TMPDIR");
-  // makeTempDir reads TMPDIR on every call: the supervisor's directory lands in `tmp`.
-  Deno.env.set("TMPDIR", tmp);
+  const tmp = await Deno.makeTempDir({ prefix: "oxmon-socket-parent-" });
   const supervisor = new GrpcIngestSupervisor({
     host: "127.0.0.1",
     port: 0,
     log: memoryLogger("info"),
     command: listenerCommand(),
     service: { handle: () => ({ code: GrpcStatus.OK, message: "ok", success: true }) },
+    socketParentDir: tmp,
   });
   const entries = (dir: string) => Array.fromAsync(Deno.readDir(dir));
   try {
@@ -351,8 +349,6 @@ Deno.test("GrpcIngestSupervisor keeps its children's sockets in a private direct
     assert.deepEqual(await entries(socketDirPath), []);
   } finally {
     await supervisor.stop();
-    if (previous === undefined) Deno.env.delete("TMPDIR");
-    else Deno.env.set("TMPDIR", previous);
   }
   assert.deepEqual(await entries(tmp), [], "the socket directory is removed on stop");
   await Deno.remove(tmp);
