@@ -1,7 +1,9 @@
 /**
- * The route modules the server mounts under `/api/v1`, by mount name. `server.ts` builds its app
- * from this, and so do the tests that check the whole API against its documents (the OpenAPI
- * document, the README), so they cannot leave out a module the server serves.
+ * The route modules the server mounts: under `/api/v1`, by mount name (`apiMounts`), and at the
+ * root, by OpenAPI tag, where another protocol fixes the paths (`rootMounts`: Prometheus').
+ * `server.ts` builds its app from these, and so do the tests that check the whole API against
+ * its documents (the OpenAPI document, the README), so they cannot leave out a module the server
+ * serves.
  */
 import type { Hono } from "hono";
 import { type AlertRouteDeps, createAlertRoutes } from "./alerts/mod.ts";
@@ -9,6 +11,14 @@ import { type CertRouteDeps, createCertRoutes } from "./certs/api.ts";
 import { type CheckRouteDeps, createCheckRoutes, createHeartbeatRoutes } from "./checks/api.ts";
 import { createFleetRoutes, type FleetRouteDeps } from "./fleet/mod.ts";
 import { createNotificationRoutes, type NotificationRoutesDeps } from "./notify/mod.ts";
+import {
+  metricsRoutes,
+  type QueryApiOptions,
+  queryApiRoutes,
+  type RemoteWriteReceiver,
+  remoteWriteRoutes,
+  type SelfMetricsSources,
+} from "./prometheus/mod.ts";
 
 export interface ApiMountDeps {
   alerts: AlertRouteDeps["engine"];
@@ -28,5 +38,22 @@ export function apiMounts(deps: ApiMountDeps): Record<string, Hono> {
     certs: createCertRoutes(deps.certs),
     checks: createCheckRoutes({ checks: deps.checks }),
     heartbeat: createHeartbeatRoutes({ checks: deps.checks }),
+  };
+}
+
+export interface RootMountDeps {
+  /** `POST /api/v1/write`. */
+  remoteWriteIn: RemoteWriteReceiver;
+  /** What `GET /metrics` reports. */
+  exposition: SelfMetricsSources;
+  /** `/prometheus/api/v1/*`. */
+  queryApi: QueryApiOptions;
+}
+
+export function rootMounts(deps: RootMountDeps): Record<string, Hono> {
+  return {
+    "prometheus-write": remoteWriteRoutes(deps.remoteWriteIn),
+    "prometheus-scrape": metricsRoutes(deps.exposition),
+    "prometheus-query": queryApiRoutes(deps.queryApi),
   };
 }

@@ -9,7 +9,7 @@ import { openAgentRegistry } from "./agents/sqlite_registry.ts";
 import { openAlertEngine } from "./alerts/mod.ts";
 import { deferObservations } from "./alerts/deferred.ts";
 import { createApiApp } from "./api/app.ts";
-import { apiMounts } from "./api_mounts.ts";
+import { apiMounts, rootMounts } from "./api_mounts.ts";
 import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
 import { CertStore } from "./certs/store.ts";
 import { SERVER_AGENT_ID, ServerChecks } from "./checks/service.ts";
@@ -19,6 +19,14 @@ import { FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
 import { createNotifier } from "./notify/mod.ts";
+import { defaultSender } from "./notify/notifier.ts";
+import {
+  newestStoredSamples,
+  RemoteWriteForwarder,
+  remoteWriteHealth,
+  RemoteWriteReceiver,
+  ServerCounters,
+} from "./prometheus/mod.ts";
 import { Scheduler } from "./scheduler.ts";
 import { openChunkStore } from "./storage/chunk/engine.ts";
 import { openRowStore } from "./storage/row_engine.ts";
@@ -86,23 +94,33 @@ export async function startServer(
   }
   const store = openStore(config, log, clock);
   const registry = openAgentRegistry(join(config.dataDir, "agents.db"));
+  // Counts for /metrics: alert evaluations and events, notification send attempts.
+  const counters = new ServerCounters();
   const notifier = createNotifier({
     config: config.notification,
     deliveryStorePath: join(config.dataDir, "notify.db"),
     clock,
     log: log.with({ component: "notify" }),
+    createSender: (channel, retry) =>
+      counters.countSends(channel.name, defaultSender(channel, retry)),
   });
   const alerts = openAlertEngine({
     rules: config.alert.rules,
     statePath: join(config.dataDir, "alerts.db"),
     clock,
     log: log.with({ component: "alerts" }),
-    onEvent: (event) => notifier.dispatch(event),
+    onEvent: (event) => {
+      counters.countEvent(event);
+      notifier.dispatch(event);
+    },
     // The server's own identities report when a check is due, not every few seconds.
     unwatchedAgents: [CERT_AGENT_ID, SERVER_AGENT_ID],
   });
   // Alert evaluation runs after the ingest reply has gone out, never before it.
-  const alertFeed = deferObservations(alerts, log.with({ component: "alerts" }));
+  const alertFeed = deferObservations(
+    counters.countObservations(alerts),
+    log.with({ component: "alerts" }),
+  );
   const fleet = new FleetSummary({
     store,
     agents: () => registry.list(),
@@ -111,6 +129,18 @@ export async function startServer(
     activeAlerts: () => alerts.active(),
     log: log.with({ component: "fleet" }),
   });
+  // Committed samples also go to every [[remote_write]] endpoint; what storage already held
+  // before this start is never sent again.
+  const remoteWrite = new RemoteWriteForwarder({
+    endpoints: config.remoteWrite,
+    dataDir: config.dataDir,
+    clock,
+    log: log.with({ component: "remote_write" }),
+    version: VERSION,
+  });
+  if (remoteWrite.enabled) {
+    remoteWrite.seed(newestStoredSamples(store, registry.list().map((agent) => agent.agentId)));
+  }
 
   const ingest = new IngestService({
     store,
@@ -124,7 +154,16 @@ export async function startServer(
       // Cheap (a map lookup per point), so it runs at once: the overview is never behind.
       fleet.observe(points);
       alertFeed.observe(points);
+      remoteWrite.observe(points);
     },
+  });
+  const remoteWriteIn = new RemoteWriteReceiver({
+    ingest,
+    maxBodyBytes: config.ingest.maxBatchBytes,
+    maxUncompressedBytes: config.prometheus.remoteWriteMaxBytes,
+    maxPointsPerBatch: config.ingest.maxPointsPerBatch,
+    defaultAgent: config.prometheus.remoteWriteDefaultAgent,
+    log: log.with({ component: "remote_write_in" }),
   });
 
   // Samples the server makes itself (certificates, checks, heartbeats) take the ingest path
@@ -201,6 +240,35 @@ export async function startServer(
       certs: { store: certStore, checker: certChecker, clock },
       checks,
     }),
+    rootRoutes: rootMounts({
+      remoteWriteIn,
+      exposition: {
+        version: VERSION,
+        ingest: () => ingest.stats(),
+        grpcListenerRestarts: () => grpc.stats().restarts,
+        store,
+        registry,
+        agentIntervalSecs: config.agentIntervalSecs,
+        nowMs: () => clock.now(),
+        counters,
+        activeAlerts: () => alerts.active().length,
+        remoteWrite: () => remoteWrite.stats(),
+        remoteWriteSkippedLate: () => remoteWrite.skippedLate,
+        remoteWriteIn: () => remoteWriteIn.stats(),
+        exposeAgentMetrics: config.prometheus.exposeAgentMetrics,
+        log: log.with({ component: "metrics" }),
+      },
+      queryApi: {
+        store,
+        clock,
+        log: log.with({ component: "prometheus_api" }),
+        version: VERSION,
+        lookbackDeltaSecs: config.prometheus.lookbackDeltaSecs,
+        maxSamples: config.prometheus.queryMaxSamples,
+      },
+    }),
+    healthSections: () =>
+      remoteWrite.enabled ? { remote_write: remoteWriteHealth(remoteWrite.stats()) } : {},
   });
   // What start-up opened so far, closed again when a later step fails.
   const closeOpened = async () => {
@@ -209,6 +277,7 @@ export async function startServer(
     await certChecker.stop();
     certStore.close();
     alertFeed.close();
+    await remoteWrite.stop(0);
     await notifier.close(0);
     alerts.close();
     store.close();
@@ -230,6 +299,7 @@ export async function startServer(
     throw error;
   }
   checks.start();
+  remoteWrite.start();
   log.info("oxmon server started", {
     version: VERSION,
     grpc: `${config.grpcHost}:${grpcPort}`,
@@ -254,6 +324,8 @@ export async function startServer(
       // Samples committed before the listener stopped are still evaluated and their events sent.
       alertFeed.flush();
       alertFeed.close();
+      // What was committed is queued on disk; a send in flight gets the grace period.
+      await remoteWrite.stop(config.shutdownGraceSecs * 1000);
       await notifier.close(config.shutdownGraceSecs * 1000);
       alerts.close();
       store.close();

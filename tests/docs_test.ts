@@ -74,8 +74,9 @@ const CHECK_VARIANTS = (() => {
 })();
 
 /**
- * The server example plus one rule of each type, one channel of each type and one silence
- * window of each recurrence, so that every variant's keys are asked for.
+ * The server example plus one rule of each type, one channel of each type, one silence window of
+ * each recurrence and a `[[remote_write]]` endpoint with basic auth, so that every variant's keys
+ * are asked for.
  */
 function everyServerVariant(): string {
   const rules: Record<string, string> = {
@@ -98,7 +99,9 @@ function everyServerVariant(): string {
     once: 'date = "2026-12-24"',
   };
   let text = Deno.readTextFileSync(SERVER_EXAMPLE) + CHECK_VARIANTS.server +
-    '\n[[cert_check.domains]]\ndomain = "example.com"\n';
+    '\n[[cert_check.domains]]\ndomain = "example.com"\n' +
+    '\n[[remote_write]]\nurl = "http://h/api/v1/write"\n' +
+    'basic_auth = { username = "u", password = "p" }\n';
   for (const type of RULE_TYPES) {
     text += `\n[[alert.rules]]\nname = "doc-${type}"\ntype = "${type}"\nmetric = "m"\n` +
       `${rules[type]}\n`;

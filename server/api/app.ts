@@ -30,6 +30,15 @@ export function createApiApp(deps: ApiDeps): Hono {
       );
     }
   }
+  const rootRoutes = Object.entries(deps.rootRoutes ?? {});
+  for (const [tag] of rootRoutes) {
+    if (!/^[a-z][a-z0-9_-]*$/.test(tag) || BUILT_IN.has(tag) || deps.mounts?.[tag]) {
+      throw new TypeError(
+        `Cannot mount root routes tagged "${tag}": expected a lower-case tag other than ` +
+          `${[...BUILT_IN].join(", ")} and the mount names`,
+      );
+    }
+  }
   const log = deps.log;
   const app = new Hono();
 
@@ -50,6 +59,7 @@ export function createApiApp(deps: ApiDeps): Hono {
   mount(API_BASE, "agents", agentRoutes(deps));
   mount(API_BASE, "metrics", metricRoutes(deps));
   for (const [key, subApp] of mounts) mount(`${API_BASE}/${key}`, key, subApp);
+  for (const [tag, subApp] of rootRoutes) mount("/", tag, subApp);
   mount(
     API_BASE,
     "openapi",

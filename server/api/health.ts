@@ -14,7 +14,9 @@ export function healthRoutes(deps: ApiDeps): Hono {
     path: "/health",
     summary: "Server health",
     description: "Version, start time, uptime, agent counts, storage status (engine, " +
-      "partitions, bytes, series), ingest counters and gRPC listener restarts.",
+      "partitions, bytes, series), ingest counters and gRPC listener restarts; with " +
+      "`[[remote_write]]` endpoints configured, `remote_write`: each endpoint's queue and " +
+      "delivery state.",
     responses: {
       200: "healthy",
       503: "storage statistics cannot be read (`status: degraded`, `storage_status: error`)",
@@ -51,6 +53,12 @@ export function healthRoutes(deps: ApiDeps): Hono {
     } catch (error) {
       log.error("health: ingest statistics failed", { error });
     }
+    let sections: Record<string, unknown> = {};
+    try {
+      sections = deps.healthSections?.() ?? {};
+    } catch (error) {
+      log.error("health: a section failed", { error });
+    }
     const healthy = storage !== null;
     const body = {
       status: healthy ? "ok" : "degraded",
@@ -63,6 +71,7 @@ export function healthRoutes(deps: ApiDeps): Hono {
       storage_status: healthy ? "ok" : "error",
       storage,
       ...(deps.ingestStats ? { ingest: ingest ?? null } : {}),
+      ...sections,
     };
     return { body, healthy };
   }

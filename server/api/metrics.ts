@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { METRIC_CATALOG } from "../../shared/catalog.ts";
+import { seriesIdentityOf } from "../../shared/series.ts";
 import type { SeriesKey, SeriesQuery } from "../storage/types.ts";
 import { type ApiDeps, DEFAULT_QUERY_LIMITS } from "./_deps.ts";
 import { compareSeries, sameLabels } from "./_series.ts";
@@ -25,6 +26,7 @@ const unitOf = (metricName: string) => METRIC_CATALOG[metricName]?.unit ?? "";
 
 /**
  * `GET /metrics` (series with raw points, or avg/min/max buckets with `step`),
+ * `GET /metrics/latest` (the newest sample of every matching series, across agents),
  * `GET /metrics/series` (series keys) and `GET /metrics/names` (metric names).
  */
 export function metricRoutes(deps: ApiDeps): Hono {
@@ -132,6 +134,47 @@ export function metricRoutes(deps: ApiDeps): Hono {
           step_secs: stepMs / 1000,
           series,
         });
+      },
+    },
+    {
+      method: "get",
+      path: "/metrics/latest",
+      summary: "The newest sample of every matching series",
+      description: "Across agents: what a status page needs at once (every check's last " +
+        "result, say) without asking each agent in turn or reading a range of raw points to " +
+        `find the newest one. Refused with a 400 past ${limits.maxPoints} matching series.`,
+      query: [AGENT, METRIC, LABEL],
+      responses: {
+        200: "`{series: [{agent_id, metric, labels, unit, timestamp, value}]}`",
+        400: "a bad parameter, or more matching series than the limit",
+        404: "unknown agent",
+      },
+      handler: (c) => {
+        const params = new URL(c.req.url).searchParams;
+        const keys = store.listSeries(seriesFilter(params));
+        if (keys.length > limits.maxPoints) {
+          throw new ApiError(
+            "bad_request",
+            `The query matches ${keys.length} series, more than the limit of ` +
+              `${limits.maxPoints}; filter by agent, metric or label`,
+          );
+        }
+        const wanted = new Set(
+          keys.map((key) => seriesIdentityOf(key.agentId, key.metricName, key.labels)),
+        );
+        const series = [...new Set(keys.map((key) => key.agentId))]
+          .flatMap((agentId) => store.latest(agentId))
+          .filter((one) => wanted.has(seriesIdentityOf(one.agentId, one.metricName, one.labels)))
+          .sort(compareSeries)
+          .map((one) => ({
+            agent_id: one.agentId,
+            metric: one.metricName,
+            labels: one.labels,
+            unit: unitOf(one.metricName),
+            timestamp: rfc3339(one.timestampMs),
+            value: one.value,
+          }));
+        return c.json({ series });
       },
     },
     {

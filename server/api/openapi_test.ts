@@ -9,7 +9,7 @@ import { openApiPath } from "./openapi.ts";
 import { openFullApi } from "../../tests/helpers/full_api.ts";
 
 interface Operation {
-  parameters?: { name: string; in: string }[];
+  parameters?: { name: string; in: string; schema: { type: string }; explode?: boolean }[];
   requestBody?: { content: Record<string, { schema: unknown }> };
   responses: Record<string, unknown>;
 }
@@ -55,6 +55,12 @@ Deno.test("GET /api/v1/openapi.json describes every route the app answers, as it
           "get /api/v1/openapi.json",
           "get /assets/{name}",
           "get /",
+          "get /api/v1/metrics/latest",
+          "post /api/v1/write",
+          "get /metrics",
+          "get /prometheus/api/v1/query",
+          "post /prometheus/api/v1/query_range",
+          "get /prometheus/api/v1/label/{name}/values",
         ]
       ) {
         assert.ok(documented.includes(route), `${route} is missing`);
@@ -74,6 +80,48 @@ Deno.test("GET /api/v1/openapi.json describes every route the app answers, as it
         assert.ok(schema?.properties, `${method} ${path} has no body schema`);
       }
     });
+
+    await t.step(
+      "Prometheus' conventions are declared: match[] repeats, forms, binary",
+      async () => {
+        const match = document.paths["/prometheus/api/v1/series"].get.parameters
+          ?.find((param) => param.name === "match[]");
+        assert.equal(match?.schema.type, "array");
+        assert.equal(match?.explode, true);
+        const form = document.paths["/prometheus/api/v1/query_range"].post.requestBody?.content;
+        assert.ok(form?.["application/x-www-form-urlencoded"], "query_range takes a form body");
+        const write = document.paths["/api/v1/write"].post.requestBody?.content;
+        assert.deepEqual(write?.["application/x-protobuf"]?.schema, {
+          type: "string",
+          format: "binary",
+        });
+
+        const twice = await app.request(
+          `/prometheus/api/v1/series?match[]=${encodeURIComponent("oxmon_cpu_usage_percent")}` +
+            `&match[]=${encodeURIComponent('{__name__="up"}')}`,
+        );
+        assert.equal(twice.status, 200, await twice.clone().text());
+        const posted = await app.request("/prometheus/api/v1/query", {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ query: "1+1", time: "60" }).toString(),
+        });
+        assert.deepEqual((await posted.json()).data, { resultType: "scalar", result: [60, "2"] });
+        for (
+          const [url, name] of [
+            ["/prometheus/api/v1/query?query=1&query=2", "query"],
+            ["/prometheus/api/v1/labels?start=1&start=2", "start"],
+            ["/prometheus/api/v1/query?query=1&grafana_typo=1", "grafana_typo"],
+          ]
+        ) {
+          const refused = await app.request(url);
+          assert.equal(refused.status, 400, url);
+          const body = await refused.json();
+          assert.equal(body.errorType, "bad_data", url);
+          assert.match(body.error, new RegExp(`"${name}"`), url);
+        }
+      },
+    );
 
     await t.step("each operation answers, takes its parameters and refuses others", async () => {
       for (const [path, methods] of Object.entries(document.paths)) {

@@ -20,6 +20,11 @@
  * ```
  * Mount the result with `createApiApp({ mounts: { widgets: widgetRoutes(deps) } })`; the app
  * refuses to start with a route nobody declared.
+ *
+ * Routes that speak another protocol's conventions say so in their declaration rather than
+ * bypassing the checks: Prometheus' API takes `match[]` several times (`repeatable: true`) and the
+ * same parameters as a form-encoded POST body (`formParams: true`); its errors have Prometheus'
+ * shape (`errorSchema`); remote write reads a binary body (`body.mediaType`).
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { checkParams } from "./params.ts";
@@ -36,15 +41,22 @@ export interface QueryParam {
   required?: boolean;
   /** The name is a prefix followed by any name. Default false. */
   prefix?: boolean;
+  /**
+   * May be given more than once, each value counting (Prometheus' `match[]`). Default false: a
+   * repeated parameter is a 400, since reading one of its values would silently drop the other.
+   */
+  repeatable?: boolean;
 }
 
-/** A JSON request body. The handler still reads it (`BodyReader`); this describes it. */
+/** A request body. The handler still reads it (`BodyReader` for JSON); this describes it. */
 export interface RequestBody {
   description: string;
-  /** JSON Schema of the body. */
+  /** JSON Schema of the body (`{ type: "string", format: "binary" }` for bytes). */
   schema: Readonly<Record<string, unknown>>;
   /** Default true. */
   required?: boolean;
+  /** Default `application/json`. */
+  mediaType?: string;
 }
 
 export interface RouteSpec {
@@ -55,12 +67,26 @@ export interface RouteSpec {
   description?: string;
   /** A description for each `:name` in `path`. */
   pathParams?: Readonly<Record<string, string>>;
-  /** Every query parameter the route takes; any other, or one given twice, is a 400. */
+  /**
+   * Every query parameter the route takes; any other, or one given twice that is not
+   * `repeatable`, is a 400.
+   */
   query?: readonly QueryParam[];
-  /** The JSON body the route reads; none by default. Only for POST, PUT and PATCH. */
+  /**
+   * The parameters may also come as an `application/x-www-form-urlencoded` body, checked together
+   * with the URL's as one list (Prometheus' API; Grafana POSTs its queries so). The handler reads
+   * them with `routeParams(c)`. Only for POST; not with `body`. Default false.
+   */
+  formParams?: boolean;
+  /** The body the route reads; none by default. Only for POST, PUT and PATCH. */
   body?: RequestBody;
   /** What each status code means for this route; a 204 answers without a body. */
   responses: Readonly<Record<number, string>>;
+  /**
+   * JSON Schema of the route's error answers; one with a `title` is listed once under that name
+   * in the document's components. Default: oxmon's `{"error", "code"}` (`Error`).
+   */
+  errorSchema?: Readonly<Record<string, unknown>>;
   /** Media type(s) of a successful answer. Default `application/json`. */
   contentType?: string | readonly string[];
   /** Run before the query check and the handler, e.g. a write route's `guardWrites`. */
@@ -94,6 +120,9 @@ function checkDeclaration(route: RouteSpec): void {
   if (route.body && !["post", "put", "patch"].includes(route.method)) {
     throw new TypeError(`Route ${where}: only POST, PUT and PATCH take a body`);
   }
+  if (route.formParams && (route.method !== "post" || route.body)) {
+    throw new TypeError(`Route ${where}: formParams needs POST and no other body`);
+  }
   if (!Object.keys(route.responses).some((status) => /^2\d\d$/.test(status))) {
     throw new TypeError(`Route ${where}: no 2xx response is described`);
   }
@@ -107,17 +136,44 @@ export function routeApp(routes: readonly RouteSpec[]): Hono {
   const app = new Hono();
   for (const route of routes) {
     checkDeclaration(route);
-    const names = (route.query ?? []).filter((param) => !param.prefix).map((param) => param.name);
-    const prefixes = (route.query ?? []).filter((param) => param.prefix).map((param) => param.name);
+    const query = route.query ?? [];
+    const names = query.filter((param) => !param.prefix).map((param) => param.name);
+    const prefixes = query.filter((param) => param.prefix).map((param) => param.name);
+    const repeatable = query.filter((param) => param.repeatable).map((param) => param.name);
     const method = route.method.toUpperCase();
     for (const middleware of route.middleware ?? []) app.on(method, route.path, middleware);
-    app.on(method, route.path, (c) => {
-      checkParams(new URL(c.req.url).searchParams, names, prefixes);
-      return route.handler(c);
+    app.on(method, route.path, async (c) => {
+      const params = route.formParams ? await withFormBody(c) : new URL(c.req.url).searchParams;
+      checkParams(params, names, { prefixes, repeatable });
+      checkedParams.set(c, params);
+      return await route.handler(c);
     });
   }
   declarations.set(app, Object.freeze([...routes]));
   return app;
+}
+
+const checkedParams = new WeakMap<Context, URLSearchParams>();
+
+/** The URL's parameters and, for a form-encoded POST, the body's, as Prometheus reads them. */
+async function withFormBody(c: Context): Promise<URLSearchParams> {
+  const params = new URLSearchParams(new URL(c.req.url).search);
+  const type = c.req.header("content-type") ?? "";
+  if (c.req.method === "POST" && /^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+    // Hono keeps the body it read, so the handler may still read it.
+    for (const [name, value] of new URLSearchParams(await c.req.text())) {
+      params.append(name, value);
+    }
+  }
+  return params;
+}
+
+/**
+ * The parameters `routeApp` checked for this request: the URL's, plus a form body's for a route
+ * with `formParams`.
+ */
+export function routeParams(c: Context): URLSearchParams {
+  return checkedParams.get(c) ?? new URL(c.req.url).searchParams;
 }
 
 /** The declarations an app was built from by `routeApp`; undefined for any other app. */

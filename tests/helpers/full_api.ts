@@ -1,7 +1,8 @@
 /**
- * The whole REST app as the server mounts it (`server/api_mounts.ts`), on the API test fixtures:
- * for tests that check every route against a document (the OpenAPI document, the README).
- * Nothing runs on a schedule; certificate domains and checks start empty.
+ * The whole REST app as the server mounts it (`server/api_mounts.ts`: the `/api/v1` modules and
+ * the Prometheus routes at the root), on the API test fixtures: for tests that check every route
+ * against a document (the OpenAPI document, the README). Nothing runs on a schedule; certificate
+ * domains and checks start empty.
  */
 import { join } from "node:path";
 import type { Hono } from "hono";
@@ -9,12 +10,15 @@ import { silentLogger } from "../../shared/log.ts";
 import { openAlertEngine } from "../../server/alerts/mod.ts";
 import { type ApiDeps, createApiApp } from "../../server/api/app.ts";
 import { openTestEnv, type TestEnv } from "../../server/api/testing.ts";
-import { apiMounts } from "../../server/api_mounts.ts";
+import { apiMounts, rootMounts } from "../../server/api_mounts.ts";
 import { CertChecker } from "../../server/certs/checker.ts";
 import { CertStore } from "../../server/certs/store.ts";
 import { ServerChecks } from "../../server/checks/service.ts";
 import { FleetSummary } from "../../server/fleet/mod.ts";
+import { DEFAULT_INGEST_LIMITS } from "../../server/config.ts";
+import { IngestService } from "../../server/ingest/service.ts";
 import { DeliveryStore } from "../../server/notify/delivery_store.ts";
+import { RemoteWriteReceiver } from "../../server/prometheus/mod.ts";
 
 export interface FullApi {
   app: Hono;
@@ -56,6 +60,15 @@ export async function openFullApi(overrides: Partial<ApiDeps> = {}): Promise<Ful
     agentIntervalSecs: 10,
     activeAlerts: () => alerts.active(),
   });
+  const ingest = new IngestService({
+    store: env.store,
+    registry: env.registry,
+    limits: DEFAULT_INGEST_LIMITS,
+    agentTokens: [],
+    retentionDays: 7,
+    clock,
+    log: silentLogger,
+  });
   const app = createApiApp({
     ...env.deps,
     mounts: apiMounts({
@@ -64,6 +77,32 @@ export async function openFullApi(overrides: Partial<ApiDeps> = {}): Promise<Ful
       deliveries: (query) => deliveries.query(query),
       certs: { store: certStore, checker: certChecker, clock },
       checks,
+    }),
+    rootRoutes: rootMounts({
+      remoteWriteIn: new RemoteWriteReceiver({
+        ingest,
+        maxBodyBytes: DEFAULT_INGEST_LIMITS.maxBatchBytes,
+        maxUncompressedBytes: 32 << 20,
+        maxPointsPerBatch: DEFAULT_INGEST_LIMITS.maxPointsPerBatch,
+        log: silentLogger,
+      }),
+      exposition: {
+        version: env.deps.version,
+        store: env.store,
+        registry: env.registry,
+        agentIntervalSecs: 10,
+        nowMs: () => clock.now(),
+        exposeAgentMetrics: true,
+        log: silentLogger,
+      },
+      queryApi: {
+        store: env.store,
+        clock,
+        log: silentLogger,
+        version: env.deps.version,
+        lookbackDeltaSecs: 300,
+        maxSamples: 1_000_000,
+      },
     }),
   });
   return {

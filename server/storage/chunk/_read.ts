@@ -4,10 +4,18 @@
  * one bucket from its stored min, max, sum and count, without decoding it.
  */
 import { dayNumber, dayStartMs, MS_PER_HOUR } from "../../../shared/time.ts";
-import type { BucketedSeries, LatestSample, RawSeries, Sample, SeriesQuery } from "../types.ts";
+import type {
+  BlockSeries,
+  BucketedSeries,
+  LatestSample,
+  RawSeries,
+  Sample,
+  SeriesQuery,
+} from "../types.ts";
 import { type SeriesEntry, seriesKeyOf } from "../series_index.ts";
 import type { ChunkRow } from "./_partition.ts";
 import { BucketAccumulator } from "./_aggregate.ts";
+import { BlockCollector } from "./_blocks.ts";
 import { NO_DAY } from "./_series_state.ts";
 import { decodeStoredChunk, type StoreState } from "./_store_state.ts";
 
@@ -68,6 +76,33 @@ export class ChunkReader {
     return result;
   }
 
+  /** Sealed chunks inside the range undecoded with their statistics, other samples in blocks. */
+  queryBlocks(query: SeriesQuery): BlockSeries[] {
+    const { fromMs, toMs } = query;
+    if (fromMs > toMs) return [];
+    const state = this.#state;
+    const days = state.partitions.daysOverlapping(fromMs, toMs);
+    const result: BlockSeries[] = [];
+    for (const entry of state.index.match(query)) {
+      const collector = new BlockCollector();
+      forEachSample(state, entry, {
+        fromMs,
+        toMs,
+        days,
+        takeChunk: (row, day) => {
+          if (row.startTs < fromMs || row.endTs > toMs) return false;
+          collector.chunk(row, () => decodeStoredChunk(row, entry, day));
+          return true;
+        },
+        visit: (ts, value) => collector.sample(ts, value),
+      });
+      const blocks = collector.finish();
+      if (blocks.length > 0) result.push({ ...seriesKeyOf(entry), blocks });
+    }
+    state.partitions.evictIdle();
+    return result;
+  }
+
   /** The open chunk's newest sample, else the newest sealed chunk's, per series of the agent. */
   latest(agentId: string): LatestSample[] {
     const { states, heads, partitions, index } = this.#state;
@@ -101,7 +136,7 @@ interface SampleScan {
   toMs: number;
   days: readonly string[];
   /** Sees each sealed chunk first; true when it took the chunk whole (it is not decoded). */
-  takeChunk?: (row: ChunkRow) => boolean;
+  takeChunk?: (row: ChunkRow, day: string) => boolean;
   /** Gets every other sample, ascending. */
   visit: (ts: number, value: number) => void;
 }
@@ -129,7 +164,7 @@ function forEachSample(state: StoreState, entry: SeriesEntry, scan: SampleScan):
     const rows = partition.chunksStarting(id, fromStart, toMs);
     for (const row of rows) {
       if (row.endTs < fromMs) continue;
-      if (takeChunk?.(row)) continue;
+      if (takeChunk?.(row, day)) continue;
       const { timestamps, values } = decodeStoredChunk(row, entry, day);
       for (let i = 0; i < timestamps.length; i++) {
         const ts = timestamps[i];

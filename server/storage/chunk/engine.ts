@@ -18,6 +18,7 @@ import { type Clock, systemClock } from "../../../shared/clock.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
 import type {
+  BlockSeries,
   BucketedSeries,
   LatestSample,
   MetricStore,
@@ -142,6 +143,12 @@ class ChunkStore implements MetricStore {
     validateRange(query);
     validateStep(stepMs);
     return this.#reader.queryBuckets(query, stepMs);
+  }
+
+  queryBlocks(query: SeriesQuery): BlockSeries[] {
+    this.#assertUsable();
+    validateRange(query);
+    return this.#reader.queryBlocks(query);
   }
 
   latest(agentId: string): LatestSample[] {
