@@ -73,7 +73,8 @@ export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
 
 const HOST = { pattern: /^[\w.:-]+$|^\[[\w:]+\]$/, patternHint: "a host name or IP address" };
 
-function readServerConfig(root: TableReader): ServerConfig {
+/** Reads the server config from its root table (exported for the documentation test). */
+export function readServerConfig(root: TableReader): ServerConfig {
   const requireAuth = root.boolean("require_agent_auth", { default: false });
   const agentTokens = root.stringArray("agent_tokens", { default: [] });
   agentTokens.forEach((token, index) => {

@@ -58,6 +58,11 @@ export interface GrpcIngestSupervisorOptions {
   maxMessageBytes?: number;
   /** Log level of the child. Default "warn". */
   childLogLevel?: ListenerSettings["logLevel"];
+  /**
+   * Where the private directory of the children's sockets is made (`oxmon-grpc-*`). Default: the
+   * system's temp directory (`TMPDIR`, else `/tmp`).
+   */
+  socketParentDir?: string;
 }
 
 export interface SupervisorStats {
@@ -138,6 +143,7 @@ export class GrpcIngestSupervisor {
   readonly #startTimeoutMs: number;
   readonly #maxMessageBytes?: number;
   readonly #childLogLevel: ListenerSettings["logLevel"];
+  readonly #socketParentDir?: string;
   #port: number;
   #boundPort?: number;
   /** Private directory of the children's sockets, made by `start()`, removed by `stop()`. */
@@ -168,6 +174,7 @@ export class GrpcIngestSupervisor {
     this.#startTimeoutMs = options.startTimeoutMs ?? 20_000;
     this.#maxMessageBytes = options.maxMessageBytes;
     this.#childLogLevel = options.childLogLevel;
+    this.#socketParentDir = options.socketParentDir;
   }
 
   /** Starts the first child and resolves with its port once it is bound. */
@@ -175,7 +182,10 @@ export class GrpcIngestSupervisor {
     if (this.#started) throw new Error("Cannot start the gRPC listener twice");
     this.#started = true;
     // makeTempDir creates it 0700: no other user can connect in place of the child.
-    this.#socketDir = await Deno.makeTempDir({ prefix: "oxmon-grpc-" });
+    this.#socketDir = await Deno.makeTempDir({
+      dir: this.#socketParentDir,
+      prefix: "oxmon-grpc-",
+    });
     let child: Child;
     try {
       child = this.#spawn();
