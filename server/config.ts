@@ -87,7 +87,8 @@ function limitsMaxBatchBytes(root: TableReader): number {
   return typeof raw === "number" ? raw : DEFAULT_INGEST_LIMITS.maxBatchBytes;
 }
 
-function readServerConfig(root: TableReader): ServerConfig {
+/** Reads the server config from its root table (exported for the documentation test). */
+export function readServerConfig(root: TableReader): ServerConfig {
   const security = readSecurityConfig(root);
   if (security.grpc.maxInflightBytes < limitsMaxBatchBytes(root)) {
     root.problem("grpc.max_inflight_bytes", "must be at least ingest.max_batch_bytes");

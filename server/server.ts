@@ -6,37 +6,34 @@ import { join } from "node:path";
 import { type Clock, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import { openAgentRegistry } from "./agents/sqlite_registry.ts";
-import { createAlertRoutes, openAlertEngine } from "./alerts/mod.ts";
+import { openAlertEngine } from "./alerts/mod.ts";
 import { deferObservations } from "./alerts/deferred.ts";
 import { createApiApp } from "./api/app.ts";
-import { createCertRoutes } from "./certs/api.ts";
+import { apiMounts, rootMounts } from "./api_mounts.ts";
 import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
 import { CertStore } from "./certs/store.ts";
-import { createCheckRoutes, createHeartbeatRoutes } from "./checks/api.ts";
 import { SERVER_AGENT_ID, ServerChecks } from "./checks/service.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
 import { AgentAuthenticator } from "./auth/agent_auth.ts";
 import { ApiAuth } from "./auth/api_auth.ts";
+import { requireScope } from "./auth/require_scope.ts";
 import { httpExposureProblem, isLoopbackHost } from "./auth/config.ts";
 import { createHostGuard } from "./auth/host_guard.ts";
 import { SessionStore } from "./auth/sessions.ts";
 import { whitelistRoutes } from "./auth/whitelist_routes.ts";
 import { WhitelistStore } from "./auth/whitelist_store.ts";
-import { createFleetRoutes, FleetSummary } from "./fleet/mod.ts";
+import { FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { SeriesGuard } from "./ingest/series_guard.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
-import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
+import { createNotifier } from "./notify/mod.ts";
 import { defaultSender } from "./notify/notifier.ts";
 import {
-  metricsRoutes,
   newestStoredSamples,
-  queryApiRoutes,
   RemoteWriteForwarder,
   remoteWriteHealth,
   RemoteWriteReceiver,
-  remoteWriteRoutes,
   ServerCounters,
 } from "./prometheus/mod.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -332,21 +329,18 @@ export async function startServer(
       log: log.with({ component: "whitelist" }),
       maxAgentIdLength: config.ingest.maxAgentIdLength,
     }),
-    mounts: {
-      alerts: createAlertRoutes({ engine: alerts }),
-      fleet: createFleetRoutes({ fleet }),
-      notifications: createNotificationRoutes({
-        deliveries: (query) => notifier.deliveries(query),
-      }),
-      // Write routes of these (POST/PUT/DELETE) sit behind their `guardWrites` hook, where
-      // API auth will require the admin scope; heartbeat pings carry their own token.
-      certs: createCertRoutes({ store: certStore, checker: certChecker, clock }),
-      checks: createCheckRoutes({ checks }),
-      heartbeat: createHeartbeatRoutes({ checks }),
-      write: remoteWriteRoutes(remoteWriteIn),
-    },
-    rootRoutes: [
-      metricsRoutes({
+    mounts: apiMounts({
+      alerts,
+      fleet,
+      deliveries: (query) => notifier.deliveries(query),
+      certs: { store: certStore, checker: certChecker, clock },
+      checks,
+      // The access table already asks admin of these; the routes ask again themselves.
+      guardWrites: requireScope("admin"),
+    }),
+    rootRoutes: rootMounts({
+      remoteWriteIn,
+      exposition: {
         version: VERSION,
         ingest: () => ingest.stats(),
         grpcListenerRestarts: () => grpc.stats().restarts,
@@ -361,16 +355,16 @@ export async function startServer(
         remoteWriteIn: () => remoteWriteIn.stats(),
         exposeAgentMetrics: config.prometheus.exposeAgentMetrics,
         log: log.with({ component: "metrics" }),
-      }),
-      queryApiRoutes({
+      },
+      queryApi: {
         store,
         clock,
         log: log.with({ component: "prometheus_api" }),
         version: VERSION,
         lookbackDeltaSecs: config.prometheus.lookbackDeltaSecs,
         maxSamples: config.prometheus.queryMaxSamples,
-      }),
-    ],
+      },
+    }),
     healthSections: () => ({
       ...(remoteWrite.enabled ? { remote_write: remoteWriteHealth(remoteWrite.stats()) } : {}),
       series_limits: {

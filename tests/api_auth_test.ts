@@ -4,7 +4,7 @@
  * default without tokens.
  */
 import assert from "node:assert/strict";
-import { requiredAccess } from "../server/auth/api_auth.ts";
+import { requiredAccess } from "../server/auth/access.ts";
 import { parseServerConfig } from "../server/config.ts";
 import { startTestServer, type TestServer } from "./helpers/server_process.ts";
 
@@ -79,7 +79,8 @@ Deno.test("every API route refuses a request without a token, serves read tokens
       const access = requiredAccess(method, path);
       const anonymous = await call(server, method, path);
       await anonymous.body?.cancel();
-      if (access === "public") {
+      // Remote write checks agent tokens itself (tests/agent_identity_test.ts).
+      if (access === "public" || access === "agent") {
         assert.notEqual(anonymous.status, 401, `${method} ${path}`);
         continue;
       }
@@ -104,6 +105,25 @@ Deno.test("every API route refuses a request without a token, serves read tokens
         `${method} ${path} with admin: ${admin.status}`,
       );
     }
+  });
+});
+
+Deno.test("a percent-encoded path needs what the route it reaches needs", async () => {
+  await withServer(TOKENS, async (server) => {
+    // The router decodes `%77` to `w`: this is the whitelist, not an agent called "%77hitelist".
+    for (const path of ["/api/v1/agents/%77hitelist", "/api/v1/notifications/%64eliveries"]) {
+      const read = await call(server, "GET", path, READ_TOKEN);
+      await read.body?.cancel();
+      assert.equal(read.status, 403, `${path} with read`);
+      const admin = await call(server, "GET", path, ADMIN_TOKEN);
+      await admin.body?.cancel();
+      assert.equal(admin.status, 200, `${path} with admin`);
+    }
+  });
+  await withServer("", async (server) => {
+    const minted = await call(server, "POST", "/api/v1/agents/%77hitelist");
+    await minted.body?.cancel();
+    assert.equal(minted.status, 401, "a loopback caller without a token mints no agent token");
   });
 });
 

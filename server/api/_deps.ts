@@ -26,8 +26,11 @@ export interface ApiDeps {
   whitelist?: Hono;
   /** Things an operator should know, listed by `/api/v1/health` (e.g. ingest open to anyone). */
   warnings?: () => string[];
-  /** Sub-apps mounted at the root, e.g. `/metrics` and `/prometheus/api/v1/*`. */
-  rootRoutes?: Hono[];
+  /**
+   * Sub-apps mounted at the root by OpenAPI tag, for paths another protocol fixes, e.g.
+   * `{ prometheus: queryApiRoutes(...) }` declaring `/prometheus/api/v1/query`.
+   */
+  rootRoutes?: Record<string, Hono>;
   /** More sections of `/api/v1/health`, e.g. `{ remote_write: [...] }`. */
   healthSections?: () => Record<string, unknown>;
   /** Response size caps; see `DEFAULT_QUERY_LIMITS`. */

@@ -26,6 +26,11 @@ const STATUS: Record<ApiErrorCode, ErrorStatus> = {
   unavailable: 503,
 };
 
+/** Every `code` an error answer can carry. */
+export const ERROR_CODES: readonly ApiErrorCode[] = Object.freeze(
+  Object.keys(STATUS) as ApiErrorCode[],
+);
+
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly status: ErrorStatus;

@@ -1,60 +1,28 @@
 /**
  * Who may read: every request passes a `Host` check (DNS rebinding), then carries either an
  * `Authorization: Bearer <api token>` or the dashboard's session cookie, whose scope must reach
- * what the route needs (`requiredAccess`). `/api/v1/health` stays open for load balancers but
- * says no more than up or degraded without `read`; the login form lives at `/login`.
+ * what the access table (`access.ts`) says the route needs. `/api/v1/health` stays open for load
+ * balancers but says no more than up or degraded without `read`; the login form lives at
+ * `/login`.
  *
  * With no API token configured the server binds loopback only (see `config.ts`) and a request
  * without credentials gets `admin`: whoever can reach loopback on this machine is trusted (the
  * Host check keeps web pages of other sites out), so `deno task demo`, a local `curl` and the
- * whole dashboard work as before. Issuing agent tokens (the whitelist API) always needs an
- * admin API token: a local user must not be able to mint ingest credentials.
+ * whole dashboard work as before. Issuing agent tokens (the whitelist API, `admin-token` in the
+ * table) always needs an admin API token: a local user must not be able to mint ingest
+ * credentials.
  */
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
-import { Hono } from "hono";
 import type { Clock } from "../../shared/clock.ts";
 import { clip, type Logger } from "../../shared/log.ts";
 import { errorBody } from "../api/errors.ts";
+import { routeApp } from "../api/routes.ts";
+import { requiredAccess, scopeReaches } from "./access.ts";
 import type { ApiScope, ApiTokenConfig } from "./config.ts";
 import { LOGIN_CSP, loginPage } from "./login_page.ts";
 import { SESSION_COOKIE, type SessionStore } from "./sessions.ts";
 import { bearerToken, digestFromHex, findDigest, tokenDigest } from "./tokens.ts";
-
-declare module "hono" {
-  interface ContextVariableMap {
-    /** The scope the request was granted; null: none (only public routes answer). */
-    apiScope: ApiScope | null;
-  }
-}
-
-export type Access = "public" | "read" | "admin";
-
-/**
- * What a route needs. Default-deny: a route not named here needs `read` to read (GET, HEAD) and
- * `admin` for anything else; routes that show channel details or mint credentials need `admin`.
- */
-export function requiredAccess(method: string, path: string): Access {
-  const reads = method === "GET" || method === "HEAD";
-  if (path === "/login" || path === "/logout" || path === "/api/v1/health") return "public";
-  // Their own credentials: a heartbeat URL's token (cron jobs); remote write's agent tokens,
-  // checked by the ingest service with the agent ids they cover.
-  if (path.startsWith("/api/v1/heartbeat/") || path === "/api/v1/write") return "public";
-  // The dashboard's page and assets hold no data; `/` itself sends a stranger to the form.
-  if (reads && (path === "/" || path.startsWith("/assets/"))) return "public";
-  if (path.startsWith("/api/v1/agents/whitelist") || path.startsWith("/api/v1/notifications")) {
-    return "admin";
-  }
-  // Prometheus' query API takes POSTed forms for long queries: still reads.
-  if (path.startsWith("/prometheus/api/v1/") && method === "POST") return "read";
-  return reads ? "read" : "admin";
-}
-
-export function scopeReaches(scope: ApiScope | null, access: Access): boolean {
-  if (access === "public") return true;
-  if (scope === null) return false;
-  return access === "read" || scope === "admin";
-}
 
 export interface ApiAuthOptions {
   tokens: readonly ApiTokenConfig[];
@@ -129,7 +97,7 @@ export class ApiAuth {
   /** The middleware: Host check, credentials, scope; sets `apiScope`. */
   middleware(): MiddlewareHandler {
     const { log, clock, sessions } = this.#options;
-    return async (c, next) => {
+    const apiAuth: MiddlewareHandler = async (c, next) => {
       const host = hostOf(c);
       if (!this.#options.hostAllowed(host)) {
         this.counters.wrong_host++;
@@ -142,15 +110,20 @@ export class ApiAuth {
           421,
         );
       }
-      const path = new URL(c.req.url).pathname;
+      // The path the router matches, percent-decoded as it decodes it: `/agents/%77hitelist`
+      // must need what `/agents/whitelist` needs.
+      const path = c.req.path;
       const access = requiredAccess(c.req.method, path);
-      let scope: ApiScope | null = null;
+      // `agent` routes check their own (agent) credentials.
+      const needsScope = access !== "public" && access !== "agent";
+      let scope: ApiScope | null;
+      let credentialed = true;
       const authorization = c.req.header("authorization");
       if (authorization !== undefined) {
         const token = bearerToken(authorization);
         const found = token === undefined ? undefined : this.#tokenScope(token);
         if (!found) {
-          if (access === "public") {
+          if (!needsScope) {
             c.set("apiScope", null);
             return await next();
           }
@@ -163,7 +136,7 @@ export class ApiAuth {
         const session = sessions.get(getCookie(c, SESSION_COOKIE), clock.now());
         if (session) {
           const writes = c.req.method !== "GET" && c.req.method !== "HEAD";
-          if (writes && access !== "public" && !sameOrigin(c)) {
+          if (writes && needsScope && !sameOrigin(c)) {
             this.counters.forbidden++;
             return c.json(
               errorBody("forbidden", "a signed-in write must come from this server's own pages"),
@@ -171,13 +144,14 @@ export class ApiAuth {
             );
           }
           scope = session.scope;
-        } else scope = this.#options.anonymousScope ?? null;
+        } else {
+          scope = this.#options.anonymousScope ?? null;
+          credentialed = false;
+        }
       }
-      const anonymous = authorization === undefined && scope === this.#options.anonymousScope &&
-        !sessions.get(getCookie(c, SESSION_COOKIE), clock.now());
-      if (anonymous && path.startsWith("/api/v1/agents/whitelist")) {
+      if (access === "admin-token" && !credentialed) {
         this.counters.unauthenticated++;
-        return this.#unauthorized(c, "the agent whitelist needs an admin API token");
+        return this.#unauthorized(c, `${c.req.method} ${clip(path, 128)} needs an admin API token`);
       }
       c.set("apiScope", scope);
       if (scope === null && path === "/" && (c.req.method === "GET" || c.req.method === "HEAD")) {
@@ -197,6 +171,7 @@ export class ApiAuth {
         403,
       );
     };
+    return apiAuth;
   }
 
   #unauthorized(c: Context, message: string) {
@@ -204,7 +179,7 @@ export class ApiAuth {
     return c.json(errorBody("unauthorized", message), 401);
   }
 
-  /** `GET /login` (the form), `POST /login` (sign in), `POST /logout`. */
+  /** `GET /login` (the form), `POST /login` (sign in), `POST /logout`, declared. */
   routes(): Hono {
     const { sessions, clock, log } = this.#options;
     const cookieAttributes = (maxAgeSecs: number) =>
@@ -215,36 +190,76 @@ export class ApiAuth {
       c.header("cache-control", "no-store");
       return c.html(loginPage({ error, required: this.required }), status);
     };
-    return new Hono()
-      .get("/login", (c) => page(c, 200))
-      .post("/login", async (c) => {
-        const origin = c.req.header("origin");
-        if (origin !== undefined && origin !== "null" && !sameOrigin(c)) {
-          return page(c, 403, "Sign in from this server's own page.");
-        }
-        const form = await readForm(c.req.raw, 8 * 1024);
-        if (!form) return page(c, 400, "The form could not be read.");
-        const token = (form.get("token") ?? "").trim();
-        const found = token === "" ? undefined : this.#tokenScope(token);
-        if (!found) {
-          this.counters.failed_logins++;
-          log.warn("dashboard sign-in refused");
-          return page(c, 401, "That token is not accepted.");
-        }
-        this.counters.logins++;
-        const id = sessions.create(found.scope, found.name, clock.now());
-        log.info("dashboard sign-in", { token: found.name, scope: found.scope });
-        c.header(
-          "set-cookie",
-          `${SESSION_COOKIE}=${id}; ${cookieAttributes(Math.floor(sessions.ttlMs / 1000))}`,
-        );
-        return c.redirect("/", 303);
-      })
-      .post("/logout", (c) => {
-        sessions.delete(getCookie(c, SESSION_COOKIE));
-        c.header("set-cookie", `${SESSION_COOKIE}=; ${cookieAttributes(0)}`);
-        return c.redirect("/login", 303);
-      });
+    return routeApp([
+      {
+        method: "get",
+        path: "/login",
+        summary: "The dashboard's sign-in form",
+        description: "One field for an API token; no script, nothing loaded from elsewhere.",
+        contentType: "text/html",
+        responses: { 200: "the form" },
+        handler: (c) => page(c, 200),
+      },
+      {
+        method: "post",
+        path: "/login",
+        summary: "Sign in to the dashboard",
+        description: "Trades an API token for a session cookie (`oxmon_session`: HttpOnly, " +
+          "SameSite=Strict, Secure over HTTPS, lasting `[http] session_ttl_secs`) with the " +
+          "token's scope. Errors answer the form again with the reason.",
+        body: {
+          description: "The form's one field",
+          mediaType: "application/x-www-form-urlencoded",
+          schema: {
+            type: "object",
+            required: ["token"],
+            properties: { token: { type: "string", description: "an `[[api_tokens]]` token" } },
+          },
+        },
+        errorContentType: "text/html",
+        responses: {
+          303: "signed in: `Set-Cookie` with the session, on to `/`",
+          400: "not a form-encoded body of at most 8 KiB",
+          401: "the token is not accepted",
+          403: "the form was posted from another site",
+        },
+        handler: async (c) => {
+          const origin = c.req.header("origin");
+          if (origin !== undefined && origin !== "null" && !sameOrigin(c)) {
+            return page(c, 403, "Sign in from this server's own page.");
+          }
+          const form = await readForm(c.req.raw, 8 * 1024);
+          if (!form) return page(c, 400, "The form could not be read.");
+          const token = (form.get("token") ?? "").trim();
+          const found = token === "" ? undefined : this.#tokenScope(token);
+          if (!found) {
+            this.counters.failed_logins++;
+            log.warn("dashboard sign-in refused");
+            return page(c, 401, "That token is not accepted.");
+          }
+          this.counters.logins++;
+          const id = sessions.create(found.scope, found.name, clock.now());
+          log.info("dashboard sign-in", { token: found.name, scope: found.scope });
+          c.header(
+            "set-cookie",
+            `${SESSION_COOKIE}=${id}; ${cookieAttributes(Math.floor(sessions.ttlMs / 1000))}`,
+          );
+          return c.redirect("/", 303);
+        },
+      },
+      {
+        method: "post",
+        path: "/logout",
+        summary: "Sign out of the dashboard",
+        description: "Ends the session and clears its cookie.",
+        responses: { 303: "signed out, on to `/login`" },
+        handler: (c) => {
+          sessions.delete(getCookie(c, SESSION_COOKIE));
+          c.header("set-cookie", `${SESSION_COOKIE}=; ${cookieAttributes(0)}`);
+          return c.redirect("/login", 303);
+        },
+      },
+    ]);
   }
 }
 

@@ -70,6 +70,11 @@ export interface GrpcIngestSupervisorOptions {
   tls?: ListenerSettings["tls"];
   /** Connection, stream, byte and time bounds of the listener. */
   bounds?: ListenerSettings["bounds"];
+  /**
+   * Where the private directory of the children's sockets is made (`oxmon-grpc-*`). Default: the
+   * system's temp directory (`TMPDIR`, else `/tmp`).
+   */
+  socketParentDir?: string;
 }
 
 export interface SupervisorStats {
@@ -152,6 +157,7 @@ export class GrpcIngestSupervisor {
   readonly #childLogLevel: ListenerSettings["logLevel"];
   readonly #tls: ListenerSettings["tls"];
   readonly #bounds: ListenerSettings["bounds"];
+  readonly #socketParentDir?: string;
   #port: number;
   #boundPort?: number;
   /** Private directory of the children's sockets, made by `start()`, removed by `stop()`. */
@@ -184,6 +190,7 @@ export class GrpcIngestSupervisor {
     this.#childLogLevel = options.childLogLevel;
     this.#tls = options.tls;
     this.#bounds = options.bounds;
+    this.#socketParentDir = options.socketParentDir;
   }
 
   /** Starts the first child and resolves with its port once it is bound. */
@@ -191,7 +198,10 @@ export class GrpcIngestSupervisor {
     if (this.#started) throw new Error("Cannot start the gRPC listener twice");
     this.#started = true;
     // makeTempDir creates it 0700: no other user can connect in place of the child.
-    this.#socketDir = await Deno.makeTempDir({ prefix: "oxmon-grpc-" });
+    this.#socketDir = await Deno.makeTempDir({
+      dir: this.#socketParentDir,
+      prefix: "oxmon-grpc-",
+    });
     let child: Child;
     try {
       child = this.#spawn();
