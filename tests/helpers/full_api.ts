@@ -83,59 +83,24 @@ export async function openFullApi(overrides: Partial<ApiDeps> = {}): Promise<Ful
     log: silentLogger,
   });
   const whitelist = new WhitelistStore(join(dir, "agent_whitelist.db"));
-  const app = createApiApp({
-    ...env.deps,
-    auth: new ApiAuth({
-      tokens: [{ name: "full-api", scope: "admin", sha256: sha256Hex(FULL_API_ADMIN_TOKEN) }],
-      hostAllowed: createHostGuard({ bindHost: "127.0.0.1", allowedHosts: [] }),
-      sessions: new SessionStore({ ttlMs: 60_000 }),
-      secureCookie: false,
-      clock,
-      log: silentLogger,
-    }),
-    whitelist: whitelistRoutes({
-      store: whitelist,
-      registry: env.registry,
-      clock,
-      agentIntervalSecs: 10,
-      log: silentLogger,
-      maxAgentIdLength: DEFAULT_INGEST_LIMITS.maxAgentIdLength,
-    }),
-    mounts: apiMounts({
-      alerts,
-      fleet,
-      deliveries: (query) => deliveries.query(query),
-      certs: { store: certStore, checker: certChecker, clock },
-      checks,
-      guardWrites: requireScope("admin"),
-    }),
-    rootRoutes: rootMounts({
-      remoteWriteIn: new RemoteWriteReceiver({
-        ingest,
-        maxBodyBytes: DEFAULT_INGEST_LIMITS.maxBatchBytes,
-        maxUncompressedBytes: 32 << 20,
-        maxPointsPerBatch: DEFAULT_INGEST_LIMITS.maxPointsPerBatch,
-        log: silentLogger,
-      }),
-      exposition: {
-        version: env.deps.version,
-        store: env.store,
-        registry: env.registry,
-        agentIntervalSecs: 10,
-        nowMs: () => clock.now(),
-        exposeAgentMetrics: true,
-        log: silentLogger,
-      },
-      queryApi: {
-        store: env.store,
-        clock,
-        log: silentLogger,
-        version: env.deps.version,
-        lookbackDeltaSecs: 300,
-        maxSamples: 1_000_000,
-      },
-    }),
-  });
+  const close = async () => {
+    await checks.stop();
+    await certChecker.stop();
+    certStore.close();
+    deliveries.close();
+    alerts.close?.();
+    whitelist.close();
+    await env.close();
+    await Deno.remove(dir, { recursive: true });
+  };
+  // The app refuses to start with an undeclared route or one without an access rule.
+  let app: Hono;
+  try {
+    app = build();
+  } catch (error) {
+    await close();
+    throw error;
+  }
   return {
     app,
     env,
@@ -147,15 +112,62 @@ export async function openFullApi(overrides: Partial<ApiDeps> = {}): Promise<Ful
       }
       return Promise.resolve(app.request(path, { ...init, headers }));
     },
-    async close() {
-      await checks.stop();
-      await certChecker.stop();
-      certStore.close();
-      deliveries.close();
-      alerts.close?.();
-      whitelist.close();
-      await env.close();
-      await Deno.remove(dir, { recursive: true });
-    },
+    close,
   };
+
+  function build(): Hono {
+    return createApiApp({
+      ...env.deps,
+      auth: new ApiAuth({
+        tokens: [{ name: "full-api", scope: "admin", sha256: sha256Hex(FULL_API_ADMIN_TOKEN) }],
+        hostAllowed: createHostGuard({ bindHost: "127.0.0.1", allowedHosts: [] }),
+        sessions: new SessionStore({ ttlMs: 60_000 }),
+        secureCookie: false,
+        clock,
+        log: silentLogger,
+      }),
+      whitelist: whitelistRoutes({
+        store: whitelist,
+        registry: env.registry,
+        clock,
+        agentIntervalSecs: 10,
+        log: silentLogger,
+        maxAgentIdLength: DEFAULT_INGEST_LIMITS.maxAgentIdLength,
+      }),
+      mounts: apiMounts({
+        alerts,
+        fleet,
+        deliveries: (query) => deliveries.query(query),
+        certs: { store: certStore, checker: certChecker, clock },
+        checks,
+        guardWrites: requireScope("admin"),
+      }),
+      rootRoutes: rootMounts({
+        remoteWriteIn: new RemoteWriteReceiver({
+          ingest,
+          maxBodyBytes: DEFAULT_INGEST_LIMITS.maxBatchBytes,
+          maxUncompressedBytes: 32 << 20,
+          maxPointsPerBatch: DEFAULT_INGEST_LIMITS.maxPointsPerBatch,
+          log: silentLogger,
+        }),
+        exposition: {
+          version: env.deps.version,
+          store: env.store,
+          registry: env.registry,
+          agentIntervalSecs: 10,
+          nowMs: () => clock.now(),
+          exposeAgentMetrics: true,
+          log: silentLogger,
+        },
+        queryApi: {
+          store: env.store,
+          clock,
+          log: silentLogger,
+          version: env.deps.version,
+          lookbackDeltaSecs: 300,
+          maxSamples: 1_000_000,
+        },
+      }),
+    });
+  }
 }
