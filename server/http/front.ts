@@ -64,6 +64,9 @@ interface Connection {
   closed: boolean;
 }
 
+/** How long a reload keeps trying to listen on its port again while the old listener lets go. */
+const RELISTEN_MS = 5_000;
+
 export class HttpFront {
   readonly #options: HttpFrontOptions;
   readonly #log: Logger;
@@ -73,6 +76,7 @@ export class HttpFront {
   #sweeper?: ReturnType<typeof setInterval>;
   #certWatcher?: ReturnType<typeof setInterval>;
   #certStamp = "";
+  #reloading: Promise<unknown> = Promise.resolve();
   #closing = false;
   #loops = new Set<Promise<void>>();
   #handlers = new Set<Promise<void>>();
@@ -121,9 +125,16 @@ export class HttpFront {
 
   /**
    * Re-reads the certificate and key and serves new connections with them. A file that cannot
-   * be read or used is logged and the certificate in use is kept.
+   * be read or used is logged and the certificate in use is kept. Reloads run one at a time (the
+   * file watcher and SIGHUP may ask at once).
    */
-  async reloadTls(): Promise<boolean> {
+  reloadTls(): Promise<boolean> {
+    const reload = this.#reloading.then(() => this.#reloadNow());
+    this.#reloading = reload.catch(() => false);
+    return reload;
+  }
+
+  async #reloadNow(): Promise<boolean> {
     if (!this.#options.tls || this.#closing || !this.#listener) return false;
     // The files are tried on a throw-away listener first: a bad pair leaves the old one serving.
     try {
@@ -135,13 +146,34 @@ export class HttpFront {
     }
     // Deno.listenTls takes SO_REUSEPORT only behind --unstable-net: the old listener closes
     // first, and connections arriving in the next milliseconds are refused (clients retry).
-    const old = this.#listener;
-    old.close();
     try {
-      this.#serve(await this.#listen(this.#port));
-    } catch (error) {
-      this.#log.error("https: cannot listen again after a certificate reload", { error });
-      return false;
+      this.#listener.close();
+    } catch {
+      // Closed by a reload that could not listen again.
+    }
+    // The port is free only once the old listener's pending accept has ended, which a busy
+    // event loop gets to some milliseconds later: a single try found it in use under load
+    // and left the front listening nowhere.
+    const deadline = Date.now() + RELISTEN_MS;
+    for (let waitMs = 5;; waitMs = Math.min(waitMs * 2, 200)) {
+      try {
+        const listener = await this.#listen(this.#port);
+        if (this.#closing) {
+          listener.close();
+          return false;
+        }
+        this.#serve(listener);
+        break;
+      } catch (error) {
+        if (error instanceof Deno.errors.AddrInUse && Date.now() < deadline && !this.#closing) {
+          await new Promise((resolve) => setTimeout(resolve, waitMs));
+          continue;
+        }
+        this.#log.error("https: cannot listen again after a certificate reload", { error });
+        // The watcher tries again on its next check.
+        this.#certStamp = "";
+        return false;
+      }
     }
     this.#stats.tls_reloads++;
     this.#log.info("https certificate reloaded", { cert_file: this.#options.tls.certFile });
