@@ -49,6 +49,11 @@ export class Appender {
   readonly #clock: Clock;
   readonly #maxAgeMs: number | undefined;
   readonly #lookup = new SeriesLookup();
+
+  /** Drops the series-id cache: after series left the catalogue, their ids must not be used. */
+  forgetSeriesIds(): void {
+    this.#lookup.clear();
+  }
   readonly #buffers = new PlanBuffers();
   /** Series id per point of the write in progress. */
   #pointIds = new Int32Array(1024);
