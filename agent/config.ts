@@ -31,6 +31,9 @@ export interface AgentConfig {
   authToken?: string;
   /** PEM file of the CA that signed the server's certificate (https:// endpoints). */
   tlsCaFile?: string;
+  /** Client certificate and key (PEM) presented to a server that requires mutual TLS. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
   /** Deadline of one `ReportMetrics` call. */
   sendTimeoutSecs: number;
   /** How long a stopping agent keeps trying to send what it buffered. */
@@ -109,7 +112,8 @@ function readFilter(
   };
 }
 
-function readAgentConfig(root: TableReader): AgentConfig {
+/** Reads the agent config from its root table (exported for the documentation test). */
+export function readAgentConfig(root: TableReader): AgentConfig {
   const agentId = root.string("agent_id", {
     default: defaultAgentId(),
     pattern: AGENT_ID_PATTERN,
@@ -130,6 +134,16 @@ function readAgentConfig(root: TableReader): AgentConfig {
   const tlsCaFile = root.optionalString("tls_ca_file");
   if (tlsCaFile !== undefined && !server.tls) {
     root.problem("tls_ca_file", "is only used with an https:// server_endpoint");
+  }
+  const tlsCertFile = root.optionalString("tls_cert_file");
+  const tlsKeyFile = root.optionalString("tls_key_file");
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
+    root.problem(
+      tlsCertFile === undefined ? "tls_cert_file" : "tls_key_file",
+      "tls_cert_file and tls_key_file go together (a client certificate and its key)",
+    );
+  } else if (tlsCertFile !== undefined && !server.tls) {
+    root.problem("tls_cert_file", "is only used with an https:// server_endpoint");
   }
 
   const filters = root.table("filters");
@@ -166,6 +180,7 @@ function readAgentConfig(root: TableReader): AgentConfig {
     bufferMaxSize: root.integer("buffer_max_size", { default: 1000, min: 1 }),
     ...(authToken === undefined || authToken === "" ? {} : { authToken }),
     ...(tlsCaFile === undefined ? {} : { tlsCaFile }),
+    ...(tlsCertFile === undefined || tlsKeyFile === undefined ? {} : { tlsCertFile, tlsKeyFile }),
     sendTimeoutSecs: root.number("send_timeout_secs", { default: 10, above: 0 }),
     shutdownGraceSecs: root.number("shutdown_grace_secs", { default: 5, min: 0 }),
     procRoot: root.string("proc_root", { default: "/proc" }),
@@ -220,6 +235,9 @@ export function applyOverrides(
     }
     if (next.tlsCaFile !== undefined && !next.server.tls) {
       problems.push("--server: tls_ca_file is set, so the endpoint must be https://");
+    }
+    if (next.tlsCertFile !== undefined && !next.server.tls) {
+      problems.push("--server: tls_cert_file is set, so the endpoint must be https://");
     }
   }
   if (overrides.agentId !== undefined) {

@@ -1,21 +1,55 @@
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { toRfc3339 } from "../../shared/time.ts";
 import { agentStatus, type ApiDeps } from "./_deps.ts";
-import { checkParams } from "./params.ts";
+import { routeApp } from "./routes.ts";
 
 /**
  * `GET /health`. Storage or ingest statistics that cannot be read make the answer a 503 with
  * `storage_status: "error"` rather than a 500, so a load balancer sees an unhealthy server.
+ * Open to anyone, but without the `read` scope it says only `{"status": "ok" | "degraded"}`.
  */
 export function healthRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock, log } = deps;
-  return new Hono().get("/health", (c) => {
-    checkParams(new URL(c.req.url).searchParams, []);
+  return routeApp([{
+    method: "get",
+    path: "/health",
+    summary: "Server health",
+    description: "Version, start time, uptime, agent counts, storage status (engine, " +
+      "partitions, bytes, series), ingest counters, gRPC listener restarts, series limits and " +
+      "`warnings` an operator should act on; with `[[remote_write]]` endpoints configured, " +
+      "`remote_write`: each endpoint's queue and delivery state. Open to anyone, but without " +
+      "the `read` scope the answer is only `{status}` (`ok` or `degraded`).",
+    responses: {
+      200: "healthy",
+      503: "storage statistics cannot be read (`status: degraded`, `storage_status: error`)",
+    },
+    handler: (c) => {
+      if (c.get("apiScope") === null) {
+        const healthy = storageReadable();
+        return c.json({ status: healthy ? "ok" : "degraded" }, healthy ? 200 : 503);
+      }
+      const { body, healthy } = health();
+      return c.json(body, healthy ? 200 : 503);
+    },
+  }]);
+
+  function storageReadable(): boolean {
+    try {
+      store.stats();
+      return true;
+    } catch (error) {
+      log.error("health: storage statistics failed", { error });
+      return false;
+    }
+  }
+
+  function health(): { body: Record<string, unknown>; healthy: boolean } {
     const nowMs = clock.now();
     const agents = registry.list();
-    const active = agents.filter((agent) =>
-      agentStatus(agent.lastSeenMs, nowMs, deps.agentIntervalSecs) === "active"
-    ).length;
+    const active =
+      agents.filter((agent) =>
+        agentStatus(agent.lastSeenMs, nowMs, deps.agentIntervalSecs) === "active"
+      ).length;
     let storage: Record<string, unknown> | null = null;
     try {
       const stats = store.stats();
@@ -47,7 +81,7 @@ export function healthRoutes(deps: ApiDeps): Hono {
       log.error("health: a section failed", { error });
     }
     const healthy = storage !== null;
-    return c.json({
+    const body = {
       status: healthy ? "ok" : "degraded",
       version: deps.version,
       started_at: toRfc3339(deps.startedAtMs),
@@ -58,7 +92,9 @@ export function healthRoutes(deps: ApiDeps): Hono {
       storage_status: healthy ? "ok" : "error",
       storage,
       ...(deps.ingestStats ? { ingest: ingest ?? null } : {}),
+      ...(deps.warnings ? { warnings: deps.warnings() } : {}),
       ...sections,
-    }, healthy ? 200 : 503);
-  });
+    };
+    return { body, healthy };
+  }
 }

@@ -5,23 +5,37 @@
 import { parseDurationMs } from "../../shared/duration.ts";
 import { MS_PER_HOUR } from "../../shared/time.ts";
 import { badParameter } from "./errors.ts";
+import type { QueryParam } from "./routes.ts";
 
 /** Prefix of label filters, e.g. `label.mount=/`; it cannot be mistaken for a typo of a name. */
 export const LABEL_PREFIX = "label.";
 
+export interface CheckParamsOptions {
+  /** Free names allowed after any of these prefixes (`label.` in `label.mount=/`). Default none. */
+  prefixes?: readonly string[];
+  /**
+   * Names that may be given more than once, e.g. Prometheus' `match[]`. Default none: everywhere
+   * else a second value would be silently ignored or overwrite the first.
+   */
+  repeatable?: readonly string[];
+}
+
 /**
  * Rejects parameters that are not in `allowed` (nor start with one of `prefixes`), and any given
- * more than once: a misspelt filter must not silently widen a query.
+ * more than once that is not `repeatable`: a misspelt filter must not silently widen a query.
  */
 export function checkParams(
   params: URLSearchParams,
   allowed: readonly string[],
-  prefixes: readonly string[] = [],
+  { prefixes = [], repeatable = [] }: CheckParamsOptions = {},
 ): void {
   const seen = new Set<string>();
   const unknown: string[] = [];
   for (const name of params.keys()) {
-    if (seen.has(name)) throw badParameter(name, "given more than once");
+    if (seen.has(name)) {
+      if (repeatable.includes(name)) continue;
+      throw badParameter(name, "given more than once");
+    }
     seen.add(name);
     if (!allowed.includes(name) && !prefixes.some((prefix) => name.startsWith(prefix))) {
       unknown.push(name);
@@ -32,7 +46,8 @@ export function checkParams(
     const expected = [...allowed, ...prefixes.map((prefix) => `${prefix}<name>`)].join(", ");
     throw badParameter(
       unknown[0],
-      `unknown parameter${unknown.length > 1 ? "s" : ""} ${list}; expected ${expected}`,
+      `unknown parameter${unknown.length > 1 ? "s" : ""} ${list}; ` +
+        (expected ? `expected ${expected}` : "this route takes none"),
     );
   }
 }
@@ -152,3 +167,36 @@ export function timeRange(
   }
   return { fromMs, toMs };
 }
+
+/** Most items a list route answers in one page, and its default page size. */
+export const MAX_PAGE = 10_000;
+export const DEFAULT_PAGE = 1_000;
+
+/**
+ * `limit` (1 to `MAX_PAGE`, default `DEFAULT_PAGE`) and `offset` (default 0) of a list route:
+ * no answer grows with the number of series or agents.
+ */
+export function pageParams(params: URLSearchParams): { limit: number; offset: number } {
+  const limitText = params.get("limit");
+  const offsetText = params.get("offset");
+  return {
+    limit: limitText === null
+      ? DEFAULT_PAGE
+      : parseInteger("limit", limitText, { min: 1, max: MAX_PAGE }),
+    offset: offsetText === null ? 0 : parseInteger("offset", offsetText),
+  };
+}
+
+/** How a list route declares the parameters `pageParams` reads. */
+export const PAGE_QUERY: readonly QueryParam[] = [
+  {
+    name: "limit",
+    description: `items in this page, 1 to ${MAX_PAGE}; default ${DEFAULT_PAGE}`,
+    schema: { type: "integer", minimum: 1, maximum: MAX_PAGE },
+  },
+  {
+    name: "offset",
+    description: "items to skip before this page; default 0",
+    schema: { type: "integer", minimum: 0 },
+  },
+];

@@ -139,6 +139,11 @@ export interface MetricStore {
   /** Series known to the store, optionally filtered like a query (without the time range). */
   listSeries(filter?: Omit<SeriesQuery, "fromMs" | "toMs">): SeriesKey[];
   /**
+   * Series with raw samples within retention, for cardinality limits; an engine that keeps
+   * series longer (the chunk engine, for their rollups) leaves those out. Default: `listSeries`.
+   */
+  listActiveSeries?(): SeriesKey[];
+  /**
    * Deletes every partition whose whole day ends before `cutoffMs` (with its `-wal`/`-shm`),
    * never the partition of `nowMs`. Returns the deleted days (and, for an engine with rollup
    * tiers, the tier files past their own retention: `rollup-5m-2026-08`).

@@ -71,6 +71,22 @@ export class Appender {
   readonly #clock: Clock;
   readonly #maxAgeMs: number | undefined;
   readonly #lookup = new SeriesLookup();
+  /** Per series id, 1 once a write resolved it (`writtenSince`). */
+  #written = new Uint8Array(1024);
+
+  /** Whether a series got a sample since the last `clearWritten` (resolving it notes that). */
+  writtenSince(id: number): boolean {
+    return this.#written[id] === 1;
+  }
+
+  clearWritten(): void {
+    this.#written.fill(0);
+  }
+
+  /** Drops the series-id cache: after series left the catalogue, their ids must not be used. */
+  forgetSeriesIds(): void {
+    this.#lookup.clear();
+  }
   readonly #buffers = new PlanBuffers();
   /** Series id per point of the write in progress. */
   #pointIds = new Int32Array(1024);
@@ -222,6 +238,12 @@ export class Appender {
         ids[i] = entry.id;
         lookup.remember(point.agentId, point.metricName, point.labels, entry.id);
       }
+      if (this.#written.length < states.limit) {
+        const grown = new Uint8Array(states.limit * 2);
+        grown.set(this.#written);
+        this.#written = grown;
+      }
+      for (let i = 0; i < points.length; i++) this.#written[ids[i]] = 1;
       // Series before samples: a crash in between leaves a series without samples, never
       // samples whose series is unknown.
       if (added !== undefined) index.commit();

@@ -40,7 +40,11 @@ const FILE = /^rollup-(\w+)-(\d{4}-\d{2})\.db$/;
 /** Row id: day number times 2^25 plus the group (series id / 64; ids stay below 2^31). */
 const GROUP_SHIFT = 6;
 const GROUPS_PER_DAY = 2 ** 25;
-const SCHEMA = "CREATE TABLE IF NOT EXISTS groups (id INTEGER PRIMARY KEY, data BLOB NOT NULL)";
+/** `series` lists the series with a row in the file, so pruning `index.db` keeps them. */
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS groups (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+  CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY);
+`;
 export const TIER_PAGE_SIZE = 1024;
 
 function groupRowId(dayNum: number, seriesId: number): number {
@@ -99,6 +103,7 @@ class TierFile {
   readonly db: DatabaseSync;
   readonly #put: StatementSync;
   readonly #get: StatementSync;
+  readonly #addSeries: StatementSync;
   /** The group row read last: a query asks for the series of one group day after day. */
   #cached: { id: number; series: Map<number, Uint8Array> } | undefined;
 
@@ -108,6 +113,7 @@ class TierFile {
       this.db.exec(SCHEMA);
       this.#put = this.db.prepare("INSERT OR REPLACE INTO groups (id, data) VALUES (?, ?)");
       this.#get = prepareReturningArrays(this.db, "SELECT data FROM groups WHERE id = ?");
+      this.#addSeries = this.db.prepare("INSERT OR IGNORE INTO series (id) VALUES (?)");
     } catch (error) {
       this.db.close();
       throw error;
@@ -136,6 +142,7 @@ class TierFile {
       for (const id of [...groups.keys()].sort((a, b) => a - b)) {
         this.#put.run(id, buildGroup(groups.get(id)!));
       }
+      for (const [, seriesId] of rows) this.#addSeries.run(seriesId);
       this.db.exec("COMMIT");
     } catch (error) {
       if (this.db.isTransaction) this.db.exec("ROLLBACK");
@@ -145,6 +152,13 @@ class TierFile {
 
   get(dayNum: number, seriesId: number): Uint8Array | undefined {
     return this.#group(groupRowId(dayNum, seriesId)).get(seriesId);
+  }
+
+  seriesIds(): number[] {
+    const rows = prepareReturningArrays(this.db, "SELECT id FROM series").all() as unknown as [
+      number,
+    ][];
+    return rows.map(([id]) => id);
   }
 }
 
@@ -220,6 +234,15 @@ export class RollupTiers {
   /** The row of a series and day in one tier, if written. */
   get(tier: TierSpec, dayNum: number, seriesId: number): Uint8Array | undefined {
     return this.#file(this.#fileName(tier, dayNum), false)?.get(dayNum, seriesId);
+  }
+
+  /** Series with a row in any tier file. */
+  seriesIds(): Set<number> {
+    const ids = new Set<number>();
+    for (const name of [...this.#files]) {
+      for (const id of this.#file(name, false)!.seriesIds()) ids.add(id);
+    }
+    return ids;
   }
 
   /** Day numbers in `[firstDay, lastDay]` whose month has a file of `tier`. */

@@ -17,8 +17,9 @@
  * partitions, `_compact.ts` compacts finished days and `_tiers.ts` keeps the rollup tiers;
  * `_store_state.ts` is what they share.
  */
+import { NO_DAY } from "./_series_state.ts";
 import { type Clock, systemClock } from "../../../shared/clock.ts";
-import { dayName } from "../../../shared/time.ts";
+import { dayName, dayNumber, dayStartMs } from "../../../shared/time.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
 import type {
@@ -45,7 +46,6 @@ import { convertRowPartitions } from "./_convert.ts";
 import { StoreState } from "./_store_state.ts";
 import { DEFAULT_TIERS, RollupTiers, type TierSpec } from "./_tiers.ts";
 import { DayCompactor, removeCompactionLeftovers } from "./_compact.ts";
-import { dayNumber, dayStartMs } from "../../../shared/time.ts";
 
 export { CHUNK_MAX_SAMPLES } from "./_append.ts";
 export { DEFAULT_TIERS, type TierSpec } from "./_tiers.ts";
@@ -144,6 +144,8 @@ class ChunkStore implements MetricStore {
   readonly #appender: Appender;
   readonly #reader: ChunkReader;
   readonly #compactor: DayCompactor;
+  /** Series kept only for their rollups, as of the last `deleteBefore` (none before it ran). */
+  #tierOnly: Set<number> | undefined;
   #closed = false;
 
   constructor(state: StoreState, appender: Appender, compactor: DayCompactor) {
@@ -207,16 +209,55 @@ class ChunkStore implements MetricStore {
     this.#assertUsable();
     const { partitions, tiers } = this.#state;
     const expired = partitions.expiredDays(cutoffMs, nowMs);
-    if (expired.length > 0) {
-      const compacting = this.#state.compactingDay;
-      if (compacting !== undefined && expired.includes(dayName(compacting))) {
-        this.#compactor.abort();
-      }
-      for (const day of expired) this.#compactor.moveRollups(day);
-      this.#state.forgetDays(expired);
-      partitions.remove(expired);
+    const removedTiers = tiers.deleteExpired(nowMs);
+    if (expired.length === 0 && removedTiers.length === 0 && this.#tierOnly !== undefined) {
+      return [];
     }
-    return [...expired, ...tiers.deleteExpired(nowMs)];
+    const compacting = this.#state.compactingDay;
+    if (compacting !== undefined && expired.includes(dayName(compacting))) {
+      this.#compactor.abort();
+    }
+    for (const day of expired) this.#compactor.moveRollups(day);
+    this.#state.forgetDays(expired);
+    partitions.remove(expired);
+    // Series with nothing left in any retained day, in memory or in a rollup tier were not
+    // written for longer than every retention: they leave memory and index.db. Those left
+    // only in the tiers stay (their history is queryable) but no longer count as active.
+    const { states, index, pending } = this.#state;
+    const raw = new Set<number>();
+    for (let id = 0; id < states.limit; id++) {
+      if (states.entries[id] === undefined) continue;
+      if (states.headDay[2 * id] !== NO_DAY || states.headDay[2 * id + 1] !== NO_DAY) raw.add(id);
+      if (pending.hasSeries(id)) raw.add(id);
+    }
+    for (const day of partitions.days()) {
+      for (const id of partitions.get(day).sealedSeriesIds()) raw.add(id);
+      partitions.evictIdle();
+    }
+    const live = tiers.seriesIds();
+    const tierOnly = new Set<number>();
+    for (const id of live) if (!raw.has(id)) tierOnly.add(id);
+    for (const id of raw) live.add(id);
+    this.#tierOnly = tierOnly;
+    this.#appender.clearWritten();
+    const gone = index.retainOnly(live);
+    for (const entry of gone) states.remove(entry.id);
+    if (gone.length > 0) this.#appender.forgetSeriesIds();
+    return [...expired, ...removedTiers];
+  }
+
+  /**
+   * Series with raw samples within retention (or written since the last retention run): what
+   * cardinality limits count. Series known only from their rollups are left out.
+   */
+  listActiveSeries(): SeriesKey[] {
+    this.#assertUsable();
+    const tierOnly = this.#tierOnly;
+    const entries = this.#state.index.match();
+    if (tierOnly === undefined || tierOnly.size === 0) return entries.map(seriesKeyOf);
+    return entries
+      .filter((entry) => !tierOnly.has(entry.id) || this.#appender.writtenSince(entry.id))
+      .map(seriesKeyOf);
   }
 
   stats(): StorageStats {

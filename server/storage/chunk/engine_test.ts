@@ -258,3 +258,27 @@ Deno.test("chunk store reads a data directory the row engine wrote", async () =>
     withStore(dataDir, {}, (store) => assert.deepEqual(store.queryRaw(everything), expectedRaw));
   });
 });
+
+Deno.test("chunk store keeps series whose raw samples expired while rollups hold them, as inactive", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0 + 3 * 24 * MS_PER_HOUR);
+    withStore(dataDir, { clock }, (store) => {
+      store.write(series(T0, 100, 10_000, "old"));
+      store.write(series(T0 + 2 * 24 * MS_PER_HOUR, 10, 10_000, "recent"));
+      const full = store as Required<MetricStore>;
+      full.maintain(clock.now() + 10 * 60_000, 100); // seals the old hours
+      const cutoff = T0 - (T0 % (24 * MS_PER_HOUR)) + 24 * MS_PER_HOUR;
+      assert.deepEqual(store.deleteBefore(cutoff, clock.now()), [DAY0]);
+      const names = (keys: { metricName: string }[]) => keys.map((key) => key.metricName).sort();
+      assert.deepEqual(names(store.listSeries()), ["old", "recent"], "rollups keep it queryable");
+      assert.deepEqual(names(full.listActiveSeries()), ["recent"]);
+      const [old] = store.queryBuckets(
+        { metricName: "old", fromMs: T0, toMs: cutoff },
+        MS_PER_HOUR,
+      );
+      assert.equal(old.buckets.reduce((sum, bucket) => sum + bucket.count, 0), 100);
+      store.write(series(T0 + 2 * 24 * MS_PER_HOUR, 1, 10_000, "old"));
+      assert.deepEqual(names(full.listActiveSeries()), ["old", "recent"], "written again: active");
+    });
+  });
+});
