@@ -3,9 +3,9 @@
  *
  * ```toml
  * [storage.rollups]
- * raw_days = 15   # raw samples (the same setting as the top-level retention_days)
- * 5m_days = 90    # 5-minute min/max/sum/count per series; 0 keeps none
- * 1h_days = 730   # 1-hour min/max/sum/count per series; 0 keeps none
+ * raw_days = 15           # raw samples (the same setting as the top-level retention_days)
+ * five_minute_days = 90   # 5-minute min/max/sum/count per series; 0 keeps none
+ * one_hour_days = 730     # 1-hour min/max/sum/count per series; 0 keeps none
  * ```
  *
  * `raw_days` and the original `retention_days` are one setting under two names, so an existing
@@ -44,8 +44,11 @@ export function readStorageRetention(root: TableReader): StorageRetention {
   }
   const retention = {
     rawDays: raw ?? legacy ?? DEFAULT_RAW_DAYS,
-    fiveMinuteDays: rollups.integer("5m_days", { default: DEFAULT_FIVE_MINUTE_DAYS, min: 0 }),
-    oneHourDays: rollups.integer("1h_days", { default: DEFAULT_ONE_HOUR_DAYS, min: 0 }),
+    fiveMinuteDays: rollups.integer("five_minute_days", {
+      default: DEFAULT_FIVE_MINUTE_DAYS,
+      min: 0,
+    }),
+    oneHourDays: rollups.integer("one_hour_days", { default: DEFAULT_ONE_HOUR_DAYS, min: 0 }),
   };
   rollups.finish();
   storage.finish();

@@ -20,8 +20,8 @@ Deno.test("[storage.rollups] sets each retention; 0 turns a tier off", () => {
   const config = parseServerConfig(`
 [storage.rollups]
 raw_days = 3
-5m_days = 0
-1h_days = 365
+five_minute_days = 0
+one_hour_days = 365
 `);
   assert.deepEqual(config.storageRetention, { rawDays: 3, fiveMinuteDays: 0, oneHourDays: 365 });
   assert.equal(config.retentionDays, 3);
@@ -38,8 +38,8 @@ Deno.test("[storage.rollups] problems are named by their TOML path", () => {
 retention_days = 7
 [storage.rollups]
 raw_days = 9
-5m_days = -1
-1h_dayz = 3
+five_minute_days = -1
+one_hour_dayz = 3
 `),
     (error: Error) => {
       assert.match(
@@ -48,9 +48,9 @@ raw_days = 9
       );
       assert.match(
         error.message,
-        /storage\.rollups\.5m_days: expected a non-negative integer, got -1/,
+        /storage\.rollups\.five_minute_days: expected a non-negative integer, got -1/,
       );
-      assert.match(error.message, /storage\.rollups\.1h_dayz: unknown key/);
+      assert.match(error.message, /storage\.rollups\.one_hour_dayz: unknown key/);
       return true;
     },
   );
