@@ -170,7 +170,7 @@ try {
       `bytes/sample, synthetic day (scale ${chunk.day.scale}: ${chunk.day.agents} agents × ${chunk.day.seriesPerAgent} series @ 10 s)`,
       `chunk ${fmt(chunk.day.bytesPerSample, 2)} | row ${fmt(rowEngine.day.bytesPerSample, 2)}`,
       `plain table ${fmt(plain.write.bytesPerSample, 1)}; Prometheus 3.7`,
-      "chunk ≤ 2.5",
+      "chunk ≤ 1.5 (compacted)",
     );
     row(
       "one series over 24 h, raw, in storage p50/p95 ms",
