@@ -2,7 +2,7 @@
  * Compaction of finished days: once a past day has no open chunk, no pending sample and no
  * write for `COMPACT_QUIET_MS`, its file is rebuilt once, series by series, with one version-2
  * block per series for the whole day (`_block_codec.ts`) in a fresh SQLite file (no free pages,
- * no half-full pages of hourly rows), and its rollup rows move into the tier files. Measured on
+ * no half-full pages of hourly rows), and its chunks' rollups move into the tier files. Measured on
  * the synthetic day of host metrics: 2.2 bytes per sample before, about 1 after.
  *
  * The work runs in steps (`step(nowMs, budgetMs)`) between writes. While a day is compacted its
@@ -40,6 +40,8 @@ import type { TierSpec } from "./_tiers.ts";
 /** A finished day is compacted once nothing was written to it for this long. */
 export const COMPACT_QUIET_MS = MS_PER_MINUTE;
 const TEMP_SUFFIX = ".compact";
+/** After a failed compaction, the next try waits this long. */
+const RETRY_AFTER_FAILURE_MS = 10 * MS_PER_MINUTE;
 const COMPACT_PAGE_SIZE = 1024;
 
 interface Job {
@@ -75,6 +77,7 @@ export class DayCompactor {
   readonly #log: Logger;
   readonly #openedMs: number;
   #job: Job | undefined;
+  #retryAfterMs = -Infinity;
   /** Days compacted since the store opened. */
   compacted = 0;
 
@@ -96,6 +99,7 @@ export class DayCompactor {
   /** Compacts for about `budgetMs`; returns whether work is left (a day half done or ready). */
   step(nowMs: number, budgetMs: number): boolean {
     const started = performance.now();
+    if (nowMs < this.#retryAfterMs) return false;
     if (this.#job === undefined) {
       const dayNum = this.#nextDay(nowMs);
       if (dayNum === undefined) return false;
@@ -110,8 +114,16 @@ export class DayCompactor {
       this.#finish(job);
       return this.#nextDay(nowMs) !== undefined;
     } catch (error) {
+      // The day stays as it was; a disk that is full or a damaged chunk should not make every
+      // maintenance round fail the same way.
       this.abort();
-      throw error;
+      this.#retryAfterMs = nowMs + RETRY_AFTER_FAILURE_MS;
+      throw new Error(
+        `Cannot compact ${job.day}.db (trying again in ${
+          RETRY_AFTER_FAILURE_MS / 60_000
+        } minutes): ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
 
@@ -250,7 +262,7 @@ export class DayCompactor {
   }
 
   /**
-   * A series' rows of one day in each tier: from the rollup rows its hours got as they were
+   * A series' rows of one day in each tier: from the rollups its chunks got as they were
    * sealed, or, for a day written by a version without rollups, from its samples (`samples`
    * gives them when the caller has them in hand).
    */

@@ -1,6 +1,6 @@
 /**
- * Which parts of a bucketed query rollups answer. Rollup intervals (5 minutes in the rollup rows
- * of each sealed hour, 5 minutes and 1 hour in the tier files of finished days) are used when
+ * Which parts of a bucketed query rollups answer. Rollup intervals (5 minutes in the rollups
+ * of each sealed chunk, 5 minutes and 1 hour in the tier files of finished days) are used when
  * the step and the query start are multiples of their resolution, so an interval never
  * straddles two buckets; they are exact (`BucketStats`), so a bucket comes out identical from
  * rollups or from raw samples. Everything else is read raw:
@@ -38,7 +38,7 @@ export class RollupPlanner {
   readonly #toMs: number;
   /** Tiers whose resolution divides the step and the start, coarsest first. */
   readonly #tiers: TierSpec[];
-  /** Whether the hourly rollup rows (5-minute intervals) may be used. */
+  /** Whether the rollups of sealed chunks (5-minute intervals) may be used. */
   readonly #hourly: boolean;
   readonly #rawDays: string[];
   /** Days that may hold data: with a raw partition, or in a month a tier has a file for. */

@@ -2,7 +2,7 @@
  * Rollup tier files: beside the day partitions, one SQLite file per tier and UTC month
  * (`rollup-5m-2026-11.db`, `rollup-1h-2026-11.db`) holding, per finished day and series, the
  * rollup intervals of that day in one row. Rows are written when a day is compacted (moved
- * from the rollup rows its hours got as they were sealed) and rewritten when late samples are
+ * from the rollups its chunks got as they were sealed) and rewritten when late samples are
  * merged into a compacted day. Each tier has its own retention, honoured by deleting whole
  * month files once the month is entirely older than it.
  *
@@ -40,11 +40,32 @@ const FILE = /^rollup-(\w+)-(\d{4}-\d{2})\.db$/;
 /** Row id: day number times 2^25 plus the group (series id / 64; ids stay below 2^31). */
 const GROUP_SHIFT = 6;
 const GROUPS_PER_DAY = 2 ** 25;
-/** `series` lists the series with a row in the file, so pruning `index.db` keeps them. */
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS groups (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
-  CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY);
-`;
+const SCHEMA = "CREATE TABLE IF NOT EXISTS groups (id INTEGER PRIMARY KEY, data BLOB NOT NULL)";
+/**
+ * The row listing every series with a row in the file (varint deltas), so pruning `index.db`
+ * keeps them: one row, not a table of ids, which cost 2 KB in a file of one day.
+ */
+const SERIES_ROW_ID = -1;
+
+function parseIds(data: Uint8Array | undefined): number[] {
+  if (data === undefined) return [];
+  const reader = new ByteReader(data);
+  const ids: number[] = [];
+  let id = 0;
+  while (reader.remaining > 0) ids.push(id += reader.varint());
+  return ids;
+}
+
+function buildIds(ids: Iterable<number>): Uint8Array {
+  const sorted = [...ids].sort((a, b) => a - b);
+  const out = new ByteWriter(8 + sorted.length * 2);
+  let previous = 0;
+  for (const id of sorted) {
+    out.varint(id - previous);
+    previous = id;
+  }
+  return out.finish();
+}
 export const TIER_PAGE_SIZE = 1024;
 
 function groupRowId(dayNum: number, seriesId: number): number {
@@ -103,7 +124,6 @@ class TierFile {
   readonly db: DatabaseSync;
   readonly #put: StatementSync;
   readonly #get: StatementSync;
-  readonly #addSeries: StatementSync;
   /** The group row read last: a query asks for the series of one group day after day. */
   #cached: { id: number; series: Map<number, Uint8Array> } | undefined;
 
@@ -113,7 +133,6 @@ class TierFile {
       this.db.exec(SCHEMA);
       this.#put = this.db.prepare("INSERT OR REPLACE INTO groups (id, data) VALUES (?, ?)");
       this.#get = prepareReturningArrays(this.db, "SELECT data FROM groups WHERE id = ?");
-      this.#addSeries = this.db.prepare("INSERT OR IGNORE INTO series (id) VALUES (?)");
     } catch (error) {
       this.db.close();
       throw error;
@@ -142,7 +161,10 @@ class TierFile {
       for (const id of [...groups.keys()].sort((a, b) => a - b)) {
         this.#put.run(id, buildGroup(groups.get(id)!));
       }
-      for (const [, seriesId] of rows) this.#addSeries.run(seriesId);
+      const known = this.seriesIds();
+      const ids = new Set(known);
+      for (const [, seriesId] of rows) ids.add(seriesId);
+      if (ids.size > known.length) this.#put.run(SERIES_ROW_ID, buildIds(ids));
       this.db.exec("COMMIT");
     } catch (error) {
       if (this.db.isTransaction) this.db.exec("ROLLBACK");
@@ -155,10 +177,8 @@ class TierFile {
   }
 
   seriesIds(): number[] {
-    const rows = prepareReturningArrays(this.db, "SELECT id FROM series").all() as unknown as [
-      number,
-    ][];
-    return rows.map(([id]) => id);
+    const row = this.#get.get(SERIES_ROW_ID) as unknown as [Uint8Array] | undefined;
+    return parseIds(row?.[0]);
   }
 }
 

@@ -282,3 +282,32 @@ Deno.test("chunk store keeps series whose raw samples expired while rollups hold
     });
   });
 });
+
+Deno.test("a day that cannot be compacted stays as it was and is tried again 10 minutes later", async () => {
+  await withDir((dataDir) => {
+    withStore(dataDir, {}, (store) => store.write(series(T0, 100)));
+    const db = new DatabaseSync(join(dataDir, `${DAY0}.db`));
+    try {
+      db.exec("UPDATE chunks SET data = substr(data, 1, length(data) - 3)");
+    } finally {
+      db.close();
+    }
+    const clock = new ManualClock(T0 + 48 * MS_PER_HOUR);
+    withStore(dataDir, { clock }, (store) => {
+      const full = store as Required<MetricStore>;
+      const later = clock.now() + 2 * 60_000;
+      assert.throws(
+        () => full.maintain(later, 100),
+        /Cannot compact 2026-01-01\.db \(trying again in 10 minutes\): Cannot decode chunk/,
+      );
+      assert.deepEqual(store.stats().uncompactedDays, [DAY0]);
+      assert.equal(full.maintain(later + 60_000, 100), false, "no retry within 10 minutes");
+      assert.deepEqual(
+        [...Deno.readDirSync(dataDir)].filter((entry) => entry.name.includes(".compact")),
+        [],
+        "nothing half-built is left",
+      );
+      assert.throws(() => full.maintain(later + 11 * 60_000, 100), /Cannot compact/);
+    });
+  });
+});
