@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { toRfc3339 } from "../../shared/time.ts";
 import { badParameter } from "../api/errors.ts";
+import { checkParams } from "../api/params.ts";
 import {
   DELIVERY_STATUSES,
   type DeliveryPage,
@@ -30,6 +31,7 @@ function integerParam(value: string | undefined, name: string, fallback: number,
 export function createNotificationRoutes(deps: NotificationRoutesDeps): Hono {
   const app = new Hono();
   app.get("/deliveries", (c) => {
+    checkParams(new URL(c.req.url).searchParams, ["limit", "offset", "channel", "status"]);
     const limit = integerParam(c.req.query("limit"), "limit", 100, MAX_DELIVERY_PAGE);
     if (limit === 0) throw badParameter("limit", `expected 1 to ${MAX_DELIVERY_PAGE}, got 0`);
     const offset = integerParam(c.req.query("offset"), "offset", 0, Number.MAX_SAFE_INTEGER);
