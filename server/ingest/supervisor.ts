@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import type { Logger } from "../../shared/log.ts";
 import { GrpcStatus } from "../../shared/wire/mod.ts";
+import { makeSocketDir } from "./_socket_dir.ts";
 import {
   encodeDrain,
   encodeResponses,
@@ -57,6 +58,11 @@ export interface GrpcIngestSupervisorOptions {
   maxMessageBytes?: number;
   /** Log level of the child. Default "warn". */
   childLogLevel?: ListenerSettings["logLevel"];
+  /**
+   * Where the private folder of the children's sockets is made; stale folders of supervisors
+   * that were killed are removed from it at start. Default: the system's temporary folder.
+   */
+  socketParentDir?: string;
 }
 
 export interface SupervisorStats {
@@ -137,6 +143,7 @@ export class GrpcIngestSupervisor {
   readonly #startTimeoutMs: number;
   readonly #maxMessageBytes?: number;
   readonly #childLogLevel: ListenerSettings["logLevel"];
+  readonly #socketParentDir?: string;
   #port: number;
   #boundPort?: number;
   /** Private directory of the children's sockets, made by `start()`, removed by `stop()`. */
@@ -167,14 +174,14 @@ export class GrpcIngestSupervisor {
     this.#startTimeoutMs = options.startTimeoutMs ?? 20_000;
     this.#maxMessageBytes = options.maxMessageBytes;
     this.#childLogLevel = options.childLogLevel;
+    this.#socketParentDir = options.socketParentDir;
   }
 
   /** Starts the first child and resolves with its port once it is bound. */
   async start(): Promise<{ port: number }> {
     if (this.#started) throw new Error("Cannot start the gRPC listener twice");
     this.#started = true;
-    // makeTempDir creates it 0700: no other user can connect in place of the child.
-    this.#socketDir = await Deno.makeTempDir({ prefix: "oxmon-grpc-" });
+    this.#socketDir = await makeSocketDir({ parent: this.#socketParentDir, log: this.#log });
     let child: Child;
     try {
       child = this.#spawn();
