@@ -8,13 +8,14 @@ import type { Logger } from "../shared/log.ts";
 import { openAgentRegistry } from "./agents/sqlite_registry.ts";
 import { createAlertRoutes, openAlertEngine } from "./alerts/mod.ts";
 import { deferObservations } from "./alerts/deferred.ts";
-import { createApiApp } from "./api/app.ts";
+import { createApiApp, type HealthIssue } from "./api/app.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
 import { createFleetRoutes, FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
 import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
+import { Quarantine } from "./quarantine.ts";
 import { Scheduler } from "./scheduler.ts";
 import { openChunkStore } from "./storage/chunk/engine.ts";
 import { openRowStore } from "./storage/row_engine.ts";
@@ -61,6 +62,26 @@ export function openStore(
   }
 }
 
+/** What a new empty file forgets, said when a damaged one is moved aside (and in the README). */
+const LOST = {
+  agents: "agents.db is started empty: agents are registered again on their next batch, " +
+    "their first-seen times restart, and system info returns when an agent restarts",
+  alerts: "alerts.db is started empty: alert history is lost, and alerts that were firing are " +
+    "raised again as new if their condition still holds (no resolved notice for the others)",
+  notify: "notify.db is started empty: the record of past notification deliveries is lost",
+};
+
+function quarantinedIssues(quarantine: Quarantine): HealthIssue[] {
+  return quarantine.list().map((file) => ({
+    kind: "quarantined",
+    file: file.path,
+    message: `${file.original} was damaged and moved aside` +
+      (file.reason ? ` (${file.reason})` : "") +
+      "; remove or restore the file to clear this",
+    sinceMs: file.sinceMs,
+  }));
+}
+
 export async function startServer(
   config: ServerConfig,
   options: StartOptions,
@@ -69,21 +90,46 @@ export async function startServer(
   const clock = options.clock ?? systemClock;
   await Deno.mkdir(config.dataDir, { recursive: true });
   const startedAtMs = clock.now();
-  const store = openStore(config, log, clock);
-  const registry = openAgentRegistry(join(config.dataDir, "agents.db"));
-  const notifier = createNotifier({
-    config: config.notification,
-    deliveryStorePath: join(config.dataDir, "notify.db"),
-    clock,
-    log: log.with({ component: "notify" }),
+  // A damaged agents.db, alerts.db or notify.db is moved aside and started anew, loudly.
+  const quarantine = new Quarantine({
+    dataDir: config.dataDir,
+    log: log.with({ component: "data" }),
+    now: () => clock.now(),
   });
-  const alerts = openAlertEngine({
-    rules: config.alert.rules,
-    statePath: join(config.dataDir, "alerts.db"),
-    clock,
-    log: log.with({ component: "alerts" }),
-    onEvent: (event) => notifier.dispatch(event),
-  });
+  const opened: { close(): unknown }[] = [];
+  const closeAll = async () => {
+    for (const part of opened.reverse()) await part.close();
+  };
+  let store, registry, notifier, alerts;
+  try {
+    store = openStore(config, log, clock);
+    opened.push(store);
+    const agentsPath = join(config.dataDir, "agents.db");
+    registry = quarantine.open(agentsPath, LOST.agents, () => openAgentRegistry(agentsPath));
+    opened.push(registry);
+    const notifyPath = join(config.dataDir, "notify.db");
+    notifier = quarantine.open(notifyPath, LOST.notify, () =>
+      createNotifier({
+        config: config.notification,
+        deliveryStorePath: notifyPath,
+        clock,
+        log: log.with({ component: "notify" }),
+      }));
+    const notifierOpened = notifier;
+    opened.push({ close: () => notifierOpened.close(0) });
+    const alertsPath = join(config.dataDir, "alerts.db");
+    alerts = quarantine.open(alertsPath, LOST.alerts, () =>
+      openAlertEngine({
+        rules: config.alert.rules,
+        statePath: alertsPath,
+        clock,
+        log: log.with({ component: "alerts" }),
+        onEvent: (event) => notifierOpened.dispatch(event),
+      }));
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
   // Alert evaluation runs after the ingest reply has gone out, never before it.
   const alertFeed = deferObservations(alerts, log.with({ component: "alerts" }));
   const fleet = new FleetSummary({
@@ -142,6 +188,7 @@ export async function startServer(
     agentIntervalSecs: config.agentIntervalSecs,
     log: log.with({ component: "api" }),
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
+    issues: () => quarantinedIssues(quarantine),
     mounts: {
       alerts: createAlertRoutes({ engine: alerts }),
       fleet: createFleetRoutes({ fleet }),

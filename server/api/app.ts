@@ -11,7 +11,7 @@ import { ApiError, type ApiErrorCode, errorBody } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { metricRoutes } from "./metrics.ts";
 
-export type { ApiDeps, QueryLimits } from "./_deps.ts";
+export type { ApiDeps, HealthIssue, QueryLimits } from "./_deps.ts";
 export { DEFAULT_QUERY_LIMITS } from "./_deps.ts";
 
 const BUILT_IN = new Set(["health", "agents", "metrics"]);

@@ -1,11 +1,13 @@
 import { Hono } from "hono";
 import { toRfc3339 } from "../../shared/time.ts";
-import { agentStatus, type ApiDeps } from "./_deps.ts";
+import { agentStatus, type ApiDeps, type HealthIssue } from "./_deps.ts";
 import { checkParams } from "./params.ts";
 
 /**
  * `GET /health`. Storage or ingest statistics that cannot be read make the answer a 503 with
  * `storage_status: "error"` rather than a 500, so a load balancer sees an unhealthy server.
+ * Issues (damaged files moved aside, writes refused for want of space) make it `degraded` with
+ * each listed, but still a 200: reads are served.
  */
 export function healthRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock, log } = deps;
@@ -29,6 +31,13 @@ export function healthRoutes(deps: ApiDeps): Hono {
     } catch (error) {
       log.error("health: storage statistics failed", { error });
     }
+    let issues: readonly HealthIssue[] = [];
+    try {
+      issues = deps.issues?.() ?? [];
+    } catch (error) {
+      log.error("health: issues could not be gathered", { error });
+      issues = [{ kind: "unknown", message: "the server's issues could not be gathered" }];
+    }
     let ingest: Record<string, number> | undefined;
     try {
       ingest = deps.ingestStats?.();
@@ -36,16 +45,27 @@ export function healthRoutes(deps: ApiDeps): Hono {
       log.error("health: ingest statistics failed", { error });
     }
     const healthy = storage !== null;
+    // Degraded, not down: reads (and writes, unless refused) are still served, so only storage
+    // that cannot even be asked for statistics makes this a 503.
+    const writesRefused = issues.some((issue) =>
+      issue.kind === "writes_refused"
+    );
     return c.json({
-      status: healthy ? "ok" : "degraded",
+      status: healthy && issues.length === 0 ? "ok" : "degraded",
       version: deps.version,
       started_at: toRfc3339(deps.startedAtMs),
       time: toRfc3339(nowMs),
       uptime_secs: Math.max(0, Math.floor((nowMs - deps.startedAtMs) / 1000)),
       agent_count: agents.length,
       active_agent_count: active,
-      storage_status: healthy ? "ok" : "error",
+      storage_status: !healthy ? "error" : writesRefused ? "degraded" : "ok",
       storage,
+      issues: issues.map((issue) => ({
+        kind: issue.kind,
+        message: issue.message,
+        ...(issue.file !== undefined ? { file: issue.file } : {}),
+        ...(issue.sinceMs !== undefined ? { since: toRfc3339(issue.sinceMs) } : {}),
+      })),
       ...(deps.ingestStats ? { ingest: ingest ?? null } : {}),
     }, healthy ? 200 : 503);
   });
