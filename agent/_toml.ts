@@ -3,11 +3,12 @@
  * an npm TOML parser (npm resolution and the package cost about 1.5 MB resident; the agent must
  * stay under 50 MB).
  *
- * Supported: comments, `[table]` headers and `key = value` lines with bare keys, basic and
- * literal strings on one line, decimal integers and floats, booleans, and arrays of those
- * (over several lines, with comments and a trailing comma). Anything else — dotted or quoted
- * keys, inline tables, arrays of tables, multi-line strings, dates, hex/octal/binary integers,
- * inf and nan — is refused with a `SyntaxError` naming the line, never read some other way.
+ * Supported: comments, `[table]` and `[[array of tables]]` headers and `key = value` lines with
+ * bare keys, basic and literal strings on one line, decimal integers and floats, booleans, arrays
+ * of those (over several lines, with comments and a trailing comma) and one-line inline tables
+ * (`headers = { Authorization = "Bearer x" }`). Anything else — dotted or quoted keys,
+ * multi-line strings, dates, hex/octal/binary integers, inf and nan — is refused with a
+ * `SyntaxError` naming the line, never read some other way.
  * `_toml_test.ts` checks it against smol-toml, the parser the server uses.
  */
 
@@ -27,8 +28,8 @@ const ESCAPES: Record<string, string> = {
   "\\": "\\",
 };
 const UNSUPPORTED =
-  "the agent reads bare keys, [table] headers, one-line strings, decimal numbers, booleans " +
-  "and arrays of these";
+  "the agent reads bare keys, [table] and [[table]] headers, one-line strings, decimal " +
+  "numbers, booleans, arrays and one-line inline tables of these";
 
 /** Parses `text`; throws `SyntaxError` naming the line of the first problem. */
 export function parseTomlSubset(text: string): TomlTable {
@@ -36,6 +37,8 @@ export function parseTomlSubset(text: string): TomlTable {
   const newTable = (): TomlTable => Object.create(null);
   const root = newTable();
   const definedTables = new Set<string>();
+  /** Names made by `[[name]]` headers: more of them may follow. */
+  const arraysOfTables = new Set<string>();
   let table = root;
   let lineNumber = 0;
   const lines = text.replace(/^\uFEFF/, "").split("\n");
@@ -122,6 +125,40 @@ export function parseTomlSubset(text: string): TomlTable {
     }
   };
 
+  /** `{ a = 1, b = "x" }` on one line, as TOML 1.0 has it (no trailing comma). */
+  const readInlineTable = (): TomlTable => {
+    const inline = newTable();
+    position++; // {
+    skipSpace();
+    if (line[position] === "}") {
+      position++;
+      return inline;
+    }
+    for (;;) {
+      skipSpace();
+      const match = /^[A-Za-z0-9_-]+/.exec(line.slice(position));
+      if (!match) return fail(`expected a bare key in an inline table: ${UNSUPPORTED}`);
+      const key = match[0];
+      position += key.length;
+      skipSpace();
+      if (line[position] !== "=") fail(`expected "=" after "${key}" in an inline table`);
+      position++;
+      skipSpace();
+      if (Object.hasOwn(inline, key)) fail(`key "${key}" is defined twice`);
+      inline[key] = readValue();
+      skipSpace();
+      if (line[position] === ",") {
+        position++;
+        continue;
+      }
+      if (line[position] === "}") {
+        position++;
+        return inline;
+      }
+      return fail(`expected "," or "}" in an inline table`);
+    }
+  };
+
   const readValue = (): TomlValue => {
     const char = line[position];
     if (line.startsWith('"""', position) || line.startsWith("'''", position)) {
@@ -130,7 +167,7 @@ export function parseTomlSubset(text: string): TomlTable {
     if (char === '"') return readBasicString();
     if (char === "'") return readLiteralString();
     if (char === "[") return readArray();
-    if (char === "{") return fail(`inline tables are not supported: ${UNSUPPORTED}`);
+    if (char === "{") return readInlineTable();
     const match = /^[^\s,\]#]+/.exec(line.slice(position));
     if (!match) return fail("expected a value");
     const word = match[0];
@@ -150,8 +187,24 @@ export function parseTomlSubset(text: string): TomlTable {
   while (nextLine()) {
     skipSpace();
     if (atLineEnd()) continue;
+    if (line[position] === "[" && line[position + 1] === "[") {
+      const end = line.indexOf("]]", position);
+      if (end < 0) fail("unterminated [[table]] header");
+      const name = line.slice(position + 2, end).trim();
+      if (!BARE_KEY.test(name)) {
+        fail(`table name "${name}" is not a bare key: ${UNSUPPORTED}`);
+      }
+      if (name in root && !arraysOfTables.has(name)) {
+        fail(`[[${name}]] conflicts with key "${name}"`);
+      }
+      arraysOfTables.add(name);
+      table = newTable();
+      ((root[name] ??= []) as TomlValue[]).push(table);
+      position = end + 2;
+      expectLineEnd();
+      continue;
+    }
     if (line[position] === "[") {
-      if (line[position + 1] === "[") fail(`arrays of tables are not supported: ${UNSUPPORTED}`);
       const end = line.indexOf("]", position);
       if (end < 0) fail("unterminated table header");
       const name = line.slice(position + 1, end).trim();

@@ -32,14 +32,18 @@ const agreed = [
   "key = 1\r\nother = 2\r\n",
   "dash-key = 1\nunder_score = 2\n123 = 3",
   "[empty]",
+  '[[checks]]\nname = "a"\n[[checks]]\nname = "b"\nport = 5',
+  'top = 1\n[[checks]]\nname = "api"\nheaders = { Authorization = "Bearer x", X-Id = \'7\' }\n[log]\nlevel = "info"',
+  "inline = {}\nnested = { a = { b = [1, 2] }, c = true }",
+  '[check_settings]\nmax_concurrent = 4\n[[checks]]\nexpected_status = ["2xx", 301]',
 ];
 
 const refused: [string, RegExp][] = [
   ["a.b = 1", /line 1: key "a.b" is not a bare key/],
   ['"quoted" = 1', /line 1: key ""quoted"" is not a bare key/],
   ["[a.b]\nk = 1", /line 1: table name "a.b" is not a bare key/],
-  ["[[servers]]\nk = 1", /line 1: arrays of tables are not supported/],
-  ["inline = { a = 1 }", /line 1: inline tables are not supported/],
+  ["[[a.b]]\nk = 1", /line 1: table name "a.b" is not a bare key/],
+  ['inline = { "a" = 1 }', /line 1: expected a bare key in an inline table/],
   ['x = 1\ntext = """\nmany\n"""', /line 2: multi-line strings are not supported/],
   ["text = '''one'''", /line 1: multi-line strings are not supported/],
   ["when = 1979-05-27T07:32:00Z", /line 1: cannot read the value "1979-05-27T07:32:00Z"/],
@@ -70,6 +74,11 @@ const invalid = [
   "[t",
   "a = [1 2]",
   'a = "\\ud800"',
+  "[t]\n[[t]]",
+  "[[t]]\n[t]",
+  "t = 1\n[[t]]",
+  "a = { b = 1, b = 2 }",
+  "a = { b = 1 ",
 ];
 
 Deno.test("parseTomlSubset reads what smol-toml reads, the same way", async (t) => {

@@ -12,7 +12,12 @@
 import { type Clock, systemClock } from "../shared/clock.ts";
 import { delay } from "../shared/deadline.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
-import type { MetricBatch, SystemInfo } from "../shared/types.ts";
+import type { MetricBatch, MetricDataPoint, SystemInfo } from "../shared/types.ts";
+import { CheckRunner } from "../shared/checks/runner.ts";
+import { runnableCheck } from "../shared/checks/probe.ts";
+import { fetchTransport } from "../shared/checks/http.ts";
+import { checkResultPoints } from "../shared/checks/points.ts";
+import type { ProbedCheckSpec } from "../shared/checks/spec.ts";
 import { backoffDelayMs, type BackoffOptions } from "./backoff.ts";
 import { BatchBuffer } from "./buffer.ts";
 import { Collection } from "./collect.ts";
@@ -37,7 +42,12 @@ export interface AgentStats {
   failedSends: number;
   /** Batches still buffered (after shutdown: the ones that could not be flushed in time). */
   buffered: number;
+  /** Check results dropped because too many waited for the next batch. */
+  checkPointsDropped: number;
 }
+
+/** Check samples waiting for the next batch, at most; past it the oldest are dropped. */
+const MAX_PENDING_CHECK_POINTS = 10_000;
 
 export interface RunAgentOptions {
   /** Stops the agent; it then flushes for up to `shutdownGraceSecs` and resolves. */
@@ -128,7 +138,10 @@ class AgentLoop {
     rejected: 0,
     failedSends: 0,
     buffered: 0,
+    checkPointsDropped: 0,
   };
+  /** Samples of check results, sent with the next collection round's batch. */
+  #checkPoints: MetricDataPoint[] = [];
   /** Aborts when the grace period after a stop is over. */
   readonly #hardStop = new AbortController();
   #systemInfo: SystemInfo | undefined;
@@ -184,12 +197,14 @@ class AgentLoop {
     };
     if (signal.aborted) onStop();
     else signal.addEventListener("abort", onStop, { once: true });
+    const checks = this.#startChecks();
     try {
       await this.#loadSystemInfo();
       await Promise.all([this.#collectLoop(), this.#sendLoop()]);
     } finally {
       signal.removeEventListener("abort", onStop);
       clearTimeout(graceTimer);
+      await checks?.stop();
     }
     this.#stats.buffered = this.#buffer.size;
     if (this.#buffer.size > 0) {
@@ -197,6 +212,45 @@ class AgentLoop {
     }
     this.#log.info("agent stopped", { ...this.#stats });
     return { ...this.#stats };
+  }
+
+  /**
+   * Runs the `[[checks]]` of the config; their results ride in the next collection round's
+   * batch as ordinary samples of this agent (nothing new on the wire). Results of runs still
+   * going at a stop are not sent.
+   */
+  #startChecks(): { stop(): Promise<void> } | undefined {
+    const specs = this.#config.checks.checks as ProbedCheckSpec[];
+    if (specs.length === 0) return undefined;
+    const http = fetchTransport();
+    const agentId = this.#config.agentId;
+    const runner = new CheckRunner(
+      specs.map((spec) => runnableCheck(spec, { transport: http.transport })),
+      {
+        maxConcurrent: this.#config.checks.maxConcurrent,
+        clock: this.#options.clock ?? systemClock,
+        log: this.#log,
+        onResult: (result) => {
+          if (!result.up) {
+            this.#log.debug("check failed", { check: result.name, message: result.message });
+          }
+          for (const point of checkResultPoints(result, agentId)) this.#checkPoints.push(point);
+          const excess = this.#checkPoints.length - MAX_PENDING_CHECK_POINTS;
+          if (excess > 0) {
+            this.#checkPoints.splice(0, excess);
+            this.#stats.checkPointsDropped += excess;
+          }
+        },
+      },
+    );
+    runner.start();
+    this.#log.info("checks started", { checks: specs.length });
+    return {
+      async stop() {
+        await runner.stop();
+        http.close();
+      },
+    };
   }
 
   async #loadSystemInfo(): Promise<void> {
@@ -220,6 +274,10 @@ class AgentLoop {
     let round = 0;
     while (!signal.aborted) {
       const batch = await this.#collection.collect();
+      if (this.#checkPoints.length > 0) {
+        batch.dataPoints.push(...this.#checkPoints);
+        this.#checkPoints = [];
+      }
       if (batch.dataPoints.length > 0) {
         this.#stats.collected++;
         this.#buffer.push(batch);

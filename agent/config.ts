@@ -12,6 +12,7 @@ import { DEFAULT_FS_TYPES_EXCLUDE } from "./collectors/filesystem.ts";
 import { COLLECTOR_NAMES } from "./collectors/registry.ts";
 import type { NameFilter } from "./collectors/types.ts";
 import { parseTomlSubset } from "./_toml.ts";
+import { type ChecksConfig, readChecksConfig } from "../shared/checks/config.ts";
 
 export interface ServerEndpoint {
   /** `host:port`, as the gRPC client takes it. */
@@ -46,6 +47,8 @@ export interface AgentConfig {
   collectors: Readonly<Record<string, boolean>>;
   logLevel: LogLevel;
   logFormat: "text" | "json";
+  /** `[[checks]]` this agent runs (http, tcp, dns) and `[check_settings]`. */
+  checks: ChecksConfig;
 }
 
 export const DEFAULT_SERVER_ENDPOINT = "http://127.0.0.1:9090";
@@ -171,6 +174,7 @@ function readAgentConfig(root: TableReader): AgentConfig {
     collectors,
     logLevel: isLogLevel(logLevel) ? logLevel : "info",
     logFormat: logFormat as "text" | "json",
+    checks: readChecksConfig(root, { side: "agent" }),
   };
 }
 

@@ -5,7 +5,9 @@
  */
 import { loadConfigFile, loadConfigText, type TableReader } from "../shared/config/mod.ts";
 import { isLogLevel, type LogLevel } from "../shared/log.ts";
+import { type ChecksConfig, readChecksConfig } from "../shared/checks/config.ts";
 import { type AlertConfig, readAlertConfig } from "./alerts/config.ts";
+import { type CertCheckConfig, readCertCheckConfig } from "./certs/config.ts";
 import { type NotificationConfig, readNotificationConfig } from "./notify/config.ts";
 
 export interface IngestLimits {
@@ -42,6 +44,10 @@ export interface ServerConfig {
   logFormat: "text" | "json";
   alert: AlertConfig;
   notification: NotificationConfig;
+  /** `[cert_check]`: certificate expiry of monitored domains. */
+  certCheck: CertCheckConfig;
+  /** `[[checks]]` the server runs and `[check_settings]`. */
+  checks: ChecksConfig;
 }
 
 export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
@@ -58,8 +64,6 @@ export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
 const HOST = { pattern: /^[\w.:-]+$|^\[[\w:]+\]$/, patternHint: "a host name or IP address" };
 
 function readServerConfig(root: TableReader): ServerConfig {
-  // Keys of the original oxmon that this server accepts but does not act on.
-  root.accept("cert_check");
   const requireAuth = root.boolean("require_agent_auth", { default: false });
   const agentTokens = root.stringArray("agent_tokens", { default: [] });
   agentTokens.forEach((token, index) => {
@@ -141,6 +145,8 @@ function readServerConfig(root: TableReader): ServerConfig {
     logFormat: logFormat as "text" | "json",
     alert: readAlertConfig(root.table("alert")),
     notification: readNotificationConfig(root.table("notification"), topLevelAggregation),
+    certCheck: readCertCheckConfig(root.table("cert_check")),
+    checks: readChecksConfig(root, { side: "server" }),
   };
 }
 

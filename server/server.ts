@@ -9,6 +9,11 @@ import { openAgentRegistry } from "./agents/sqlite_registry.ts";
 import { createAlertRoutes, openAlertEngine } from "./alerts/mod.ts";
 import { deferObservations } from "./alerts/deferred.ts";
 import { createApiApp, type HealthIssue } from "./api/app.ts";
+import { createCertRoutes } from "./certs/api.ts";
+import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
+import { CertStore } from "./certs/store.ts";
+import { createCheckRoutes, createHeartbeatRoutes } from "./checks/api.ts";
+import { SERVER_AGENT_ID, ServerChecks } from "./checks/service.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
 import { createFleetRoutes, FleetSummary } from "./fleet/mod.ts";
@@ -22,6 +27,7 @@ import { openRowStore } from "./storage/row_engine.ts";
 import type { MetricStore } from "./storage/types.ts";
 import { VERSION } from "./version.ts";
 import { MS_PER_DAY, MS_PER_HOUR } from "../shared/time.ts";
+import type { MetricDataPoint } from "../shared/types.ts";
 
 export interface StartOptions {
   log: Logger;
@@ -69,6 +75,8 @@ const LOST = {
   alerts: "alerts.db is started empty: alert history is lost, and alerts that were firing are " +
     "raised again as new if their condition still holds (no resolved notice for the others)",
   notify: "notify.db is started empty: the record of past notification deliveries is lost",
+  certs: "certs.db is started empty: domains added through the API and past certificate " +
+    "results are lost; domains of the config file are listed again",
 };
 
 function quarantinedIssues(quarantine: Quarantine): HealthIssue[] {
@@ -90,7 +98,17 @@ export async function startServer(
   const clock = options.clock ?? systemClock;
   await Deno.mkdir(config.dataDir, { recursive: true });
   const startedAtMs = clock.now();
-  // A damaged agents.db, alerts.db or notify.db is moved aside and started anew, loudly.
+  let certCaPem: string | undefined;
+  if (config.certCheck.caFile !== undefined) {
+    try {
+      certCaPem = await Deno.readTextFile(config.certCheck.caFile);
+    } catch (error) {
+      throw new Error(`Cannot read cert_check.ca_file ${config.certCheck.caFile}: ${error}`, {
+        cause: error,
+      });
+    }
+  }
+  // A damaged agents.db, alerts.db, notify.db or certs.db is moved aside and started anew, loudly.
   const quarantine = new Quarantine({
     dataDir: config.dataDir,
     log: log.with({ component: "data" }),
@@ -125,6 +143,8 @@ export async function startServer(
         clock,
         log: log.with({ component: "alerts" }),
         onEvent: (event) => notifierOpened.dispatch(event),
+        // The server's own identities report when a check is due, not every few seconds.
+        unwatchedAgents: [CERT_AGENT_ID, SERVER_AGENT_ID],
       }));
   } catch (error) {
     await closeAll();
@@ -156,6 +176,33 @@ export async function startServer(
     },
   });
 
+  // Samples the server makes itself (certificates, checks, heartbeats) take the ingest path
+  // from storage on: the same write and the same alert feed as an agent's batch.
+  const commitLocal = (points: MetricDataPoint[]) => void ingest.commitLocal(points);
+  const certsPath = join(config.dataDir, "certs.db");
+  const certStore = quarantine.open(certsPath, LOST.certs, () => {
+    const opened = new CertStore(certsPath);
+    opened.syncConfigDomains(
+      config.certCheck.domains.map((d) => ({ ...d, checkIntervalSecs: d.intervalSecs })),
+      startedAtMs,
+    );
+    return opened;
+  });
+  const certChecker = new CertChecker({
+    store: certStore,
+    config: config.certCheck,
+    clock,
+    log: log.with({ component: "certs" }),
+    commit: commitLocal,
+    extraCaCerts: certCaPem === undefined ? undefined : [certCaPem],
+  });
+  const checks = new ServerChecks({
+    config: config.checks,
+    clock,
+    log: log.with({ component: "checks" }),
+    commit: commitLocal,
+  });
+
   const scheduler = new Scheduler({ clock, log });
   scheduler.add({
     name: "retention",
@@ -166,8 +213,20 @@ export async function startServer(
       const deleted = store.deleteBefore(cutoffMs, nowMs);
       if (deleted.length) log.info("retention removed partitions", { days: deleted.join(",") });
       alerts.deleteHistoryBefore(cutoffMs);
+      certStore.deleteResultsBefore(cutoffMs);
     },
   });
+  if (config.certCheck.enabled) {
+    scheduler.add({
+      name: "cert-check",
+      intervalMs: config.certCheck.tickSecs * 1000,
+      runAtStart: true,
+      run: (nowMs) => certChecker.tick(nowMs).then(() => {}),
+    });
+  }
+  if (config.checks.checks.some((check) => check.type === "heartbeat")) {
+    scheduler.add({ name: "heartbeats", intervalMs: 1_000, run: (nowMs) => checks.tick(nowMs) });
+  }
   scheduler.add({ name: "alert-tick", intervalMs: 5_000, run: (nowMs) => alerts.tick(nowMs) });
   scheduler.add({ name: "notify", intervalMs: 1_000, run: (nowMs) => notifier.tick(nowMs) });
 
@@ -195,11 +254,19 @@ export async function startServer(
       notifications: createNotificationRoutes({
         deliveries: (query) => notifier.deliveries(query),
       }),
+      // Write routes of these (POST/PUT/DELETE) sit behind their `guardWrites` hook, where
+      // API auth will require the admin scope; heartbeat pings carry their own token.
+      certs: createCertRoutes({ store: certStore, checker: certChecker, clock }),
+      checks: createCheckRoutes({ checks }),
+      heartbeat: createHeartbeatRoutes({ checks }),
     },
   });
   // What start-up opened so far, closed again when a later step fails.
   const closeOpened = async () => {
     await scheduler.stop();
+    await checks.stop();
+    await certChecker.stop();
+    certStore.close();
     alertFeed.close();
     await notifier.close(0);
     alerts.close();
@@ -221,6 +288,7 @@ export async function startServer(
     await closeOpened();
     throw error;
   }
+  checks.start();
   log.info("oxmon server started", {
     version: VERSION,
     grpc: `${config.grpcHost}:${grpcPort}`,
@@ -238,6 +306,10 @@ export async function startServer(
       await grpc.stop();
       await http.shutdown(config.shutdownGraceSecs * 1000);
       await scheduler.stop();
+      // Results of checks still running are dropped; those already made are committed.
+      await checks.stop();
+      await certChecker.stop();
+      certStore.close();
       // Samples committed before the listener stopped are still evaluated and their events sent.
       alertFeed.flush();
       alertFeed.close();

@@ -9,6 +9,7 @@ import { memoryLogger } from "../shared/log.ts";
 import { openAgentRegistry } from "../server/agents/sqlite_registry.ts";
 import { AlertStore } from "../server/alerts/store.ts";
 import { parseServerConfig } from "../server/config.ts";
+import { CertStore } from "../server/certs/store.ts";
 import { DeliveryStore } from "../server/notify/delivery_store.ts";
 import { startServer } from "../server/server.ts";
 import { reportMetrics, withClient } from "./helpers/grpc_client.ts";
@@ -16,8 +17,11 @@ import { SERVER_MAIN } from "./helpers/server_process.ts";
 
 const ROWS = 2_000;
 
-/** Fills each small database with enough rows to span many pages. */
-function fill(dataDir: string): void {
+/**
+ * Fills each small database with enough rows to span many pages; certs.db only when it is the
+ * one damaged (its sound domains would be checked over the network at start).
+ */
+function fill(dataDir: string, damaged: string): void {
   const registry = openAgentRegistry(join(dataDir, "agents.db"));
   for (let i = 0; i < ROWS; i++) {
     registry.recordSeen(`host-${i}`, Date.now(), {
@@ -67,6 +71,18 @@ function fill(dataDir: string): void {
     });
   }
   deliveries.close();
+  if (damaged !== "certs.db") return;
+  const certs = new CertStore(join(dataDir, "certs.db"));
+  certs.addDomains(
+    Array.from({ length: ROWS }, (_, i) => ({
+      domain: `host-${i}.example.com`,
+      port: 443,
+      checkIntervalSecs: null,
+      note: "a note long enough to fill pages ".repeat(3),
+    })),
+    Date.now(),
+  );
+  certs.close();
 }
 
 /** Ways a file gets damaged on a real disk. */
@@ -117,13 +133,13 @@ data_dir = ${JSON.stringify(dataDir)}
   return { server, log, health };
 }
 
-Deno.test("a damaged agents.db, alerts.db or notify.db is moved aside and started anew", async (t) => {
-  for (const file of ["agents.db", "alerts.db", "notify.db"]) {
+Deno.test("a damaged agents.db, alerts.db, notify.db or certs.db is moved aside and started anew", async (t) => {
+  for (const file of ["agents.db", "alerts.db", "notify.db", "certs.db"]) {
     for (const [how, damage] of Object.entries(DAMAGE)) {
       await t.step(`${file}: ${how}`, async () => {
         const dataDir = await Deno.makeTempDir({ prefix: "oxmon-damaged-" });
         try {
-          fill(dataDir);
+          fill(dataDir, file);
           const path = join(dataDir, file);
           damage(path);
           const { server, log, health } = await start(dataDir);

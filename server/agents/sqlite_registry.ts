@@ -5,6 +5,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { SystemInfo } from "../../shared/types.ts";
+import { openDatabase } from "../sqlite.ts";
 import type { AgentRecord, AgentRegistry } from "./types.ts";
 
 export interface AgentRegistryOptions {
@@ -50,11 +51,9 @@ class Registry implements SqliteAgentRegistry {
 
   constructor(path: string, interval: number) {
     this.#interval = interval;
-    this.#db = new DatabaseSync(path, { timeout: 5_000 });
+    this.#db = openDatabase(path);
     try {
       this.#db.exec(`
-        PRAGMA journal_mode = WAL;
-        PRAGMA synchronous = NORMAL;
         CREATE TABLE IF NOT EXISTS agents (
           agent_id TEXT PRIMARY KEY,
           first_seen_ms INTEGER NOT NULL,

@@ -35,7 +35,18 @@ export type PresenceRule = CompiledRule<AgentAbsentRuleConfig>;
 export interface RuleIndexOptions {
   /** The least time a silent series is kept (the engine's `staleAfterMs`). */
   staleAfterMs: number;
+  /**
+   * Agent ids no `agent_absent` rule watches: the server's own identities (`cert-checker`,
+   * `oxmon-server`), whose samples come when a check is due, not every few seconds.
+   */
+  unwatchedAgents?: ReadonlySet<string>;
 }
+
+/**
+ * How long a silent `check_failed` series is kept (and its alert stays firing): a check may run
+ * only once a day, and "no data" between two runs must not resolve its alert.
+ */
+export const CHECK_SERIES_RETAIN_MS = 2 * 86_400_000;
 
 export class RuleIndex {
   /** `agent_absent` rules with no metric and no label filter: any point of the agent counts. */
@@ -51,7 +62,7 @@ export class RuleIndex {
     const labelled: PresenceRule[] = [];
     for (const config of rules) {
       if (config.type === "agent_absent") {
-        const rule = compile(config, options.staleAfterMs);
+        const rule = compile(config, options.staleAfterMs, options.unwatchedAgents);
         if (config.metric !== "") pushTo(this.#presenceByMetric, config.metric, rule);
         else if (Object.keys(config.labels).length === 0) anyPoint.push(rule);
         else labelled.push(rule);
@@ -106,7 +117,11 @@ function isPresence(rule: SampleRule | PresenceRule): rule is PresenceRule {
   return rule.config.type === "agent_absent";
 }
 
-function compile<R extends AlertRuleConfig>(config: R, staleAfterMs: number): CompiledRule<R> {
+function compile<R extends AlertRuleConfig>(
+  config: R,
+  staleAfterMs: number,
+  unwatchedAgents?: ReadonlySet<string>,
+): CompiledRule<R> {
   const pattern = compileGlob(config.agentPattern);
   const agentMatches = new Map<string, boolean>();
   const labelFilter = Object.entries(config.labels);
@@ -114,17 +129,22 @@ function compile<R extends AlertRuleConfig>(config: R, staleAfterMs: number): Co
     ? config.durationSecs
     : config.type === "rate_of_change" || config.type === "trend_prediction"
     ? config.windowSecs
+    : config.type === "check_failed"
+    ? config.durationSecs
     : 0;
+  const leastRetainMs = config.type === "check_failed"
+    ? Math.max(staleAfterMs, CHECK_SERIES_RETAIN_MS)
+    : staleAfterMs;
   return {
     config,
     silenceMs: config.silenceSecs * MS_PER_SECOND,
-    retainMs: Math.max(staleAfterMs, windowSecs * MS_PER_SECOND),
+    retainMs: Math.max(leastRetainMs, windowSecs * MS_PER_SECOND),
     dynamicSeverity: config.type === "cert_expiration",
     perAgent: config.type === "agent_absent",
     matches(agentId, labels) {
       let match = agentMatches.get(agentId);
       if (match === undefined) {
-        match = pattern(agentId);
+        match = pattern(agentId) && !unwatchedAgents?.has(agentId);
         agentMatches.set(agentId, match);
       }
       return match && labelsMatch(labelFilter, labels);

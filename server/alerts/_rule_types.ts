@@ -3,6 +3,7 @@ import type { AgentAbsentRuleConfig, AlertRuleConfig } from "./config.ts";
 import type { SeriesEvaluator } from "./_evaluator.ts";
 import { AgentAbsentEvaluator } from "./agent_absent.ts";
 import { CertExpirationEvaluator } from "./cert_expiration.ts";
+import { CheckFailedEvaluator } from "./check_failed.ts";
 import { RateOfChangeEvaluator } from "./rate_of_change.ts";
 import { ThresholdEvaluator } from "./threshold.ts";
 import { TrendPredictionEvaluator } from "./trend_prediction.ts";
@@ -28,6 +29,8 @@ export function createEvaluator(rule: AlertRuleConfig, options: EvaluatorOptions
       return new TrendPredictionEvaluator(rule, options);
     case "cert_expiration":
       return new CertExpirationEvaluator(rule);
+    case "check_failed":
+      return new CheckFailedEvaluator(rule);
     case "agent_absent":
       return new AgentAbsentEvaluator(rule);
   }

@@ -115,6 +115,12 @@ export function ruleJson(rule: AlertRuleConfig): Record<string, unknown> {
       return { ...base, absent_secs: rule.absentSecs };
     case "cert_expiration":
       return { ...base, warning_days: rule.warningDays, critical_days: rule.criticalDays };
+    case "check_failed":
+      return {
+        ...base,
+        consecutive_failures: rule.consecutiveFailures,
+        duration_secs: rule.durationSecs,
+      };
   }
 }
 

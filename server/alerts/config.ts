@@ -13,6 +13,7 @@ export const RULE_TYPES = [
   "trend_prediction",
   "agent_absent",
   "cert_expiration",
+  "check_failed",
 ] as const;
 export type RuleType = typeof RULE_TYPES[number];
 
@@ -76,12 +77,21 @@ export interface CertExpirationRuleConfig extends RuleBase {
   criticalDays: number;
 }
 
+export interface CheckFailedRuleConfig extends RuleBase {
+  type: "check_failed";
+  /** Failed runs in a row before the rule fires. */
+  consecutiveFailures: number;
+  /** The failures must also span this long; 0: the count alone decides. */
+  durationSecs: number;
+}
+
 export type AlertRuleConfig =
   | ThresholdRuleConfig
   | RateOfChangeRuleConfig
   | TrendPredictionRuleConfig
   | AgentAbsentRuleConfig
-  | CertExpirationRuleConfig;
+  | CertExpirationRuleConfig
+  | CheckFailedRuleConfig;
 
 export interface AlertConfig {
   rules: readonly AlertRuleConfig[];
@@ -91,6 +101,9 @@ export const DEFAULT_SILENCE_SECS = 600;
 export const DEFAULT_RATE_WINDOW_SECS = 300;
 export const DEFAULT_MIN_DATA_POINTS = 10;
 export const CERT_METRIC = "certificate.days_until_expiry";
+/** What `check_failed` judges: 1 when a check run succeeded, 0 when it failed. */
+export const CHECK_UP_METRIC = "check.up";
+export const DEFAULT_CONSECUTIVE_FAILURES = 3;
 
 export function readAlertConfig(table: TableReader): AlertConfig {
   const rules: AlertRuleConfig[] = [];
@@ -123,6 +136,12 @@ function readRule(rule: TableReader): AlertRuleConfig | undefined {
     ? rule.string("metric", { default: "" })
     : type === "cert_expiration"
     ? rule.string("metric", { default: CERT_METRIC, pattern: /\S/, patternHint: "a metric name" })
+    : type === "check_failed"
+    ? rule.string("metric", {
+      default: CHECK_UP_METRIC,
+      pattern: /\S/,
+      patternHint: "a metric name",
+    })
     : rule.string("metric", { pattern: /\S/, patternHint: "a metric name" });
   const agentPattern = rule.string("agent_pattern", { default: "*" });
   try {
@@ -190,6 +209,20 @@ function readRule(rule: TableReader): AlertRuleConfig | undefined {
       parsed = { ...base, type, warningDays, criticalDays };
       break;
     }
+    case "check_failed": {
+      const durationSecs = rule.integer("duration_secs", { default: 0, min: 0 });
+      parsed = {
+        ...base,
+        type,
+        // With only a duration given, the duration alone decides.
+        consecutiveFailures: rule.integer("consecutive_failures", {
+          default: rule.has("duration_secs") ? 1 : DEFAULT_CONSECUTIVE_FAILURES,
+          min: 1,
+        }),
+        durationSecs,
+      };
+      break;
+    }
   }
   rule.finish();
   return parsed;
@@ -214,6 +247,7 @@ function acceptRest(rule: TableReader): void {
       "absent_secs",
       "warning_days",
       "critical_days",
+      "consecutive_failures",
     ]
   ) rule.accept(key);
   rule.finish();

@@ -223,7 +223,7 @@ Deno.test("readAlertConfig reports every problem with its TOML path", async (t) 
       `name = "a"\ntype = "threshhold"\nmetric = "m"\nvalue = 1`,
       [
         'alert.rules[0].type: expected one of "threshold", "rate_of_change", ' +
-        '"trend_prediction", "agent_absent", "cert_expiration", got "threshhold"',
+        '"trend_prediction", "agent_absent", "cert_expiration", "check_failed", got "threshhold"',
       ],
     ],
     [

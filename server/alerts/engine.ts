@@ -52,6 +52,8 @@ export interface AlertEngineOptions {
   staleAfterMs?: number;
   /** Most samples kept in one series' window; beyond it the oldest are dropped. Default 10,000. */
   maxWindowPoints?: number;
+  /** Agent ids that `agent_absent` rules never watch (the server's own identities). */
+  unwatchedAgents?: readonly string[];
 }
 
 export const DEFAULT_STALE_AFTER_MS = 15 * MS_PER_MINUTE;
@@ -107,7 +109,10 @@ export class AlertEngine {
         `Cannot start the alert engine: maxWindowPoints must be an integer >= 2`,
       );
     }
-    this.#index = new RuleIndex(options.rules, { staleAfterMs: this.#staleAfterMs });
+    this.#index = new RuleIndex(options.rules, {
+      staleAfterMs: this.#staleAfterMs,
+      unwatchedAgents: new Set(options.unwatchedAgents ?? []),
+    });
     this.#store = new AlertStore(options.statePath);
     this.#outbox = new Outbox({
       store: this.#store,

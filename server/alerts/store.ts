@@ -6,6 +6,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { AlertEvent, Labels, Severity } from "../../shared/types.ts";
+import { openDatabase } from "../sqlite.ts";
 import type { Firing, Notice } from "./_firing.ts";
 
 /**
@@ -137,10 +138,10 @@ export class AlertStore {
 
   /** Opens (creating when missing) the alert database at `path`. */
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
+    this.#db = openDatabase(path);
     try {
       this.#db.exec(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;" + SCHEMA,
+        SCHEMA,
       );
     } catch (error) {
       this.#db.close();

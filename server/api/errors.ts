@@ -3,18 +3,19 @@
  * handlers throw `ApiError`; the app's single `onError` renders it (anything else becomes a 500
  * without internals).
  */
-export type ApiErrorCode = "bad_request" | "not_found" | "internal" | "unavailable";
+export type ApiErrorCode = "bad_request" | "not_found" | "conflict" | "internal" | "unavailable";
 
-const STATUS: Record<ApiErrorCode, 400 | 404 | 500 | 503> = {
+const STATUS: Record<ApiErrorCode, 400 | 404 | 409 | 500 | 503> = {
   bad_request: 400,
   not_found: 404,
+  conflict: 409,
   internal: 500,
   unavailable: 503,
 };
 
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
-  readonly status: 400 | 404 | 500 | 503;
+  readonly status: 400 | 404 | 409 | 500 | 503;
   constructor(code: ApiErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ApiError";
@@ -31,6 +32,11 @@ export function badParameter(name: string, message: string): ApiError {
 /** A 404 for a thing that does not exist, e.g. `notFound("agent", "web-1")`. */
 export function notFound(kind: string, id: string): ApiError {
   return new ApiError("not_found", `Unknown ${kind} "${id}"`);
+}
+
+/** A 400 naming the bad field of a JSON request body, e.g. `badField("domains[2].port", ...)`. */
+export function badField(path: string, message: string): ApiError {
+  return new ApiError("bad_request", `Invalid request body field "${path}": ${message}`);
 }
 
 export function errorBody(code: ApiErrorCode, message: string): { error: string; code: string } {

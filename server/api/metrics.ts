@@ -24,10 +24,16 @@ export function metricRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock } = deps;
   const limits = { ...DEFAULT_QUERY_LIMITS, ...deps.limits };
 
-  /** The agent/metric/label part of a query; an agent the registry does not know is a 404. */
+  /**
+   * The agent/metric/label part of a query; an agent neither the registry nor storage knows is a
+   * 404. (The server's own samples — `cert-checker`, `oxmon-server` — are in storage only.)
+   */
   const seriesFilter = (params: URLSearchParams): Omit<SeriesQuery, "fromMs" | "toMs"> => {
     const agentId = optionalText(params, "agent");
-    if (agentId !== undefined && !registry.get(agentId)) throw notFound("agent", agentId);
+    if (
+      agentId !== undefined && !registry.get(agentId) &&
+      store.listSeries({ agentId }).length === 0
+    ) throw notFound("agent", agentId);
     return { agentId, metricName: optionalText(params, "metric"), labels: labelFilter(params) };
   };
 

@@ -59,6 +59,8 @@ export type IngestStats = {
   points_too_old: number;
   /** Of the rejected batches, those without an accepted bearer token. */
   unauthenticated: number;
+  /** Samples the server made itself (certificate and check results), committed by `commitLocal`. */
+  local_points: number;
 };
 
 export interface IngestServiceOptions {
@@ -100,6 +102,7 @@ export class IngestService {
     points_conflict: 0,
     points_too_old: 0,
     unauthenticated: 0,
+    local_points: 0,
   };
 
   constructor(options: IngestServiceOptions) {
@@ -154,6 +157,27 @@ export class IngestService {
       this.#commitGroup(accepted, results, nowMs);
     }
     return results;
+  }
+
+  /**
+   * Commits samples the server made itself (certificate checks, server-side checks, heartbeats):
+   * no authentication, decoding, validation or agent registration — the server built them — but
+   * the same storage write and the same `onCommitted` feed as an agent's batch, so they are
+   * stored, queried and alerted on alike. Throws what storage throws.
+   */
+  commitLocal(points: readonly MetricDataPoint[]): WriteResult {
+    if (points.length === 0) return { written: 0, duplicates: 0, conflicts: 0 };
+    const written = this.#store.write(points);
+    this.#counters.local_points += points.length;
+    this.#counters.points_conflict += written.conflicts;
+    if (this.#onCommitted) {
+      try {
+        this.#onCommitted(points);
+      } catch (error) {
+        this.#log.error("onCommitted hook failed", { agent_id: points[0].agentId, error });
+      }
+    }
+    return written;
   }
 
   /** Authenticates, decodes and validates: the batch to store, or the refusal to send. */

@@ -85,7 +85,39 @@ Deno.test("IngestService commits a batch, registers the agent and then calls onC
     points_conflict: 0,
     points_too_old: 0,
     unauthenticated: 0,
+    local_points: 0,
   });
+});
+
+Deno.test("IngestService.commitLocal stores the server's own samples and feeds onCommitted without registering an agent", () => {
+  const committed: MetricDataPoint[][] = [];
+  const { store, registry, service } = setup({
+    onCommitted: (points) => committed.push([...points]),
+  });
+  const points: MetricDataPoint[] = [
+    {
+      agentId: "cert-checker",
+      metricName: "certificate.days_until_expiry",
+      labels: { domain: "a.example" },
+      timestampMs: NOW,
+      value: 12,
+    },
+    {
+      agentId: "cert-checker",
+      metricName: "certificate.is_valid",
+      labels: { domain: "a.example" },
+      timestampMs: NOW,
+      value: 1,
+    },
+  ];
+  assert.deepEqual(service.commitLocal(points), { written: 2, duplicates: 0, conflicts: 0 });
+  assert.equal(store.sampleCount(), 2);
+  assert.deepEqual(committed, [points]);
+  assert.equal(registry.get("cert-checker"), undefined, "not an agent: no row in /agents");
+  assert.equal(service.stats().local_points, 2);
+  store.failWrites = true;
+  assert.throws(() => service.commitLocal(points), /SQLITE_FULL/);
+  assert.equal(committed.length, 1, "nothing is fed when storage failed");
 });
 
 Deno.test("IngestService stores a retried batch once", () => {

@@ -11,6 +11,7 @@
  * which are read at once and committed as a group.
  */
 import { join } from "node:path";
+import { settlesWithin } from "../../shared/deadline.ts";
 import type { Logger } from "../../shared/log.ts";
 import { GrpcStatus } from "../../shared/wire/mod.ts";
 import { makeSocketDir } from "./_socket_dir.ts";
@@ -237,13 +238,8 @@ export class GrpcIngestSupervisor {
   async #drain(child: Child): Promise<void> {
     // A child that has not connected yet gets DRAIN as soon as it does (see #serve).
     child.writer?.write(encodeDrain());
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    const graceOver = new Promise<"timeout">((resolve) => {
-      graceTimer = setTimeout(() => resolve("timeout"), this.#graceMs);
-    });
-    const outcome = await Promise.race([child.process.status, graceOver]);
-    clearTimeout(graceTimer);
-    if (outcome === "timeout") {
+    const drained = await settlesWithin(child.process.status, this.#graceMs);
+    if (!drained) {
       this.#log.warn("grpc listener did not drain in time; killing it", {
         grace_ms: this.#graceMs,
       });
@@ -448,12 +444,7 @@ export class GrpcIngestSupervisor {
     if (!wasReady) {
       // The reason (e.g. "address in use") is the child's last words; wait briefly for them, but
       // not for a grandchild that might hold stderr open.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        child.stderrDone,
-        new Promise((resolve) => timer = setTimeout(resolve, STDERR_WAIT_MS)),
-      ]);
-      clearTimeout(timer);
+      await settlesWithin(child.stderrDone, STDERR_WAIT_MS);
       const tail = child.stderrTail.at(-1) ?? "";
       child.ready.reject(
         new Error(

@@ -5,6 +5,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Severity } from "../../shared/types.ts";
+import { openDatabase } from "../sqlite.ts";
 
 export const DELIVERY_STATUSES = ["sent", "failed", "silenced", "dropped"] as const;
 export type DeliveryStatus = typeof DELIVERY_STATUSES[number];
@@ -84,8 +85,7 @@ export class DeliveryStore {
 
   /** Opens (creating if needed) the store at `path`; `":memory:"` works too. */
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
-    this.#db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
+    this.#db = openDatabase(path);
     this.#db.exec(SCHEMA);
     this.#insert = this.#db.prepare(
       `INSERT INTO deliveries (time_ms, channel, channel_type, event_ids, severity, status,

@@ -2,9 +2,9 @@
  * One day of the row engine: a SQLite file with samples keyed by (series id, timestamp) in a
  * `WITHOUT ROWID` table, and the statements it runs, prepared once per connection.
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { sameFloat64Bits } from "./points.ts";
-import { prepareReturningArrays } from "./_sqlite.ts";
+import { bindNumber, openDatabase, prepareReturningArrays } from "../sqlite.ts";
 
 /** Per-bucket partial aggregate, merged across partitions by the engine. */
 export interface BucketPart {
@@ -49,16 +49,9 @@ export class RowPartition {
 
   constructor(day: string, path: string, cacheSizeKib: number) {
     this.day = day;
-    this.#db = new DatabaseSync(path, { timeout: 5_000 });
+    this.#db = openDatabase(path, { cacheSizeKib, walAutocheckpointPages: WAL_CHECKPOINT_PAGES });
     try {
-      this.#db.exec(`
-        PRAGMA journal_mode = WAL;
-        PRAGMA synchronous = NORMAL;
-        PRAGMA cache_size = -${Math.max(1024, Math.floor(cacheSizeKib))};
-        PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES};
-        PRAGMA journal_size_limit = ${WAL_CHECKPOINT_PAGES * 4096};
-        ${SCHEMA}
-      `);
+      this.#db.exec(SCHEMA);
       this.#insert = this.#db.prepare(
         "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
       );
@@ -108,8 +101,7 @@ export class RowPartition {
 
   /** Inserts one sample inside the open transaction; a stored (series, ts) is compared bit for bit. */
   insert(seriesId: number, timestampMs: number, value: number): WriteOutcome {
-    const bound = Number.isSafeInteger(value) && !Object.is(value, -0) ? BigInt(value) : value;
-    if (this.#insert.run(seriesId, timestampMs, bound).changes > 0) return "written";
+    if (this.#insert.run(seriesId, timestampMs, bindNumber(value)).changes > 0) return "written";
     const [stored] = this.#valueAt.get(seriesId, timestampMs) as unknown as [number];
     return sameFloat64Bits(stored, value) ? "duplicate" : "conflict";
   }

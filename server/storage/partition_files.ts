@@ -86,21 +86,6 @@ export function partitionsToDelete(
   return expiredDays(candidates, cutoffMs, nowMs);
 }
 
-/** Closes each day's open connection, removes its files and forgets the day. */
-export function deletePartitions(
-  dataDir: string,
-  days: readonly string[],
-  open: Map<string, { close(): void }>,
-  knownDays: Set<string>,
-): void {
-  for (const day of days) {
-    open.get(day)?.close();
-    open.delete(day);
-    removePartitionFiles(dataDir, day);
-    knownDays.delete(day);
-  }
-}
-
 /** `MetricStore.stats()` from the partition days and the series index file. */
 export function partitionStats(
   engine: string,

@@ -23,20 +23,14 @@ import type {
 } from "./types.ts";
 import {
   canonicalLabelsJson,
-  MAX_TIMESTAMP_MS,
   seriesIdentity,
   validatePoints,
   validateRange,
   validateStep,
 } from "./points.ts";
-import {
-  deletePartitions,
-  listPartitionDays,
-  partitionPath,
-  partitionStats,
-  partitionsToDelete,
-} from "./partition_files.ts";
-import { type SeriesEntry, SeriesIndex } from "./series_index.ts";
+import { partitionStats } from "./partition_files.ts";
+import { PartitionCache } from "./partition_cache.ts";
+import { type SeriesEntry, SeriesIndex, seriesKeyOf } from "./series_index.ts";
 import { type BucketPart, RowPartition } from "./_row_partition.ts";
 
 export interface RowStoreOptions extends StoreOptions {
@@ -63,14 +57,8 @@ export function openRowStore(options: RowStoreOptions): MetricStore {
 }
 
 class RowStore implements MetricStore {
-  readonly #dataDir: string;
-  readonly #cacheSizeKib: number;
-  readonly #maxOpen: number;
   readonly #index: SeriesIndex;
-  /** Days with a partition file; kept in step with the directory instead of listing it per query. */
-  readonly #days: Set<string>;
-  /** Open partitions, least recently used first. */
-  readonly #open = new Map<string, RowPartition>();
+  readonly #partitions: PartitionCache<RowPartition>;
   #closed = false;
 
   constructor(options: RowStoreOptions) {
@@ -78,22 +66,24 @@ class RowStore implements MetricStore {
     if (typeof dataDir !== "string" || dataDir === "") {
       throw new TypeError(`Cannot open row store: dataDir must be a non-empty string`);
     }
-    this.#cacheSizeKib = options.cacheSizeKib ?? DEFAULT_CACHE_KIB;
-    if (!Number.isFinite(this.#cacheSizeKib) || this.#cacheSizeKib <= 0) {
+    const cacheSizeKib = options.cacheSizeKib ?? DEFAULT_CACHE_KIB;
+    if (!Number.isFinite(cacheSizeKib) || cacheSizeKib <= 0) {
       throw new RangeError(
         `Cannot open row store: cacheSizeKib must be positive, got ${options.cacheSizeKib}`,
       );
     }
-    this.#maxOpen = options.maxOpenPartitions ?? DEFAULT_MAX_OPEN_PARTITIONS;
-    if (!Number.isInteger(this.#maxOpen) || this.#maxOpen < 1) {
+    const maxOpen = options.maxOpenPartitions ?? DEFAULT_MAX_OPEN_PARTITIONS;
+    if (!Number.isInteger(maxOpen) || maxOpen < 1) {
       throw new RangeError(
         `Cannot open row store: maxOpenPartitions must be a positive integer, got ${options.maxOpenPartitions}`,
       );
     }
-    this.#dataDir = dataDir;
     Deno.mkdirSync(dataDir, { recursive: true });
-    this.#index = new SeriesIndex(dataDir, this.#cacheSizeKib);
-    this.#days = new Set(listPartitionDays(dataDir));
+    this.#index = new SeriesIndex(dataDir, cacheSizeKib);
+    this.#partitions = new PartitionCache(dataDir, {
+      maxOpen,
+      openPartition: (day, path) => new RowPartition(day, path, cacheSizeKib),
+    });
   }
 
   write(points: readonly MetricDataPoint[]): WriteResult {
@@ -127,7 +117,7 @@ class RowStore implements MetricStore {
       this.#index.rollback(added);
       throw error;
     } finally {
-      this.#evictIdle();
+      this.#partitions.evictIdle();
     }
     return result;
   }
@@ -161,7 +151,7 @@ class RowStore implements MetricStore {
     this.#assertOpen();
     validateRange(query);
     const series = this.#index.match(query);
-    const days = this.#daysOverlapping(query.fromMs, query.toMs);
+    const days = this.#partitions.daysOverlapping(query.fromMs, query.toMs);
     if (series.length === 0 || days.length === 0) return [];
 
     const samples = new Map<number, Sample[]>();
@@ -176,11 +166,11 @@ class RowStore implements MetricStore {
         for (const [timestampMs, value] of rows) list.push({ timestampMs, value });
       }
     }
-    this.#evictIdle();
+    this.#partitions.evictIdle();
     const result: RawSeries[] = [];
     for (const entry of series) {
       const list = samples.get(entry.id);
-      if (list) result.push({ ...keyOf(entry), samples: list });
+      if (list) result.push({ ...seriesKeyOf(entry), samples: list });
     }
     return result;
   }
@@ -190,7 +180,7 @@ class RowStore implements MetricStore {
     validateRange(query);
     validateStep(stepMs);
     const series = this.#index.match(query);
-    const days = this.#daysOverlapping(query.fromMs, query.toMs);
+    const days = this.#partitions.daysOverlapping(query.fromMs, query.toMs);
     if (series.length === 0 || days.length === 0) return [];
 
     // A bucket may straddle midnight: its parts from both days are merged here.
@@ -216,7 +206,7 @@ class RowStore implements MetricStore {
         }
       }
     }
-    this.#evictIdle();
+    this.#partitions.evictIdle();
     const result: BucketedSeries[] = [];
     for (const entry of series) {
       const merged = parts.get(entry.id);
@@ -230,7 +220,7 @@ class RowStore implements MetricStore {
           max: part.max,
           count: part.count,
         }));
-      result.push({ ...keyOf(entry), buckets });
+      result.push({ ...seriesKeyOf(entry), buckets });
     }
     return result;
   }
@@ -239,7 +229,7 @@ class RowStore implements MetricStore {
     this.#assertOpen();
     const series = this.#index.match({ agentId });
     const found = new Map<number, { timestampMs: number; value: number }>();
-    const newestFirst = [...this.#days].sort().reverse();
+    const newestFirst = this.#partitions.days().reverse();
     for (const day of newestFirst) {
       if (found.size === series.length) break;
       const partition = this.#partition(day, false);
@@ -249,37 +239,36 @@ class RowStore implements MetricStore {
         if (newest) found.set(entry.id, newest);
       }
     }
-    this.#evictIdle();
+    this.#partitions.evictIdle();
     const result: LatestSample[] = [];
     for (const entry of series) {
       const newest = found.get(entry.id);
-      if (newest) result.push({ ...keyOf(entry), ...newest });
+      if (newest) result.push({ ...seriesKeyOf(entry), ...newest });
     }
     return result;
   }
 
   listSeries(filter?: Omit<SeriesQuery, "fromMs" | "toMs">): SeriesKey[] {
     this.#assertOpen();
-    return this.#index.match(filter).map(keyOf);
+    return this.#index.match(filter).map(seriesKeyOf);
   }
 
   deleteBefore(cutoffMs: number, nowMs: number): string[] {
     this.#assertOpen();
-    const expired = partitionsToDelete(this.#dataDir, this.#days, cutoffMs, nowMs);
-    deletePartitions(this.#dataDir, expired, this.#open, this.#days);
+    const expired = this.#partitions.expiredDays(cutoffMs, nowMs);
+    this.#partitions.remove(expired);
     return expired;
   }
 
   stats(): StorageStats {
     this.#assertOpen();
-    return partitionStats("row", this.#dataDir, this.#days, this.#index);
+    return partitionStats("row", this.#partitions.dataDir, this.#partitions.days(), this.#index);
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const partition of this.#open.values()) partition.close();
-    this.#open.clear();
+    this.#partitions.closeAll();
     this.#index.close();
   }
 
@@ -287,49 +276,12 @@ class RowStore implements MetricStore {
     if (this.#closed) throw new Error("Cannot use the row store: it is closed");
   }
 
-  /** Known days whose partition can hold samples in `[fromMs, toMs]`, ascending. */
-  #daysOverlapping(fromMs: number, toMs: number): string[] {
-    if (fromMs > toMs) return [];
-    const clamp = (ms: number) => Math.min(MAX_TIMESTAMP_MS, Math.max(0, ms));
-    const first = dayName(dayNumber(clamp(fromMs)));
-    const last = dayName(dayNumber(clamp(toMs)));
-    return [...this.#days].filter((day) => day >= first && day <= last).sort();
-  }
-
-  /** The partition's connection, most recently used from now on; opened (or created) on demand. */
+  /** The partition's connection, opened (or created) on demand, closing idle ones beyond the limit. */
   #partition(day: string, create: boolean): RowPartition {
-    let partition = this.#open.get(day);
-    if (partition) {
-      this.#open.delete(day);
-    } else {
-      if (!create && !this.#days.has(day)) {
-        throw new Error(`Cannot read partition ${day}: it does not exist`);
-      }
-      partition = new RowPartition(day, partitionPath(this.#dataDir, day), this.#cacheSizeKib);
-      this.#days.add(day);
-    }
-    this.#open.set(day, partition);
-    this.#evictIdle(partition);
+    const partition = this.#partitions.get(day, create);
+    this.#partitions.evictIdle(partition);
     return partition;
   }
-
-  /**
-   * Closes the least recently used partitions beyond the limit; never one inside a transaction
-   * nor `keep`, the one about to be used.
-   */
-  #evictIdle(keep?: RowPartition): void {
-    if (this.#open.size <= this.#maxOpen) return;
-    for (const [day, partition] of this.#open) {
-      if (this.#open.size <= this.#maxOpen) break;
-      if (partition === keep || partition.inTransaction) continue;
-      partition.close();
-      this.#open.delete(day);
-    }
-  }
-}
-
-function keyOf(entry: SeriesEntry): SeriesKey {
-  return { agentId: entry.agentId, metricName: entry.metricName, labels: { ...entry.labels } };
 }
 
 /** The part of `[fromMs, toMs]` inside one day. */

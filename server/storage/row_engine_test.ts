@@ -4,7 +4,7 @@ import { DatabaseSync } from "node:sqlite";
 import { MS_PER_DAY } from "../../shared/time.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { openRowStore, type RowStoreOptions } from "./row_engine.ts";
-import { defineStorageConformanceTests } from "./conformance.ts";
+import { defineStorageConformanceTests } from "../../tests/helpers/storage_conformance.ts";
 import type { MetricStore } from "./types.ts";
 
 defineStorageConformanceTests("row", (dataDir) => openRowStore({ dataDir }));

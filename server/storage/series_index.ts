@@ -3,11 +3,11 @@
  * The whole catalogue is also kept in memory, so a write resolves ids without SQL and a query
  * filters series in JS (100k series take a few MB).
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { join } from "node:path";
 import type { Labels } from "../../shared/types.ts";
 import type { SeriesKey, SeriesQuery } from "./types.ts";
-import { prepareReturningArrays } from "./_sqlite.ts";
+import { openDatabase, prepareReturningArrays } from "../sqlite.ts";
 import { compareSeries, matchesSeries, seriesIdentity } from "./points.ts";
 
 /** Bumped when the layout of `index.db` or of the partitions changes incompatibly. */
@@ -20,6 +20,11 @@ export interface SeriesEntry extends SeriesKey {
 
 export const INDEX_FILE = "index.db";
 
+/** The key of a catalogue entry as a query returns it: a copy the caller may change. */
+export function seriesKeyOf(entry: SeriesEntry): SeriesKey {
+  return { agentId: entry.agentId, metricName: entry.metricName, labels: { ...entry.labels } };
+}
+
 export class SeriesIndex {
   readonly path: string;
   #db: DatabaseSync;
@@ -31,12 +36,9 @@ export class SeriesIndex {
 
   constructor(dataDir: string, cacheSizeKib: number) {
     this.path = join(dataDir, INDEX_FILE);
-    this.#db = new DatabaseSync(this.path, { timeout: 5_000 });
+    this.#db = openDatabase(this.path, { cacheSizeKib });
     try {
       this.#db.exec(`
-        PRAGMA journal_mode = WAL;
-        PRAGMA synchronous = NORMAL;
-        PRAGMA cache_size = -${Math.max(1024, Math.floor(cacheSizeKib))};
         CREATE TABLE IF NOT EXISTS series (
           id INTEGER PRIMARY KEY,
           agent_id TEXT NOT NULL,

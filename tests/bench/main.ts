@@ -4,11 +4,12 @@
  *
  *   deno task bench            # full run (several minutes on 2 cores)
  *   deno task bench --quick    # smaller sizes, for a smoke run
- *   deno task bench --only storage,ingest,http,agent,alerts,dashboard
+ *   deno task bench --only storage,ingest,http,agent,alerts,dashboard,checks
  */
 import { parseArgs } from "node:util";
 import { benchAgent } from "./agent_bench.ts";
 import { benchAlerts } from "./alert_bench.ts";
+import { benchChecks } from "./checks_bench.ts";
 import { benchChunkEngine } from "./chunk_bench.ts";
 import { benchDashboard } from "./dashboard_bench.ts";
 import { benchHttp } from "./http_bench.ts";
@@ -17,7 +18,15 @@ import { benchPlainTable } from "./storage_bench.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { reportMetrics, withClient } from "../helpers/grpc_client.ts";
 
-const SECTIONS = ["storage", "ingest", "http", "agent", "alerts", "dashboard"] as const;
+const SECTIONS = [
+  "storage",
+  "ingest",
+  "http",
+  "agent",
+  "alerts",
+  "dashboard",
+  "checks",
+] as const;
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
@@ -310,6 +319,28 @@ try {
       fmt(dashboard.pageWeightKb, 1),
       "",
       "≤ 150",
+    );
+  }
+
+  if (only.has("checks")) {
+    progress("1,000 HTTP checks every 30 s against local servers");
+    const checks = await benchChecks({
+      checks: 1000,
+      intervalSecs: 30,
+      durationSecs: quick ? 30 : 90,
+    });
+    results.checks = checks;
+    row(
+      `server CPU, ${fmt(checks.checks)} HTTP checks every ${checks.intervalSecs} s, %`,
+      `${fmt(checks.cpuPercent, 1)} (${fmt(checks.cpuMsPerRun, 2)} ms per run)`,
+      "",
+      "",
+    );
+    row(
+      "check scheduling delay p50 / p99 / max, ms",
+      `${fmt(checks.delayP50Ms, 1)} / ${fmt(checks.delayP99Ms, 1)} / ${fmt(checks.delayMaxMs, 1)}`,
+      "",
+      "",
     );
   }
 } finally {

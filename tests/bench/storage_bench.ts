@@ -7,12 +7,12 @@
  * `deno task bench` calls `benchStorage`/`benchPlainTable`; run alone for a table:
  * `deno run -A tests/bench/storage_bench.ts [--scale=0.1] [--write-samples=300000]`.
  */
-import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import type { MetricStore } from "../../server/storage/types.ts";
 import { openRowStore } from "../../server/storage/row_engine.ts";
+import { openDatabase } from "../../server/sqlite.ts";
 import { rebatch, syntheticAgentId, syntheticBatches } from "./synthetic.ts";
 
 const DAY_MS = 86_400_000;
@@ -286,11 +286,8 @@ export async function benchStorage(
  * metric and labels as text, and one index for range queries; same pragmas as the engines.
  */
 export function openPlainTable(path: string): Writer {
-  const db = new DatabaseSync(path);
+  const db = openDatabase(path, { cacheSizeKib: 65_536 });
   db.exec(`
-    PRAGMA journal_mode = WAL;
-    PRAGMA synchronous = NORMAL;
-    PRAGMA cache_size = -65536;
     CREATE TABLE IF NOT EXISTS samples (
       agent TEXT NOT NULL,
       metric TEXT NOT NULL,

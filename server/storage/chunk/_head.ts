@@ -18,6 +18,7 @@
 import { ByteReader, ByteWriter, writeVarint, zigzag } from "./_bytes.ts";
 import { allocSlot, locateSlot, releaseSlot, sizeClassFor, SLOT_SIZES } from "./_slab.ts";
 import { decodeChunkInto, encodeChunkInto } from "./codec.ts";
+import { sameFloat64Bits } from "../points.ts";
 
 const SAME = 0;
 export const MAX_DIGITS = 6;
@@ -45,10 +46,6 @@ export function digitsOf(value: number): number {
 function scaledBase(previous: number, d: number): number {
   const m = Math.round(previous * POWERS[d]);
   return Math.abs(m) <= MAX_SCALED && m / POWERS[d] === previous ? m : 0;
-}
-
-function sameBits(a: number, b: number): boolean {
-  return a === b ? a !== 0 || 1 / a === 1 / b : false;
 }
 
 /** Samples per frozen segment. */
@@ -205,7 +202,7 @@ export class HeadTable {
       this.#tailLastDelta[id] = delta;
     }
     const previous = this.#lastValue[id];
-    if (n > 0 && sameBits(value, previous)) {
+    if (n > 0 && sameFloat64Bits(value, previous)) {
       bytes[at++] = SAME;
     } else {
       const d = digitsOf(value);

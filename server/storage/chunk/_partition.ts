@@ -6,8 +6,8 @@
  * because chunk blobs spill into overflow pages. Aggregate columns have no declared type so
  * `-0` survives (REAL affinity stores integral doubles as integers).
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { prepareReturningArrays } from "../_sqlite.ts";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { bindNumber, openDatabase, prepareReturningArrays } from "../../sqlite.ts";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS chunks (
@@ -53,11 +53,6 @@ function toRow(tuple: ChunkTuple): ChunkRow {
   return { rowid, startTs, endTs, count, min, max, sum, data };
 }
 
-/** Integral doubles bound as BigInt stay exact INTEGERs; `-0` and fractions stay REAL. */
-function bindNumber(value: number): number | bigint {
-  return Number.isSafeInteger(value) && !Object.is(value, -0) ? BigInt(value) : value;
-}
-
 export class ChunkPartition {
   readonly day: string;
   readonly path: string;
@@ -77,17 +72,10 @@ export class ChunkPartition {
   constructor(day: string, path: string, cacheSizeKib: number) {
     this.day = day;
     this.path = path;
-    this.#db = new DatabaseSync(path, { timeout: 5_000 });
+    // The head log frees as many pages as it fills; incremental vacuum gives them back.
+    this.#db = openDatabase(path, { cacheSizeKib, incrementalVacuum: true });
     try {
-      // Set before the first table exists (ignored later): the head log frees as many pages
-      // as it fills, and incremental vacuum gives them back to the file system.
-      this.#db.exec(`
-        PRAGMA auto_vacuum = INCREMENTAL;
-        PRAGMA journal_mode = WAL;
-        PRAGMA synchronous = NORMAL;
-        PRAGMA cache_size = -${Math.max(1024, Math.floor(cacheSizeKib))};
-        ${SCHEMA}
-      `);
+      this.#db.exec(SCHEMA);
       const columns = "rowid, start_ts, end_ts, count, min, max, sum, data";
       this.#insertChunk = this.#db.prepare(
         "INSERT INTO chunks (series_id, start_ts, end_ts, count, min, max, sum, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

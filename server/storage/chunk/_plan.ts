@@ -5,6 +5,7 @@
 import { ByteWriter } from "./_bytes.ts";
 import { HeadLogRowWriter } from "./_head_log.ts";
 import type { NewChunk } from "./_partition.ts";
+import type { WriteResult } from "../types.ts";
 
 export class DayPlan {
   readonly dayNum: number;
@@ -73,9 +74,15 @@ export class PlanBuffers {
 export class WritePlan {
   readonly days = new Map<number, DayPlan>();
   readonly buffers: PlanBuffers;
+  /** What routing and the commit's late merges made of the samples. */
+  readonly result: WriteResult;
 
-  constructor(buffers: PlanBuffers) {
+  constructor(
+    buffers: PlanBuffers,
+    result: WriteResult = { written: 0, duplicates: 0, conflicts: 0 },
+  ) {
     this.buffers = buffers;
+    this.result = result;
   }
 
   /** The day asked for last: a write's samples are nearly all of one day. */

@@ -21,6 +21,7 @@ import {
   varintLength,
   zigzag,
 } from "./_bytes.ts";
+import { sameFloat64Bits } from "../points.ts";
 
 const FORMAT_VERSION = 1;
 
@@ -59,16 +60,6 @@ const LOW = 0;
 const HIGH = 1;
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error("The chunk codec needs a little-endian host");
-}
-
-function sameBits(a: number, b: number): boolean {
-  if (a === b) return a !== 0 || 1 / a === 1 / b;
-  if (a === a || b === b) return false;
-  bitsFloat[0] = a;
-  const low = bitsWords[LOW];
-  const high = bitsWords[HIGH];
-  bitsFloat[0] = b;
-  return low === bitsWords[LOW] && high === bitsWords[HIGH];
 }
 
 /** Fractional digits of `value` as an exact short decimal, or -1 when it is not one. */
@@ -173,7 +164,7 @@ function writeValues(out: ByteWriter, values: ArrayLike<number>, count: number):
   const first = values[0];
   let constant = true;
   for (let i = 1; i < count; i++) {
-    if (!sameBits(values[i], first)) {
+    if (!sameFloat64Bits(values[i], first)) {
       constant = false;
       break;
     }

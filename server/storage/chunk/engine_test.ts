@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { ManualClock } from "../../../shared/clock.ts";
+import { MS_PER_HOUR } from "../../../shared/time.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
-import { defineStorageConformanceTests } from "../conformance.ts";
+import { defineStorageConformanceTests } from "../../../tests/helpers/storage_conformance.ts";
 import { removePartitionFiles } from "../partition_files.ts";
 import { openRowStore } from "../row_engine.ts";
 import type { MetricStore } from "../types.ts";
@@ -11,7 +12,6 @@ import { CHUNK_MAX_SAMPLES, type ChunkStoreOptions, openChunkStore } from "./eng
 
 defineStorageConformanceTests("chunk", (dataDir) => openChunkStore({ dataDir }));
 
-const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 1, 10);
 const DAY0 = "2026-01-01";
 
@@ -55,7 +55,7 @@ function query<T>(dataDir: string, day: string, sql: string): T[] {
 }
 
 function allSamples(store: MetricStore) {
-  return store.queryRaw({ fromMs: 0, toMs: T0 + 400 * HOUR });
+  return store.queryRaw({ fromMs: 0, toMs: T0 + 400 * MS_PER_HOUR });
 }
 
 Deno.test("chunk store seals at 360 samples or the end of the clock hour", async () => {
@@ -72,7 +72,10 @@ Deno.test("chunk store seals at 360 samples or the end of the clock hour", async
       assert.ok(chunks.length >= 10, `${chunks.length} chunks`);
       for (const chunk of chunks) {
         assert.ok(chunk.count <= CHUNK_MAX_SAMPLES);
-        assert.equal(Math.floor(chunk.start_ts / HOUR), Math.floor(chunk.end_ts / HOUR));
+        assert.equal(
+          Math.floor(chunk.start_ts / MS_PER_HOUR),
+          Math.floor(chunk.end_ts / MS_PER_HOUR),
+        );
       }
       assert.equal(allSamples(store)[0].samples.length, 4000);
     });
@@ -118,13 +121,13 @@ Deno.test("chunk store merges late samples into the sealed chunk of their hour",
   await withDir((dataDir) => {
     withStore(dataDir, {}, (store) => {
       store.write(series(T0, 300)); // 10:00–10:49:50
-      store.write([point(T0 + 2 * HOUR, 1)]); // seals the 10:00 chunk
+      store.write([point(T0 + 2 * MS_PER_HOUR, 1)]); // seals the 10:00 chunk
       const late = [point(T0 + 5, 7), point(T0 + 15_000, 8), point(T0 + 10_000, 99)];
       assert.deepEqual(store.write(late), { written: 2, duplicates: 0, conflicts: 1 });
       const chunks = query<{ count: number }>(
         dataDir,
         DAY0,
-        `SELECT count FROM chunks WHERE start_ts < ${T0 + HOUR}`,
+        `SELECT count FROM chunks WHERE start_ts < ${T0 + MS_PER_HOUR}`,
       );
       assert.deepEqual(chunks.map((chunk) => chunk.count), [302]);
       const samples = allSamples(store)[0].samples;
@@ -142,9 +145,9 @@ Deno.test("chunk store merges late samples into the sealed chunk of their hour",
 
 Deno.test("chunk store refuses samples older than lateSampleMaxAgeMs as tooOld", async () => {
   await withDir((dataDir) => {
-    const clock = new ManualClock(T0 + 48 * HOUR);
-    withStore(dataDir, { clock, lateSampleMaxAgeMs: 24 * HOUR }, (store) => {
-      const result = store.write([point(T0, 1), point(T0 + 47 * HOUR, 2)]);
+    const clock = new ManualClock(T0 + 48 * MS_PER_HOUR);
+    withStore(dataDir, { clock, lateSampleMaxAgeMs: 24 * MS_PER_HOUR }, (store) => {
+      const result = store.write([point(T0, 1), point(T0 + 47 * MS_PER_HOUR, 2)]);
       assert.deepEqual(result, { written: 1, duplicates: 0, conflicts: 0, tooOld: 1 });
       assert.equal(allSamples(store)[0].samples.length, 1);
     });
@@ -163,8 +166,8 @@ Deno.test("chunk store seals chunks whose hour passed without newer samples", as
       const logRows = () =>
         query<{ rows: number }>(dataDir, DAY0, "SELECT COUNT(*) AS rows FROM head_log")[0].rows;
       assert.equal(logRows(), 1);
-      clock.set(T0 + 2 * HOUR);
-      store.write([point(T0 + 2 * HOUR, 1, "live")]);
+      clock.set(T0 + 2 * MS_PER_HOUR);
+      store.write([point(T0 + 2 * MS_PER_HOUR, 1, "live")]);
       const chunks = query<{ count: number }>(dataDir, DAY0, "SELECT count FROM chunks");
       assert.deepEqual(chunks.map((chunk) => chunk.count), [10]);
       assert.equal(logRows(), 1, "only the live series' row is left");
@@ -193,16 +196,16 @@ Deno.test("chunk store reports a corrupt chunk naming its series and chunk", asy
 
 Deno.test("chunk store refuses to write on after a write failed half-way through routing", async () => {
   await withDir((dataDir) => {
-    const clock = new ManualClock(T0 + 26 * HOUR);
+    const clock = new ManualClock(T0 + 26 * MS_PER_HOUR);
     withStore(dataDir, { clock, maxOpenPartitions: 1 }, (store) => {
       store.write([point(T0, 1)]);
-      store.write([point(T0 + HOUR, 1)]); // seals the 10:00 chunk of 2026-01-01
-      store.write([point(T0 + 24 * HOUR, 1)]); // opens 2026-01-02, closes 2026-01-01
+      store.write([point(T0 + MS_PER_HOUR, 1)]); // seals the 10:00 chunk of 2026-01-01
+      store.write([point(T0 + 24 * MS_PER_HOUR, 1)]); // opens 2026-01-02, closes 2026-01-01
       // The closed day file is damaged: reading it for the late sample below throws, after the
       // first sample of the write already went into an open chunk without a head-log row.
       removePartitionFiles(dataDir, DAY0);
       Deno.writeTextFileSync(join(dataDir, `${DAY0}.db`), "not a database ".repeat(500));
-      const fresh = point(T0 + 24 * HOUR, 1, "memory.used");
+      const fresh = point(T0 + 24 * MS_PER_HOUR, 1, "memory.used");
       assert.throws(() => store.write([fresh, point(T0 + 1_000, 2)]), /not a database/);
       // Acknowledging the retry as "already stored" would lose it in a crash.
       assert.throws(() => store.write([fresh]), /a write failed half-way .*not a database/);
@@ -214,12 +217,12 @@ Deno.test("chunk store reads a data directory the row engine wrote", async () =>
   await withDir((dataDir) => {
     const row = openRowStore({ dataDir });
     const points = [
-      ...series(T0 - 20 * HOUR, 700, 10_000), // 2025-12-31 14:00 to 2026-01-01 ~16:00
+      ...series(T0 - 20 * MS_PER_HOUR, 700, 10_000), // 2025-12-31 14:00 to 2026-01-01 ~16:00
       ...series(T0, 50, 60_000, "memory.used"),
       { ...point(T0 + 1, -0), metricName: "zero" },
     ];
     row.write(points);
-    const everything = { fromMs: 0, toMs: T0 + 100 * HOUR };
+    const everything = { fromMs: 0, toMs: T0 + 100 * MS_PER_HOUR };
     const expectedRaw = row.queryRaw(everything);
     const expectedLatest = row.latest("a");
     row.close();

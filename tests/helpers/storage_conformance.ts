@@ -8,17 +8,22 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { MS_PER_DAY } from "../../shared/time.ts";
+import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, utcDay } from "../../shared/time.ts";
 import type { Labels, MetricDataPoint } from "../../shared/types.ts";
-import type { Bucket, MetricStore, SeriesKey, SeriesQuery, WriteResult } from "./types.ts";
-import { partitionPath } from "./partition_files.ts";
+import type {
+  Bucket,
+  MetricStore,
+  SeriesKey,
+  SeriesQuery,
+  WriteResult,
+} from "../../server/storage/types.ts";
+import { partitionPath } from "../../server/storage/partition_files.ts";
 
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
 /** 2026-01-01T00:00:00Z; partition days below are counted from it. */
 const D0 = Date.UTC(2026, 0, 1);
 const day = (n: number) => D0 + n * MS_PER_DAY;
-const dayName = (n: number) => new Date(day(n)).toISOString().slice(0, 10);
+/** `YYYY-MM-DD` of day `n` counted from D0. */
+const dayName = (n: number) => utcDay(day(n));
 const ALL_TIME = { fromMs: 0, toMs: day(400) };
 
 function point(
@@ -144,7 +149,7 @@ function fifteenDays(): {
   const b: [number, number][] = [];
   const points: MetricDataPoint[] = [];
   for (let i = 0; i < 15 * 12; i++) {
-    const ts = D0 + i * 2 * HOUR + 17;
+    const ts = D0 + i * 2 * MS_PER_HOUR + 17;
     a.push([ts, (i % 37) * 0.25]);
     b.push([ts, 100 - (i % 23) * 0.5]);
     points.push(point("web-1", "cpu.usage", ts, a[i][1]));
@@ -163,10 +168,10 @@ export function defineStorageConformanceTests(
   test("keeps each UTC day in its own SQLite file in WAL mode", async () => {
     await withStore(open, ({ store, dataDir, reopen, closeStore }) => {
       store.write([
-        point("a", "cpu.usage", day(0) + HOUR, 1),
+        point("a", "cpu.usage", day(0) + MS_PER_HOUR, 1),
         point("a", "cpu.usage", day(1) - 1, 2),
         point("a", "cpu.usage", day(1), 3),
-        point("a", "cpu.usage", day(2) + 5 * HOUR, 4),
+        point("a", "cpu.usage", day(2) + 5 * MS_PER_HOUR, 4),
       ]);
       closeStore();
       for (const n of [0, 1, 2]) {
@@ -188,7 +193,7 @@ export function defineStorageConformanceTests(
       const reopened = reopen();
       assert.deepEqual(reopened.deleteBefore(day(1), day(10)), [dayName(0)]);
       assert.deepEqual(onlySeries(reopened, { ...ALL_TIME }), [[day(1), 3], [
-        day(2) + 5 * HOUR,
+        day(2) + 5 * MS_PER_HOUR,
         4,
       ]]);
     });
@@ -212,10 +217,10 @@ export function defineStorageConformanceTests(
           const before = point("a", "cpu.usage", day(0), 1);
           store.write([before]);
           const batch = [
-            point("a", "cpu.usage", day(0) + MINUTE, 2),
-            point("a", "memory.used", day(0) + 2 * MINUTE, 4096),
-            point("a", "cpu.usage", day(1) + MINUTE, 3),
-            { ...point("a", "cpu.usage", day(1) + 2 * MINUTE, 5), ...override },
+            point("a", "cpu.usage", day(0) + MS_PER_MINUTE, 2),
+            point("a", "memory.used", day(0) + 2 * MS_PER_MINUTE, 4096),
+            point("a", "cpu.usage", day(1) + MS_PER_MINUTE, 3),
+            { ...point("a", "cpu.usage", day(1) + 2 * MS_PER_MINUTE, 5), ...override },
           ];
           assert.throws(
             () => store.write(batch),
@@ -389,13 +394,14 @@ export function defineStorageConformanceTests(
         const samples: [number, number][] = [];
         for (let i = 0; i < 300; i++) {
           // Irregular spacing with a gap of several buckets in the middle.
-          const ts = D0 + i * 13 * MINUTE + (i % 7) * 1000 + (i >= 150 ? 20 * HOUR : 0);
+          const ts = D0 + i * 13 * MS_PER_MINUTE + (i % 7) * 1000 +
+            (i >= 150 ? 20 * MS_PER_HOUR : 0);
           samples.push([ts, ((i * 7919) % 401) * 0.25 - 50]);
         }
         store.write(samples.map(([ts, value]) => point("a", "m", ts, value)));
-        const fromMs = D0 + 7 * MINUTE + 3;
+        const fromMs = D0 + 7 * MS_PER_MINUTE + 3;
         const toMs = D0 + 3 * MS_PER_DAY;
-        const stepMs = 5 * HOUR + 13 * MINUTE;
+        const stepMs = 5 * MS_PER_HOUR + 13 * MS_PER_MINUTE;
         const [series] = store.queryBuckets({ agentId: "a", fromMs, toMs }, stepMs);
         const expected = expectedBuckets(samples, fromMs, toMs, stepMs);
         assert.ok(expected.length < Math.ceil((toMs - fromMs) / stepMs), "the data has a gap");
@@ -421,7 +427,7 @@ export function defineStorageConformanceTests(
       await withStore(open, ({ store }) => {
         const { a, points } = fifteenDays();
         store.write(points);
-        const fromMs = D0 + 12 * HOUR;
+        const fromMs = D0 + 12 * MS_PER_HOUR;
         const toMs = day(14);
         const [series] = store.queryBuckets(
           { metricName: "cpu.usage", fromMs, toMs },
@@ -446,7 +452,7 @@ export function defineStorageConformanceTests(
           assert.equal(series.buckets[0].count, 180);
         }
         assert.deepEqual(
-          store.queryBuckets({ agentId: "web-1", ...ALL_TIME, fromMs: day(20) }, HOUR),
+          store.queryBuckets({ agentId: "web-1", ...ALL_TIME, fromMs: day(20) }, MS_PER_HOUR),
           [],
         );
       });
@@ -463,7 +469,7 @@ export function defineStorageConformanceTests(
 
   test("filters select series by agent, metric and labels", async () => {
     await withStore(open, ({ store }) => {
-      const ts = day(0) + HOUR;
+      const ts = day(0) + MS_PER_HOUR;
       store.write([
         point("web-1", "disk.used_percent", ts, 10, { mount: "/" }),
         point("web-1", "disk.used_percent", ts, 20, { mount: "/var" }),
@@ -508,23 +514,23 @@ export function defineStorageConformanceTests(
 
   test("late samples land in their own day's partition", async () => {
     await withStore(open, (harness) => {
-      harness.store.write([point("a", "m", day(5) + HOUR, 50)]);
+      harness.store.write([point("a", "m", day(5) + MS_PER_HOUR, 50)]);
       assert.deepEqual(daysAfterReopen(harness), [dayName(5)]);
       const store = harness.store;
       assert.deepEqual(
         counts(store.write([
-          point("a", "m", day(5) + 2 * HOUR, 51),
-          point("a", "m", day(2) + 3 * HOUR, 20),
-          point("a", "m", day(4) + 23 * HOUR, 40),
+          point("a", "m", day(5) + 2 * MS_PER_HOUR, 51),
+          point("a", "m", day(2) + 3 * MS_PER_HOUR, 20),
+          point("a", "m", day(4) + 23 * MS_PER_HOUR, 40),
         ])),
         { written: 3, duplicates: 0, conflicts: 0 },
       );
       assert.deepEqual(daysAfterReopen(harness), [2, 4, 5].map(dayName));
       assert.deepEqual(onlySeries(harness.store, { ...ALL_TIME }), [
-        [day(2) + 3 * HOUR, 20],
-        [day(4) + 23 * HOUR, 40],
-        [day(5) + HOUR, 50],
-        [day(5) + 2 * HOUR, 51],
+        [day(2) + 3 * MS_PER_HOUR, 20],
+        [day(4) + 23 * MS_PER_HOUR, 40],
+        [day(5) + MS_PER_HOUR, 50],
+        [day(5) + 2 * MS_PER_HOUR, 51],
       ]);
       // Dropping day 2 takes the late sample and nothing else: it was stored in day 2's file.
       assert.deepEqual(harness.store.deleteBefore(day(3), day(5)), [dayName(2)]);
@@ -538,18 +544,18 @@ export function defineStorageConformanceTests(
 
   test("retention deletes whole partitions that ended before the cutoff", async (t) => {
     const fiveDays = (store: MetricStore) =>
-      store.write([0, 1, 2, 3, 4].map((n) => point("a", "m", day(n) + HOUR, n)));
+      store.write([0, 1, 2, 3, 4].map((n) => point("a", "m", day(n) + MS_PER_HOUR, n)));
     await t.step("days ending before the cutoff go, with their files", async () => {
       await withStore(open, (harness) => {
         const { store, dataDir } = harness;
         fiveDays(store);
-        assert.deepEqual(store.deleteBefore(day(3), day(4) + HOUR), [0, 1, 2].map(dayName));
+        assert.deepEqual(store.deleteBefore(day(3), day(4) + MS_PER_HOUR), [0, 1, 2].map(dayName));
         for (const n of [0, 1, 2]) {
           for (const path of partitionFiles(dataDir, n)) assert.equal(exists(path), false, path);
         }
         assert.deepEqual(store.stats().partitions.filter((p) => p.day < dayName(3)), []);
         assert.deepEqual(onlySeries(store, { ...ALL_TIME }).map(([, value]) => value), [3, 4]);
-        assert.deepEqual(store.deleteBefore(day(3), day(4) + HOUR), []);
+        assert.deepEqual(store.deleteBefore(day(3), day(4) + MS_PER_HOUR), []);
         assert.deepEqual(daysAfterReopen(harness), [3, 4].map(dayName));
         assert.ok(exists(partitionPath(dataDir, dayName(3))));
       });
@@ -566,12 +572,12 @@ export function defineStorageConformanceTests(
       await withStore(open, (harness) => {
         fiveDays(harness.store);
         assert.deepEqual(
-          harness.store.deleteBefore(day(30), day(4) + HOUR),
+          harness.store.deleteBefore(day(30), day(4) + MS_PER_HOUR),
           [0, 1, 2, 3].map(dayName),
         );
         assert.deepEqual(daysAfterReopen(harness), [dayName(4)]);
         const store = harness.store;
-        assert.equal(store.write([point("a", "m", day(4) + 2 * HOUR, 9)]).written, 1);
+        assert.equal(store.write([point("a", "m", day(4) + 2 * MS_PER_HOUR, 9)]).written, 1);
         assert.deepEqual(onlySeries(store, { ...ALL_TIME }).map(([, value]) => value), [4, 9]);
       });
     });
@@ -600,11 +606,11 @@ export function defineStorageConformanceTests(
   test("latest gives the newest sample of every series of an agent", async () => {
     await withStore(open, ({ store }) => {
       store.write([
-        point("a", "cpu.usage", day(0) + HOUR, 1),
-        point("a", "cpu.usage", day(2) + HOUR, 2),
-        point("a", "cpu.usage", day(1) + HOUR, 3),
-        point("a", "disk.used_percent", day(0) + 2 * HOUR, 4, { mount: "/" }),
-        point("a", "disk.used_percent", day(0) + HOUR, 5, { mount: "/" }),
+        point("a", "cpu.usage", day(0) + MS_PER_HOUR, 1),
+        point("a", "cpu.usage", day(2) + MS_PER_HOUR, 2),
+        point("a", "cpu.usage", day(1) + MS_PER_HOUR, 3),
+        point("a", "disk.used_percent", day(0) + 2 * MS_PER_HOUR, 4, { mount: "/" }),
+        point("a", "disk.used_percent", day(0) + MS_PER_HOUR, 5, { mount: "/" }),
         point("a", "disk.used_percent", day(1), 6, { mount: "/var" }),
         point("b", "cpu.usage", day(3), 7),
       ]);
@@ -615,8 +621,8 @@ export function defineStorageConformanceTests(
         sample.value,
       ]).sort();
       assert.deepEqual(latest, [
-        ["cpu.usage", "{}", day(2) + HOUR, 2],
-        ["disk.used_percent", '{"mount":"/"}', day(0) + 2 * HOUR, 4],
+        ["cpu.usage", "{}", day(2) + MS_PER_HOUR, 2],
+        ["disk.used_percent", '{"mount":"/"}', day(0) + 2 * MS_PER_HOUR, 4],
         ["disk.used_percent", '{"mount":"/var"}', day(1), 6],
       ]);
       assert.deepEqual(store.latest("b").map((sample) => sample.value), [7]);
@@ -631,7 +637,7 @@ export function defineStorageConformanceTests(
       store.write([...points, extra]);
       const snapshot = (s: MetricStore) => ({
         raw: s.queryRaw({ ...ALL_TIME }),
-        buckets: s.queryBuckets({ ...ALL_TIME }, 6 * HOUR),
+        buckets: s.queryBuckets({ ...ALL_TIME }, 6 * MS_PER_HOUR),
         latest: s.latest("web-1"),
         series: sortedKeys(s.listSeries()),
         seriesCount: s.stats().seriesCount,
