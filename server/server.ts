@@ -62,6 +62,7 @@ export function openStore(
         clock,
         lateSampleMaxAgeMs: config.retentionDays * MS_PER_DAY,
         log: log.with({ component: "storage" }),
+        minFreeBytes: config.minFreeBytes,
       });
     default:
       throw new Error(`storage engine "${config.storageEngine}" is not available`);
@@ -227,6 +228,8 @@ export async function startServer(
   if (config.checks.checks.some((check) => check.type === "heartbeat")) {
     scheduler.add({ name: "heartbeats", intervalMs: 1_000, run: (nowMs) => checks.tick(nowMs) });
   }
+  // A failed commit or a low-space refusal clears as soon as its cause goes, write or not.
+  scheduler.add({ name: "storage-heal", intervalMs: 2_000, run: () => store.heal?.() });
   scheduler.add({ name: "alert-tick", intervalMs: 5_000, run: (nowMs) => alerts.tick(nowMs) });
   scheduler.add({ name: "notify", intervalMs: 1_000, run: (nowMs) => notifier.tick(nowMs) });
 
@@ -247,7 +250,7 @@ export async function startServer(
     agentIntervalSecs: config.agentIntervalSecs,
     log: log.with({ component: "api" }),
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
-    issues: () => quarantinedIssues(quarantine),
+    issues: () => [...quarantinedIssues(quarantine), ...(store.issues?.() ?? [])],
     mounts: {
       alerts: createAlertRoutes({ engine: alerts }),
       fleet: createFleetRoutes({ fleet }),

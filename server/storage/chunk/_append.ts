@@ -13,13 +13,13 @@
 import type { Clock } from "../../../shared/clock.ts";
 import { dayName, dayNumber, MS_PER_HOUR, MS_PER_MINUTE } from "../../../shared/time.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
-import type { WriteResult } from "../types.ts";
+import { StorageUnavailableError, type WriteResult } from "../types.ts";
 import { canonicalLabelsJson, sameFloat64Bits, seriesIdentity } from "../points.ts";
 import type { SeriesEntry } from "../series_index.ts";
 import { encodeChunkInto } from "./codec.ts";
 import { ByteWriter } from "./_bytes.ts";
 import { HEAD_MAX_SAMPLES } from "./_head.ts";
-import type { ChunkPartition, NewChunk } from "./_partition.ts";
+import type { ChunkPartition, ChunkRow, NewChunk } from "./_partition.ts";
 import { chunkStats } from "./_aggregate.ts";
 import { type DayPlan, PlanBuffers, WritePlan } from "./_plan.ts";
 import { NO_DAY, PENDING_LOG_ID } from "./_series_state.ts";
@@ -44,12 +44,25 @@ export interface AppenderOptions {
   lateSampleMaxAgeMs?: number;
 }
 
+/**
+ * A plan whose commit failed (no space, an I/O error, a busy file): memory already holds its
+ * outcome, the files not yet, so it is committed again before anything else is written.
+ */
+export interface PendingCommit {
+  plan: WritePlan;
+  /** The latest failure. */
+  error: Error;
+  /** When its commit first failed, epoch ms. */
+  sinceMs: number;
+}
+
 export class Appender {
   readonly #state: StoreState;
   readonly #clock: Clock;
   readonly #maxAgeMs: number | undefined;
   readonly #lookup = new SeriesLookup();
-  readonly #buffers = new PlanBuffers();
+  #buffers = new PlanBuffers();
+  #pending: PendingCommit | undefined;
   /** Series id per point of the write in progress. */
   #pointIds = new Int32Array(1024);
   #nextSweepMs = -Infinity;
@@ -60,8 +73,33 @@ export class Appender {
     this.#maxAgeMs = options.lateSampleMaxAgeMs;
   }
 
+  /** The commit that failed and waits to be retried, if any. */
+  get pending(): Readonly<PendingCommit> | undefined {
+    return this.#pending;
+  }
+
+  /**
+   * Commits what a failed commit left pending; throws `StorageUnavailableError` (and changes
+   * nothing) while that still fails.
+   */
+  retryPending(): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    try {
+      this.#commitDays(pending.plan);
+    } catch (error) {
+      pending.error = error as Error;
+      throw this.#unavailable(error as Error);
+    } finally {
+      this.#state.partitions.evictIdle();
+    }
+    this.#pending = undefined;
+    this.#state.pendingSeals = undefined;
+  }
+
   /** `MetricStore.write` for points already validated. */
   write(points: readonly MetricDataPoint[]): WriteResult {
+    this.retryPending();
     const plan = this.newPlan();
     const result = plan.result;
     if (this.#maxAgeMs !== undefined) result.tooOld = 0;
@@ -90,8 +128,13 @@ export class Appender {
     } catch (error) {
       // Routing reads partitions (a damaged one throws) after earlier samples of this write
       // went into open chunks without a head-log row: a retry would find them there and call
-      // them stored, and a crash would lose them. As after a failed commit, stop here.
-      this.#state.broken = error as Error;
+      // them stored, and a crash would lose them. What was routed is committed (or left
+      // pending) before the write fails, so memory and files agree again.
+      try {
+        this.commit(plan);
+      } catch {
+        // Pending now; the next write retries it.
+      }
       throw new Error(
         `Cannot write to the chunk store in ${this.#state.dataDir}: ${(error as Error).message}`,
         { cause: error },
@@ -103,6 +146,7 @@ export class Appender {
 
   /** Seals every open chunk and commits them (at close). */
   sealAll(): void {
+    this.retryPending();
     const plan = this.newPlan();
     this.#sweep(Infinity, plan);
     this.commit(plan);
@@ -270,12 +314,44 @@ export class Appender {
   /**
    * Commits the plan, one transaction per day: sealed chunks, late merges (counted in the
    * plan's result), the head-log row, and the removal of head-log rows no open chunk needs.
+   * When a day's commit fails, the plan becomes pending: the days not yet committed are
+   * committed before the next write (`retryPending`), and this throws
+   * `StorageUnavailableError`. Nothing is lost that was acknowledged: a failed day's head-log
+   * rows and chunks stay as they were on disk.
    */
   commit(plan: WritePlan): void {
+    if (this.#pending !== undefined) {
+      throw new Error("Cannot commit a plan while another one waits to be committed");
+    }
+    try {
+      this.#commitDays(plan);
+    } catch (error) {
+      this.#pending = { plan, error: error as Error, sinceMs: this.#clock.now() };
+      this.#state.pendingSeals = sealsOf(plan);
+      // The pending plan keeps viewing its buffers; later plans get their own.
+      this.#buffers = new PlanBuffers();
+      throw this.#unavailable(error as Error);
+    } finally {
+      this.#state.partitions.evictIdle();
+    }
+    plan.buffers.recycle();
+  }
+
+  #unavailable(error: Error): StorageUnavailableError {
+    return new StorageUnavailableError(
+      `Cannot commit to the chunk store in ${this.#state.dataDir}: ${error.message}; ` +
+        "the write was not acknowledged, retry it later",
+      { cause: error },
+    );
+  }
+
+  /** Commits each day of the plan not committed yet; the failing day is rolled back. */
+  #commitDays(plan: WritePlan): void {
     const state = this.#state;
     let current: ChunkPartition | undefined;
     try {
       for (const day of plan.ordered()) {
+        if (day.committed) continue;
         const partition = state.partitions.get(dayName(day.dayNum), true);
         current = partition;
         partition.begin();
@@ -291,25 +367,23 @@ export class Appender {
         if (day.cleanLog) partition.deleteLogBelow(Math.min(refs.minLive(), rowId));
         partition.commit();
         current = undefined;
+        day.committed = true;
         this.#adoptPending(day, rowId);
         if (
           day.cleanLog && rowId === Infinity && refs.minLive() === Infinity &&
           day.dayNum < dayNumber(this.#clock.now())
         ) {
           // A past day whose last open chunk is sealed: its head log is empty for good.
-          partition.releaseFreePages();
+          try {
+            partition.releaseFreePages();
+          } catch {
+            // Only space is not given back yet; the next seal of the day tries again.
+          }
         }
       }
     } catch (error) {
       current?.rollback();
-      state.broken = error as Error;
-      throw new Error(
-        `Cannot commit to the chunk store in ${state.dataDir}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    } finally {
-      plan.buffers.recycle();
-      state.partitions.evictIdle();
+      throw error;
     }
   }
 
@@ -325,6 +399,19 @@ export class Appender {
       this.#state.logRefs(day.dayNum).add(rowId);
     }
   }
+}
+
+/** The chunks a plan seals, by series id, as rows a query can read. */
+function sealsOf(plan: WritePlan): Map<number, ChunkRow[]> {
+  const seals = new Map<number, ChunkRow[]>();
+  for (const day of plan.days.values()) {
+    for (const chunk of day.seals) {
+      let list = seals.get(chunk.seriesId);
+      if (!list) seals.set(chunk.seriesId, list = []);
+      list.push({ rowid: -1, ...chunk });
+    }
+  }
+  return seals;
 }
 
 /** A sealed chunk whose bytes are appended to `out` (a fresh buffer when not given). */

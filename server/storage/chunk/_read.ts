@@ -3,7 +3,7 @@
  * open chunk visited in its place in time. Buckets aggregate a chunk that lies wholly inside
  * one bucket from its stored min, max, sum and count, without decoding it.
  */
-import { dayNumber, dayStartMs, MS_PER_HOUR } from "../../../shared/time.ts";
+import { dayNumber, dayStartMs, MS_PER_DAY, MS_PER_HOUR } from "../../../shared/time.ts";
 import type { BucketedSeries, LatestSample, RawSeries, Sample, SeriesQuery } from "../types.ts";
 import { type SeriesEntry, seriesKeyOf } from "../series_index.ts";
 import type { ChunkRow } from "./_partition.ts";
@@ -80,7 +80,14 @@ export class ChunkReader {
         : undefined;
       for (const day of newestFirst) {
         if (headDay !== NO_DAY && dayNumber(dayStartMs(day)) < headDay) break;
-        const row = partitions.get(day).lastChunk(entry.id);
+        const dayStart = dayStartMs(day);
+        const row = withPending(
+          this.#state,
+          entry.id,
+          [partitions.get(day).lastChunk(entry.id)].filter((one) => one !== undefined),
+          dayStart,
+          dayStart + MS_PER_DAY - 1,
+        ).at(-1);
         if (!row) continue;
         if (!newest || row.endTs > newest.timestampMs) {
           const { timestamps, values } = decodeStoredChunk(row, entry, day);
@@ -93,6 +100,24 @@ export class ChunkReader {
     partitions.evictIdle();
     return result;
   }
+}
+
+/**
+ * `rows` with the series' chunks that a failed commit sealed and that wait to be committed
+ * (`StoreState.pendingSeals`) starting in `[fromStart, toStart]`, ascending.
+ */
+function withPending(
+  state: StoreState,
+  id: number,
+  rows: ChunkRow[],
+  fromStart: number,
+  toStart: number,
+): ChunkRow[] {
+  const pending = state.pendingSeals?.get(id);
+  if (pending === undefined) return rows;
+  const extra = pending.filter((row) => row.startTs >= fromStart && row.startTs <= toStart);
+  if (extra.length === 0) return rows;
+  return [...rows, ...extra].sort((a, b) => a.startTs - b.startTs);
 }
 
 /** One series' samples in `[fromMs, toMs]` from the partitions of `days`. */
@@ -126,7 +151,13 @@ function forEachSample(state: StoreState, entry: SeriesEntry, scan: SampleScan):
     if (!headDone && headDay < dayNum) visitHead();
     const partition = state.partitions.get(day);
     const fromStart = Math.max(fromMs - (fromMs % MS_PER_HOUR), dayStart);
-    const rows = partition.chunksStarting(id, fromStart, toMs);
+    const rows = withPending(
+      state,
+      id,
+      partition.chunksStarting(id, fromStart, toMs),
+      fromStart,
+      Math.min(toMs, dayStart + MS_PER_DAY - 1),
+    );
     for (const row of rows) {
       if (row.endTs < fromMs) continue;
       if (takeChunk?.(row)) continue;

@@ -9,6 +9,7 @@
  */
 import type { Logger } from "../../../shared/log.ts";
 import { dayNumber, dayStartMs } from "../../../shared/time.ts";
+import { StorageUnavailableError } from "../types.ts";
 import type { Appender } from "./_append.ts";
 import { readHeadLogRow } from "./_head_log.ts";
 import type { StoreState } from "./_store_state.ts";
@@ -76,7 +77,13 @@ export function replayHeadLogs(state: StoreState, options: ReplayOptions): Repla
     }
   }
   if (stats.rows === 0) return stats;
-  appender.commit(plan);
+  try {
+    appender.commit(plan);
+  } catch (error) {
+    if (!(error instanceof StorageUnavailableError)) throw error;
+    // Memory holds every replayed sample; the commit (seals, log clean-up) waits for space.
+    log.warn("chunk store replay could not commit; retrying before the next write", { error });
+  }
   if (unknown.size > 0) {
     stats.unknownSeries = unknown.size;
     for (const count of unknown.values()) stats.unknownSeriesSamples += count;

@@ -22,8 +22,11 @@ export class StoreState {
   readonly heads = new HeadTable();
   /** Per day number. */
   readonly #logRefs = new Map<number, LogReferences>();
-  /** Set when a write failed half-way: memory no longer matches the files. */
-  broken: Error | undefined;
+  /**
+   * Chunks sealed by a commit that failed and waits to be retried, per series id: no longer in
+   * the open chunks and not yet in the files, so queries read them from here meanwhile.
+   */
+  pendingSeals: Map<number, ChunkRow[]> | undefined;
 
   constructor(dataDir: string, index: SeriesIndex, partitions: PartitionCache<ChunkPartition>) {
     this.dataDir = dataDir;
