@@ -50,6 +50,7 @@ export function openStore(
   config: ServerConfig,
   log: Logger,
   clock: Clock = systemClock,
+  quarantine?: Quarantine,
 ): MetricStore {
   switch (config.storageEngine) {
     case "row":
@@ -63,6 +64,8 @@ export function openStore(
         lateSampleMaxAgeMs: config.retentionDays * MS_PER_DAY,
         log: log.with({ component: "storage" }),
         minFreeBytes: config.minFreeBytes,
+        quarantine: quarantine &&
+          ((path, reason, lost) => void quarantine.quarantine(path, reason, lost)),
       });
     default:
       throw new Error(`storage engine "${config.storageEngine}" is not available`);
@@ -121,7 +124,7 @@ export async function startServer(
   };
   let store, registry, notifier, alerts;
   try {
-    store = openStore(config, log, clock);
+    store = openStore(config, log, clock, quarantine);
     opened.push(store);
     const agentsPath = join(config.dataDir, "agents.db");
     registry = quarantine.open(agentsPath, LOST.agents, () => openAgentRegistry(agentsPath));

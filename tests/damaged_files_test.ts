@@ -12,6 +12,7 @@ import { parseServerConfig } from "../server/config.ts";
 import { CertStore } from "../server/certs/store.ts";
 import { DeliveryStore } from "../server/notify/delivery_store.ts";
 import { startServer } from "../server/server.ts";
+import { openChunkStore } from "../server/storage/chunk/engine.ts";
 import { reportMetrics, withClient } from "./helpers/grpc_client.ts";
 import { SERVER_MAIN } from "./helpers/server_process.ts";
 
@@ -205,5 +206,88 @@ Deno.test("a sound file that cannot be opened stops the start with an error nami
     assert.ok(Deno.statSync(join(dataDir, "notify.db")).isDirectory);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+const DAY_MS = 86_400_000;
+
+/** Three UTC days of 20 series every 30 s, up to now; returns the day names, oldest first. */
+function writeThreeDays(dataDir: string): string[] {
+  const store = openChunkStore({ dataDir });
+  const nowMs = Date.now();
+  const firstDayMs = Math.floor(nowMs / DAY_MS) * DAY_MS - 2 * DAY_MS;
+  try {
+    for (let t = firstDayMs; t < nowMs - 60_000; t += 30_000) {
+      store.write(Array.from({ length: 20 }, (_, i) => ({
+        agentId: "history-1",
+        metricName: "cpu.usage",
+        labels: { core: String(i) },
+        timestampMs: t,
+        value: (t / 30_000) % 100,
+      })));
+    }
+  } finally {
+    store.close();
+  }
+  return [0, 1, 2].map((n) => new Date(firstDayMs + n * DAY_MS).toISOString().slice(0, 10));
+}
+
+Deno.test("a damaged partition is moved aside and every other day is still served", async (t) => {
+  const cases: Record<string, [number, (path: string) => void]> = {
+    "a partition of two days ago, cut to half its size": [0, DAMAGE["cut to half its size"]],
+    "today's partition with 64 KiB of garbage": [2, DAMAGE["64 KiB of garbage in the middle"]],
+  };
+  for (const [name, [damagedDay, damage]] of Object.entries(cases)) {
+    await t.step(name, async () => {
+      const dataDir = await Deno.makeTempDir({ prefix: "oxmon-damaged-partition-" });
+      try {
+        const days = writeThreeDays(dataDir);
+        const dayRange = (day: string) => {
+          const from = Date.parse(`${day}T00:00:00Z`);
+          return `from=${from}&to=${Math.min(from + DAY_MS - 1, Date.now())}`;
+        };
+        const path = join(dataDir, `${days[damagedDay]}.db`);
+        damage(path);
+        const { server, log, health } = await start(dataDir);
+        try {
+          const logged = log.lines.find((line) => line.includes("DAMAGED FILE"));
+          assert.ok(logged?.includes(path), log.lines.join("\n"));
+          const body = await health();
+          assert.equal(body.status, "degraded");
+          assert.equal(body.issues.length, 1, JSON.stringify(body.issues));
+          assert.match(body.issues[0].file, new RegExp(`${days[damagedDay]}\\.db\\.damaged-`));
+          const api = `http://127.0.0.1:${server.httpPort}/api/v1`;
+          for (const [n, day] of days.entries()) {
+            const response = await fetch(`${api}/metrics?agent=history-1&${dayRange(day)}`);
+            assert.equal(response.status, 200, `${day}: ${response.status}`);
+            const { series } = await response.json();
+            if (n === damagedDay) {
+              assert.equal(series.length, 0, "the damaged day's samples are aside");
+            } else {
+              assert.equal(series.length, 20, day);
+              for (const one of series) assert.ok(one.points.length > 0);
+            }
+          }
+          // New samples of today are taken (a new file when today's was moved aside).
+          const nowMs = Date.now();
+          await withClient(server.grpcPort, (client) =>
+            reportMetrics(client, {
+              agentId: "history-1",
+              dataPoints: [{
+                agentId: "history-1",
+                metricName: "fresh",
+                value: 1,
+                timestampMs: nowMs,
+              }],
+            }));
+          const fresh = await (await fetch(`${api}/metrics?agent=history-1&metric=fresh`)).json();
+          assert.equal(fresh.series[0].points.length, 1);
+        } finally {
+          await server.stop();
+        }
+      } finally {
+        await Deno.remove(dataDir, { recursive: true });
+      }
+    });
   }
 });

@@ -107,6 +107,7 @@ export class Appender {
     const now = this.#clock.now();
     const oldestMs = this.#maxAgeMs === undefined ? -Infinity : now - this.#maxAgeMs;
     const ids = this.#resolveSeries(points);
+    const states = this.#state.states;
     try {
       for (let i = 0; i < points.length; i++) {
         const { timestampMs: ts, value } = points[i];
@@ -118,7 +119,9 @@ export class Appender {
         if (this.belongsToSealed(id, ts, plan)) {
           this.addLate(id, ts, value, plan);
         } else if (this.appendOpen(id, ts, value, plan, PENDING_LOG_ID)) {
-          plan.day(dayNumber(ts)).logSample(id, ts, value);
+          const day = plan.day(dayNumber(ts));
+          if (states.recordedDay[id] !== day.dayNum) this.#noteSeries(day, id);
+          day.logSample(id, ts, value);
         }
       }
       if (now >= this.#nextSweepMs) {
@@ -227,7 +230,18 @@ export class Appender {
     const states = this.#state.states;
     if (ts > states.sealedUpTo[id]) states.sealedUpTo[id] = ts;
     states.maySealed[id] = 1;
-    plan.day(dayNumber(ts)).addLate(id, ts, value);
+    const day = plan.day(dayNumber(ts));
+    this.#noteSeries(day, id);
+    day.addLate(id, ts, value);
+  }
+
+  /** Makes the day's commit write the series' identity record unless known to be there. */
+  #noteSeries(day: DayPlan, id: number): void {
+    const states = this.#state.states;
+    if (states.recordedDay[id] === day.dayNum) return;
+    // Marked now: the plan either commits or stays pending until it does.
+    states.recordedDay[id] = day.dayNum;
+    day.unrecorded.push(id);
   }
 
   /**
@@ -286,6 +300,7 @@ export class Appender {
     const dayNum = states.headDay[id];
     const count = heads.copyTo(id, sealTimestamps, sealValues);
     const day = plan.day(dayNum);
+    this.#noteSeries(day, id);
     day.seals.push(newChunk(id, sealTimestamps, sealValues, count, plan.buffers.chunks));
     const lastTs = heads.lastTs(id);
     heads.release(id);
@@ -355,6 +370,10 @@ export class Appender {
         const partition = state.partitions.get(dayName(day.dayNum), true);
         current = partition;
         partition.begin();
+        for (const id of day.unrecorded) {
+          const entry = state.states.entries[id]!;
+          partition.recordSeries(id, entry.agentId, entry.metricName, entry.labelsJson);
+        }
         for (const chunk of day.seals) partition.insertChunk(chunk);
         for (const [id, samples] of day.late) {
           mergeLate(partition, state.states.entries[id]!, samples, plan.result);

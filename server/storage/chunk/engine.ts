@@ -18,6 +18,7 @@ import { type Clock, systemClock } from "../../../shared/clock.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
 import { statfsSync } from "node:fs";
+import { join } from "node:path";
 import {
   type BucketedSeries,
   type LatestSample,
@@ -32,9 +33,16 @@ import {
   type WriteResult,
 } from "../types.ts";
 import { validatePoints, validateRange, validateStep } from "../points.ts";
-import { partitionStats } from "../partition_files.ts";
+import {
+  listPartitionDays,
+  partitionPath,
+  partitionStats,
+  sqliteFileBytes,
+} from "../partition_files.ts";
 import { PartitionCache } from "../partition_cache.ts";
-import { SeriesIndex, seriesKeyOf } from "../series_index.ts";
+import { INDEX_FILE, SeriesIndex, seriesKeyOf } from "../series_index.ts";
+import { checkSqliteFile, isDamageError, moveAside } from "../../quarantine.ts";
+import { reconcileSeriesIdentity } from "./_identity.ts";
 import { ChunkPartition } from "./_partition.ts";
 import { Appender } from "./_append.ts";
 import { ChunkReader } from "./_read.ts";
@@ -65,6 +73,11 @@ export interface ChunkStoreOptions extends StoreOptions {
   freeBytes?: () => number;
   /** How often free space is looked at, at most. Default 1,000 ms. */
   spaceCheckIntervalMs?: number;
+  /**
+   * Moves a damaged file aside and reports it (`lost` says what that costs). Default: renamed
+   * to `<name>.damaged-<time>` and logged.
+   */
+  quarantine?: (path: string, reason: string, lost: string) => void;
 }
 
 const DEFAULT_CACHE_KIB = 65_536;
@@ -103,8 +116,18 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
     );
   }
   const log = options.log ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const quarantine = options.quarantine ?? ((path: string, reason: string, lost: string) => {
+    const moved = moveAside(path, clock.now());
+    log.error(`DAMAGED FILE moved aside; ${lost}`, {
+      file: path,
+      moved_to: moved,
+      sqlite_error: reason,
+    });
+  });
   Deno.mkdirSync(dataDir, { recursive: true });
-  const index = new SeriesIndex(dataDir, cacheSizeKib);
+  quarantineDamagedFiles(dataDir, quarantine, log);
+  const index = openIndex(dataDir, cacheSizeKib, quarantine);
   let state: StoreState | undefined;
   try {
     const partitionCacheKib = Math.min(cacheSizeKib, PARTITION_CACHE_KIB);
@@ -112,8 +135,8 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
       maxOpen,
       openPartition: (day, path) => new ChunkPartition(day, path, partitionCacheKib),
     });
+    reconcileSeriesIdentity(index, partitions, log);
     state = new StoreState(dataDir, index, partitions);
-    const clock = options.clock ?? systemClock;
     const appender = new Appender(state, { clock, lateSampleMaxAgeMs: maxAge });
     replayHeadLogs(state, { appender, log });
     if (appender.pending === undefined) convertRowPartitions(state, { appender, log });
@@ -128,6 +151,53 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
     if (state) state.close();
     else index.close();
     throw error;
+  }
+}
+
+const LOST_INDEX = "index.db is rebuilt from the identity records of the partitions";
+
+/**
+ * Checks `index.db` and every partition with `PRAGMA quick_check` (about 1 GB/s) and moves the
+ * damaged ones aside, newest partition first, so the store opens on what is sound.
+ */
+function quarantineDamagedFiles(
+  dataDir: string,
+  quarantine: (path: string, reason: string, lost: string) => void,
+  log: Logger,
+): void {
+  const started = performance.now();
+  const indexPath = join(dataDir, INDEX_FILE);
+  const indexDamage = checkSqliteFile(indexPath);
+  if (indexDamage !== undefined) quarantine(indexPath, indexDamage, LOST_INDEX);
+  let bytes = 0;
+  const days = listPartitionDays(dataDir).reverse();
+  for (const day of days) {
+    const path = partitionPath(dataDir, day);
+    bytes += sqliteFileBytes(path);
+    const damage = checkSqliteFile(path);
+    if (damage !== undefined) {
+      quarantine(path, damage, `the samples of ${day} in it are no longer served`);
+    }
+  }
+  log.info("chunk store checked its files", {
+    partitions: days.length,
+    bytes,
+    ms: Math.round(performance.now() - started),
+  });
+}
+
+/** Opens `index.db`; one SQLite says is damaged is moved aside and started anew. */
+function openIndex(
+  dataDir: string,
+  cacheSizeKib: number,
+  quarantine: (path: string, reason: string, lost: string) => void,
+): SeriesIndex {
+  try {
+    return new SeriesIndex(dataDir, cacheSizeKib);
+  } catch (error) {
+    if (!isDamageError(error) && !(error instanceof SyntaxError)) throw error;
+    quarantine(join(dataDir, INDEX_FILE), (error as Error).message, LOST_INDEX);
+    return new SeriesIndex(dataDir, cacheSizeKib);
   }
 }
 
