@@ -21,7 +21,10 @@ export function formatNumber(value: number): string {
   return value.toFixed(2);
 }
 
-/** `unit` as in shared/catalog.ts: percent, bytes, bytes/s, ops/s, packets/s, seconds or "". */
+/**
+ * `unit` as in shared/catalog.ts: percent, bytes, bytes/s, ops/s, packets/s, seconds, days,
+ * boolean (1 yes, 0 no; a bucket's average is the share of yes) or "".
+ */
 export function formatValue(value: number | null | undefined, unit: string): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
   switch (unit) {
@@ -37,14 +40,22 @@ export function formatValue(value: number | null | undefined, unit: string): str
       return `${formatNumber(value)} pkt/s`;
     case "seconds":
       return formatDuration(value * 1000);
+    case "days":
+      return `${Number.isInteger(value) ? value : value.toFixed(1)} ${
+        Math.abs(value) === 1 ? "day" : "days"
+      }`;
+    case "boolean":
+      return value === 1 ? "yes" : value === 0 ? "no" : `${(value * 100).toFixed(0)} % yes`;
     default:
       return formatNumber(value);
   }
 }
 
-/** `3 d 4 h`, `5 min 2 s`, `800 ms`: the two largest units. */
+/** `3 d 4 h`, `5 min 2 s`, `800 ms`, `1.4 ms`: the two largest units. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return "–";
+  // A probe of a nearby host takes a millisecond or two: a rounded "1 ms" would hide its changes.
+  if (Math.abs(ms) < 10 && ms !== 0) return `${ms.toFixed(Math.abs(ms) < 1 ? 2 : 1)} ms`;
   if (Math.abs(ms) < 1000) return `${Math.round(ms)} ms`;
   const parts: [number, string][] = [
     [86_400_000, "d"],

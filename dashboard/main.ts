@@ -6,6 +6,9 @@ import { api, setUnauthorizedHandler } from "./api.ts";
 import { h, message, replace } from "./dom.ts";
 import { agentPage } from "./pages/agent.ts";
 import { alertsPage } from "./pages/alerts.ts";
+import { certPage } from "./pages/cert.ts";
+import { checkPage } from "./pages/check.ts";
+import { checksPage } from "./pages/checks.ts";
 import { overviewPage } from "./pages/overview.ts";
 import type { Page } from "./pages/page.ts";
 import { parseRoute } from "./route.ts";
@@ -15,6 +18,7 @@ const view = h("main", { id: "view", tabindex: "-1" });
 const meta = h("span", { className: "meta", id: "meta" }, "connecting…");
 const navLinks = {
   overview: h("a", { href: "#/" }, "Fleet"),
+  checks: h("a", { href: "#/checks" }, "Checks"),
   alerts: h("a", { href: "#/alerts" }, "Alerts"),
 };
 document.body.append(
@@ -23,7 +27,7 @@ document.body.append(
     "header",
     { className: "top" },
     h("h1", {}, h("a", { href: "#/" }, "oxmon")),
-    h("nav", { "aria-label": "Main" }, navLinks.overview, navLinks.alerts),
+    h("nav", { "aria-label": "Main" }, navLinks.overview, navLinks.checks, navLinks.alerts),
     meta,
   ),
   view,
@@ -48,6 +52,10 @@ function render(force = false) {
   delete view.dataset.drawnMs;
   const route = parseRoute(location.hash);
   navLinks.overview.toggleAttribute("aria-current", route.page === "overview");
+  navLinks.checks.toggleAttribute(
+    "aria-current",
+    route.page === "checks" || route.page === "check" || route.page === "cert",
+  );
   navLinks.alerts.toggleAttribute("aria-current", route.page === "alerts");
   if (signedOut) return showSignedOut();
   switch (route.page) {
@@ -62,6 +70,18 @@ function render(force = false) {
     case "alerts":
       current = alertsPage(view, route.params);
       document.title = "oxmon · alerts";
+      break;
+    case "checks":
+      current = checksPage(view, route.params);
+      document.title = "oxmon · checks";
+      break;
+    case "check":
+      current = checkPage(view, route.agentId, route.name, route.params);
+      document.title = `oxmon · check ${route.name}`;
+      break;
+    case "cert":
+      current = certPage(view, route.domain, route.port, route.params);
+      document.title = `oxmon · certificate ${route.domain}`;
       break;
     default:
       replace(

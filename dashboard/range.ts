@@ -37,8 +37,9 @@ const NICE_STEPS_SECS = [
   86400,
 ];
 
-export function chooseStepSecs(spanMs: number): number {
-  const wanted = spanMs / 1000 / MAX_POINTS;
+/** The smallest nice step that makes at most `maxPoints` buckets of `spanMs`. */
+export function chooseStepSecs(spanMs: number, maxPoints = MAX_POINTS): number {
+  const wanted = spanMs / 1000 / maxPoints;
   return NICE_STEPS_SECS.find((step) => step >= wanted) ??
     Math.ceil(wanted / 86400) * 86400;
 }

@@ -135,3 +135,109 @@ export interface HealthAnswer {
   active_agent_count: number;
   storage_status: string;
 }
+
+export interface AgentsAnswer {
+  agents: AgentAnswer[];
+}
+
+export interface LatestAnswer {
+  series: {
+    agent_id: string;
+    metric: string;
+    labels: Record<string, string>;
+    unit: string;
+    timestamp: string;
+    value: number;
+  }[];
+}
+
+export interface CheckResultJson {
+  check: string;
+  type: string;
+  target: string;
+  up: boolean;
+  message: string;
+  duration_ms: number;
+  status_code: number | null;
+  certificate_days_left: number | null;
+  answers: string[] | null;
+  at: string;
+}
+
+/** One of the server's checks, from `GET /api/v1/checks`. */
+export interface ServerCheck {
+  name: string;
+  type: string;
+  target: string;
+  from: "server";
+  interval_secs: number;
+  timeout_secs?: number;
+  grace_secs?: number;
+  next_run_at?: string | null;
+  next_ping_due?: string | null;
+  up: boolean | null;
+  last_result: CheckResultJson | null;
+}
+
+export interface ChecksAnswer {
+  count: number;
+  checks: ServerCheck[];
+}
+
+export interface CertDomain {
+  id: string;
+  domain: string;
+  port: number;
+  enabled: boolean;
+  check_interval_secs: number | null;
+  note: string | null;
+  source: "api" | "config";
+  last_checked_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CertDomainsAnswer {
+  total: number;
+  limit: number;
+  offset: number;
+  domains: CertDomain[];
+}
+
+export interface CertResult {
+  id: number;
+  domain_id: string;
+  domain: string;
+  port: number;
+  is_valid: boolean;
+  chain_valid: boolean;
+  hostname_valid: boolean | null;
+  not_before: string | null;
+  not_after: string | null;
+  days_until_expiry: number | null;
+  issuer: string | null;
+  subject: string | null;
+  san_list: string[] | null;
+  serial_number: string | null;
+  fingerprint_sha256: string | null;
+  key_type: string | null;
+  key_bits: number | null;
+  tls_version: string | null;
+  chain: string[] | null;
+  resolved_ips: string[] | null;
+  error: string | null;
+  duration_ms: number;
+  checked_at: string;
+}
+
+export interface CertStatusAnswer {
+  count: number;
+  results: CertResult[];
+}
+
+export interface CertHistoryAnswer {
+  total: number;
+  limit: number;
+  offset: number;
+  results: CertResult[];
+}

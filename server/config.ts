@@ -9,6 +9,12 @@ import { type ChecksConfig, readChecksConfig } from "../shared/checks/config.ts"
 import { type AlertConfig, readAlertConfig } from "./alerts/config.ts";
 import { type CertCheckConfig, readCertCheckConfig } from "./certs/config.ts";
 import { type NotificationConfig, readNotificationConfig } from "./notify/config.ts";
+import {
+  type PrometheusConfig,
+  readPrometheusConfig,
+  readRemoteWriteConfig,
+  type RemoteWriteConfig,
+} from "./prometheus/config.ts";
 
 export interface IngestLimits {
   /** Most points one batch may carry. */
@@ -50,6 +56,10 @@ export interface ServerConfig {
   certCheck: CertCheckConfig;
   /** `[[checks]]` the server runs and `[check_settings]`. */
   checks: ChecksConfig;
+  /** `[[remote_write]]` endpoints samples are forwarded to. */
+  remoteWrite: readonly RemoteWriteConfig[];
+  /** `[prometheus]`: `/metrics`, `POST /api/v1/write` and the query API. */
+  prometheus: PrometheusConfig;
 }
 
 export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
@@ -156,6 +166,8 @@ function readServerConfig(root: TableReader): ServerConfig {
     notification: readNotificationConfig(root.table("notification"), topLevelAggregation),
     certCheck: readCertCheckConfig(root.table("cert_check")),
     checks: readChecksConfig(root, { side: "server" }),
+    remoteWrite: readRemoteWriteConfig(root.tables("remote_write")),
+    prometheus: readPrometheusConfig(root.table("prometheus")),
   };
 }
 

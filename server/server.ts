@@ -20,6 +20,17 @@ import { createFleetRoutes, FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
 import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
+import { defaultSender } from "./notify/notifier.ts";
+import {
+  metricsRoutes,
+  newestStoredSamples,
+  queryApiRoutes,
+  RemoteWriteForwarder,
+  remoteWriteHealth,
+  RemoteWriteReceiver,
+  remoteWriteRoutes,
+  ServerCounters,
+} from "./prometheus/mod.ts";
 import { Quarantine } from "./quarantine.ts";
 import { Scheduler } from "./scheduler.ts";
 import { openChunkStore } from "./storage/chunk/engine.ts";
@@ -118,6 +129,8 @@ export async function startServer(
     log: log.with({ component: "data" }),
     now: () => clock.now(),
   });
+  // Counts for /metrics: alert evaluations and events, notification send attempts.
+  const counters = new ServerCounters();
   const opened: { close(): unknown }[] = [];
   const closeAll = async () => {
     for (const part of opened.reverse()) await part.close();
@@ -136,6 +149,8 @@ export async function startServer(
         deliveryStorePath: notifyPath,
         clock,
         log: log.with({ component: "notify" }),
+        createSender: (channel, retry) =>
+          counters.countSends(channel.name, defaultSender(channel, retry)),
       }));
     const notifierOpened = notifier;
     opened.push({ close: () => notifierOpened.close(0) });
@@ -146,7 +161,10 @@ export async function startServer(
         statePath: alertsPath,
         clock,
         log: log.with({ component: "alerts" }),
-        onEvent: (event) => notifierOpened.dispatch(event),
+        onEvent: (event) => {
+          counters.countEvent(event);
+          notifierOpened.dispatch(event);
+        },
         // The server's own identities report when a check is due, not every few seconds.
         unwatchedAgents: [CERT_AGENT_ID, SERVER_AGENT_ID],
       }));
@@ -155,7 +173,10 @@ export async function startServer(
     throw error;
   }
   // Alert evaluation runs after the ingest reply has gone out, never before it.
-  const alertFeed = deferObservations(alerts, log.with({ component: "alerts" }));
+  const alertFeed = deferObservations(
+    counters.countObservations(alerts),
+    log.with({ component: "alerts" }),
+  );
   const fleet = new FleetSummary({
     store,
     agents: () => registry.list(),
@@ -164,6 +185,18 @@ export async function startServer(
     activeAlerts: () => alerts.active(),
     log: log.with({ component: "fleet" }),
   });
+  // Committed samples also go to every [[remote_write]] endpoint; what storage already held
+  // before this start is never sent again.
+  const remoteWrite = new RemoteWriteForwarder({
+    endpoints: config.remoteWrite,
+    dataDir: config.dataDir,
+    clock,
+    log: log.with({ component: "remote_write" }),
+    version: VERSION,
+  });
+  if (remoteWrite.enabled) {
+    remoteWrite.seed(newestStoredSamples(store, registry.list().map((agent) => agent.agentId)));
+  }
 
   const ingest = new IngestService({
     store,
@@ -177,7 +210,16 @@ export async function startServer(
       // Cheap (a map lookup per point), so it runs at once: the overview is never behind.
       fleet.observe(points);
       alertFeed.observe(points);
+      remoteWrite.observe(points);
     },
+  });
+  const remoteWriteIn = new RemoteWriteReceiver({
+    ingest,
+    maxBodyBytes: config.ingest.maxBatchBytes,
+    maxUncompressedBytes: config.prometheus.remoteWriteMaxBytes,
+    maxPointsPerBatch: config.ingest.maxPointsPerBatch,
+    defaultAgent: config.prometheus.remoteWriteDefaultAgent,
+    log: log.with({ component: "remote_write_in" }),
   });
 
   // Samples the server makes itself (certificates, checks, heartbeats) take the ingest path
@@ -265,7 +307,36 @@ export async function startServer(
       certs: createCertRoutes({ store: certStore, checker: certChecker, clock }),
       checks: createCheckRoutes({ checks }),
       heartbeat: createHeartbeatRoutes({ checks }),
+      write: remoteWriteRoutes(remoteWriteIn),
     },
+    rootRoutes: [
+      metricsRoutes({
+        version: VERSION,
+        ingest: () => ingest.stats(),
+        grpcListenerRestarts: () => grpc.stats().restarts,
+        store,
+        registry,
+        agentIntervalSecs: config.agentIntervalSecs,
+        nowMs: () => clock.now(),
+        counters,
+        activeAlerts: () => alerts.active().length,
+        remoteWrite: () => remoteWrite.stats(),
+        remoteWriteSkippedLate: () => remoteWrite.skippedLate,
+        remoteWriteIn: () => remoteWriteIn.stats(),
+        exposeAgentMetrics: config.prometheus.exposeAgentMetrics,
+        log: log.with({ component: "metrics" }),
+      }),
+      queryApiRoutes({
+        store,
+        clock,
+        log: log.with({ component: "prometheus_api" }),
+        version: VERSION,
+        lookbackDeltaSecs: config.prometheus.lookbackDeltaSecs,
+        maxSamples: config.prometheus.queryMaxSamples,
+      }),
+    ],
+    healthSections: () =>
+      remoteWrite.enabled ? { remote_write: remoteWriteHealth(remoteWrite.stats()) } : {},
   });
   // What start-up opened so far, closed again when a later step fails.
   const closeOpened = async () => {
@@ -274,6 +345,7 @@ export async function startServer(
     await certChecker.stop();
     certStore.close();
     alertFeed.close();
+    await remoteWrite.stop(0);
     await notifier.close(0);
     alerts.close();
     store.close();
@@ -295,6 +367,7 @@ export async function startServer(
     throw error;
   }
   checks.start();
+  remoteWrite.start();
   log.info("oxmon server started", {
     version: VERSION,
     grpc: `${config.grpcHost}:${grpcPort}`,
@@ -319,6 +392,8 @@ export async function startServer(
       // Samples committed before the listener stopped are still evaluated and their events sent.
       alertFeed.flush();
       alertFeed.close();
+      // What was committed is queued on disk; a send in flight gets the grace period.
+      await remoteWrite.stop(config.shutdownGraceSecs * 1000);
       await notifier.close(config.shutdownGraceSecs * 1000);
       alerts.close();
       store.close();

@@ -1,13 +1,32 @@
 /**
- * Every metric the agent emits, with its unit and labels. The dashboard, the README and the
- * collectors' tests all read this one table.
+ * Every metric oxmon writes, with its unit and labels, in two tables: what the agent's
+ * collectors measure on a host (`HOST_METRICS`), and what checks record (`CHECK_METRICS`: the
+ * HTTP/TCP/DNS/heartbeat checks of the server and of agents, and the certificate checker). The
+ * API's `unit` fields, the dashboard and the README read them; benchmarks synthesise host data
+ * from the first only.
  */
 
-export type MetricUnit = "percent" | "bytes" | "bytes/s" | "ops/s" | "packets/s" | "seconds" | "";
+/**
+ * `boolean`: 1 for yes (up, valid), 0 for no; a bucket's average is the share of yes.
+ * `days`: whole days, negative once past.
+ */
+export type MetricUnit =
+  | "percent"
+  | "bytes"
+  | "bytes/s"
+  | "ops/s"
+  | "packets/s"
+  | "seconds"
+  | "days"
+  | "boolean"
+  | "";
 
 export interface MetricInfo {
   unit: MetricUnit;
+  /** Labels every sample of the metric carries. */
   labels: readonly string[];
+  /** Labels some samples carry (e.g. `port` of a certificate when it is not 443). */
+  optionalLabels?: readonly string[];
   description: string;
 }
 
@@ -16,7 +35,8 @@ const deviceLabels = ["device"] as const;
 const interfaceLabels = ["interface"] as const;
 const noLabels = [] as const;
 
-export const METRIC_CATALOG: Readonly<Record<string, MetricInfo>> = Object.freeze({
+/** What the agent's collectors measure on every host. */
+export const HOST_METRICS: Readonly<Record<string, MetricInfo>> = Object.freeze({
   "cpu.usage": { unit: "percent", labels: noLabels, description: "CPU busy time, all cores" },
   "cpu.core_usage": { unit: "percent", labels: ["core"], description: "CPU busy time of one core" },
   "memory.total": { unit: "bytes", labels: noLabels, description: "Physical memory" },
@@ -96,4 +116,54 @@ export const METRIC_CATALOG: Readonly<Record<string, MetricInfo>> = Object.freez
   "system.uptime": { unit: "seconds", labels: noLabels, description: "Time since boot" },
 });
 
+const checkLabels = ["check", "target"] as const;
+const certLabels = ["domain"] as const;
+const certOptionalLabels = ["port"] as const;
+
+/**
+ * What checks record: `check.*` under `oxmon-server` or the agent that ran the check (labels
+ * `check`, its name, and `target`), `certificate.*` under `cert-checker`.
+ */
+export const CHECK_METRICS: Readonly<Record<string, MetricInfo>> = Object.freeze({
+  "check.up": {
+    unit: "boolean",
+    labels: checkLabels,
+    description: "1 when the check's run succeeded, 0 when it failed",
+  },
+  "check.duration_seconds": {
+    unit: "seconds",
+    labels: checkLabels,
+    description: "How long the probe took (not for heartbeats)",
+  },
+  "check.status_code": {
+    unit: "",
+    labels: checkLabels,
+    description: "HTTP status of the final response",
+  },
+  "check.certificate_days_until_expiry": {
+    unit: "days",
+    labels: checkLabels,
+    description: "Days left of an HTTPS target's certificate (server checks)",
+  },
+  "certificate.days_until_expiry": {
+    unit: "days",
+    labels: certLabels,
+    optionalLabels: certOptionalLabels,
+    description: "Whole days until the certificate expires, negative once expired",
+  },
+  "certificate.is_valid": {
+    unit: "boolean",
+    labels: certLabels,
+    optionalLabels: certOptionalLabels,
+    description: "1 when chain and host name verify and today is within the dates",
+  },
+});
+
+/** Every metric: host metrics and check metrics. */
+export const METRIC_CATALOG: Readonly<Record<string, MetricInfo>> = Object.freeze({
+  ...HOST_METRICS,
+  ...CHECK_METRICS,
+});
+
+export const HOST_METRIC_NAMES: readonly string[] = Object.freeze(Object.keys(HOST_METRICS));
 export const METRIC_NAMES: readonly string[] = Object.freeze(Object.keys(METRIC_CATALOG));

@@ -9,11 +9,9 @@
  * tests/screenshots/ (the README's screenshot is copied from there).
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
 import { haveChromium, launchChromium, spawnAgent } from "./helpers/chromium.ts";
+import { linePixels, screenshots, sparkColumns } from "./helpers/dashboard_page.ts";
 import { eventually, startTestServer } from "./helpers/server_process.ts";
-
-export const SCREENSHOT_DIR = new URL("./screenshots/", import.meta.url);
 
 if (!haveChromium) {
   console.warn("dashboard_test: skipped, /usr/bin/chromium not found (apt-get install chromium)");
@@ -29,43 +27,6 @@ operator = "greater_equal"
 value = 0.0
 severity = "critical"
 `;
-
-/** Pixels of a chart's canvas close to one of its series' colours: drawn lines, not a grid. */
-function linePixels(page: Page, chart: string): Promise<number> {
-  return page.$eval(`[data-chart="${chart}"]`, (card) => {
-    const colors = [...card.querySelectorAll(".legend .swatch")].map((swatch: any) =>
-      swatch.style.background.match(/\d+/g).map(Number)
-    );
-    const canvas = card.querySelector("canvas") as any;
-    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-    let count = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (data[i + 3] < 200) continue;
-      const near = colors.some(([r, g, b]: number[]) =>
-        Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 60
-      );
-      if (near) count++;
-    }
-    return count;
-  });
-}
-
-async function screenshots(page: Page, name: string) {
-  await Deno.mkdir(SCREENSHOT_DIR, { recursive: true });
-  for (const scheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    for (const [width, label] of [[1280, "desktop"], [390, "phone"]] as const) {
-      await page.setViewportSize({ width, height: label === "phone" ? 844 : 900 });
-      await page.waitForTimeout(150); // a resize and a theme redraw are one frame each
-      const path = new URL(`${name}-${scheme}-${label}.png`, SCREENSHOT_DIR).pathname;
-      await page.screenshot({ path, fullPage: label === "desktop" });
-      const png = await Deno.readFile(path);
-      assert.deepEqual([...png.slice(1, 4)], [0x50, 0x4e, 0x47], `${path} is a PNG`);
-    }
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
 
 Deno.test({
   name: "the dashboard shows the fleet, agent charts and alerts of real agents in Chromium",
@@ -138,7 +99,58 @@ Deno.test({
             items.map((item) => [item.getAttribute("data-rule"), item.getAttribute("data-agent")]),
         );
         assert.deepEqual(firing, [["web-1-busy", "web-1"]]);
+
+        // At 1280 px every column is on screen, the Alerts column included.
+        const fit = await page.$eval(".table-wrap", (wrap: any) => {
+          const last = wrap.querySelector("thead th:last-child");
+          return {
+            title: last.textContent,
+            overflow: wrap.scrollWidth - wrap.clientWidth,
+            right: last.getBoundingClientRect().right,
+            edge: wrap.getBoundingClientRect().right,
+          };
+        });
+        assert.equal(fit.title, "Alerts");
+        assert.ok(fit.overflow <= 0 && fit.right <= fit.edge, JSON.stringify(fit));
+        // The agents reported for seconds of the hour: their sparklines start at their first
+        // sample and run across the cell (not a dot at its right edge), and the row says so.
+        for (const agent of ["web-1", "web-2"]) {
+          const drawn = await sparkColumns(page, `tr[data-agent="${agent}"] td.cpu canvas`);
+          assert.ok(drawn.columns >= drawn.width * 0.8, `${agent}: ${JSON.stringify(drawn)}`);
+          assert.match(
+            await page.textContent(`tr[data-agent="${agent}"] td.status`) ?? "",
+            /new: data for \d+ s/,
+          );
+        }
         await screenshots(page, "overview");
+
+        // At phone width each agent is a card whose values are all on screen.
+        await page.setViewportSize({ width: 390, height: 844 });
+        const cells = await page.$$eval(
+          'tr[data-agent="web-1"] td',
+          (tds: any[]) =>
+            tds.map((td) => ({
+              label: td.dataset.label ?? td.className,
+              left: td.getBoundingClientRect().left,
+              right: td.getBoundingClientRect().right,
+            })),
+        );
+        for (const cell of cells) {
+          assert.ok(cell.left >= 0 && cell.right <= 390, JSON.stringify(cell));
+        }
+        assert.deepEqual(cells.map((cell) => cell.label), [
+          "agent",
+          "status",
+          "CPU",
+          "Memory",
+          "Fullest disk",
+          "Network",
+          "Load",
+          "Alerts",
+        ]);
+        await page.selectOption("#sort", "memory");
+        assert.match(page.url(), /sort=memory&dir=desc/);
+        await page.setViewportSize({ width: 1280, height: 900 });
 
         await page.fill("#filter", "web-[2]");
         await page.waitForFunction(() =>

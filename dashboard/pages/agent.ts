@@ -11,11 +11,11 @@ import { formatAgo, formatTime, formatValue } from "../format.ts";
 import {
   chooseStepSecs,
   presetRange,
-  PRESETS,
   rangeFromParams,
   rangeParams,
   type TimeRange,
 } from "../range.ts";
+import { RangeBar } from "../range_bar.ts";
 import { agentHref } from "../route.ts";
 import type { AgentAnswer, MetricsAnswer } from "../types.ts";
 import type { Page } from "./page.ts";
@@ -149,48 +149,18 @@ export function agentPage(root: HTMLElement, agentId: string, params: URLSearchP
       ),
     );
   }
-  const updated = h("span", { className: "updated", role: "status" });
-  const presetButtons = Object.keys(PRESETS).map((preset) =>
-    h("button", {
-      type: "button",
-      "data-range": preset,
-      onclick: () => setRange(presetRange(preset, Date.now())),
-    }, preset)
-  );
-  const fromInput = h("input", { type: "datetime-local", step: 1, "aria-label": "From" });
-  const toInput = h("input", { type: "datetime-local", step: 1, "aria-label": "To" });
-  const custom = h(
-    "form",
-    {
-      className: "custom-range",
-      onsubmit: (event: Event) => {
-        event.preventDefault();
-        const fromMs = new Date(fromInput.value).getTime();
-        const toMs = new Date(toInput.value).getTime();
-        if (!(fromMs < toMs)) {
-          replace(rangeError, message("error", "Pick a start time before the end time."));
-          return;
-        }
-        replace(rangeError);
-        setRange({ kind: "custom", fromMs, toMs });
-      },
-    },
-    fromInput,
-    "–",
-    toInput,
-    h("button", { type: "submit" }, "Apply"),
-  );
-  const pauseButton = h("button", {
-    type: "button",
-    id: "pause",
-    onclick: () => {
-      paused = !paused;
+  const bar = new RangeBar({
+    errorBox: rangeError,
+    onRange: setRange,
+    onPause: (next) => {
+      paused = next;
       saveUrl();
       renderControls();
       if (!paused) load();
       else clearTimeout(timer);
     },
   });
+  const updated = bar.updated;
   const coresBox = h("input", { type: "checkbox", id: "per-core", checked: perCore });
   coresBox.addEventListener("change", () => {
     perCore = coresBox.checked;
@@ -226,36 +196,12 @@ export function agentPage(root: HTMLElement, agentId: string, params: URLSearchP
     title,
     info,
     rangeError,
-    h(
-      "div",
-      { className: "toolbar range-bar" },
-      h("div", { className: "presets", role: "group", "aria-label": "Range" }, presetButtons),
-      custom,
-      pauseButton,
-      updated,
-    ),
+    bar.element,
     grid,
   );
 
-  function toLocalInput(ms: number): string {
-    const date = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
-    return date.toISOString().slice(0, 19);
-  }
-
   function renderControls() {
-    for (const button of presetButtons) {
-      const pressed = range.kind === "preset" && range.preset === button.dataset.range;
-      button.setAttribute("aria-pressed", String(pressed));
-    }
-    fromInput.value = toLocalInput(range.fromMs);
-    toInput.value = toLocalInput(range.toMs);
-    pauseButton.textContent = range.kind === "custom"
-      ? "Fixed range"
-      : paused
-      ? "▶ Resume"
-      : "❚❚ Pause";
-    pauseButton.disabled = range.kind === "custom";
-    pauseButton.setAttribute("aria-pressed", String(paused));
+    bar.render(range, paused);
   }
 
   function saveUrl() {

@@ -3,10 +3,12 @@
  * and paging, the configured rules and the notification deliveries. Every alert links to the
  * chart of its series around the time it fired.
  */
+import { METRIC_CATALOG } from "../../shared/catalog.ts";
 import { api, ApiError } from "../api.ts";
 import { h, message, replace } from "../dom.ts";
 import { formatDuration, formatLabels, formatTime, formatValue } from "../format.ts";
-import { agentHref, hrefWith, replaceHash } from "../route.ts";
+import { CERT_AGENT_ID, SERVER_AGENT_ID } from "../checks_model.ts";
+import { agentHref, certHref, checkHref, hrefWith, replaceHash } from "../route.ts";
 import type {
   ActiveAlert,
   ActiveAlertsAnswer,
@@ -23,43 +25,49 @@ const DELIVERY_PAGE = 20;
 const REFRESH_MS = 10_000;
 const CONTEXT_MS = 30 * 60_000;
 
-const UNITS: Record<string, string> = {
-  "cpu.usage": "percent",
-  "cpu.core_usage": "percent",
-  "memory.used_percent": "percent",
-  "memory.swap_percent": "percent",
-  "disk.used_percent": "percent",
-  "memory.used": "bytes",
-  "memory.available": "bytes",
-  "disk.used": "bytes",
-  "disk.available": "bytes",
-  "network.bytes_recv": "bytes/s",
-  "network.bytes_sent": "bytes/s",
-  "disk.read_bytes_per_sec": "bytes/s",
-  "disk.write_bytes_per_sec": "bytes/s",
-};
+/** The unit of an alert's value: its metric's for rules that compare the metric itself. */
 const unitOf = (alert: { metric: string; rule_type: string }) =>
-  alert.rule_type === "threshold" || alert.rule_type === "trend_prediction"
-    ? UNITS[alert.metric] ?? ""
+  alert.rule_type === "threshold" || alert.rule_type === "trend_prediction" ||
+    alert.rule_type === "cert_expiration"
+    ? METRIC_CATALOG[alert.metric]?.unit ?? ""
     : "";
 
 export function severityBadge(severity: Severity): HTMLElement {
   return h("span", { className: `sev ${severity}` }, severity);
 }
 
-/** The agent page over the half hour either side of `atMs`, focused on the alert's chart. */
-export function chartHref(agentId: string, metric: string, atMs: number): string {
+/**
+ * Where an alert's series is drawn, over the half hour either side of `atMs`: a check's own
+ * page for `check.*`, the certificate's for `certificate.*`, otherwise the agent page focused on
+ * the alert's chart.
+ */
+export function chartHref(
+  agentId: string,
+  metric: string,
+  atMs: number,
+  labels: Record<string, string> = {},
+): string {
   const nowMs = Date.now();
   const params: Record<string, string> = {
     from: new Date(atMs - CONTEXT_MS).toISOString(),
     to: new Date(Math.min(nowMs, atMs + CONTEXT_MS)).toISOString(),
   };
+  if (metric.startsWith("check.") && labels.check) return checkHref(agentId, labels.check, params);
+  if (metric.startsWith("certificate.") && labels.domain) {
+    return certHref(labels.domain, Number(labels.port ?? 443));
+  }
   if (metric) params.focus = metric;
   return agentHref(agentId, params);
 }
 
 export function alertChartHref(alert: ActiveAlert): string {
-  return chartHref(alert.agent_id, alert.metric, Date.parse(alert.since));
+  return chartHref(alert.agent_id, alert.metric, Date.parse(alert.since), alert.labels);
+}
+
+/** An alert's source: an agent's page, or the checks page for the server's own identities. */
+export function sourceLink(agentId: string): HTMLElement {
+  const own = agentId === SERVER_AGENT_ID || agentId === CERT_AGENT_ID;
+  return h("a", { href: own ? "#/checks" : agentHref(agentId) }, agentId);
 }
 
 function series(alert: { metric: string; labels: Record<string, string> }): string {
@@ -204,7 +212,7 @@ export function alertsPage(root: HTMLElement, params: URLSearchParams): Page {
                   { "data-rule": alert.rule, "data-agent": alert.agent_id },
                   h("td", {}, severityBadge(alert.severity)),
                   h("td", {}, alert.rule),
-                  h("td", {}, h("a", { href: agentHref(alert.agent_id) }, alert.agent_id)),
+                  h("td", {}, sourceLink(alert.agent_id)),
                   h("td", { className: "series" }, alert.metric ? series(alert) : "–"),
                   h(
                     "td",
@@ -289,14 +297,17 @@ export function alertsPage(root: HTMLElement, params: URLSearchParams): Page {
       h("td", { className: `status ${event.status}` }, event.status),
       h("td", {}, severityBadge(event.severity)),
       h("td", {}, event.rule),
-      h("td", {}, h("a", { href: agentHref(event.agent_id) }, event.agent_id)),
+      h("td", {}, sourceLink(event.agent_id)),
       h("td", { className: "msg" }, event.message),
       h(
         "td",
         {},
         h(
           "a",
-          { href: chartHref(event.agent_id, event.metric, atMs), className: "chart-link" },
+          {
+            href: chartHref(event.agent_id, event.metric, atMs, event.labels),
+            className: "chart-link",
+          },
           "chart",
         ),
       ),
@@ -443,6 +454,7 @@ export function pagerOf(
   size: number,
   page: number,
   go: (page: number) => void,
+  labels: [string, string] = ["‹ Newer", "Older ›"],
 ): void {
   const pages = Math.ceil(total / size);
   if (pages <= 1) {
@@ -451,12 +463,12 @@ export function pagerOf(
   }
   replace(
     pager,
-    h("button", { type: "button", disabled: page === 0, onclick: () => go(page - 1) }, "‹ Newer"),
+    h("button", { type: "button", disabled: page === 0, onclick: () => go(page - 1) }, labels[0]),
     h("span", {}, `Page ${page + 1} of ${pages} (${total} in all)`),
     h(
       "button",
       { type: "button", disabled: page >= pages - 1, onclick: () => go(page + 1) },
-      "Older ›",
+      labels[1],
     ),
   );
 }

@@ -6,11 +6,11 @@
 import { compileGlob } from "../../shared/glob.ts";
 import { api, ApiError } from "../api.ts";
 import { h, message, replace } from "../dom.ts";
-import { formatAgo, formatValue } from "../format.ts";
+import { formatAgo, formatDuration, formatTime, formatValue } from "../format.ts";
 import { agentHref, hrefWith, replaceHash } from "../route.ts";
 import { sparkline } from "../spark.ts";
 import type { ActiveAlertsAnswer, FleetAgent, FleetAnswer } from "../types.ts";
-import { alertChartHref, severityBadge } from "./alerts.ts";
+import { alertChartHref, severityBadge, sourceLink } from "./alerts.ts";
 import type { Page } from "./page.ts";
 
 const RANGES = ["15m", "1h", "6h", "24h", "7d", "30d"];
@@ -19,18 +19,34 @@ const REFRESH_MS = 10_000;
 
 const STATUS_RANK = { absent: 0, inactive: 1, active: 2 } as const;
 
+/** Where an agent's sparklines start: the bucket of its first sample when that is in range. */
+interface SparkStart {
+  index: number;
+  title?: string;
+}
+
 interface Column {
   key: string;
   title: string;
   value: (agent: FleetAgent) => number | string | null;
   /** The cell's text and sparkline. */
-  cell?: (agent: FleetAgent) => (HTMLElement | string)[];
+  cell?: (agent: FleetAgent, start: SparkStart) => (HTMLElement | string)[];
 }
 
-function sparkCell(values: (number | null)[] | undefined, text: string, max?: number, color = "") {
+function sparkCell(
+  values: (number | null)[] | undefined,
+  text: string,
+  start: SparkStart,
+  options: { max?: number; color: string },
+) {
   return [
-    h("span", { className: "now" }, text),
-    sparkline(values ?? [], { max, color: color || "#3b82f6" }),
+    h("span", { className: "now", title: text }, text),
+    sparkline(values ?? [], {
+      max: options.max,
+      color: options.color,
+      startIndex: start.index,
+      title: start.title,
+    }),
   ];
 }
 
@@ -45,49 +61,74 @@ const COLUMNS: Column[] = [
     key: "cpu",
     title: "CPU",
     value: (a) => a.cpu,
-    cell: (a) => sparkCell(a.spark.cpu, formatValue(a.cpu, "percent"), 100, "#3b82f6"),
+    cell: (a, start) =>
+      sparkCell(a.spark.cpu, formatValue(a.cpu, "percent"), start, { max: 100, color: "#3b82f6" }),
   },
   {
     key: "memory",
     title: "Memory",
     value: (a) => a.memory?.percent ?? null,
-    cell: (a) =>
-      sparkCell(a.spark.memory, formatValue(a.memory?.percent, "percent"), 100, "#8b5cf6"),
+    cell: (a, start) =>
+      sparkCell(a.spark.memory, formatValue(a.memory?.percent, "percent"), start, {
+        max: 100,
+        color: "#8b5cf6",
+      }),
   },
   {
     key: "disk",
     title: "Fullest disk",
     value: (a) => a.disk?.percent ?? null,
-    cell: (a) =>
+    cell: (a, start) =>
       sparkCell(
         a.spark.disk,
         a.disk ? `${formatValue(a.disk.percent, "percent")} ${a.disk.mount}` : "–",
-        100,
-        "#f59e0b",
+        start,
+        { max: 100, color: "#f59e0b" },
       ),
   },
   {
     key: "network",
     title: "Network",
     value: (a) => a.network ? a.network.recv + a.network.sent : null,
-    cell: (a) =>
+    cell: (a, start) =>
       sparkCell(
         a.spark.network,
         a.network
           ? `↓${formatValue(a.network.recv, "bytes/s")} ↑${formatValue(a.network.sent, "bytes/s")}`
           : "–",
-        undefined,
-        "#10b981",
+        start,
+        { color: "#10b981" },
       ),
   },
   {
     key: "load",
     title: "Load",
     value: (a) => a.load?.load_1 ?? null,
-    cell: (a) => sparkCell(a.spark.load, formatValue(a.load?.load_1, ""), undefined, "#06b6d4"),
+    cell: (a, start) =>
+      sparkCell(a.spark.load, formatValue(a.load?.load_1, ""), start, { color: "#06b6d4" }),
   },
   { key: "alerts", title: "Alerts", value: (a) => a.alerts.firing },
 ];
+
+/**
+ * An agent first seen within the range has no data before then: its sparklines start at that
+ * bucket (so its minutes fill the line rather than make a dot at the right edge) and say so.
+ */
+export function sparkStart(
+  agent: FleetAgent,
+  fleet: Pick<FleetAnswer, "from" | "step_secs">,
+  nowMs: number,
+): SparkStart {
+  const fromMs = Date.parse(fleet.from);
+  const firstMs = Date.parse(agent.first_seen);
+  if (!(firstMs > fromMs)) return { index: 0 };
+  return {
+    index: Math.floor((firstMs - fromMs) / (fleet.step_secs * 1000)),
+    title: `Since ${formatTime(firstMs, true)}: the agent has reported for ${
+      formatDuration(Math.max(1000, nowMs - firstMs))
+    }, less than the range`,
+  };
+}
 
 /** `web-1` → `web`: the part before the first `-`, `.` or `_`. */
 export function groupOf(agentId: string): string {
@@ -147,6 +188,17 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
     state.page = 0;
     render();
   });
+  // The column headers sort on a wide screen; on a phone the rows are cards without headers.
+  const sortSelect = h(
+    "select",
+    { id: "sort", "aria-label": "Sort agents by" },
+    COLUMNS.map((c) => h("option", { value: c.key, selected: c.key === state.sort }, c.title)),
+  );
+  sortSelect.addEventListener("change", () => {
+    state.sort = sortSelect.value;
+    state.descending = state.sort !== "agent";
+    render();
+  });
   const table = h("div", { className: "table-wrap" });
   const pager = h("nav", { className: "pager", "aria-label": "Pages" });
   replace(
@@ -159,6 +211,7 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
       filterInput,
       h("label", {}, "Range ", rangeSelect),
       h("label", {}, groupBox, " Group by name prefix"),
+      h("label", { className: "narrow-only" }, "Sort ", sortSelect),
       status,
     ),
     table,
@@ -194,7 +247,7 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
             "li",
             { "data-rule": alert.rule, "data-agent": alert.agent_id },
             severityBadge(alert.severity),
-            h("a", { href: agentHref(alert.agent_id) }, alert.agent_id),
+            sourceLink(alert.agent_id),
             h("span", { className: "msg" }, alert.message),
             h("a", { href: alertChartHref(alert), className: "chart-link" }, "chart"),
             h("span", { className: "since" }, formatAgo(Date.parse(alert.since), Date.now())),
@@ -207,6 +260,7 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
 
   function render() {
     saveUrl();
+    sortSelect.value = state.sort;
     renderAlerts();
     if (!fleet) {
       replace(table, error ? message("error", error) : message("info", "Loading agents…"));
@@ -283,7 +337,7 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
       table,
       h(
         "table",
-        { className: "fleet", "aria-label": "Agents" },
+        { className: "fleet cards", "aria-label": "Agents" },
         h(
           "thead",
           {},
@@ -355,6 +409,7 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
     const statusText = agent.status === "absent" && agent.absent_since
       ? `absent since ${formatAgo(Date.parse(agent.absent_since), nowMs).replace(" ago", "")}`
       : agent.status;
+    const start = sparkStart(agent, fleet!, nowMs);
     return h(
       "tr",
       { "data-agent": agent.agent_id, className: `status-${agent.status}` },
@@ -370,14 +425,23 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
         { className: "status" },
         h("span", {}, statusText),
         h("small", {}, `seen ${formatAgo(Date.parse(agent.last_seen), nowMs)}`),
+        start.index > 0
+          ? h(
+            "small",
+            { className: "new", title: start.title },
+            `new: data for ${formatDuration(Math.max(1000, nowMs - Date.parse(agent.first_seen)))}`,
+          )
+          : null,
       ),
-      COLUMNS.slice(2, 7).map((c) => h("td", { className: `num ${c.key}` }, c.cell!(agent))),
+      COLUMNS.slice(2, 7).map((c) =>
+        h("td", { className: `num ${c.key}`, "data-label": c.title }, c.cell!(agent, start))
+      ),
       h(
         "td",
-        { className: "alerts" },
+        { className: "alerts", "data-label": "Alerts" },
         agent.alerts.firing > 0
           ? [severityBadge(agent.alerts.severity ?? "info"), ` ${agent.alerts.firing}`]
-          : "",
+          : null,
       ),
     );
   }

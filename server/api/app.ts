@@ -41,6 +41,7 @@ export function createApiApp(deps: ApiDeps): Hono {
   app.route("/api/v1", agentRoutes(deps));
   app.route("/api/v1", metricRoutes(deps));
   for (const [key, subApp] of mounts) app.route(`/api/v1/${key}`, subApp);
+  for (const subApp of deps.rootRoutes ?? []) app.route("/", subApp);
 
   app.notFound((c) => {
     const code: ApiErrorCode = "not_found";

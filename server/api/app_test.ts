@@ -405,6 +405,54 @@ Deno.test("metrics/series and metrics/names list what is known for an agent", as
   });
 });
 
+Deno.test("metrics/latest answers the newest sample of every matching series across agents", async () => {
+  await withEnv(async (env, app) => {
+    const check = (name: string) => ({ check: name, target: `127.0.0.1:${name.length}` });
+    env.ingest([
+      ...series("oxmon-server", "check.up", check("db"), START_MS - 20_000, 3),
+      ...series("oxmon-server", "check.up", check("web"), START_MS, 2),
+      ...series("oxmon-server", "check.duration_seconds", check("web"), START_MS, 2),
+      ...series("web-1", "check.up", check("api"), START_MS - 5_000, 4),
+      ...series("web-1", "cpu.usage", {}, START_MS, 3),
+    ]);
+    const body = await getJson(app, "/api/v1/metrics/latest?metric=check.up");
+    assert.deepEqual(body.series, [
+      {
+        agent_id: "oxmon-server",
+        metric: "check.up",
+        labels: check("db"),
+        unit: "boolean",
+        timestamp: new Date(START_MS - 20_000).toISOString(),
+        value: 2,
+      },
+      {
+        agent_id: "oxmon-server",
+        metric: "check.up",
+        labels: check("web"),
+        unit: "boolean",
+        timestamp: new Date(START_MS).toISOString(),
+        value: 1,
+      },
+      {
+        agent_id: "web-1",
+        metric: "check.up",
+        labels: check("api"),
+        unit: "boolean",
+        timestamp: new Date(START_MS - 5_000).toISOString(),
+        value: 3,
+      },
+    ]);
+    const one = await getJson(app, "/api/v1/metrics/latest?agent=oxmon-server&label.check=web");
+    assert.deepEqual(
+      one.series.map((s: { metric: string; unit: string }) => [s.metric, s.unit]),
+      [["check.duration_seconds", "seconds"], ["check.up", "boolean"]],
+    );
+    assert.deepEqual((await getJson(app, "/api/v1/metrics/latest?metric=nope")).series, []);
+    await assertError(app, "/api/v1/metrics/latest?agent=ghost", 404, "not_found", /ghost/);
+    await assertError(app, "/api/v1/metrics/latest?step=1", 400, "bad_request", /"step"/);
+  });
+});
+
 Deno.test("unknown routes and methods get a JSON 404; API answers are not cached", async () => {
   await withEnv(async (_env, app) => {
     await assertError(app, "/api/v1/nope", 404, "not_found", /GET \/api\/v1\/nope/);

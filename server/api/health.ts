@@ -44,6 +44,12 @@ export function healthRoutes(deps: ApiDeps): Hono {
     } catch (error) {
       log.error("health: ingest statistics failed", { error });
     }
+    let sections: Record<string, unknown> = {};
+    try {
+      sections = deps.healthSections?.() ?? {};
+    } catch (error) {
+      log.error("health: a section failed", { error });
+    }
     const healthy = storage !== null;
     // Degraded, not down: reads (and writes, unless refused) are still served, so only storage
     // that cannot even be asked for statistics makes this a 503.
@@ -67,6 +73,7 @@ export function healthRoutes(deps: ApiDeps): Hono {
         ...(issue.sinceMs !== undefined ? { since: toRfc3339(issue.sinceMs) } : {}),
       })),
       ...(deps.ingestStats ? { ingest: ingest ?? null } : {}),
+      ...sections,
     }, healthy ? 200 : 503);
   });
 }

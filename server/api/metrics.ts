@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { METRIC_CATALOG } from "../../shared/catalog.ts";
+import { seriesIdentityOf } from "../../shared/series.ts";
 import type { SeriesKey, SeriesQuery } from "../storage/types.ts";
 import { type ApiDeps, DEFAULT_QUERY_LIMITS } from "./_deps.ts";
 import { compareSeries, sameLabels } from "./_series.ts";
@@ -18,6 +19,7 @@ const unitOf = (metricName: string) => METRIC_CATALOG[metricName]?.unit ?? "";
 
 /**
  * `GET /metrics` (series with raw points, or avg/min/max buckets with `step`),
+ * `GET /metrics/latest` (the newest sample of every matching series, across agents),
  * `GET /metrics/series` (series keys) and `GET /metrics/names` (metric names).
  */
 export function metricRoutes(deps: ApiDeps): Hono {
@@ -101,6 +103,34 @@ export function metricRoutes(deps: ApiDeps): Hono {
         step_secs: stepMs / 1000,
         series,
       });
+    })
+    .get("/metrics/latest", (c) => {
+      // What a status page needs at once — every check's last result, say — without asking
+      // each agent in turn or reading a range of raw points to find the newest one.
+      const params = new URL(c.req.url).searchParams;
+      checkParams(params, ["agent", "metric"], [LABEL_PREFIX]);
+      const keys = store.listSeries(seriesFilter(params));
+      if (keys.length > limits.maxPoints) {
+        throw new ApiError(
+          "bad_request",
+          `The query matches ${keys.length} series, more than the limit of ${limits.maxPoints}; ` +
+            `filter by agent, metric or label`,
+        );
+      }
+      const wanted = new Set(keys.map((k) => seriesIdentityOf(k.agentId, k.metricName, k.labels)));
+      const series = [...new Set(keys.map((key) => key.agentId))]
+        .flatMap((agentId) => store.latest(agentId))
+        .filter((one) => wanted.has(seriesIdentityOf(one.agentId, one.metricName, one.labels)))
+        .sort(compareSeries)
+        .map((one) => ({
+          agent_id: one.agentId,
+          metric: one.metricName,
+          labels: one.labels,
+          unit: unitOf(one.metricName),
+          timestamp: rfc3339(one.timestampMs),
+          value: one.value,
+        }));
+      return c.json({ series });
     })
     .get("/metrics/series", (c) => {
       const params = new URL(c.req.url).searchParams;

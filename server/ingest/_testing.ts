@@ -4,7 +4,9 @@
  * engines being built in parallel; and batch builders.
  */
 import type { AgentRecord, AgentRegistry } from "../agents/types.ts";
+import { blocksByHour } from "../storage/blocks.ts";
 import type {
+  BlockSeries,
   BucketedSeries,
   LatestSample,
   MetricStore,
@@ -71,6 +73,10 @@ export class MemoryStore implements MetricStore {
       if (inRange.length > 0) out.push({ ...key, samples: inRange });
     }
     return out;
+  }
+
+  queryBlocks(query: SeriesQuery): BlockSeries[] {
+    return blocksByHour(this.queryRaw(query));
   }
 
   queryBuckets(_query: SeriesQuery, _stepMs: number): BucketedSeries[] {

@@ -12,6 +12,7 @@ import {
   type DecodedMetricBatch,
   decodeMetricBatch,
   GrpcStatus,
+  type MetricBatchMessage,
   TooManyPointsError,
 } from "../../shared/wire/mod.ts";
 import type { AgentRegistry } from "../agents/types.ts";
@@ -160,6 +161,67 @@ export class IngestService {
   }
 
   /**
+   * Batches another protocol has already decoded (Prometheus remote write: one batch per agent
+   * of the request), through the same authentication, validation, commit, agent registration
+   * and `onCommitted` as gRPC batches, all or nothing: one invalid batch refuses the request and
+   * nothing of it is stored. A refusal names the batch (`refusedBatch`) and the field.
+   */
+  handleDecoded(
+    batches: readonly MetricBatchMessage[],
+    metadata: IngestMetadata = {},
+  ): IngestResult & { refusedBatch?: number; field?: string } {
+    const nowMs = this.#clock.now();
+    const refusal = this.#authenticate(metadata);
+    if (refusal) return refusal;
+    const accepted: { index: number; batch: MetricBatch }[] = [];
+    for (let index = 0; index < batches.length; index++) {
+      try {
+        accepted.push({
+          index,
+          batch: validateBatch(batches[index], this.#limits, nowMs, this.#retentionDays),
+        });
+      } catch (error) {
+        if (!(error instanceof BatchValidationError)) throw error;
+        const points = batches.reduce((sum, batch) => sum + (batch.dataPoints?.length ?? 0), 0);
+        return {
+          ...this.#reject(metadata, points, error.message),
+          refusedBatch: index,
+          field: error.field,
+        };
+      }
+    }
+    if (accepted.length === 0) {
+      return { code: GrpcStatus.OK, message: "nothing to store", success: true };
+    }
+    if (accepted.length === 1) return this.#commit(accepted[0].batch, nowMs);
+    const results: IngestResult[] = new Array(accepted.length);
+    this.#commitGroup(accepted.map(({ batch }, index) => ({ index, batch })), results, nowMs);
+    return results.find((result) => !result.success) ?? {
+      code: GrpcStatus.OK,
+      message: `stored ${accepted.length} batches`,
+      success: true,
+    };
+  }
+
+  /** The refusal to send when tokens are configured and none of them is presented. */
+  #authenticate(metadata: IngestMetadata): IngestResult | undefined {
+    if (this.#tokenDigests.length === 0 || this.#authenticated(metadata.authorization)) return;
+    this.#counters.unauthenticated++;
+    this.#counters.batches_rejected++;
+    this.#log.warn("ingest refused: unauthenticated", {
+      agent_id: metadata.agentId ?? "",
+      reason: metadata.authorization ? "wrong token" : "no bearer token",
+    });
+    return {
+      code: GrpcStatus.UNAUTHENTICATED,
+      message: metadata.authorization
+        ? "authorization: the bearer token is not accepted"
+        : 'authorization: missing metadata "authorization: Bearer <token>"',
+      success: false,
+    };
+  }
+
+  /**
    * Commits samples the server made itself (certificate checks, server-side checks, heartbeats):
    * no authentication, decoding, validation or agent registration — the server built them — but
    * the same storage write and the same `onCommitted` feed as an agent's batch, so they are
@@ -186,21 +248,8 @@ export class IngestService {
     metadata: IngestMetadata,
     nowMs: number,
   ): MetricBatch | IngestResult {
-    if (this.#tokenDigests.length > 0 && !this.#authenticated(metadata.authorization)) {
-      this.#counters.unauthenticated++;
-      this.#counters.batches_rejected++;
-      this.#log.warn("ingest refused: unauthenticated", {
-        agent_id: metadata.agentId ?? "",
-        reason: metadata.authorization ? "wrong token" : "no bearer token",
-      });
-      return {
-        code: GrpcStatus.UNAUTHENTICATED,
-        message: metadata.authorization
-          ? "authorization: the bearer token is not accepted"
-          : 'authorization: missing metadata "authorization: Bearer <token>"',
-        success: false,
-      };
-    }
+    const refusal = this.#authenticate(metadata);
+    if (refusal) return refusal;
 
     let decoded: DecodedMetricBatch;
     try {

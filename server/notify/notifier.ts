@@ -64,7 +64,7 @@ export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
   attemptTimeoutMs: 10_000,
 });
 
-function defaultSender(channel: ChannelConfig, retry: RetryPolicy): Sender {
+export function defaultSender(channel: ChannelConfig, retry: RetryPolicy): Sender {
   switch (channel.type) {
     case "email":
       return createEmailSender(channel, { timeoutMs: retry.attemptTimeoutMs });

@@ -8,7 +8,9 @@
  */
 import { dayName, dayNumber, dayStartMs, MS_PER_DAY } from "../../shared/time.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
+import { blocksByHour } from "./blocks.ts";
 import type {
+  BlockSeries,
   Bucket,
   BucketedSeries,
   LatestSample,
@@ -173,6 +175,10 @@ class RowStore implements MetricStore {
       if (list) result.push({ ...seriesKeyOf(entry), samples: list });
     }
     return result;
+  }
+
+  queryBlocks(query: SeriesQuery): BlockSeries[] {
+    return blocksByHour(this.queryRaw(query));
   }
 
   queryBuckets(query: SeriesQuery, stepMs: number): BucketedSeries[] {

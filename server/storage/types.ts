@@ -77,6 +77,28 @@ export interface BucketedSeries extends SeriesKey {
 
 export interface LatestSample extends SeriesKey, Sample {}
 
+/**
+ * A run of consecutive samples of one series with its statistics, so aggregations over long
+ * ranges can use `count`/`min`/`max`/`sum` without decoding (a sealed chunk of the chunk engine).
+ */
+export interface SampleBlock {
+  /** First and last sample timestamps (inclusive). */
+  startTs: number;
+  endTs: number;
+  count: number;
+  min: number;
+  max: number;
+  /** Compensated sum of the values. */
+  sum: number;
+  /** The samples, ascending; decoded on demand (and then kept) where that costs work. */
+  samples(): { timestamps: ArrayLike<number>; values: ArrayLike<number> };
+}
+
+export interface BlockSeries extends SeriesKey {
+  /** Ascending and non-overlapping; every sample lies in the query's range. */
+  blocks: SampleBlock[];
+}
+
 export interface PartitionInfo {
   /** UTC day `YYYY-MM-DD`. */
   day: string;
@@ -120,6 +142,12 @@ export interface MetricStore {
    * (`avg` is sum / count). Throws a `RangeError` unless `stepMs` is a positive integer.
    */
   queryBuckets(query: SeriesQuery, stepMs: number): BucketedSeries[];
+  /**
+   * Like `queryRaw`, as blocks of samples with their statistics: the samples of all blocks of a
+   * series are exactly those `queryRaw` returns. The chunk engine hands sealed chunks inside the
+   * range out undecoded; the row engine groups its rows by clock hour.
+   */
+  queryBlocks(query: SeriesQuery): BlockSeries[];
   /** The newest sample of every series of an agent (within the retained partitions). */
   latest(agentId: string): LatestSample[];
   /** Series known to the store, optionally filtered like a query (without the time range). */

@@ -4,7 +4,7 @@
  *
  *   deno task bench            # full run (several minutes on 2 cores)
  *   deno task bench --quick    # smaller sizes, for a smoke run
- *   deno task bench --only storage,ingest,http,agent,alerts,dashboard,checks
+ *   deno task bench --only storage,ingest,http,agent,alerts,dashboard,checks,prometheus
  */
 import { parseArgs } from "node:util";
 import { benchAgent } from "./agent_bench.ts";
@@ -15,6 +15,7 @@ import { benchDashboard } from "./dashboard_bench.ts";
 import { benchHttp } from "./http_bench.ts";
 import { benchIngest } from "./ingest_bench.ts";
 import { benchPlainTable } from "./storage_bench.ts";
+import { benchPrometheus } from "./prometheus_bench.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { reportMetrics, withClient } from "../helpers/grpc_client.ts";
 
@@ -26,6 +27,7 @@ const SECTIONS = [
   "alerts",
   "dashboard",
   "checks",
+  "prometheus",
 ] as const;
 const { values } = parseArgs({
   options: {
@@ -342,6 +344,39 @@ try {
       "",
       "",
     );
+  }
+
+  if (only.has("prometheus")) {
+    const prometheus = await benchPrometheus({
+      quick,
+      tmp,
+      startServer: (dataDir) => startServerProcess("chunk", dataDir),
+      progress,
+    });
+    results.prometheus = prometheus;
+    const out = prometheus.remoteWriteOut;
+    row(
+      "remote write out to VictoriaMetrics, samples/s (one endpoint)",
+      `${fmt(out.samplesPerSec)} (${fmt(out.samples)} samples, ${out.requests} requests)`,
+      `VictoriaMetrics CPU ${fmt(out.victoriaMetricsCpuMsPerMillion)} ms/M`,
+      "",
+    );
+    row("remote write out, oxmon CPU ms per million samples", fmt(out.cpuMsPerMillion), "", "");
+    const into = prometheus.remoteWriteIn;
+    row(
+      `remote write in, samples/s (${into.clients} clients × ${into.samplesPerRequest})`,
+      `${fmt(into.samplesPerSec)} (server CPU ${fmt(into.serverCpuMsPerMillion)} ms/M)`,
+      "",
+      "≥ 300,000",
+    );
+    for (const [name, figures] of Object.entries(prometheus.queryRange)) {
+      row(
+        `query_range 24 h @ 60 s (${name}), p50 ms over HTTP`,
+        `${fmt(figures.oxmonP50Ms, 2)} (${figures.points} points)`,
+        `Prometheus 2.42 ${fmt(figures.prometheusP50Ms, 2)}`,
+        "",
+      );
+    }
   }
 } finally {
   await Deno.remove(tmp, { recursive: true });

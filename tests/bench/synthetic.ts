@@ -1,6 +1,6 @@
 /**
  * Deterministic, realistic host metrics for benchmarks and storage tests: the agent's metric
- * names (shared/catalog.ts) with their labels, and values shaped like a real host's, because
+ * names (`HOST_METRICS` of shared/catalog.ts) with their labels, and values shaped like a real host's, because
  * compression results depend on them:
  * - percents with 2 decimals (1 for disk space, as df shows it), following a daily cycle;
  * - memory and disk sizes in whole KiB or 4 KiB blocks, totals constant, usage drifting;
@@ -11,7 +11,7 @@
  * series (interleaved, as live agents send them), timestamps in ascending order across batches.
  */
 import type { Labels, MetricDataPoint } from "../../shared/types.ts";
-import { METRIC_NAMES } from "../../shared/catalog.ts";
+import { HOST_METRIC_NAMES } from "../../shared/catalog.ts";
 
 export interface SyntheticOptions {
   agents: number;
@@ -55,7 +55,7 @@ const NET_METRICS = [
   "network.packets_recv",
   "network.packets_sent",
 ];
-const SINGLE_METRICS = METRIC_NAMES.filter((name) =>
+const SINGLE_METRICS = HOST_METRIC_NAMES.filter((name) =>
   !name.startsWith("disk.") && !name.startsWith("network.") && name !== "cpu.core_usage"
 );
 
@@ -72,7 +72,7 @@ export function syntheticSeries(seriesPerAgent: number): SyntheticSeries[] {
   const add = (metricName: string, labels: Labels, instance: number) =>
     chosen.push({
       series: { metricName, labels: Object.freeze(labels) },
-      order: METRIC_NAMES.indexOf(metricName),
+      order: HOST_METRIC_NAMES.indexOf(metricName),
       instance,
     });
   const addCore = (n: number) => add("cpu.core_usage", { core: String(n) }, n);

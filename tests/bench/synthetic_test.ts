@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { METRIC_CATALOG } from "../../shared/catalog.ts";
+import { CHECK_METRICS, HOST_METRICS } from "../../shared/catalog.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { rebatch, syntheticBatches, syntheticSeries } from "./synthetic.ts";
 
@@ -44,7 +44,7 @@ Deno.test("syntheticBatches is deterministic for a seed and differs across seeds
   assert.notDeepEqual(other, first);
 });
 
-Deno.test("syntheticSeries covers every catalogue metric with its labels", async (t) => {
+Deno.test("syntheticSeries covers every host metric of the catalogue with its labels, and no check metric", async (t) => {
   for (const count of [25, 50, 120]) {
     await t.step(`${count} series`, () => {
       const series = syntheticSeries(count);
@@ -52,12 +52,13 @@ Deno.test("syntheticSeries covers every catalogue metric with its labels", async
       const keys = new Set(series.map((s) => s.metricName + JSON.stringify(s.labels)));
       assert.equal(keys.size, count, "series are distinct");
       for (const s of series) {
-        assert.ok(METRIC_CATALOG[s.metricName], s.metricName);
-        assert.deepEqual(Object.keys(s.labels), [...METRIC_CATALOG[s.metricName].labels]);
+        assert.ok(HOST_METRICS[s.metricName], s.metricName);
+        assert.deepEqual(Object.keys(s.labels), [...HOST_METRICS[s.metricName].labels]);
+        assert.equal(CHECK_METRICS[s.metricName], undefined, s.metricName);
       }
       assert.deepEqual(
         new Set(series.map((s) => s.metricName)),
-        new Set(Object.keys(METRIC_CATALOG)),
+        new Set(Object.keys(HOST_METRICS)),
       );
     });
   }
@@ -66,7 +67,7 @@ Deno.test("syntheticSeries covers every catalogue metric with its labels", async
 Deno.test("synthetic values look like a real host's", () => {
   const points: MetricDataPoint[] = [...syntheticBatches({ ...options, agents: 5 })].flat();
   for (const point of points) {
-    const { unit } = METRIC_CATALOG[point.metricName];
+    const { unit } = HOST_METRICS[point.metricName];
     const where = `${point.metricName} ${point.value}`;
     assert.ok(Number.isFinite(point.value) && point.value >= 0, where);
     if (unit === "percent") {

@@ -19,13 +19,13 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(
   dataDir: string,
   extraToml = "",
-  options: { grpcPort?: number } = {},
+  options: { grpcPort?: number; httpPort?: number } = {},
 ): Promise<TestServer> {
   const config = parseServerConfig(
     `grpc_host = "127.0.0.1"
 grpc_port = ${options.grpcPort ?? 0}
 http_host = "127.0.0.1"
-http_port = 0
+http_port = ${options.httpPort ?? 0}
 data_dir = ${JSON.stringify(dataDir)}
 ${extraToml}`,
     "test config",

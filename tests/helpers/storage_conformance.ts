@@ -467,6 +467,52 @@ export function defineStorageConformanceTests(
     });
   });
 
+  test("sample blocks hold exactly the raw samples, with their statistics", async (t) => {
+    const check = (store: MetricStore, query: SeriesQuery) => {
+      const raw = store.queryRaw(query);
+      const blocks = store.queryBlocks(query);
+      assert.deepEqual(sortedKeys(blocks), sortedKeys(raw));
+      for (const series of blocks) {
+        const expected = raw.find((r) => sortedKeys([r])[0] === sortedKeys([series])[0])!;
+        const flat: [number, number][] = [];
+        let previousEnd = -Infinity;
+        for (const block of series.blocks) {
+          const { timestamps, values } = block.samples();
+          assert.equal(timestamps.length, block.count);
+          assert.ok(block.startTs > previousEnd, "blocks ascend without overlap");
+          assert.equal(block.startTs, timestamps[0]);
+          assert.equal(block.endTs, timestamps[block.count - 1]);
+          const list = Array.from(values);
+          assert.equal(block.min, Math.min(...list));
+          assert.equal(block.max, Math.max(...list));
+          // Multiples of 0.25: every order of addition gives the exact sum.
+          assert.equal(block.sum, list.reduce((sum, value) => sum + value, 0));
+          for (let i = 0; i < block.count; i++) flat.push([timestamps[i], values[i]]);
+          previousEnd = block.endTs;
+        }
+        assert.deepEqual(flat, expected.samples.map((s) => [s.timestampMs, s.value]));
+      }
+    };
+    await t.step("over fifteen days, cut inside chunks at both ends", async () => {
+      await withStore(open, ({ store, reopen }) => {
+        store.write(fifteenDays().points);
+        const samples: MetricDataPoint[] = [];
+        for (let i = 0; i < 2000; i++) {
+          samples.push(point("web-2", "cpu.usage", D0 + i * 10_000, (i % 37) * 0.25));
+        }
+        store.write(samples);
+        check(store, { ...ALL_TIME });
+        check(store, { fromMs: D0 + 25 * MS_PER_MINUTE + 3, toMs: day(9) + 5 * MS_PER_HOUR });
+        assert.deepEqual(store.queryBlocks({ ...ALL_TIME, fromMs: day(30) }), []);
+        check(reopen(), {
+          agentId: "web-2",
+          fromMs: D0 + 7 * MS_PER_MINUTE,
+          toMs: D0 + 4 * MS_PER_HOUR,
+        });
+      });
+    });
+  });
+
   test("filters select series by agent, metric and labels", async () => {
     await withStore(open, ({ store }) => {
       const ts = day(0) + MS_PER_HOUR;

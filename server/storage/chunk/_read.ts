@@ -4,10 +4,18 @@
  * one bucket from its stored min, max, sum and count, without decoding it.
  */
 import { dayNumber, dayStartMs, MS_PER_DAY, MS_PER_HOUR } from "../../../shared/time.ts";
-import type { BucketedSeries, LatestSample, RawSeries, Sample, SeriesQuery } from "../types.ts";
+import type {
+  BlockSeries,
+  BucketedSeries,
+  LatestSample,
+  RawSeries,
+  Sample,
+  SeriesQuery,
+} from "../types.ts";
 import { type SeriesEntry, seriesKeyOf } from "../series_index.ts";
 import type { ChunkRow } from "./_partition.ts";
 import { BucketAccumulator } from "./_aggregate.ts";
+import { BlockCollector } from "./_blocks.ts";
 import { NO_DAY } from "./_series_state.ts";
 import { decodeStoredChunk, type StoreState } from "./_store_state.ts";
 
@@ -63,6 +71,33 @@ export class ChunkReader {
       });
       const list = buckets.finish();
       if (list.length > 0) result.push({ ...seriesKeyOf(entry), buckets: list });
+    }
+    state.partitions.evictIdle();
+    return result;
+  }
+
+  /** Sealed chunks inside the range undecoded with their statistics, other samples in blocks. */
+  queryBlocks(query: SeriesQuery): BlockSeries[] {
+    const { fromMs, toMs } = query;
+    if (fromMs > toMs) return [];
+    const state = this.#state;
+    const days = state.partitions.daysOverlapping(fromMs, toMs);
+    const result: BlockSeries[] = [];
+    for (const entry of state.index.match(query)) {
+      const collector = new BlockCollector();
+      forEachSample(state, entry, {
+        fromMs,
+        toMs,
+        days,
+        takeChunk: (row, day) => {
+          if (row.startTs < fromMs || row.endTs > toMs) return false;
+          collector.chunk(row, () => decodeStoredChunk(row, entry, day));
+          return true;
+        },
+        visit: (ts, value) => collector.sample(ts, value),
+      });
+      const blocks = collector.finish();
+      if (blocks.length > 0) result.push({ ...seriesKeyOf(entry), blocks });
     }
     state.partitions.evictIdle();
     return result;
@@ -126,7 +161,7 @@ interface SampleScan {
   toMs: number;
   days: readonly string[];
   /** Sees each sealed chunk first; true when it took the chunk whole (it is not decoded). */
-  takeChunk?: (row: ChunkRow) => boolean;
+  takeChunk?: (row: ChunkRow, day: string) => boolean;
   /** Gets every other sample, ascending. */
   visit: (ts: number, value: number) => void;
 }
@@ -160,7 +195,7 @@ function forEachSample(state: StoreState, entry: SeriesEntry, scan: SampleScan):
     );
     for (const row of rows) {
       if (row.endTs < fromMs) continue;
-      if (takeChunk?.(row)) continue;
+      if (takeChunk?.(row, day)) continue;
       const { timestamps, values } = decodeStoredChunk(row, entry, day);
       for (let i = 0; i < timestamps.length; i++) {
         const ts = timestamps[i];

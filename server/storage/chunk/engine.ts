@@ -20,6 +20,7 @@ import type { MetricDataPoint } from "../../../shared/types.ts";
 import { statfsSync } from "node:fs";
 import { join } from "node:path";
 import {
+  type BlockSeries,
   type BucketedSeries,
   type LatestSample,
   type MetricStore,
@@ -327,6 +328,12 @@ class ChunkStore implements MetricStore {
     validateRange(query);
     validateStep(stepMs);
     return this.#reader.queryBuckets(query, stepMs);
+  }
+
+  queryBlocks(query: SeriesQuery): BlockSeries[] {
+    this.#assertOpen();
+    validateRange(query);
+    return this.#reader.queryBlocks(query);
   }
 
   latest(agentId: string): LatestSample[] {
