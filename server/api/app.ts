@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createDashboardRoutes } from "../dashboard/routes.ts";
+import { DamagedDataError } from "../storage/types.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { agentRoutes } from "./agents.ts";
 import { ApiError, type ApiErrorCode, errorBody } from "./errors.ts";
@@ -58,6 +59,11 @@ export function createApiApp(deps: ApiDeps): Hono {
     if (error instanceof HTTPException && error.status < 500) {
       const code: ApiErrorCode = error.status === 404 ? "not_found" : "bad_request";
       return c.json(errorBody(code, error.message || "Bad request"), error.status);
+    }
+    if (error instanceof DamagedDataError) {
+      // Not a bug to hide: the answer says which stored data is damaged (health lists it too).
+      log.error("api request hit damaged data", { path: new URL(c.req.url).pathname, error });
+      return c.json(errorBody("internal", `Stored data is damaged: ${error.message}`), 500);
     }
     log.error("api request failed", {
       method: c.req.method,

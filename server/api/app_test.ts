@@ -4,6 +4,7 @@ import { memoryLogger } from "../../shared/log.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { createApiApp, type HealthIssue } from "./app.ts";
 import { ApiError, badParameter } from "./errors.ts";
+import { DamagedDataError } from "../storage/types.ts";
 import { openTestEnv, START_MS, type TestEnv } from "./testing.ts";
 
 const SYSTEM = {
@@ -124,6 +125,24 @@ Deno.test("health is degraded but 200 while issues are reported, listing each", 
       "back to ok once they are gone",
     );
   }, { issues: () => issues });
+});
+
+Deno.test("a query that meets damaged stored data is a 500 naming the file, not a bare internal error", async () => {
+  await withEnv(async (env, app) => {
+    env.ingest(series("web-1", "cpu.usage", {}, START_MS - 60_000, 3));
+    env.store.queryRaw = () => {
+      throw new DamagedDataError(
+        "2026-01-15.db",
+        "chunk of series 1 in 2026-01-15.db: checksum mismatch",
+      );
+    };
+    const response = await app.request("/api/v1/metrics?agent=web-1");
+    assert.equal(response.status, 500);
+    assert.deepEqual(await response.json(), {
+      code: "internal",
+      error: "Stored data is damaged: chunk of series 1 in 2026-01-15.db: checksum mismatch",
+    });
+  });
 });
 
 Deno.test("agents are listed with RFC 3339 times, system info and liveness", async (t) => {

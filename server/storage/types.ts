@@ -17,6 +17,20 @@ export class StorageUnavailableError extends Error {
   }
 }
 
+/**
+ * Stored data that cannot be read back: a chunk whose checksum fails, a page SQLite calls
+ * malformed. Names the file; the store reports it in `issues()` until the file is gone.
+ */
+export class DamagedDataError extends Error {
+  /** The damaged file. */
+  readonly file: string;
+  constructor(file: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DamagedDataError";
+    this.file = file;
+  }
+}
+
 /** Identity of one series. */
 export interface SeriesKey {
   agentId: string;

@@ -119,7 +119,7 @@ export class ChunkReader {
         const row = withPending(
           this.#state,
           entry.id,
-          [partitions.get(day).lastChunk(entry.id)].filter((one) => one !== undefined),
+          [lastChunkOf(this.#state, day, entry.id)].filter((one) => one !== undefined),
           dayStart,
           dayStart + MS_PER_DAY - 1,
         ).at(-1);
@@ -134,6 +134,14 @@ export class ChunkReader {
     }
     partitions.evictIdle();
     return result;
+  }
+}
+
+function lastChunkOf(state: StoreState, day: string, id: number): ChunkRow | undefined {
+  try {
+    return state.partitions.get(day).lastChunk(id);
+  } catch (error) {
+    throw state.noteDamage(error, `${day}.db`);
   }
 }
 
@@ -184,12 +192,17 @@ function forEachSample(state: StoreState, entry: SeriesEntry, scan: SampleScan):
     const dayStart = dayStartMs(day);
     const dayNum = dayNumber(dayStart);
     if (!headDone && headDay < dayNum) visitHead();
-    const partition = state.partitions.get(day);
     const fromStart = Math.max(fromMs - (fromMs % MS_PER_HOUR), dayStart);
+    let stored: ChunkRow[];
+    try {
+      stored = state.partitions.get(day).chunksStarting(id, fromStart, toMs);
+    } catch (error) {
+      throw state.noteDamage(error, `${day}.db`);
+    }
     const rows = withPending(
       state,
       id,
-      partition.chunksStarting(id, fromStart, toMs),
+      stored,
       fromStart,
       Math.min(toMs, dayStart + MS_PER_DAY - 1),
     );

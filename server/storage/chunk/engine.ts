@@ -137,7 +137,7 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
       openPartition: (day, path) => new ChunkPartition(day, path, partitionCacheKib),
     });
     reconcileSeriesIdentity(index, partitions, log);
-    state = new StoreState(dataDir, index, partitions);
+    state = new StoreState(dataDir, index, partitions, () => clock.now());
     const appender = new Appender(state, { clock, lateSampleMaxAgeMs: maxAge });
     replayHeadLogs(state, { appender, log });
     if (appender.pending === undefined) convertRowPartitions(state, { appender, log });
@@ -202,6 +202,15 @@ function openIndex(
   }
 }
 
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Bytes available to this process on the file system holding `path`. */
 export function freeBytesOf(path: string): number {
   const stats = statfsSync(path);
@@ -253,6 +262,13 @@ class ChunkStore implements MetricStore {
         message: this.#lowSpaceMessage(),
         sinceMs: this.#lowSpace.sinceMs,
       });
+    }
+    for (const [file, { message, sinceMs }] of this.#state.unreadable) {
+      if (!existsSync(file)) {
+        this.#state.unreadable.delete(file); // Removed by retention or by hand.
+        continue;
+      }
+      issues.push({ kind: "unreadable", file, message, sinceMs });
     }
     const pending = this.#appender.pending;
     if (pending !== undefined) {
@@ -320,25 +336,41 @@ class ChunkStore implements MetricStore {
   queryRaw(query: SeriesQuery): RawSeries[] {
     this.#assertOpen();
     validateRange(query);
-    return this.#reader.queryRaw(query);
+    try {
+      return this.#reader.queryRaw(query);
+    } catch (error) {
+      throw this.#state.noteDamage(error);
+    }
   }
 
   queryBuckets(query: SeriesQuery, stepMs: number): BucketedSeries[] {
     this.#assertOpen();
     validateRange(query);
     validateStep(stepMs);
-    return this.#reader.queryBuckets(query, stepMs);
+    try {
+      return this.#reader.queryBuckets(query, stepMs);
+    } catch (error) {
+      throw this.#state.noteDamage(error);
+    }
   }
 
   queryBlocks(query: SeriesQuery): BlockSeries[] {
     this.#assertOpen();
     validateRange(query);
-    return this.#reader.queryBlocks(query);
+    try {
+      return this.#reader.queryBlocks(query);
+    } catch (error) {
+      throw this.#state.noteDamage(error);
+    }
   }
 
   latest(agentId: string): LatestSample[] {
     this.#assertOpen();
-    return this.#reader.latest(agentId);
+    try {
+      return this.#reader.latest(agentId);
+    } catch (error) {
+      throw this.#state.noteDamage(error);
+    }
   }
 
   listSeries(filter?: Omit<SeriesQuery, "fromMs" | "toMs">): SeriesKey[] {

@@ -7,7 +7,8 @@ import type { MetricDataPoint } from "../../../shared/types.ts";
 import { defineStorageConformanceTests } from "../../../tests/helpers/storage_conformance.ts";
 import { removePartitionFiles } from "../partition_files.ts";
 import { openRowStore } from "../row_engine.ts";
-import { type MetricStore, StorageUnavailableError } from "../types.ts";
+import { DamagedDataError, type MetricStore, StorageUnavailableError } from "../types.ts";
+import { memoryLogger } from "../../../shared/log.ts";
 import { ChunkPartition } from "./_partition.ts";
 import { CHUNK_MAX_SAMPLES, type ChunkStoreOptions, openChunkStore } from "./engine.ts";
 
@@ -191,6 +192,40 @@ Deno.test("chunk store reports a corrupt chunk naming its series and chunk", asy
         /Cannot decode chunk of series 1 \(agent "a", metric "cpu.usage", labels \{"core":"0"\}\) starting 2026-01-01T10:00:00.000Z in 2026-01-01.db: /,
       );
       assert.throws(() => store.queryBuckets({ fromMs: T0, toMs: T0 + 60_000 }, 1000), /checksum/);
+      // Health is told: the file is listed as unreadable, with what was wrong.
+      const issues = store.issues!();
+      assert.deepEqual(issues.map((issue) => [issue.kind, issue.file]), [
+        ["unreadable", join(dataDir, `${DAY0}.db`)],
+      ]);
+      assert.match(issues[0].message, /checksum/);
+      assert.throws(() => allSamples(store), DamagedDataError);
+    });
+  });
+});
+
+Deno.test("chunk store replays around a damaged head-log row and reports the file", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0 + 30 * 60_000);
+    const store = openChunkStore({ dataDir, clock });
+    store.write(series(T0, 10));
+    store.write(series(T0 + 100_000, 10, 10_000, "memory.used"));
+    store.write(series(T0 + 200_000, 10, 10_000, "load"));
+    // Never closed: the open chunks live in three head-log rows. The second one is damaged.
+    const db = new DatabaseSync(join(dataDir, `${DAY0}.db`));
+    try {
+      db.exec("UPDATE head_log SET data = substr(data, 1, length(data) - 1) || x'00' WHERE id = 2");
+    } finally {
+      db.close();
+    }
+    // The first store is left as a crash leaves it: not closed.
+    const log = memoryLogger("info");
+    withStore(dataDir, { clock, log }, (reopened) => {
+      assert.deepEqual(allSamples(reopened).map((one) => [one.metricName, one.samples.length]), [
+        ["cpu.usage", 10],
+        ["load", 10],
+      ]);
+      assert.match(log.lines.join("\n"), /skipped damaged rows; their samples are lost rows=1/);
+      assert.deepEqual(reopened.issues!().map((issue) => issue.kind), ["unreadable"]);
     });
   });
 });
