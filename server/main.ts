@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../shared/config/mod.ts";
 import { createLogger } from "../shared/log.ts";
+import { checkDataDir, formatCheckReport } from "./check_data.ts";
 import { defaultServerConfig, loadServerConfig, type ServerConfig } from "./config.ts";
 import { runListener } from "./ingest/listener.ts";
 import { startServer } from "./server.ts";
@@ -22,6 +23,8 @@ Options:
       --http-host HOST  override http_host (bind address)
       --http-port PORT  override http_port
       --check-config    validate the config and exit
+      --check-data      check every file of data_dir (integrity, chunk checksums, series
+                        identity) without starting; exit 0 when all are sound, 1 otherwise
   -V, --version         print the version
   -h, --help            print this help
 `;
@@ -43,6 +46,7 @@ async function main(args: string[]): Promise<number> {
         "http-host": { type: "string" },
         "http-port": { type: "string" },
         "check-config": { type: "boolean" },
+        "check-data": { type: "boolean" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
@@ -73,6 +77,17 @@ async function main(args: string[]): Promise<number> {
   if (values["check-config"]) {
     console.log(`${values.config ?? "embedded defaults"}: OK`);
     return 0;
+  }
+  if (values["check-data"]) {
+    let reports;
+    try {
+      reports = checkDataDir(config.dataDir);
+    } catch (error) {
+      console.error(`oxmon-server: cannot check ${config.dataDir}: ${(error as Error).message}`);
+      return 2;
+    }
+    console.log(formatCheckReport(config.dataDir, reports));
+    return reports.every((report) => report.problems.length === 0) ? 0 : 1;
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
   let server;
