@@ -35,8 +35,10 @@ const UNIT_WORDS: Record<MetricUnit, readonly string[]> = {
   "bytes/s": ["bytes", "per_second"],
   "ops/s": ["ops", "per_second"],
   "packets/s": ["packets", "per_second"],
-  "days": ["days"],
+  // 0 or 1, as Prometheus' own `up`: no unit word.
   "boolean": [],
+  // Kept in days as stored (converting to seconds would change the values people alert on).
+  "days": ["days"],
   "": [],
 };
 

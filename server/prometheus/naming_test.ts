@@ -36,6 +36,12 @@ const TABLE: Record<string, string> = {
   "system.load_5": "oxmon_system_load_5",
   "system.load_15": "oxmon_system_load_15",
   "system.uptime": "oxmon_system_uptime_seconds",
+  "check.up": "oxmon_check_up",
+  "check.duration_seconds": "oxmon_check_duration_seconds",
+  "check.status_code": "oxmon_check_status_code",
+  "check.certificate_days_until_expiry": "oxmon_check_certificate_days_until_expiry",
+  "certificate.days_until_expiry": "oxmon_certificate_days_until_expiry",
+  "certificate.is_valid": "oxmon_certificate_is_valid",
 };
 
 Deno.test("every catalog metric has the documented Prometheus name, and it maps back", () => {
@@ -44,6 +50,12 @@ Deno.test("every catalog metric has the documented Prometheus name, and it maps 
     assert.equal(toPromName(metric), promName);
     assert.equal(fromPromName(promName), metric);
   }
+});
+
+Deno.test("check and certificate metrics: booleans carry no unit word, days keep theirs", () => {
+  assert.equal(toPromName("check.up"), "oxmon_check_up");
+  assert.equal(toPromName("certificate.days_until_expiry"), "oxmon_certificate_days_until_expiry");
+  assert.equal(fromPromName("oxmon_check_up"), "check.up");
 });
 
 Deno.test("other metric names pass through when valid and are sanitized otherwise", () => {
