@@ -12,7 +12,7 @@
 import { type Clock, systemClock } from "../shared/clock.ts";
 import { delay } from "../shared/deadline.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
-import type { MetricBatch, MetricDataPoint, SystemInfo } from "../shared/types.ts";
+import type { MetricDataPoint, SystemInfo } from "../shared/types.ts";
 import { CheckRunner } from "../shared/checks/runner.ts";
 import { runnableCheck } from "../shared/checks/probe.ts";
 import { fetchTransport } from "../shared/checks/http.ts";

@@ -108,7 +108,7 @@ function checkFile(
     if (!(integrity.length === 1 && integrity[0] === "ok")) {
       for (const line of integrity) problem(`integrity_check: ${line}`);
     }
-    if (index !== null) checkPartition(db, name, index, problem, counts);
+    if (index !== null) checkPartition(db, { index, problem, counts });
   } catch (error) {
     problem((error as Error).message);
   } finally {
@@ -118,13 +118,16 @@ function checkFile(
   return { file: name, problems, checked: ["integrity", ...counts].join(", ") };
 }
 
-function checkPartition(
-  db: DatabaseSync,
-  name: string,
-  index: Map<number, string> | string | undefined,
-  problem: (text: string) => void,
-  counts: string[],
-): void {
+/** What a partition check reports into: its problems and what it counted. */
+interface PartitionCheck {
+  /** index.db's series by id; a message when it cannot be read, undefined when missing. */
+  index: Map<number, string> | string | undefined;
+  problem: (text: string) => void;
+  counts: string[];
+}
+
+function checkPartition(db: DatabaseSync, check: PartitionCheck): void {
+  const { index, problem, counts } = check;
   const tables = new Set(
     db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) =>
       String(row.name)
