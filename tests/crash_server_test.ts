@@ -33,7 +33,7 @@ Deno.test(`the server SIGKILLed ${KILLS} times under load keeps every acknowledg
     for (let kill = 0; kill < KILLS; kill++) {
       const server = spawnServer(dataDir, { grpcPort: port });
       await server.ready;
-      await randomDelay(() => rng.next(), 50, 400);
+      await randomDelay(() => rng.next(), 30, 250);
       await server.kill();
     }
     const server = spawnServer(dataDir, { grpcPort: port });

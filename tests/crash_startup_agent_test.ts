@@ -184,7 +184,7 @@ filesystem = false
         stdout: "null",
         stderr: "null",
       }).spawn();
-      await randomDelay(() => rng.next(), 300, 1_400);
+      await randomDelay(() => rng.next(), 200, 900);
       agent.kill("SIGKILL");
       await agent.status;
       agent = undefined;
