@@ -26,13 +26,15 @@ export interface ServerProcessOptions {
   /** Extra arguments after the defaults. */
   args?: string[];
   grpcPort?: number;
+  /** The program to run. Default: this checkout's `server/main.ts`. */
+  main?: string;
 }
 
 export function spawnServer(dataDir: string, options: ServerProcessOptions = {}): ServerProcess {
   const args = [
     "run",
     "-A",
-    SERVER_MAIN.pathname,
+    options.main ?? SERVER_MAIN.pathname,
     ...(options.configPath ? ["--config", options.configPath] : []),
     "--data-dir",
     dataDir,
