@@ -70,7 +70,7 @@ export async function benchFleet(options: {
   const processes = Math.ceil(agents / perProcess);
   const dataDir = await Deno.makeTempDir({ prefix: "oxmon-fleet-bench-" });
   const configPath = `${dataDir}.toml`;
-  Deno.writeTextFileSync(configPath, "[log]\nlevel = \"info\"\n");
+  Deno.writeTextFileSync(configPath, '[log]\nlevel = "info"\n');
   const server = spawnServer(dataDir, { configPath, main: options.serverMain });
   try {
     const { grpcPort } = await server.ready;
@@ -79,7 +79,12 @@ export async function benchFleet(options: {
       const first = i * perProcess;
       const count = Math.min(perProcess, agents - first);
       return new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", CLIENT, ...[grpcPort, first, count, warmupSecs, measureSecs].map(String)],
+        args: [
+          "run",
+          "-A",
+          CLIENT,
+          ...[grpcPort, first, count, warmupSecs, measureSecs].map(String),
+        ],
         stdout: "piped",
         stderr: "inherit",
       }).spawn();

@@ -203,7 +203,9 @@ export class Appender {
         for (const entry of added) states.remove(entry.id);
       }
       lookup.clear();
-      throw error;
+      const message = (error as Error).message;
+      if (message.includes(index.path)) throw error;
+      throw new StorageUnavailableError(`${index.path}: ${message}`, { cause: error });
     }
     return ids;
   }
@@ -354,7 +356,7 @@ export class Appender {
 
   #unavailable(error: Error): StorageUnavailableError {
     return new StorageUnavailableError(
-      `Cannot commit to the chunk store in ${this.#state.dataDir}: ${error.message}; ` +
+      `Cannot commit to the chunk store: ${error.message}; ` +
         "the write was not acknowledged, retry it later",
       { cause: error },
     );
@@ -402,7 +404,10 @@ export class Appender {
       }
     } catch (error) {
       current?.rollback();
-      throw error;
+      // SQLite's words ("database or disk is full") do not say which file; this does.
+      const message = (error as Error).message;
+      if (current === undefined || message.includes(current.path)) throw error;
+      throw new Error(`${current.path}: ${message}`, { cause: error });
     }
   }
 
