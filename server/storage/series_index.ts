@@ -30,7 +30,8 @@ export class SeriesIndex {
   #db: DatabaseSync;
   #insert: StatementSync;
   #byIdentity = new Map<string, SeriesEntry>();
-  #byId = new Map<number, SeriesEntry>();
+  /** By id: ids are dense (SQLite rowids), so an array, not a map of 100k entries. */
+  #byId: (SeriesEntry | undefined)[] = [];
   #sorted: SeriesEntry[] | undefined;
   /** Per agent, so the common "one agent" query does not scan every series. */
   #byAgent = new Map<string, { entries: SeriesEntry[]; sorted: boolean }>();
@@ -91,7 +92,7 @@ export class SeriesIndex {
 
   /** The entry with this id, if any. */
   byId(id: number): SeriesEntry | undefined {
-    return this.#byId.get(id);
+    return this.#byId[id];
   }
 
   /**
@@ -115,7 +116,7 @@ export class SeriesIndex {
       throw error;
     }
     this.#byIdentity.clear();
-    this.#byId.clear();
+    this.#byId = [];
     this.#byAgent.clear();
     this.#sorted = undefined;
     this.#load();
@@ -138,7 +139,7 @@ export class SeriesIndex {
     if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
     for (const entry of added) {
       this.#byIdentity.delete(seriesIdentity(entry.agentId, entry.metricName, entry.labelsJson));
-      this.#byId.delete(entry.id);
+      this.#byId[entry.id] = undefined;
       const agent = this.#byAgent.get(entry.agentId)!;
       agent.entries = agent.entries.filter((other) => other !== entry);
       if (agent.entries.length === 0) this.#byAgent.delete(entry.agentId);
@@ -148,7 +149,7 @@ export class SeriesIndex {
 
   #remember(identity: string, entry: SeriesEntry): void {
     this.#byIdentity.set(identity, entry);
-    this.#byId.set(entry.id, entry);
+    this.#byId[entry.id] = entry;
     this.#sorted = undefined;
     const agent = this.#byAgent.get(entry.agentId);
     if (agent) {
