@@ -111,3 +111,81 @@ Deno.test("encodeHeaderBlock writes literals the decoder reads back", () => {
   assert.deepEqual(decoder.decode(block), fields);
   assert.equal(decoder.tableSize, 0);
 });
+
+/**
+ * Huffman codes of non-ASCII octets, produced by an independent encoder (python3-hpack 4.0.0,
+ * `HuffmanEncoder(REQUEST_CODES, REQUEST_CODES_LENGTH).encode(...)`).
+ */
+const HUFFMAN = {
+  /** "grüße" in UTF-8: 7 octets, 5 UTF-16 units, 13 octets Huffman-coded. */
+  grusse: "9acfffe3ffffc3fff8fffff797",
+  /** "été" in Latin-1 (e9 74 e9): 3 octets that are not UTF-8. */
+  eteLatin1: "ffffad3ffff5ff",
+};
+
+Deno.test("HpackDecoder sizes table entries by the octets on the wire (RFC 7541 §4.1)", async (t) => {
+  // Literal with incremental indexing, new name "x-name" (6 octets), then the value.
+  const withValue = (value: string) => hex(`40 06 782d6e616d65 ${value}`);
+  await t.step("UTF-8 value: its octets, not its UTF-16 length", () => {
+    const decoder = new HpackDecoder();
+    assert.deepEqual(decoder.decode(withValue("07 6772c3bcc39f65")), [["x-name", "grüße"]]);
+    assert.equal(decoder.tableSize, 6 + 7 + 32);
+  });
+  await t.step("Huffman-coded value: its decoded octets, not the coded length", () => {
+    const decoder = new HpackDecoder();
+    assert.deepEqual(decoder.decode(withValue(`8d ${HUFFMAN.grusse}`)), [["x-name", "grüße"]]);
+    assert.equal(decoder.tableSize, 6 + 7 + 32);
+  });
+  await t.step("octets that are not UTF-8: as many as came, not the re-encoded text", () => {
+    // The text shows U+FFFD for each lone e9, which re-encodes to 3 octets (7 in all).
+    const raw = new HpackDecoder();
+    assert.deepEqual(raw.decode(withValue("03 e974e9")), [["x-name", "\ufffdt\ufffd"]]);
+    assert.equal(raw.tableSize, 6 + 3 + 32);
+    const huffman = new HpackDecoder();
+    assert.deepEqual(huffman.decode(withValue(`87 ${HUFFMAN.eteLatin1}`)), [[
+      "x-name",
+      "\ufffdt\ufffd",
+    ]]);
+    assert.equal(huffman.tableSize, 6 + 3 + 32);
+  });
+  await t.step("a name taken from the dynamic table keeps its octet count", () => {
+    const decoder = new HpackDecoder();
+    // "n\xe9" (2 octets) / "v", then the same name by index 62 with value "w".
+    decoder.decode(hex("40 02 6ee9 01 76"));
+    assert.equal(decoder.tableSize, 2 + 1 + 32);
+    decoder.decode(hex("7e 01 77"));
+    assert.equal(decoder.tableSize, 2 * (2 + 1 + 32));
+    assert.deepEqual(decoder.dynamicTable, [["n\ufffd", "w"], ["n\ufffd", "v"]]);
+  });
+});
+
+Deno.test("HpackDecoder evicts by the octets on the wire", () => {
+  // Each entry is "a"/"b"/"c" (1 octet) with the value e9 74 e9 (3 octets): 36. Two fit in 75;
+  // counted as re-encoded text (1 + 7 + 32 = 40 each) they would not, and the encoder's index
+  // 63 would point at nothing.
+  const decoder = new HpackDecoder({ maxTableSize: 75 });
+  decoder.decode(hex("40 01 61 03 e974e9"));
+  decoder.decode(hex(`40 01 62 87 ${HUFFMAN.eteLatin1}`));
+  assert.equal(decoder.tableSize, 72);
+  assert.deepEqual(decoder.decode(hex("bf be")), [["a", "\ufffdt\ufffd"], ["b", "\ufffdt\ufffd"]]);
+  decoder.decode(hex("40 01 63 03 e974e9"));
+  assert.equal(decoder.tableSize, 72);
+  assert.deepEqual(decoder.dynamicTable.map(([name]) => name), ["c", "b"]);
+  // An entry larger than the whole table empties it and is not added (§4.4).
+  decoder.decode(hex(`40 01 64 2b ${"61".repeat(43)}`));
+  assert.equal(decoder.tableSize, 0);
+  assert.deepEqual(decoder.dynamicTable, []);
+});
+
+Deno.test("encodeHeaderBlock encodes each block right however many fields it has seen", () => {
+  const decoder = new HpackDecoder();
+  // More distinct fields than it keeps encoded, with repeats, so kept ones are reused too.
+  for (let i = 0; i < 150; i++) {
+    const fields: [string, string][] = [
+      [":path", "/oxmon.MetricService/ReportMetrics"],
+      ["grpc-timeout", `${10_000 - (i % 90)}m`],
+      ["agent-id", `web-${i % 3}`],
+    ];
+    assert.deepEqual(decoder.decode(encodeHeaderBlock(fields)), fields);
+  }
+});

@@ -53,6 +53,14 @@ const FRAME = {
   WINDOW_UPDATE: 8,
   CONTINUATION: 9,
 } as const;
+const FRAME_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(FRAME).map(([name, type]) => [type, name]),
+);
+
+/** `GOAWAY` for 7; `type 0x2a` for a type this client does not handle. */
+function frameName(type: number): string {
+  return FRAME_NAMES[type] ?? `type 0x${type.toString(16)}`;
+}
 const FLAG_END_STREAM = 0x1;
 const FLAG_ACK = 0x1;
 const FLAG_END_HEADERS = 0x4;
@@ -70,9 +78,17 @@ const SETTING_INITIAL_WINDOW_SIZE = 0x4;
 const SETTING_MAX_FRAME_SIZE = 0x5;
 const SETTING_ENABLE_PUSH = 0x2;
 const DEFAULT_WINDOW = 65_535;
+/** Received bytes are given back to the peer once this many are outstanding. */
+const WINDOW_UPDATE_THRESHOLD = Math.ceil(DEFAULT_WINDOW / 2);
 /** We never raise SETTINGS_MAX_FRAME_SIZE, so this is the most we accept. */
 const MAX_RECEIVED_FRAME = 16_384;
+/** Flow-control windows may not exceed 2^31-1 (RFC 9113 §6.9.1). */
 const MAX_WINDOW = 2 ** 31 - 1;
+/**
+ * Stream identifiers are 31 bits (RFC 9113 §5.1.1); the high bit of the field is reserved and
+ * ignored on receipt, so this also masks it off.
+ */
+const MAX_STREAM_ID = 2 ** 31 - 1;
 /**
  * The most header block (HEADERS and its CONTINUATION frames) we buffer: gRPC metadata is a few
  * KB, and a peer sending CONTINUATION without end must not grow memory without bound.
@@ -82,6 +98,8 @@ const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 interface Stream {
   sendWindow: number;
+  /** DATA bytes received on the stream and not yet given back with WINDOW_UPDATE. */
+  receivedUnacknowledged: number;
   headers?: HeaderFields;
   trailers: HeaderFields;
   chunks: Uint8Array[];
@@ -149,6 +167,8 @@ export class Http2Connection {
   readonly #streams = new Map<number, Stream>();
   #nextStreamId = 1;
   #sendWindow = DEFAULT_WINDOW;
+  /** DATA bytes received on the connection and not yet given back with WINDOW_UPDATE. */
+  #receivedUnacknowledged = 0;
   #peerInitialWindow = DEFAULT_WINDOW;
   #peerMaxFrame = 16_384;
   /** Frames waiting for the next write, and the write loop while one runs. */
@@ -157,7 +177,7 @@ export class Http2Connection {
   /** A protocol error was found: frames after it are not read. */
   #broken = false;
   #windowWaiters: (() => void)[] = [];
-  /** Header block fragments of a HEADERS frame awaiting its FRAME.CONTINUATION frames. */
+  /** Header block fragments of a HEADERS frame awaiting its CONTINUATION frames. */
   #continuation?: {
     streamId: number;
     endStream: boolean;
@@ -246,7 +266,7 @@ export class Http2Connection {
 
   /** False once the connection failed, closed or was told to go away: open a new one. */
   get usable(): boolean {
-    return !this.#closed && !this.#goingAway && this.#nextStreamId < MAX_WINDOW;
+    return !this.#closed && !this.#goingAway && this.#nextStreamId <= MAX_STREAM_ID;
   }
 
   /**
@@ -268,6 +288,7 @@ export class Http2Connection {
       };
       const stream: Stream = {
         sendWindow: this.#peerInitialWindow,
+        receivedUnacknowledged: 0,
         trailers: [],
         chunks: [],
         localEnded: false,
@@ -308,7 +329,7 @@ export class Http2Connection {
       );
       if (last) break;
     }
-    // One write: no other frame may come between HEADERS and its FRAME.CONTINUATION frames.
+    // One write: no other frame may come between HEADERS and its CONTINUATION frames.
     const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
     let offset = 0;
     for (const part of parts) {
@@ -436,12 +457,16 @@ export class Http2Connection {
           const view = new DataView(joined.buffer, offset);
           const length = view.getUint32(0) >>> 8;
           if (length > MAX_RECEIVED_FRAME) {
-            return this.#protocolError(ERROR_FRAME_SIZE, `frame of ${length} bytes`);
+            return this.#protocolError(
+              ERROR_FRAME_SIZE,
+              `${frameName(joined[offset + 3])} frame of ${length} bytes, over the ` +
+                `${MAX_RECEIVED_FRAME} this client accepts`,
+            );
           }
           if (joined.length - offset < 9 + length) break;
           const type = joined[offset + 3];
           const flags = joined[offset + 4];
-          const streamId = view.getUint32(5) & MAX_WINDOW;
+          const streamId = view.getUint32(5) & MAX_STREAM_ID;
           const payload = joined.subarray(offset + 9, offset + 9 + length);
           offset += 9 + length;
           this.#onFrame(type, flags, streamId, payload);
@@ -456,7 +481,12 @@ export class Http2Connection {
 
   #onFrame(type: number, flags: number, streamId: number, payload: Uint8Array): void {
     if (this.#continuation && type !== FRAME.CONTINUATION) {
-      return this.#protocolError(ERROR_PROTOCOL, "expected a FRAME.CONTINUATION frame");
+      return this.#protocolError(
+        ERROR_PROTOCOL,
+        `expected a CONTINUATION frame on stream ${this.#continuation.streamId}, got a ${
+          frameName(type)
+        } frame`,
+      );
     }
     switch (type) {
       case FRAME.DATA:
@@ -474,7 +504,10 @@ export class Http2Connection {
       }
       case FRAME.CONTINUATION:
         if (this.#continuation?.streamId !== streamId) {
-          return this.#protocolError(ERROR_PROTOCOL, "unexpected FRAME.CONTINUATION frame");
+          return this.#protocolError(
+            ERROR_PROTOCOL,
+            `CONTINUATION frame on stream ${streamId} without a HEADERS frame before it`,
+          );
         }
         this.#continuation.size += payload.length;
         if (this.#continuation.size > MAX_HEADER_BLOCK) {
@@ -504,7 +537,7 @@ export class Http2Connection {
         if (flags & FLAG_ACK) return;
         return this.#onSettings(payload);
       case FRAME.PUSH_PROMISE:
-        return this.#protocolError(ERROR_PROTOCOL, "PUSH_PROMISE though push is disabled");
+        return this.#protocolError(ERROR_PROTOCOL, "PUSH_PROMISE frame though push is disabled");
       case FRAME.PING:
         if (!(flags & FLAG_ACK)) this.#write(frame(FRAME.PING, FLAG_ACK, 0, payload.slice()));
         return;
@@ -519,19 +552,27 @@ export class Http2Connection {
   }
 
   #onData(flags: number, streamId: number, payload: Uint8Array): void {
-    // Everything received counts against our windows, padding included: give it all back.
-    if (payload.length > 0) {
-      this.#write(frame(FRAME.WINDOW_UPDATE, 0, 0, uint32Payload(payload.length)));
+    // Everything received counts against our windows, padding included: all of it is given
+    // back, once half a window has been used (as nghttp2 does), not frame by frame: a gRPC
+    // reply of a few bytes then costs no WINDOW_UPDATE frames, no write and no peer wake-up.
+    this.#receivedUnacknowledged += payload.length;
+    if (this.#receivedUnacknowledged >= WINDOW_UPDATE_THRESHOLD) {
+      this.#write(frame(FRAME.WINDOW_UPDATE, 0, 0, uint32Payload(this.#receivedUnacknowledged)));
+      this.#receivedUnacknowledged = 0;
     }
     const stream = this.#streams.get(streamId);
     if (!stream) return;
     if (!stream.headers) {
-      return this.#protocolError(ERROR_PROTOCOL, `DATA before HEADERS on stream ${streamId}`);
+      return this.#protocolError(ERROR_PROTOCOL, `DATA frame before HEADERS on stream ${streamId}`);
     }
     stream.chunks.push(unpad(payload, flags, false).slice());
     if (flags & FLAG_END_STREAM) return this.#complete(streamId, stream);
-    if (payload.length > 0) {
-      this.#write(frame(FRAME.WINDOW_UPDATE, 0, streamId, uint32Payload(payload.length)));
+    stream.receivedUnacknowledged += payload.length;
+    if (stream.receivedUnacknowledged >= WINDOW_UPDATE_THRESHOLD) {
+      this.#write(
+        frame(FRAME.WINDOW_UPDATE, 0, streamId, uint32Payload(stream.receivedUnacknowledged)),
+      );
+      stream.receivedUnacknowledged = 0;
     }
   }
 
@@ -580,7 +621,10 @@ export class Http2Connection {
 
   #onSettings(payload: Uint8Array): void {
     if (payload.length % 6 !== 0) {
-      return this.#protocolError(ERROR_FRAME_SIZE, "SETTINGS of a length not divisible by 6");
+      return this.#protocolError(
+        ERROR_FRAME_SIZE,
+        `SETTINGS frame of ${payload.length} bytes, not a multiple of 6`,
+      );
     }
     const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     for (let offset = 0; offset < payload.length; offset += 6) {
@@ -588,14 +632,20 @@ export class Http2Connection {
       const value = view.getUint32(offset + 2);
       if (id === SETTING_INITIAL_WINDOW_SIZE) {
         if (value > MAX_WINDOW) {
-          return this.#protocolError(ERROR_FLOW_CONTROL, `initial window of ${value}`);
+          return this.#protocolError(
+            ERROR_FLOW_CONTROL,
+            `SETTINGS_INITIAL_WINDOW_SIZE of ${value}, over 2^31-1`,
+          );
         }
         const delta = value - this.#peerInitialWindow;
         this.#peerInitialWindow = value;
         for (const stream of this.#streams.values()) stream.sendWindow += delta;
       } else if (id === SETTING_MAX_FRAME_SIZE) {
         if (value < 16_384 || value > 16_777_215) {
-          return this.#protocolError(ERROR_PROTOCOL, `max frame size of ${value}`);
+          return this.#protocolError(
+            ERROR_PROTOCOL,
+            `SETTINGS_MAX_FRAME_SIZE of ${value}, outside 16384–16777215`,
+          );
         }
         this.#peerMaxFrame = value;
       }
@@ -606,9 +656,14 @@ export class Http2Connection {
   }
 
   #onGoaway(payload: Uint8Array): void {
-    if (payload.length < 8) return this.#protocolError(ERROR_FRAME_SIZE, "short FRAME.GOAWAY");
+    if (payload.length < 8) {
+      return this.#protocolError(
+        ERROR_FRAME_SIZE,
+        `GOAWAY frame of ${payload.length} bytes, expected at least 8`,
+      );
+    }
     const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-    const lastStreamId = view.getUint32(0) & MAX_WINDOW;
+    const lastStreamId = view.getUint32(0) & MAX_STREAM_ID;
     const errorCode = view.getUint32(4);
     this.#goingAway = true;
     for (const [streamId, stream] of [...this.#streams]) {
@@ -623,7 +678,10 @@ export class Http2Connection {
 
   #onWindowUpdate(streamId: number, payload: Uint8Array): void {
     if (payload.length !== 4) {
-      return this.#protocolError(ERROR_FRAME_SIZE, "FRAME.WINDOW_UPDATE size");
+      return this.#protocolError(
+        ERROR_FRAME_SIZE,
+        `WINDOW_UPDATE frame of ${payload.length} bytes, expected 4`,
+      );
     }
     const increment = new DataView(payload.buffer, payload.byteOffset).getUint32(0) & MAX_WINDOW;
     if (streamId === 0) {

@@ -127,7 +127,6 @@ const request: [string, string][] = [[":method", "POST"], [":path", "/x"]];
 Deno.test("Http2Connection reads what servers may send", async () => {
   const pingPayload = hex("0102030405060708");
   let pingAck: Frame | undefined;
-  let windowUpdates = 0;
   await withPeer(async (peer) => {
     const headers = await peer.readUntil(HEADERS);
     assert.equal(headers.streamId, 1);
@@ -144,9 +143,6 @@ Deno.test("Http2Connection reads what servers may send", async () => {
       encodeFrame(DATA, 0x08, 1, hex("01 aabb 00")),
       encodeFrame(DATA, 0, 1, hex("cc")),
     );
-    for (let updates = 0; updates < 3;) {
-      if ((await peer.read()).type === WINDOW_UPDATE) updates++, windowUpdates++;
-    }
     // Trailers: the :authority entry by its dynamic index, and a literal grpc-status.
     await peer.write(
       encodeFrame(HEADERS, 0x05, 1, hex("be 00 0b 677270632d737461747573 01 30")),
@@ -159,7 +155,43 @@ Deno.test("Http2Connection reads what servers may send", async () => {
   });
   assert.equal(pingAck!.flags, 1);
   assert.deepEqual(pingAck!.payload, pingPayload);
-  assert.equal(windowUpdates, 3);
+});
+
+Deno.test("Http2Connection gives flow-control credit back once half a window is used", async () => {
+  const updates: { streamId: number; increment: number }[] = [];
+  await withPeer(async (peer) => {
+    await peer.readUntil(DATA);
+    await peer.write(
+      encodeFrame(HEADERS, 0x04, 1, hex("88")),
+      encodeFrame(DATA, 0, 1, hex("000000")),
+      encodeFrame(HEADERS, 0x05, 1, hex("00 0b 677270632d737461747573 01 30")),
+    );
+    // A reply of a few bytes is not acknowledged frame by frame: the next frames the client
+    // sends are the second request's.
+    const next = await peer.read();
+    assert.deepEqual([next.type, next.streamId], [HEADERS, 3]);
+    await peer.readUntil(DATA);
+    await peer.write(encodeFrame(HEADERS, 0x04, 3, hex("88")));
+    for (let i = 0; i < 3; i++) await peer.write(encodeFrame(DATA, 0, 3, new Uint8Array(16_384)));
+    while (updates.length < 2) {
+      const frame = await peer.readUntil(WINDOW_UPDATE);
+      updates.push({
+        streamId: frame.streamId,
+        increment: new DataView(frame.payload.buffer).getUint32(0),
+      });
+    }
+    await peer.write(encodeFrame(HEADERS, 0x05, 3, hex("00 0b 677270632d737461747573 01 30")));
+  }, async (connection) => {
+    const small = await connection.request(request, hex("00"));
+    assert.deepEqual(small.data, hex("000000"));
+    const large = await connection.request(request, hex("00"));
+    assert.equal(large.data.length, 3 * 16_384);
+  });
+  // The connection's credit includes the first reply's 3 bytes; the stream's is its own.
+  assert.deepEqual(updates.sort((a, b) => a.streamId - b.streamId), [
+    { streamId: 0, increment: 3 + 2 * 16_384 },
+    { streamId: 3, increment: 2 * 16_384 },
+  ]);
 });
 
 Deno.test("Http2Connection sends no more DATA than the peer's window allows", async () => {
@@ -256,4 +288,67 @@ Deno.test("Http2Connection fails the connection on a header block past 64 KiB", 
     assert.equal(connection.usable, false);
   });
   assert.equal(new DataView(goaway!.payload.buffer).getUint32(4), 0xb, "ENHANCE_YOUR_CALM");
+});
+
+Deno.test("Http2Connection names the frame that broke the protocol", async (t) => {
+  const cases: { name: string; frames: Uint8Array[]; message: RegExp; errorCode: number }[] = [
+    {
+      name: "a DATA frame inside a header block",
+      frames: [encodeFrame(HEADERS, 0, 1, hex("88")), encodeFrame(DATA, 0, 1, hex("00"))],
+      message: /expected a CONTINUATION frame on stream 1, got a DATA frame/,
+      errorCode: 0x1,
+    },
+    {
+      name: "CONTINUATION without HEADERS",
+      frames: [encodeFrame(CONTINUATION, 0x04, 1, hex("88"))],
+      message: /CONTINUATION frame on stream 1 without a HEADERS frame before it/,
+      errorCode: 0x1,
+    },
+    {
+      name: "a short GOAWAY",
+      frames: [encodeFrame(GOAWAY, 0, 0, hex("00000000"))],
+      message: /GOAWAY frame of 4 bytes, expected at least 8/,
+      errorCode: 0x6,
+    },
+    {
+      name: "a WINDOW_UPDATE of the wrong size",
+      frames: [encodeFrame(WINDOW_UPDATE, 0, 0, hex("000001"))],
+      message: /WINDOW_UPDATE frame of 3 bytes, expected 4/,
+      errorCode: 0x6,
+    },
+    {
+      name: "a frame over the maximum size",
+      frames: [encodeFrame(HEADERS, 0x04, 1, new Uint8Array(16_385))],
+      message: /HEADERS frame of 16385 bytes, over the 16384 this client accepts/,
+      errorCode: 0x6,
+    },
+  ];
+  for (const { name, frames, message, errorCode } of cases) {
+    await t.step(name, async () => {
+      let goaway: Frame | undefined;
+      await withPeer(async (peer) => {
+        await peer.readUntil(DATA);
+        await peer.write(...frames);
+        goaway = await peer.readUntil(GOAWAY);
+      }, async (connection) => {
+        await assert.rejects(connection.request(request, hex("00")), (error: Http2Error) => {
+          assert.equal(error.kind, "connection");
+          assert.match(error.message, message);
+          assert.equal(error.errorCode, errorCode);
+          return true;
+        });
+      });
+      assert.equal(new DataView(goaway!.payload.buffer).getUint32(4), errorCode);
+    });
+  }
+});
+
+Deno.test("Http2Connection ignores the reserved bit of a frame's stream id", async () => {
+  await withPeer(async (peer) => {
+    await peer.readUntil(DATA);
+    await peer.write(encodeFrame(HEADERS, 0x05, 0x8000_0001, hex("88")));
+  }, async (connection) => {
+    const response = await connection.request(request, hex("00"));
+    assert.deepEqual(response.headers, [[":status", "200"]]);
+  });
 });

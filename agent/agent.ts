@@ -11,6 +11,7 @@
  */
 import { type Clock, systemClock } from "../shared/clock.ts";
 import { delay } from "../shared/deadline.ts";
+import { MS_PER_SECOND } from "../shared/time.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
 import type { MetricDataPoint, SystemInfo } from "../shared/types.ts";
 import { CheckRunner } from "../shared/checks/runner.ts";
@@ -25,7 +26,7 @@ import { Spool } from "./spool.ts";
 import { encodeMetricBatch, encodeSystemInfoField } from "../shared/wire/encode_batch.ts";
 import { Collection } from "./collect.ts";
 import { FilesystemCollector } from "./collectors/filesystem.ts";
-import { loadStatfs } from "./collectors/_statfs.ts";
+import { loadStatfs } from "./collectors/statfs.ts";
 import { createCollectors, detectPlatform } from "./collectors/registry.ts";
 import type { Collector, CollectorOptions } from "./collectors/types.ts";
 import type { AgentConfig } from "./config.ts";
@@ -61,7 +62,7 @@ export interface RunAgentOptions {
   log?: Logger;
   /** Source of batch timestamps. Default: the system clock. */
   clock?: Clock;
-  /** Default: the registry's enabled collectors for this platform. */
+  /** Default: the registry's enabled collectors for this platform. Given ones are not disposed. */
   collectors?: readonly Collector[];
   /** Default: a gRPC sender to `config.server`. A given sender is not closed by the agent. */
   sender?: BatchSender;
@@ -90,7 +91,8 @@ export function collectorOptionsOf(config: Readonly<AgentConfig>): CollectorOpti
 /** SystemInfo for this host, by the same platform choice as the collectors. */
 export function gatherSystemInfo(config: Readonly<AgentConfig>): Promise<SystemInfo> {
   if (detectPlatform(config.procRoot) === "portable") return portableSystemInfo();
-  const filesystems = new FilesystemCollector(collectorOptionsOf(config)).filesystems();
+  using collector = new FilesystemCollector(collectorOptionsOf(config));
+  const filesystems = collector.filesystems();
   return loadStatfs().then((statfs) =>
     linuxSystemInfo({ filesystems, statfs, procRoot: config.procRoot })
   );
@@ -127,6 +129,8 @@ export async function runAgent(
     return await agent.run();
   } finally {
     if (ownSender) sender.close();
+    // Given collectors belong to the caller; the agent's own keep files open.
+    if (!options.collectors) { for (const collector of collectors) collector[Symbol.dispose]?.(); }
   }
 }
 
@@ -165,12 +169,6 @@ class AgentLoop {
     this.#config = config;
     this.#options = options;
     this.#log = options.log;
-    this.#collection = new Collection({
-      agentId: config.agentId,
-      collectors: options.collectors,
-      clock: options.clock ?? systemClock,
-      log: options.log,
-    });
     const spool = config.spoolDir === undefined
       ? undefined
       : Spool.open(config.spoolDir, this.#log);
@@ -202,6 +200,13 @@ class AgentLoop {
     });
     // Damaged spool entries found at open were dropped before the buffer existed.
     this.#stats.damaged = this.#stats.dropped = spool?.damaged ?? 0;
+    this.#collection = new Collection({
+      agentId: config.agentId,
+      collectors: options.collectors,
+      clock: options.clock ?? systemClock,
+      log: options.log,
+      selfMetrics: { buffer: this.#buffer },
+    });
   }
 
   async run(): Promise<AgentStats> {
@@ -212,15 +217,16 @@ class AgentLoop {
       interval_secs: this.#config.collectionIntervalSecs,
       collectors: this.#options.collectors?.map((c) => c.name).join(","),
     });
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    // Ends the grace timer once the loops are done, so it does not keep the process alive.
+    const loopsDone = new AbortController();
     const onStop = () => {
       this.#log.info("agent stopping, flushing the buffer", {
         buffered: this.#buffer.size,
         grace_secs: this.#config.shutdownGraceSecs,
       });
-      graceTimer = setTimeout(
+      delay(this.#config.shutdownGraceSecs * MS_PER_SECOND, loopsDone.signal).then(
         () => this.#hardStop.abort(),
-        this.#config.shutdownGraceSecs * 1000,
+        () => {},
       );
     };
     if (signal.aborted) onStop();
@@ -231,7 +237,7 @@ class AgentLoop {
       await Promise.all([this.#collectLoop(), this.#sendLoop()]);
     } finally {
       signal.removeEventListener("abort", onStop);
-      clearTimeout(graceTimer);
+      loopsDone.abort();
       await checks?.stop();
     }
     this.#stats.buffered = this.#buffer.size;
@@ -297,7 +303,8 @@ class AgentLoop {
 
   async #collectLoop(): Promise<void> {
     const { signal } = this.#options;
-    const intervalMs = this.#options.intervalMs ?? this.#config.collectionIntervalSecs * 1000;
+    const intervalMs = this.#options.intervalMs ??
+      this.#config.collectionIntervalSecs * MS_PER_SECOND;
     const startedAt = performance.now();
     let round = 0;
     while (!signal.aborted) {
@@ -314,7 +321,8 @@ class AgentLoop {
         });
         this.#progress();
       } else {
-        // Every collector failed (each is logged): the server refuses empty batches anyway.
+        // Only a Collection without self-metrics can come back empty (the server would refuse
+        // the batch); the agent's always carries at least its own.
         this.#log.debug("collection round produced no data, nothing buffered");
       }
       const elapsed = performance.now() - startedAt;
@@ -344,7 +352,7 @@ class AgentLoop {
   async #sendLoop(): Promise<void> {
     const { signal, sender } = this.#options;
     const hardStop = this.#hardStop.signal;
-    const sendTimeoutMs = this.#config.sendTimeoutSecs * 1000;
+    const sendTimeoutMs = this.#config.sendTimeoutSecs * MS_PER_SECOND;
     let failures = 0;
     while (!hardStop.aborted) {
       const stopping = signal.aborted;

@@ -152,25 +152,89 @@ Deno.test("a stopping agent gives up flushing after the grace period", async () 
   assert.ok(agent.log.lines.some((line) => /WARN .*unsent batches/.test(line)));
 });
 
-Deno.test("a round in which every collector failed buffers nothing", async () => {
-  await using server = await startRecordingServer();
-  const controller = new AbortController();
-  let calls = 0;
-  const done = runAgent(configFor(server.port), {
-    signal: controller.signal,
-    collectors: [{
-      name: "broken",
-      collect: () => {
-        calls++;
-        throw new Error("no data");
-      },
-    }],
-    systemInfo: () => systemInfo,
-    intervalMs: 10,
+/** `agent.*` points of a received batch as `name{collector}` → value. */
+function selfMetricsOf(received: Received): Map<string, number> {
+  return new Map(
+    received.batch.dataPoints
+      .filter((point) => point.metricName!.startsWith("agent."))
+      .map((point) => {
+        const collector = point.labels?.collector;
+        const name = collector ? `${point.metricName}{${collector}}` : point.metricName!;
+        return [name, Number(point.value)];
+      }),
+  );
+}
+
+Deno.test("a collector that throws reports 0 and the batch still goes out", async (t) => {
+  const broken: Collector = {
+    name: "broken",
+    collect: () => {
+      throw new Error("cannot read /proc/broken");
+    },
+  };
+  await t.step("beside a collector that works", async () => {
+    await using server = await startRecordingServer();
+    const controller = new AbortController();
+    const done = runAgent(configFor(server.port), {
+      signal: controller.signal,
+      collectors: [countingCollector(), broken],
+      systemInfo: () => systemInfo,
+      intervalMs: 20,
+    });
+    await waitFor(() => server.received.length >= 2, "two batches");
+    controller.abort();
+    await done;
+    for (const received of server.received.slice(0, 2)) {
+      assert.equal(received.batch.dataPoints[0].metricName, "system.uptime");
+      const self = selfMetricsOf(received);
+      assert.equal(self.get("agent.collector_success{counter}"), 1);
+      assert.equal(self.get("agent.collector_success{broken}"), 0);
+      assert.ok(self.get("agent.collector_duration_seconds{counter}")! >= 0);
+      assert.ok(self.get("agent.collector_duration_seconds{broken}")! >= 0);
+      assert.equal(self.get("agent.buffer_batches"), 0);
+      assert.equal(self.get("agent.dropped_batches_total"), 0);
+    }
   });
-  await waitFor(() => calls >= 3, "a few failing rounds");
-  controller.abort();
-  const stats = await done;
-  assert.equal(stats.collected, 0);
-  assert.equal(server.received.length, 0, "no empty batch was sent");
+  await t.step("alone: every round still reports it", async () => {
+    await using server = await startRecordingServer();
+    const controller = new AbortController();
+    const done = runAgent(configFor(server.port), {
+      signal: controller.signal,
+      collectors: [broken],
+      systemInfo: () => systemInfo,
+      intervalMs: 20,
+    });
+    await waitFor(() => server.received.length >= 3, "three batches");
+    controller.abort();
+    const stats = await done;
+    assert.ok(stats.collected >= 3);
+    for (const received of server.received) {
+      assert.deepEqual(
+        received.batch.dataPoints.map((point) => point.metricName),
+        [
+          "agent.collector_success",
+          "agent.collector_duration_seconds",
+          "agent.buffer_batches",
+          "agent.dropped_batches_total",
+        ],
+      );
+      assert.equal(selfMetricsOf(received).get("agent.collector_success{broken}"), 0);
+    }
+  });
+});
+
+Deno.test("the buffer's backlog and drops are reported with the batches", async () => {
+  const port = reservePort();
+  const agent = startAgent(configFor(port, "buffer_max_size = 3"));
+  await waitFor(() => (agent.progress()?.dropped ?? 0) >= 2, "the buffer to overflow");
+  await using server = await startRecordingServer({ port });
+  await waitFor(() => server.received.length >= 6, "batches after the outage");
+  const stats = await agent.stop();
+  const backlog = server.received.map((received) => selfMetricsOf(received));
+  // Batches collected during the outage saw the buffer filling up.
+  assert.ok(backlog.some((self) => self.get("agent.buffer_batches")! >= 2));
+  assert.ok(backlog.some((self) => self.get("agent.dropped_batches_total")! >= 1));
+  const totals = backlog.map((self) => self.get("agent.dropped_batches_total")!);
+  assert.deepEqual(totals, [...totals].sort((a, b) => a - b), "a counter never goes down");
+  assert.ok(totals.at(-1)! <= stats.dropped);
 });

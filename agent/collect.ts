@@ -3,11 +3,19 @@
  * rejects or overruns its time limit is logged and left out of this round's batch only; it is
  * called again next round (unless its previous call is still running, then it sits that round
  * out rather than piling up calls).
+ *
+ * With `selfMetrics`, each round also reports on the agent itself, as node_exporter's
+ * `node_scrape_collector_success` does, so a collector that fails every round can be alerted on
+ * rather than only logged: `agent.collector_success{collector}` (1 or 0; 0 also when it sat the
+ * round out), `agent.collector_duration_seconds{collector}` (when it was called; up to the time
+ * limit when it overran), `agent.buffer_batches` and `agent.dropped_batches_total`.
  */
 import type { Clock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
+import { deadline, DeadlineError } from "../shared/deadline.ts";
 import type { MetricBatch, MetricDataPoint } from "../shared/types.ts";
 import { METRIC_CATALOG } from "../shared/catalog.ts";
+import { MS_PER_SECOND } from "../shared/time.ts";
 import type { Collector, Sample } from "./collectors/types.ts";
 
 export interface CollectionOptions {
@@ -19,15 +27,28 @@ export interface CollectionOptions {
   collectorTimeoutMs?: number;
   /** Monotonic time source for rates. Default `performance.now`. */
   monotonicMs?: () => number;
+  /** Report the agent's own health with every round (see above). Default: not reported. */
+  selfMetrics?: {
+    /** The batches waiting to be sent, and how many were dropped since start. */
+    buffer: { readonly size: number; readonly dropped: number };
+  };
 }
 
 interface CollectorState {
   collector: Collector;
+  /** `{ collector: name }`, for its self-metrics. */
+  labels: Readonly<Record<string, string>>;
   pending: Promise<unknown> | undefined;
   failing: boolean;
 }
 
-class CollectorTimeout extends Error {}
+/** What one collector's part of a round came to. */
+interface CollectorOutcome {
+  samples: Sample[];
+  success: boolean;
+  /** How long it ran; undefined when it was not called (still busy). */
+  seconds?: number;
+}
 
 /**
  * Metrics derived by division (percentages, per-second rates) are sent with two decimals. More
@@ -53,90 +74,97 @@ export class Collection {
   readonly #timeoutMs: number;
   readonly #monotonicMs: () => number;
   readonly #states: CollectorState[];
+  readonly #selfMetrics: CollectionOptions["selfMetrics"];
 
   constructor(options: CollectionOptions) {
     this.#agentId = options.agentId;
     this.#clock = options.clock;
     this.#log = options.log;
-    this.#timeoutMs = options.collectorTimeoutMs ?? 5_000;
+    this.#timeoutMs = options.collectorTimeoutMs ?? 5 * MS_PER_SECOND;
     this.#monotonicMs = options.monotonicMs ?? (() => performance.now());
     this.#states = options.collectors.map((collector) => ({
       collector,
+      labels: Object.freeze({ collector: collector.name }),
       pending: undefined,
       failing: false,
     }));
+    this.#selfMetrics = options.selfMetrics;
   }
 
   /** Runs every collector once and returns the round's batch (possibly with no points). */
   async collect(): Promise<MetricBatch> {
     const timestampMs = this.#clock.now();
     const context = { monotonicMs: this.#monotonicMs() };
-    const results = await Promise.all(this.#states.map((state) => this.#run(state, context)));
+    const outcomes = await Promise.all(this.#states.map((state) => this.#run(state, context)));
     const dataPoints: MetricDataPoint[] = [];
-    for (const samples of results) {
-      for (const sample of samples) {
+    const add = (sample: Sample) =>
+      dataPoints.push({
+        timestampMs,
+        agentId: this.#agentId,
+        metricName: sample.name,
+        value: wireValue(sample.name, sample.value),
+        labels: sample.labels ?? {},
+      });
+    // Indexed loops: this runs every round, interpreted (lite mode), where for-of allocates an
+    // iterator result per element.
+    for (let i = 0; i < outcomes.length; i++) {
+      const samples = outcomes[i].samples;
+      for (let j = 0; j < samples.length; j++) {
+        const sample = samples[j];
         if (!Number.isFinite(sample.value)) {
-          this.#log.debug("dropped a non-finite sample", { metric: sample.metricName });
+          this.#log.debug("dropped a non-finite sample", { metric: sample.name });
           continue;
         }
-        dataPoints.push({
-          timestampMs,
-          agentId: this.#agentId,
-          metricName: sample.metricName,
-          value: wireValue(sample.metricName, sample.value),
-          labels: sample.labels,
-        });
+        add(sample);
       }
+    }
+    if (this.#selfMetrics) {
+      for (let i = 0; i < outcomes.length; i++) {
+        const outcome = outcomes[i];
+        const labels = this.#states[i].labels;
+        add({ name: "agent.collector_success", value: outcome.success ? 1 : 0, labels });
+        if (outcome.seconds !== undefined) {
+          add({ name: "agent.collector_duration_seconds", value: outcome.seconds, labels });
+        }
+      }
+      const { buffer } = this.#selfMetrics;
+      add({ name: "agent.buffer_batches", value: buffer.size });
+      add({ name: "agent.dropped_batches_total", value: buffer.dropped });
     }
     return { agentId: this.#agentId, timestampMs, dataPoints };
   }
 
-  async #run(
-    state: CollectorState,
-    context: { monotonicMs: number },
-  ): Promise<{ metricName: string; value: number; labels: Record<string, string> }[]> {
+  async #run(state: CollectorState, context: { monotonicMs: number }): Promise<CollectorOutcome> {
     const name = state.collector.name;
     if (state.pending) {
       this.#log.warn("collector still busy with its previous round, skipped", { collector: name });
-      return [];
+      return { samples: [], success: false };
     }
     const started = performance.now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Microseconds: finer is noise, and short decimals are what the server stores compactly.
+    const elapsedSeconds = () => Math.round((performance.now() - started) * 1000) / 1e6;
     try {
       let samples: Sample[];
       const result = state.collector.collect(context);
       if (result instanceof Promise) {
         const settled = result.finally(() => (state.pending = undefined));
         state.pending = settled;
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new CollectorTimeout()), this.#timeoutMs);
-        });
-        samples = await Promise.race([settled, timeout]);
+        samples = await deadline(settled, this.#timeoutMs);
       } else samples = result;
-      const elapsedMs = performance.now() - started;
+      const seconds = elapsedSeconds();
       if (state.failing) this.#log.info("collector recovered", { collector: name });
       state.failing = false;
-      this.#log.debug("collected", {
-        collector: name,
-        samples: samples.length,
-        ms: Math.round(elapsedMs * 1000) / 1000,
-      });
-      return samples.map((sample) => ({
-        metricName: sample.name,
-        value: sample.value,
-        labels: sample.labels ?? {},
-      }));
+      this.#log.debug("collected", { collector: name, samples: samples.length, seconds });
+      return { samples, success: true, seconds };
     } catch (error) {
       // The first failure is a warning; repeats of it would flood the log every round.
       const level = state.failing ? "debug" : "warn";
       state.failing = true;
-      const reason = error instanceof CollectorTimeout
+      const reason = error instanceof DeadlineError
         ? `took longer than ${this.#timeoutMs} ms`
         : error;
       this.#log[level]("collector failed, skipped this round", { collector: name, error: reason });
-      return [];
-    } finally {
-      clearTimeout(timer);
+      return { samples: [], success: false, seconds: elapsedSeconds() };
     }
   }
 }

@@ -3,6 +3,7 @@ import { ManualClock } from "../shared/clock.ts";
 import { memoryLogger } from "../shared/log.ts";
 import { Collection, wireValue } from "./collect.ts";
 import type { Collector, Sample } from "./collectors/types.ts";
+import type { MetricBatch, MetricDataPoint } from "../shared/types.ts";
 
 const steady: Collector = {
   name: "steady",
@@ -119,4 +120,79 @@ Deno.test("percentages and rates are sent with two decimals, other values unchan
   assert.equal(wireValue("disk.read_ops_per_sec", 0.004), 0);
   assert.equal(wireValue("memory.total", 16_705_798_144), 16_705_798_144);
   assert.equal(wireValue("system.uptime", 12345.678), 12345.678);
+});
+
+Deno.test("with selfMetrics every round reports each collector's success and duration", async () => {
+  let releaseSlow: (samples: Sample[]) => void = () => {};
+  const collectors: Collector[] = [
+    steady,
+    { name: "broken", collect: () => Promise.reject(new Error("cannot read /proc/broken")) },
+    { name: "slow", collect: () => new Promise((resolve) => (releaseSlow = resolve)) },
+  ];
+  const buffer = { size: 3, dropped: 7 };
+  const collection = new Collection({
+    agentId: "a",
+    collectors,
+    clock: new ManualClock(),
+    log: memoryLogger(),
+    collectorTimeoutMs: 20,
+    selfMetrics: { buffer },
+  });
+  const self = (batch: MetricBatch) =>
+    batch.dataPoints.filter((point) => point.metricName.startsWith("agent."));
+  const valueOf = (points: MetricDataPoint[], metricName: string, collector?: string) =>
+    points.find((point) => point.metricName === metricName && point.labels.collector === collector)
+      ?.value;
+
+  const first = await collection.collect();
+  assert.equal(first.dataPoints[0].metricName, "system.uptime", "the collectors' samples first");
+  const round1 = self(first);
+  assert.equal(valueOf(round1, "agent.collector_success", "steady"), 1);
+  assert.equal(valueOf(round1, "agent.collector_success", "broken"), 0);
+  assert.equal(valueOf(round1, "agent.collector_success", "slow"), 0, "overran its limit");
+  const slowSeconds = valueOf(round1, "agent.collector_duration_seconds", "slow")!;
+  assert.ok(slowSeconds >= 0.02 && slowSeconds < 5, `waited its limit, got ${slowSeconds} s`);
+  assert.ok(valueOf(round1, "agent.collector_duration_seconds", "steady")! < 1);
+  assert.equal(valueOf(round1, "agent.buffer_batches"), 3);
+  assert.equal(valueOf(round1, "agent.dropped_batches_total"), 7);
+
+  buffer.size = 0;
+  const round2 = self(await collection.collect());
+  assert.equal(valueOf(round2, "agent.collector_success", "slow"), 0, "still busy, sat out");
+  assert.equal(
+    valueOf(round2, "agent.collector_duration_seconds", "slow"),
+    undefined,
+    "no duration for a collector that was not called",
+  );
+  assert.equal(valueOf(round2, "agent.buffer_batches"), 0);
+
+  releaseSlow([{ name: "system.load_5", value: 5 }]);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const round3 = self(await collection.collect());
+  assert.equal(valueOf(round3, "agent.collector_success", "slow"), 0, "called again, overran");
+  assert.deepEqual(
+    round3.map((point) => [point.metricName, point.labels.collector]),
+    [
+      ["agent.collector_success", "steady"],
+      ["agent.collector_duration_seconds", "steady"],
+      ["agent.collector_success", "broken"],
+      ["agent.collector_duration_seconds", "broken"],
+      ["agent.collector_success", "slow"],
+      ["agent.collector_duration_seconds", "slow"],
+      ["agent.buffer_batches", undefined],
+      ["agent.dropped_batches_total", undefined],
+    ],
+  );
+});
+
+Deno.test("without selfMetrics a round carries only the collectors' samples", async () => {
+  const collection = new Collection({
+    agentId: "a",
+    collectors: [steady],
+    clock: new ManualClock(),
+    log: memoryLogger(),
+  });
+  assert.deepEqual((await collection.collect()).dataPoints.map((p) => p.metricName), [
+    "system.uptime",
+  ]);
 });

@@ -122,7 +122,8 @@ function readFilter(
   };
 }
 
-function readAgentConfig(root: TableReader): AgentConfig {
+/** Reads the agent config from its root table (exported for the documentation test). */
+export function readAgentConfig(root: TableReader): AgentConfig {
   const agentId = root.string("agent_id", {
     default: defaultAgentId(),
     pattern: AGENT_ID_PATTERN,

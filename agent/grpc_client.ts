@@ -14,11 +14,9 @@
  * see TOOLCHAIN.md). A call is a POST of one length-prefixed, uncompressed message with
  * `grpc-timeout` set from the deadline; the deadline and the caller's signal both end it.
  */
+import { deadline, delay } from "../shared/deadline.ts";
 import { GrpcStatus } from "../shared/wire/status.ts";
 import { type HeaderFields, Http2Connection, Http2Error, type Http2Response } from "./_http2.ts";
-
-/** The longest delay setTimeout honours. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What one unary call ended with: a status, and the response message when it is OK. */
 export interface UnaryResult {
@@ -161,6 +159,8 @@ export class GrpcClient {
   readonly #caCerts?: string[];
   readonly #metadata: HeaderFields;
   #connection?: Promise<Http2Connection>;
+  /** `#connection` once it opened, so a call on it need not wait for a promise. */
+  #open?: Http2Connection;
   #closed = false;
 
   constructor(options: GrpcClientOptions) {
@@ -201,6 +201,7 @@ export class GrpcClient {
     });
     const connection = await opening;
     if (this.#closed) connection.close();
+    else if (this.#connection === opening) this.#open = connection;
     return connection;
   }
 
@@ -222,23 +223,22 @@ export class GrpcClient {
     if (this.#closed) return { code: GrpcStatus.UNAVAILABLE, details: "the client is closed" };
     const controller = new AbortController();
     let timedOut = false;
-    // setTimeout fires at once for a delay past 2^31-1 ms (24.8 days); a later deadline waits
-    // that long instead.
-    const timer = setTimeout(() => {
+    // Ends the deadline's timer when the call is over (`delay` also handles deadlines past
+    // setTimeout's 24.8 days).
+    const callOver = new AbortController();
+    delay(remainingMs, callOver.signal).then(() => {
       timedOut = true;
       controller.abort();
-    }, Math.min(remainingMs, MAX_TIMER_MS));
+    }, () => {});
     const onAbort = () => controller.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
-        once: true,
-      });
-    });
-    aborted.catch(() => {});
     try {
       // The connect itself is bounded by the deadline too (a host that drops SYNs).
-      const connection = await Promise.race([this.#connect(controller.signal), aborted]);
+      const connection = this.#open?.usable
+        ? this.#open
+        : await deadline(this.#connect(controller.signal), Infinity, {
+          signal: controller.signal,
+        });
       const response = await connection.request(
         [
           [":method", "POST"],
@@ -268,7 +268,8 @@ export class GrpcClient {
       }
       return { code: GrpcStatus.UNAVAILABLE, details: (error as Error)?.message ?? String(error) };
     } finally {
-      clearTimeout(timer);
+      // With a reason: without one, abort() builds a DOMException (and its stack) every call.
+      callOver.abort("call over");
       options.signal?.removeEventListener("abort", onAbort);
     }
   }
@@ -276,6 +277,7 @@ export class GrpcClient {
   #dropConnection(): void {
     const current = this.#connection;
     this.#connection = undefined;
+    this.#open = undefined;
     current?.then((connection) => connection.close(), () => {});
   }
 

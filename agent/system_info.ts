@@ -8,10 +8,9 @@
  * `x86_64`, `aarch64`.
  */
 import type { SystemInfo } from "../shared/types.ts";
-import { readText } from "./collectors/_read.ts";
 import type { MountEntry } from "./collectors/filesystem.ts";
-import type { Statfs } from "./collectors/_statfs.ts";
-import { systeminformation } from "./collectors/_si.ts";
+import type { Statfs } from "./collectors/statfs.ts";
+import { systeminformation } from "./collectors/systeminformation.ts";
 
 const GIB = 1024 ** 3;
 
@@ -39,7 +38,7 @@ export function countCpus(procStat: string): number {
 /** The host's online CPUs as `/proc/stat` lists them, else as Deno reports them. */
 function linuxCpuCores(procRoot: string): number {
   try {
-    const cores = countCpus(readText(`${procRoot}/stat`));
+    const cores = countCpus(Deno.readTextFileSync(`${procRoot}/stat`));
     if (cores > 0) return cores;
   } catch {
     // Fall back below.
@@ -60,7 +59,7 @@ export function linuxSystemInfo(options: {
   let osRelease = new Map<string, string>();
   for (const path of options.osReleasePaths ?? ["/etc/os-release", "/usr/lib/os-release"]) {
     try {
-      osRelease = parseOsRelease(readText(path));
+      osRelease = parseOsRelease(Deno.readTextFileSync(path));
       break;
     } catch {
       // Try the next location; a minimal container may have none.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { FIXTURES } from "./collectors/_testing.ts";
-import { loadStatfs } from "./collectors/_statfs.ts";
+import { loadStatfs } from "./collectors/statfs.ts";
 import { countCpus, linuxSystemInfo, parseOsRelease } from "./system_info.ts";
 
 const CPUS_IN_FIXTURE = 4;

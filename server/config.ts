@@ -81,7 +81,8 @@ export const DEFAULT_MIN_FREE_BYTES = 100 * 1024 * 1024;
 
 const HOST = { pattern: /^[\w.:-]+$|^\[[\w:]+\]$/, patternHint: "a host name or IP address" };
 
-function readServerConfig(root: TableReader): ServerConfig {
+/** Reads the server config from its root table (exported for the documentation test). */
+export function readServerConfig(root: TableReader): ServerConfig {
   const requireAuth = root.boolean("require_agent_auth", { default: false });
   const agentTokens = root.stringArray("agent_tokens", { default: [] });
   agentTokens.forEach((token, index) => {

@@ -3,17 +3,22 @@
  * its first argument the same program runs as the supervised gRPC listener child process.
  */
 import { parseArgs } from "node:util";
+import { invokedAs } from "../shared/cli.ts";
 import { ConfigError } from "../shared/config/mod.ts";
 import { createLogger } from "../shared/log.ts";
 import { checkDataDir, formatCheckReport } from "./check_data.ts";
+import { onStopSignals } from "../shared/stop_signals.ts";
 import { defaultServerConfig, loadServerConfig, type ServerConfig } from "./config.ts";
 import { runListener } from "./ingest/listener.ts";
-import { startServer } from "./server.ts";
+import { backupDataDir } from "./backup.ts";
+import { type RunningServer, startServer } from "./server.ts";
 import { VERSION } from "./version.ts";
 
-const HELP = `oxmon-server ${VERSION}
+const help = (program: string) =>
+  `oxmon-server ${VERSION}: stores what oxmon agents report, evaluates alert rules, notifies,
+and serves the REST API and the dashboard.
 
-Usage: oxmon-server [--config FILE] [options]
+Usage: ${program} [--config FILE] [options]
 
 Options:
   -c, --config FILE     server TOML config (default: embedded defaults)
@@ -25,8 +30,13 @@ Options:
       --check-config    validate the config and exit
       --check-data      check every file of data_dir (integrity, chunk checksums, series
                         identity) without starting; exit 0 when all are sound, 1 otherwise
+      --backup DIR      copy data_dir into DIR (new or empty), safe while the server runs
+      --health-check    exit 0 if the server with this config answers /api/v1/health
   -V, --version         print the version
   -h, --help            print this help
+
+Without --config the embedded defaults apply (see config/server.example.toml). SIGINT or
+SIGTERM stops it gracefully; a second signal a second later stops it at once.
 `;
 
 async function main(args: string[]): Promise<number> {
@@ -47,20 +57,22 @@ async function main(args: string[]): Promise<number> {
         "http-port": { type: "string" },
         "check-config": { type: "boolean" },
         "check-data": { type: "boolean" },
+        backup: { type: "string" },
+        "health-check": { type: "boolean" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
     }));
   } catch (error) {
-    console.error(`oxmon-server: ${(error as Error).message}\n\n${HELP}`);
+    console.error(`oxmon-server: ${(error as Error).message}\n\n${help(invokedAs())}`);
     return 2;
   }
   if (values.help) {
-    console.log(HELP);
+    console.log(help(invokedAs()));
     return 0;
   }
   if (values.version) {
-    console.log(VERSION);
+    console.log(`oxmon-server ${VERSION}`);
     return 0;
   }
   let config: ServerConfig;
@@ -89,35 +101,73 @@ async function main(args: string[]): Promise<number> {
     console.log(formatCheckReport(config.dataDir, reports));
     return reports.every((report) => report.problems.length === 0) ? 0 : 1;
   }
+  if (values["health-check"]) return await healthCheck(config);
+  if (values.backup !== undefined) {
+    try {
+      const files = await backupDataDir(config.dataDir, values.backup);
+      const bytes = files.reduce((sum, file) => sum + file.bytes, 0);
+      console.log(
+        `backed up ${files.length} files (${(bytes / 1048576).toFixed(1)} MiB) from ` +
+          `${config.dataDir} to ${values.backup}`,
+      );
+      return 0;
+    } catch (error) {
+      console.error(`oxmon-server: ${(error as Error).message}`);
+      return 1;
+    }
+  }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
-  let server;
+  // Listening before the start: a stop signal that arrives while the server starts (after it
+  // logged "started", before startServer returned) must stop it, not kill it.
+  let server: RunningServer | undefined;
+  let stopRequested = false;
+  const stop = (running: RunningServer) =>
+    running.stop().catch((error) => {
+      log.error("shutdown failed", { error });
+      Deno.exit(1);
+    });
+  const stopListening = onStopSignals({
+    onStop: () => {
+      stopRequested = true;
+      if (server) stop(server);
+    },
+    // The same keystroke delivered twice (process group + forwarding) is not a second signal.
+    onRepeat: (signal) => log.debug("stop signal repeated; already stopping", { signal }),
+    onForce: () => {
+      log.warn("second stop signal: exiting without finishing the shutdown");
+      Deno.exit(1);
+    },
+  });
   try {
     server = await startServer(config, { log });
   } catch (error) {
     // E.g. a port in use or a data_dir that cannot be written: say so plainly, no stack trace.
     log.error("cannot start the server", { error });
+    stopListening();
     return 1;
   }
-  let signals = 0;
-  const stop = () => {
-    // The first signal stops gracefully (bounded by shutdown_grace_secs); a second one means
-    // the operator will not wait.
-    if (++signals > 1) {
-      log.warn("second stop signal: exiting without finishing the shutdown");
-      Deno.exit(1);
-    }
-    server.stop().catch((error) => {
-      log.error("shutdown failed", { error });
-      Deno.exit(1);
-    });
-  };
-  const stopSignals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT"]
-    : ["SIGINT", "SIGTERM"];
-  for (const signal of stopSignals) Deno.addSignalListener(signal, stop);
+  if (stopRequested) stop(server);
   await server.finished;
-  for (const signal of stopSignals) Deno.removeSignalListener(signal, stop);
+  stopListening();
   return 0;
+}
+
+/** For container health checks: the image carries no curl. */
+async function healthCheck(config: ServerConfig): Promise<number> {
+  const host = ["0.0.0.0", "::", "[::]"].includes(config.httpHost) ? "127.0.0.1" : config.httpHost;
+  const url = `http://${host}:${config.httpPort}/api/v1/health`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    await response.body?.cancel();
+    if (response.ok) {
+      console.log(`${url}: healthy`);
+      return 0;
+    }
+    console.error(`oxmon-server: ${url} answered ${response.status}`);
+  } catch (error) {
+    console.error(`oxmon-server: ${url}: ${(error as Error).message}`);
+  }
+  return 1;
 }
 
 function portFlag(name: string, value: string | undefined, fallback: number): number {

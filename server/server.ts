@@ -6,29 +6,25 @@ import { join } from "node:path";
 import { type Clock, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import { openAgentRegistry } from "./agents/sqlite_registry.ts";
-import { createAlertRoutes, openAlertEngine } from "./alerts/mod.ts";
+import { openAlertEngine } from "./alerts/mod.ts";
 import { deferObservations } from "./alerts/deferred.ts";
 import { createApiApp, type HealthIssue } from "./api/app.ts";
-import { createCertRoutes } from "./certs/api.ts";
+import { apiMounts, rootMounts } from "./api_mounts.ts";
 import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
 import { CertStore } from "./certs/store.ts";
-import { createCheckRoutes, createHeartbeatRoutes } from "./checks/api.ts";
 import { SERVER_AGENT_ID, ServerChecks } from "./checks/service.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
-import { createFleetRoutes, FleetSummary } from "./fleet/mod.ts";
+import { FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
-import { createNotificationRoutes, createNotifier } from "./notify/mod.ts";
+import { createNotifier } from "./notify/mod.ts";
 import { defaultSender } from "./notify/notifier.ts";
 import {
-  metricsRoutes,
   newestStoredSamples,
-  queryApiRoutes,
   RemoteWriteForwarder,
   remoteWriteHealth,
   RemoteWriteReceiver,
-  remoteWriteRoutes,
   ServerCounters,
 } from "./prometheus/mod.ts";
 import { Quarantine } from "./quarantine.ts";
@@ -296,21 +292,16 @@ export async function startServer(
     log: log.with({ component: "api" }),
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
     issues: () => [...quarantinedIssues(quarantine), ...(store.issues?.() ?? [])],
-    mounts: {
-      alerts: createAlertRoutes({ engine: alerts }),
-      fleet: createFleetRoutes({ fleet }),
-      notifications: createNotificationRoutes({
-        deliveries: (query) => notifier.deliveries(query),
-      }),
-      // Write routes of these (POST/PUT/DELETE) sit behind their `guardWrites` hook, where
-      // API auth will require the admin scope; heartbeat pings carry their own token.
-      certs: createCertRoutes({ store: certStore, checker: certChecker, clock }),
-      checks: createCheckRoutes({ checks }),
-      heartbeat: createHeartbeatRoutes({ checks }),
-      write: remoteWriteRoutes(remoteWriteIn),
-    },
-    rootRoutes: [
-      metricsRoutes({
+    mounts: apiMounts({
+      alerts,
+      fleet,
+      deliveries: (query) => notifier.deliveries(query),
+      certs: { store: certStore, checker: certChecker, clock },
+      checks,
+    }),
+    rootRoutes: rootMounts({
+      remoteWriteIn,
+      exposition: {
         version: VERSION,
         ingest: () => ingest.stats(),
         grpcListenerRestarts: () => grpc.stats().restarts,
@@ -325,16 +316,16 @@ export async function startServer(
         remoteWriteIn: () => remoteWriteIn.stats(),
         exposeAgentMetrics: config.prometheus.exposeAgentMetrics,
         log: log.with({ component: "metrics" }),
-      }),
-      queryApiRoutes({
+      },
+      queryApi: {
         store,
         clock,
         log: log.with({ component: "prometheus_api" }),
         version: VERSION,
         lookbackDeltaSecs: config.prometheus.lookbackDeltaSecs,
         maxSamples: config.prometheus.queryMaxSamples,
-      }),
-    ],
+      },
+    }),
     healthSections: () =>
       remoteWrite.enabled ? { remote_write: remoteWriteHealth(remoteWrite.stats()) } : {},
   });

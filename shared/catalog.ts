@@ -1,9 +1,10 @@
 /**
- * Every metric oxmon writes, with its unit and labels, in two tables: what the agent's
- * collectors measure on a host (`HOST_METRICS`), and what checks record (`CHECK_METRICS`: the
- * HTTP/TCP/DNS/heartbeat checks of the server and of agents, and the certificate checker). The
- * API's `unit` fields, the dashboard and the README read them; benchmarks synthesise host data
- * from the first only.
+ * Every metric oxmon writes, with its unit and labels, in three tables: what the agent's
+ * collectors measure on a host (`HOST_METRICS`), the agent's report on itself (`AGENT_METRICS`:
+ * its collectors and its buffer), and what checks record (`CHECK_METRICS`: the HTTP/TCP/DNS/
+ * heartbeat checks of the server and of agents, and the certificate checker). The API's `unit`
+ * fields, the dashboard and the README read them; benchmarks synthesise host data from the
+ * first only.
  */
 
 /**
@@ -33,6 +34,7 @@ export interface MetricInfo {
 const mountLabels = ["mount"] as const;
 const deviceLabels = ["device"] as const;
 const interfaceLabels = ["interface"] as const;
+const collectorLabels = ["collector"] as const;
 const noLabels = [] as const;
 
 /** What the agent's collectors measure on every host. */
@@ -116,6 +118,30 @@ export const HOST_METRICS: Readonly<Record<string, MetricInfo>> = Object.freeze(
   "system.uptime": { unit: "seconds", labels: noLabels, description: "Time since boot" },
 });
 
+/** The agent's report on itself, every round, as node_exporter's `node_scrape_collector_*`. */
+export const AGENT_METRICS: Readonly<Record<string, MetricInfo>> = Object.freeze({
+  "agent.collector_success": {
+    unit: "boolean",
+    labels: collectorLabels,
+    description: "1 when the collector succeeded this round, 0 when it failed or was skipped",
+  },
+  "agent.collector_duration_seconds": {
+    unit: "seconds",
+    labels: collectorLabels,
+    description: "How long the collector took this round",
+  },
+  "agent.buffer_batches": {
+    unit: "",
+    labels: noLabels,
+    description: "Batches waiting in the agent's buffer to be sent",
+  },
+  "agent.dropped_batches_total": {
+    unit: "",
+    labels: noLabels,
+    description: "Batches dropped from the full buffer since the agent started",
+  },
+});
+
 const checkLabels = ["check", "target"] as const;
 const certLabels = ["domain"] as const;
 const certOptionalLabels = ["port"] as const;
@@ -159,9 +185,10 @@ export const CHECK_METRICS: Readonly<Record<string, MetricInfo>> = Object.freeze
   },
 });
 
-/** Every metric: host metrics and check metrics. */
+/** Every metric: host, agent and check metrics. */
 export const METRIC_CATALOG: Readonly<Record<string, MetricInfo>> = Object.freeze({
   ...HOST_METRICS,
+  ...AGENT_METRICS,
   ...CHECK_METRICS,
 });
 

@@ -5,7 +5,7 @@
  * against the agent's metric set by tests/bench/synthetic_test.ts.)
  */
 import assert from "node:assert/strict";
-import { CHECK_METRICS, HOST_METRICS, METRIC_CATALOG } from "../shared/catalog.ts";
+import { AGENT_METRICS, CHECK_METRICS, HOST_METRICS, METRIC_CATALOG } from "../shared/catalog.ts";
 import { type CheckResult, checkResultPoints } from "../shared/checks/mod.ts";
 import type { MetricDataPoint } from "../shared/types.ts";
 import { certPoints } from "../server/certs/checker.ts";
@@ -73,20 +73,25 @@ Deno.test("every sample checks and the certificate checker write is a catalogued
   );
 });
 
-Deno.test("host and check metrics are apart, and each has a unit the dashboard formats", () => {
+Deno.test("host, agent and check metrics are apart, and each has a unit the dashboard formats", () => {
   for (const name of Object.keys(HOST_METRICS)) {
-    assert.ok(!/^(check|certificate)\./.test(name), `${name} is a host metric`);
+    assert.ok(!/^(check|certificate|agent)\./.test(name), `${name} is a host metric`);
     assert.equal(CHECK_METRICS[name], undefined, name);
+    assert.equal(AGENT_METRICS[name], undefined, name);
   }
+  for (const name of Object.keys(AGENT_METRICS)) assert.match(name, /^agent\./);
   assert.equal(
     Object.keys(METRIC_CATALOG).length,
-    Object.keys(HOST_METRICS).length + Object.keys(CHECK_METRICS).length,
+    Object.keys(HOST_METRICS).length + Object.keys(AGENT_METRICS).length +
+      Object.keys(CHECK_METRICS).length,
   );
   for (const [name, { unit }] of Object.entries(METRIC_CATALOG)) {
     if (unit === "") continue;
     assert.notEqual(formatValue(1, unit), formatValue(1, ""), `the dashboard shows ${name}'s unit`);
   }
   assert.equal(METRIC_CATALOG["check.up"].unit, "boolean");
+  assert.equal(METRIC_CATALOG["agent.collector_success"].unit, "boolean");
+  assert.equal(METRIC_CATALOG["agent.collector_duration_seconds"].unit, "seconds");
   assert.equal(METRIC_CATALOG["check.duration_seconds"].unit, "seconds");
   assert.equal(METRIC_CATALOG["certificate.days_until_expiry"].unit, "days");
 });

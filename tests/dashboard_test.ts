@@ -226,7 +226,13 @@ Deno.test({
 
       await t.step("the crosshair tooltip shows values with units", async () => {
         await page.goto(`${origin}/#/agent/web-1?range=15m`);
-        await page.waitForSelector('#view[data-drawn="true"]');
+        // Only the hash changes: until the page handles it, the 6 h view is still drawn, and a
+        // 6 h load still under way may mark the new view drawn; wait for the 15 min charts.
+        await page.waitForFunction(() => {
+          const doc = (globalThis as any).document;
+          return doc.querySelector('button[data-range="15m"]')?.getAttribute("aria-pressed") ===
+              "true" && doc.querySelector('[data-chart="memory"] .u-over') !== null;
+        });
         const over = await page.$('[data-chart="memory"] .u-over');
         const box = await over!.boundingBox();
         await page.mouse.move(box!.x + box!.width - 3, box!.y + box!.height / 2);

@@ -5,7 +5,7 @@
  * after start emits no CPU usage at all (a single reading only says how busy the CPU has been
  * since boot). A CPU whose counters went backwards (hot-plug) is skipped for that round.
  */
-import { readText } from "./_read.ts";
+import { ProcFile } from "./_read.ts";
 import type { CollectContext, Collector, CollectorOptions, Sample } from "./types.ts";
 
 /** Jiffies of one CPU line, reduced to what usage needs. */
@@ -58,15 +58,19 @@ export function busyPercent(before: CpuTimes, after: CpuTimes): number | undefin
 
 export class CpuCollector implements Collector {
   readonly name = "cpu";
-  readonly #path: string;
+  readonly #stat: ProcFile;
   #previous: ProcStat | undefined;
 
   constructor(options: Pick<CollectorOptions, "procRoot">) {
-    this.#path = `${options.procRoot}/stat`;
+    this.#stat = new ProcFile(`${options.procRoot}/stat`);
+  }
+
+  [Symbol.dispose](): void {
+    this.#stat.close();
   }
 
   collect(_context: CollectContext): Sample[] {
-    const current = parseProcStat(readText(this.#path));
+    const current = parseProcStat(this.#stat.read());
     const previous = this.#previous;
     this.#previous = current;
     if (!previous) return [];

@@ -25,7 +25,7 @@ Deno.test("busyPercent is the busy share of the elapsed jiffies", () => {
 
 Deno.test("CpuCollector emits no usage on the first round, then usage from jiffy deltas", async (t) => {
   await using root = await fixtureRoot();
-  const collector = new CpuCollector({ procRoot: root.procRoot });
+  using collector = new CpuCollector({ procRoot: root.procRoot });
   assert.deepEqual(collector.collect({ monotonicMs: 0 }), []);
 
   await t.step("second round: aggregate and per-core usage", () => {

@@ -4,7 +4,7 @@
  */
 import { compileFilter } from "../../shared/glob.ts";
 import { RateTracker } from "./_rate.ts";
-import { readText } from "./_read.ts";
+import { ProcFile } from "./_read.ts";
 import type { CollectContext, Collector, CollectorOptions, Sample } from "./types.ts";
 
 /** /proc/diskstats counts sectors of 512 bytes whatever the device's real sector size. */
@@ -69,33 +69,52 @@ export function listBlockDevices(sysRoot: string): Set<string> | undefined {
 
 export class DiskIoCollector implements Collector {
   readonly name = "disk_io";
-  readonly #path: string;
+  readonly #diskstats: ProcFile;
   readonly #sysRoot: string;
   readonly #deviceFilter: (device: string) => boolean;
   readonly #rates = new RateTracker();
+  /**
+   * Whether each device seen last round is reported (a whole device passing the filter). A
+   * device keeps its answer while it exists, so `/sys/block` is listed only when a name not seen
+   * last round shows up, not every round.
+   */
+  #reported = new Map<string, boolean>();
 
   constructor(options: Pick<CollectorOptions, "procRoot" | "sysRoot" | "devices">) {
-    this.#path = `${options.procRoot}/diskstats`;
+    this.#diskstats = new ProcFile(`${options.procRoot}/diskstats`);
     this.#sysRoot = options.sysRoot;
     this.#deviceFilter = compileFilter(options.devices.include, options.devices.exclude);
   }
 
+  [Symbol.dispose](): void {
+    this.#diskstats.close();
+  }
+
   collect(context: CollectContext): Sample[] {
-    const disks = parseDiskstats(readText(this.#path));
-    const blockDevices = listBlockDevices(this.#sysRoot);
+    const disks = parseDiskstats(this.#diskstats.read());
     const at = context.monotonicMs;
     const samples: Sample[] = [];
     const rate = (name: string, device: string, value: number) => {
       const perSecond = this.#rates.observe(`${name}\0${device}`, value, at);
       if (perSecond !== undefined) samples.push({ name, value: perSecond, labels: { device } });
     };
+    const reported = new Map<string, boolean>();
+    let listed: { blockDevices: Set<string> | undefined } | undefined;
     for (const disk of disks) {
-      if (!isWholeDevice(disk.device, blockDevices) || !this.#deviceFilter(disk.device)) continue;
+      let report = this.#reported.get(disk.device);
+      if (report === undefined) {
+        listed ??= { blockDevices: listBlockDevices(this.#sysRoot) };
+        report = isWholeDevice(disk.device, listed.blockDevices) &&
+          this.#deviceFilter(disk.device);
+      }
+      reported.set(disk.device, report);
+      if (!report) continue;
       rate("disk.read_bytes_per_sec", disk.device, disk.sectorsRead * SECTOR_BYTES);
       rate("disk.write_bytes_per_sec", disk.device, disk.sectorsWritten * SECTOR_BYTES);
       rate("disk.read_ops_per_sec", disk.device, disk.readsCompleted);
       rate("disk.write_ops_per_sec", disk.device, disk.writesCompleted);
     }
+    this.#reported = reported;
     this.#rates.endRound();
     return samples;
   }

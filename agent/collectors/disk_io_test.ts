@@ -48,7 +48,7 @@ Deno.test("isWholeDevice tells disks from partitions", async (t) => {
 
 Deno.test("DiskIoCollector reports per-second rates of whole devices", async (t) => {
   await using root = await fixtureRoot();
-  const collector = new DiskIoCollector({
+  using collector = new DiskIoCollector({
     procRoot: root.procRoot,
     sysRoot: SYS_ROOT,
     devices: { include: [], exclude: DEFAULT_DEVICE_EXCLUDE },
@@ -91,7 +91,7 @@ Deno.test("DiskIoCollector reports per-second rates of whole devices", async (t)
 
   await t.step("device globs narrow the set", async () => {
     await using root2 = await fixtureRoot();
-    const only = new DiskIoCollector({
+    using only = new DiskIoCollector({
       procRoot: root2.procRoot,
       sysRoot: SYS_ROOT,
       devices: { include: ["sd*", "nvme*"], exclude: ["sdb"] },
@@ -101,4 +101,38 @@ Deno.test("DiskIoCollector reports per-second rates of whole devices", async (t)
     const devices = new Set(only.collect({ monotonicMs: 1_000 }).map((s) => s.labels?.device));
     assert.deepEqual([...devices].sort(), ["nvme0n1", "sda"]);
   });
+});
+
+Deno.test("DiskIoCollector lists /sys/block again only when a new device shows up", async () => {
+  await using root = await fixtureRoot();
+  const sysRoot = await Deno.makeTempDir({ prefix: "oxmon-agent-sys-" });
+  try {
+    Deno.mkdirSync(`${sysRoot}/block/vda`, { recursive: true });
+    // vda1 looks like a partition by name, but /sys/block lists whole devices only.
+    const line = (name: string, reads: number) =>
+      `252 0 ${name} ${reads} 0 ${reads * 8} 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`;
+    Deno.writeTextFileSync(`${root.procRoot}/diskstats`, line("vda", 1));
+    using collector = new DiskIoCollector({
+      procRoot: root.procRoot,
+      sysRoot,
+      devices: { include: [], exclude: [] },
+    });
+    const devices = (monotonicMs: number) =>
+      [...new Set(collector.collect({ monotonicMs }).map((s) => s.labels?.device))].sort();
+    devices(0);
+    Deno.writeTextFileSync(`${root.procRoot}/diskstats`, line("vda", 2));
+    assert.deepEqual(devices(1_000), ["vda"]);
+    // /sys/block gone: vda keeps the answer it had; no relisting while the set is unchanged.
+    Deno.removeSync(`${sysRoot}/block`, { recursive: true });
+    Deno.writeTextFileSync(`${root.procRoot}/diskstats`, line("vda", 3));
+    assert.deepEqual(devices(2_000), ["vda"]);
+    // A new name makes it look again: /sys/block now lists vda1 as a whole device.
+    Deno.mkdirSync(`${sysRoot}/block/vda1`, { recursive: true });
+    Deno.writeTextFileSync(`${root.procRoot}/diskstats`, line("vda", 4) + line("vda1", 1));
+    assert.deepEqual(devices(3_000), ["vda"]);
+    Deno.writeTextFileSync(`${root.procRoot}/diskstats`, line("vda", 5) + line("vda1", 2));
+    assert.deepEqual(devices(4_000), ["vda", "vda1"]);
+  } finally {
+    await Deno.remove(sysRoot, { recursive: true });
+  }
 });

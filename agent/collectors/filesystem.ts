@@ -1,10 +1,10 @@
 /**
  * `disk.total/used/available/used_percent{mount}` for real file systems: mounts come from
- * `/proc/mounts`, sizes from `statfs(2)` (see `_statfs.ts` for how it is called).
+ * `/proc/mounts`, sizes from `statfs(2)` (see `statfs.ts` for how it is called).
  */
 import { compileFilter } from "../../shared/glob.ts";
-import { readText } from "./_read.ts";
-import { type FsSpace, loadStatfs } from "./_statfs.ts";
+import { ProcFile } from "./_read.ts";
+import { type FsSpace, loadStatfs, type Statfs } from "./statfs.ts";
 import type { Collector, CollectorOptions, Sample } from "./types.ts";
 
 export interface MountEntry {
@@ -120,26 +120,43 @@ export function spaceSamples(
 
 export class FilesystemCollector implements Collector {
   readonly name = "filesystem";
-  readonly #path: string;
+  readonly #mounts: ProcFile;
   readonly #fsTypesExclude: readonly string[];
   readonly #mountFilter: (mountPoint: string) => boolean;
+  #statfs: Statfs | undefined;
+  /** The mount table last read and what it selected: mounts change rarely, rounds do not. */
+  #last: { text: string; selected: MountEntry[] } | undefined;
 
   constructor(options: Pick<CollectorOptions, "procRoot" | "mounts" | "fsTypesExclude">) {
-    this.#path = `${options.procRoot}/mounts`;
+    this.#mounts = new ProcFile(`${options.procRoot}/mounts`);
     this.#fsTypesExclude = options.fsTypesExclude;
     this.#mountFilter = compileFilter(options.mounts.include, options.mounts.exclude);
   }
 
-  /** The file systems this collector reports, for the one-time `disk_gb`. */
-  filesystems(): MountEntry[] {
-    return selectFilesystems(parseMounts(readText(this.#path)), {
-      fsTypesExclude: this.#fsTypesExclude,
-      mountFilter: this.#mountFilter,
-    });
+  [Symbol.dispose](): void {
+    this.#mounts.close();
   }
 
-  async collect(): Promise<Sample[]> {
-    const statfs = await loadStatfs();
+  /** The file systems this collector reports (also for the one-time `disk_gb`). */
+  filesystems(): MountEntry[] {
+    const text = this.#mounts.read();
+    if (this.#last?.text !== text) {
+      const selected = selectFilesystems(parseMounts(text), {
+        fsTypesExclude: this.#fsTypesExclude,
+        mountFilter: this.#mountFilter,
+      });
+      this.#last = { text, selected };
+    }
+    return this.#last.selected;
+  }
+
+  /** Asynchronous only in the first round, which loads statfs (see `statfs.ts`). */
+  collect(): Sample[] | Promise<Sample[]> {
+    if (this.#statfs) return this.#collect(this.#statfs);
+    return loadStatfs().then((statfs) => this.#collect(this.#statfs = statfs));
+  }
+
+  #collect(statfs: Statfs): Sample[] {
     const samples: Sample[] = [];
     for (const mount of this.filesystems()) {
       let stats;

@@ -77,7 +77,7 @@ Deno.test("FilesystemCollector statfs-es selected mounts and skips unreadable on
         `tmpfs ${dir}/tmp tmpfs rw 0 0`,
       ].join("\n"),
     );
-    const collector = new FilesystemCollector({
+    using collector = new FilesystemCollector({
       procRoot: dir,
       mounts: { include: [], exclude: [] },
       fsTypesExclude: DEFAULT_FS_TYPES_EXCLUDE,
@@ -93,6 +93,33 @@ Deno.test("FilesystemCollector statfs-es selected mounts and skips unreadable on
     assert.ok(values[`disk.total{mount=${dir}}`] > 0);
     assert.ok(values[`disk.used_percent{mount=${dir}}`] >= 0);
     assert.ok(values[`disk.used_percent{mount=${dir}}`] <= 100);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("FilesystemCollector follows changes of the mount table", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "oxmon-agent-fs-" });
+  try {
+    Deno.mkdirSync(`${dir}/data`);
+    const mountsOf = async (
+      collector: FilesystemCollector,
+    ) => [...new Set((await collector.collect()).map((s) => s.labels?.mount))];
+    Deno.writeTextFileSync(`${dir}/mounts`, `/dev/vdz ${dir} ext4 rw 0 0\n`);
+    using collector = new FilesystemCollector({
+      procRoot: dir,
+      mounts: { include: [], exclude: [] },
+      fsTypesExclude: DEFAULT_FS_TYPES_EXCLUDE,
+    });
+    assert.deepEqual(await mountsOf(collector), [dir]);
+    assert.deepEqual(await mountsOf(collector), [dir]);
+    Deno.writeTextFileSync(
+      `${dir}/mounts`,
+      `/dev/vdz ${dir} ext4 rw 0 0\n/dev/vdy ${dir}/data xfs rw 0 0\n`,
+    );
+    assert.deepEqual(await mountsOf(collector), [dir, `${dir}/data`]);
+    Deno.writeTextFileSync(`${dir}/mounts`, `/dev/vdy ${dir}/data xfs rw 0 0\n`);
+    assert.deepEqual(await mountsOf(collector), [`${dir}/data`]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

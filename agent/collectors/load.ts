@@ -1,5 +1,5 @@
 /** `system.load_1/5/15` from `/proc/loadavg`. */
-import { readText } from "./_read.ts";
+import { ProcFile } from "./_read.ts";
 import type { Collector, CollectorOptions, Sample } from "./types.ts";
 
 export interface LoadAverage {
@@ -24,14 +24,18 @@ export function parseLoadavg(text: string): LoadAverage {
 
 export class LoadCollector implements Collector {
   readonly name = "load";
-  readonly #path: string;
+  readonly #loadavg: ProcFile;
 
   constructor(options: Pick<CollectorOptions, "procRoot">) {
-    this.#path = `${options.procRoot}/loadavg`;
+    this.#loadavg = new ProcFile(`${options.procRoot}/loadavg`);
+  }
+
+  [Symbol.dispose](): void {
+    this.#loadavg.close();
   }
 
   collect(): Sample[] {
-    const load = parseLoadavg(readText(this.#path));
+    const load = parseLoadavg(this.#loadavg.read());
     return [
       { name: "system.load_1", value: load.load1 },
       { name: "system.load_5", value: load.load5 },

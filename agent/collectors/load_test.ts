@@ -16,7 +16,8 @@ Deno.test("parseLoadavg reads the three averages, task counts and the last PID",
 
 Deno.test("LoadCollector emits system.load_1/5/15", async () => {
   await using root = await fixtureRoot();
-  assert.deepEqual(byKey(new LoadCollector({ procRoot: root.procRoot }).collect()), {
+  using collector = new LoadCollector({ procRoot: root.procRoot });
+  assert.deepEqual(byKey(collector.collect()), {
     "system.load_1": 0.52,
     "system.load_5": 0.58,
     "system.load_15": 0.59,

@@ -1,18 +1,55 @@
 /** `memory.*` from `/proc/meminfo`. */
-import { readText } from "./_read.ts";
+import { ProcFile } from "./_read.ts";
 import type { Collector, CollectorOptions, Sample } from "./types.ts";
 
-/** `/proc/meminfo` as bytes by field name (`MemTotal`, `SwapFree`, …). */
-export function parseMeminfo(text: string): Map<string, number> {
+const MEMINFO_LINE = /^([\w()]+):\s+(\d+)(?:\s+kB)?\s*$/;
+
+/** One `Name:   123 kB` line as bytes (the kernel writes "kB" but means KiB), or undefined. */
+function parseLine(line: string): [string, number] | undefined {
+  const match = MEMINFO_LINE.exec(line);
+  if (!match) return undefined;
+  return [match[1], Number(match[2]) * (line.trimEnd().endsWith("kB") ? 1024 : 1)];
+}
+
+/**
+ * `/proc/meminfo` as bytes by field name (`MemTotal`, `SwapFree`, …): every field, or with
+ * `names` only those (found by name rather than by matching all fifty-odd lines: what a
+ * collection round reads, so it stays cheap).
+ */
+export function parseMeminfo(text: string, names?: readonly string[]): Map<string, number> {
   const fields = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    const match = /^([\w()]+):\s+(\d+)(?:\s+kB)?\s*$/.exec(line);
-    if (!match) continue;
-    // The kernel writes "kB" but means KiB.
-    fields.set(match[1], Number(match[2]) * (line.trimEnd().endsWith("kB") ? 1024 : 1));
+  if (!names) {
+    for (const line of text.split("\n")) {
+      const field = parseLine(line);
+      if (field) fields.set(field[0], field[1]);
+    }
+    return fields;
+  }
+  for (let i = 0; i < names.length; i++) {
+    const prefix = `${names[i]}:`;
+    let start = 0;
+    if (!text.startsWith(prefix)) {
+      const newline = text.indexOf(`\n${prefix}`);
+      if (newline === -1) continue;
+      start = newline + 1;
+    }
+    const end = text.indexOf("\n", start);
+    const field = parseLine(text.slice(start, end === -1 ? text.length : end));
+    if (field) fields.set(field[0], field[1]);
   }
   return fields;
 }
+
+/** The fields `memorySamples` reads. */
+export const MEMINFO_FIELDS: readonly string[] = Object.freeze([
+  "MemTotal",
+  "MemAvailable",
+  "MemFree",
+  "Buffers",
+  "Cached",
+  "SwapTotal",
+  "SwapFree",
+]);
 
 /** The `memory.*` samples for parsed meminfo fields. */
 export function memorySamples(fields: Map<string, number>): Sample[] {
@@ -41,13 +78,17 @@ export function memorySamples(fields: Map<string, number>): Sample[] {
 
 export class MemoryCollector implements Collector {
   readonly name = "memory";
-  readonly #path: string;
+  readonly #meminfo: ProcFile;
 
   constructor(options: Pick<CollectorOptions, "procRoot">) {
-    this.#path = `${options.procRoot}/meminfo`;
+    this.#meminfo = new ProcFile(`${options.procRoot}/meminfo`);
+  }
+
+  [Symbol.dispose](): void {
+    this.#meminfo.close();
   }
 
   collect(): Sample[] {
-    return memorySamples(parseMeminfo(readText(this.#path)));
+    return memorySamples(parseMeminfo(this.#meminfo.read(), MEMINFO_FIELDS));
   }
 }

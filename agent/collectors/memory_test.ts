@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { byKey, fixtureRoot, FIXTURES } from "./_testing.ts";
-import { MemoryCollector, memorySamples, parseMeminfo } from "./memory.ts";
+import { MEMINFO_FIELDS, MemoryCollector, memorySamples, parseMeminfo } from "./memory.ts";
 
 const KIB = 1024;
 
 Deno.test("MemoryCollector reports meminfo in bytes with used = total - available", async () => {
   await using root = await fixtureRoot();
-  const samples = byKey(new MemoryCollector({ procRoot: root.procRoot }).collect());
+  using collector = new MemoryCollector({ procRoot: root.procRoot });
+  const samples = byKey(collector.collect());
   const total = 16314256 * KIB;
   const available = 9841236 * KIB;
   const swapTotal = 4194300 * KIB;
@@ -39,4 +40,18 @@ Deno.test("parseMeminfo keeps unit-less counts as they are", () => {
 
 Deno.test("memorySamples without MemTotal is an error naming the field", () => {
   assert.throws(() => memorySamples(parseMeminfo("MemFree: 1 kB\n")), /no MemTotal/);
+});
+
+Deno.test("parseMeminfo with names reads those fields as a full parse does", () => {
+  const text = Deno.readTextFileSync(`${FIXTURES}proc/meminfo`);
+  const all = parseMeminfo(text);
+  const some = parseMeminfo(text, [...MEMINFO_FIELDS, "NoSuchField"]);
+  assert.deepEqual(
+    some,
+    new Map(MEMINFO_FIELDS.filter((name) => all.has(name)).map((name) => [name, all.get(name)])),
+  );
+  assert.ok(some.has("MemTotal") && some.has("SwapFree"));
+  assert.equal(parseMeminfo("MemTotal: 4 kB\nMemFree: 1 kB", ["MemFree"]).get("MemFree"), 1024);
+  // A name must match a whole field name, not the end of another one.
+  assert.deepEqual(parseMeminfo("XMemTotal: 4 kB\n", ["MemTotal"]), new Map());
 });

@@ -5,7 +5,7 @@
  */
 import { compileFilter } from "../../shared/glob.ts";
 import { RateTracker } from "./_rate.ts";
-import { readText } from "./_read.ts";
+import { ProcFile } from "./_read.ts";
 import type { CollectContext, Collector, CollectorOptions, Sample } from "./types.ts";
 
 export interface InterfaceCounters {
@@ -39,17 +39,21 @@ export function parseNetDev(text: string): InterfaceCounters[] {
 
 export class NetworkCollector implements Collector {
   readonly name = "network";
-  readonly #path: string;
+  readonly #netDev: ProcFile;
   readonly #interfaceFilter: (name: string) => boolean;
   readonly #rates = new RateTracker();
 
   constructor(options: Pick<CollectorOptions, "procRoot" | "interfaces">) {
-    this.#path = `${options.procRoot}/net/dev`;
+    this.#netDev = new ProcFile(`${options.procRoot}/net/dev`);
     this.#interfaceFilter = compileFilter(options.interfaces.include, options.interfaces.exclude);
   }
 
+  [Symbol.dispose](): void {
+    this.#netDev.close();
+  }
+
   collect(context: CollectContext): Sample[] {
-    return networkRates(parseNetDev(readText(this.#path)), {
+    return networkRates(parseNetDev(this.#netDev.read()), {
       rates: this.#rates,
       filter: this.#interfaceFilter,
       monotonicMs: context.monotonicMs,

@@ -24,7 +24,7 @@ Deno.test("parseNetDev reads receive and transmit counters, with or without a sp
 
 Deno.test("NetworkCollector reports per-second rates, loopback and virtual interfaces excluded by default", async (t) => {
   await using root = await fixtureRoot();
-  const collector = new NetworkCollector({
+  using collector = new NetworkCollector({
     procRoot: root.procRoot,
     interfaces: { include: [], exclude: DEFAULT_INTERFACE_EXCLUDE },
   });

@@ -1,7 +1,7 @@
 /** `disk.*{mount}` space where `/proc` is absent, through systeminformation (it runs `df`). */
 import { compileFilter } from "../../shared/glob.ts";
 import type { Collector, CollectorOptions, Sample } from "./types.ts";
-import { systeminformation } from "./_si.ts";
+import { systeminformation } from "./systeminformation.ts";
 
 export class PortableFilesystemCollector implements Collector {
   readonly name = "filesystem";

@@ -1,6 +1,6 @@
 /** `memory.*` where `/proc` is absent, through systeminformation. */
 import type { Collector, Sample } from "./types.ts";
-import { systeminformation } from "./_si.ts";
+import { systeminformation } from "./systeminformation.ts";
 
 export class PortableMemoryCollector implements Collector {
   readonly name = "memory";

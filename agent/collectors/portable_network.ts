@@ -6,7 +6,7 @@ import { compileFilter } from "../../shared/glob.ts";
 import { RateTracker } from "./_rate.ts";
 import { networkRates } from "./network.ts";
 import type { CollectContext, Collector, CollectorOptions, Sample } from "./types.ts";
-import { systeminformation } from "./_si.ts";
+import { systeminformation } from "./systeminformation.ts";
 
 export class PortableNetworkCollector implements Collector {
   readonly name = "network";

@@ -24,6 +24,8 @@ export interface CollectContext {
 export interface Collector {
   readonly name: string;
   collect(context: CollectContext): Sample[] | Promise<Sample[]>;
+  /** Releases what it keeps open between rounds (the files it reads); absent when nothing. */
+  [Symbol.dispose]?(): void;
 }
 
 /** Include/exclude glob lists, as read from the `[filters]` config table. */

@@ -1,5 +1,5 @@
 /** `system.uptime` from `/proc/uptime`. */
-import { readText } from "./_read.ts";
+import { ProcFile } from "./_read.ts";
 import type { Collector, CollectorOptions, Sample } from "./types.ts";
 
 /** Parses `/proc/uptime` (`uptime_secs idle_secs`) into seconds since boot. */
@@ -11,13 +11,17 @@ export function parseUptime(text: string): number {
 
 export class UptimeCollector implements Collector {
   readonly name = "uptime";
-  readonly #path: string;
+  readonly #uptime: ProcFile;
 
   constructor(options: Pick<CollectorOptions, "procRoot">) {
-    this.#path = `${options.procRoot}/uptime`;
+    this.#uptime = new ProcFile(`${options.procRoot}/uptime`);
+  }
+
+  [Symbol.dispose](): void {
+    this.#uptime.close();
   }
 
   collect(): Sample[] {
-    return [{ name: "system.uptime", value: parseUptime(readText(this.#path)) }];
+    return [{ name: "system.uptime", value: parseUptime(this.#uptime.read()) }];
   }
 }

@@ -10,7 +10,8 @@ Deno.test("parseUptime reads seconds since boot", () => {
 
 Deno.test("UptimeCollector emits system.uptime", async () => {
   await using root = await fixtureRoot();
-  assert.deepEqual(new UptimeCollector({ procRoot: root.procRoot }).collect(), [
+  using collector = new UptimeCollector({ procRoot: root.procRoot });
+  assert.deepEqual(collector.collect(), [
     { name: "system.uptime", value: 351735.47 },
   ]);
 });

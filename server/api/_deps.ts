@@ -24,8 +24,11 @@ export interface ApiDeps {
   ingestStats?: () => Record<string, number>;
   /** Sub-apps mounted under `/api/v1/<key>`, e.g. `{ alerts: createAlertRoutes(...) }`. */
   mounts?: Record<string, Hono>;
-  /** Sub-apps mounted at the root, e.g. `/metrics` and `/prometheus/api/v1/*`. */
-  rootRoutes?: Hono[];
+  /**
+   * Sub-apps mounted at the root by OpenAPI tag, for paths another protocol fixes, e.g.
+   * `{ prometheus: queryApiRoutes(...) }` declaring `/prometheus/api/v1/query`.
+   */
+  rootRoutes?: Record<string, Hono>;
   /** More sections of `/api/v1/health`, e.g. `{ remote_write: [...] }`. */
   healthSections?: () => Record<string, unknown>;
   /** Response size caps; see `DEFAULT_QUERY_LIMITS`. */

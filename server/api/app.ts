@@ -1,6 +1,7 @@
 /**
- * The REST API and the dashboard as one Hono app. Routes throw `ApiError`; everything reaches
- * the single `onError`, which renders `{"error": "...", "code": "..."}`.
+ * The REST API and the dashboard as one Hono app, built from route declarations (`routes.ts`)
+ * that also make the OpenAPI document at `/api/v1/openapi.json`. Routes throw `ApiError`;
+ * everything reaches the single `onError`, which renders `{"error": "...", "code": "..."}`.
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -11,11 +12,14 @@ import { agentRoutes } from "./agents.ts";
 import { ApiError, type ApiErrorCode, errorBody } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { metricRoutes } from "./metrics.ts";
+import { type MountedRoutes, openApiDocument, openApiPath } from "./openapi.ts";
+import { declaredRoutes, routeApp } from "./routes.ts";
 
 export type { ApiDeps, HealthIssue, QueryLimits } from "./_deps.ts";
 export { DEFAULT_QUERY_LIMITS } from "./_deps.ts";
 
 const BUILT_IN = new Set(["health", "agents", "metrics"]);
+const API_BASE = "/api/v1";
 
 export function createApiApp(deps: ApiDeps): Hono {
   const mounts = Object.entries(deps.mounts ?? {});
@@ -24,6 +28,15 @@ export function createApiApp(deps: ApiDeps): Hono {
       throw new TypeError(
         `Cannot mount routes at /api/v1/${key}: expected a lower-case name other than ` +
           `${[...BUILT_IN].join(", ")}`,
+      );
+    }
+  }
+  const rootRoutes = Object.entries(deps.rootRoutes ?? {});
+  for (const [tag] of rootRoutes) {
+    if (!/^[a-z][a-z0-9_-]*$/.test(tag) || BUILT_IN.has(tag) || deps.mounts?.[tag]) {
+      throw new TypeError(
+        `Cannot mount root routes tagged "${tag}": expected a lower-case tag other than ` +
+          `${[...BUILT_IN].join(", ")} and the mount names`,
       );
     }
   }
@@ -36,13 +49,31 @@ export function createApiApp(deps: ApiDeps): Hono {
     c.header("cache-control", "no-store");
   });
 
-  app.route("/", createDashboardRoutes());
-
-  app.route("/api/v1", healthRoutes(deps));
-  app.route("/api/v1", agentRoutes(deps));
-  app.route("/api/v1", metricRoutes(deps));
-  for (const [key, subApp] of mounts) app.route(`/api/v1/${key}`, subApp);
-  for (const subApp of deps.rootRoutes ?? []) app.route("/", subApp);
+  const mounted: MountedRoutes[] = [];
+  const mount = (base: string, tag: string, subApp: Hono) => {
+    app.route(base, subApp);
+    mounted.push({ base, tag, routes: declaredRoutes(subApp) ?? [] });
+  };
+  let document: Record<string, unknown> | undefined;
+  mount("/", "dashboard", createDashboardRoutes());
+  mount(API_BASE, "health", healthRoutes(deps));
+  mount(API_BASE, "agents", agentRoutes(deps));
+  mount(API_BASE, "metrics", metricRoutes(deps));
+  for (const [key, subApp] of mounts) mount(`${API_BASE}/${key}`, key, subApp);
+  for (const [tag, subApp] of rootRoutes) mount("/", tag, subApp);
+  mount(
+    API_BASE,
+    "openapi",
+    routeApp([{
+      method: "get",
+      path: "/openapi.json",
+      summary: "This document",
+      description: "OpenAPI 3.1, generated from the route declarations the app is built from.",
+      responses: { 200: "the OpenAPI document" },
+      handler: (c) => c.json(document ??= openApiDocument(mounted, deps.version)),
+    }]),
+  );
+  assertEveryRouteDeclared(app, mounted);
 
   app.notFound((c) => {
     const code: ApiErrorCode = "not_found";
@@ -75,4 +106,27 @@ export function createApiApp(deps: ApiDeps): Hono {
   });
 
   return app;
+}
+
+/**
+ * Throws `TypeError` naming each route the app answers that no declaration describes (a sub-app
+ * built with `new Hono()` rather than `routeApp`): it would be missing from the OpenAPI document.
+ */
+function assertEveryRouteDeclared(app: Hono, mounted: readonly MountedRoutes[]): void {
+  const declared = new Set(
+    mounted.flatMap(({ base, routes }) =>
+      routes.map((route) => `${route.method.toUpperCase()} ${openApiPath(base, route.path)}`)
+    ),
+  );
+  const undeclared = app.routes
+    // Middleware (`app.use`) is registered for every method; it answers nothing itself.
+    .filter((route) => route.method !== "ALL")
+    .map((route) => `${route.method} ${openApiPath("", route.path)}`)
+    .filter((route) => !declared.has(route));
+  if (undeclared.length > 0) {
+    throw new TypeError(
+      `Every route must be declared with routeApp() to appear in the OpenAPI document; ` +
+        `not declared: ${[...new Set(undeclared)].join(", ")}`,
+    );
+  }
 }

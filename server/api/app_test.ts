@@ -5,6 +5,7 @@ import type { MetricDataPoint } from "../../shared/types.ts";
 import { createApiApp, type HealthIssue } from "./app.ts";
 import { ApiError, badParameter } from "./errors.ts";
 import { DamagedDataError } from "../storage/types.ts";
+import { routeApp, type RouteSpec } from "./routes.ts";
 import { openTestEnv, START_MS, type TestEnv } from "./testing.ts";
 
 const SYSTEM = {
@@ -503,14 +504,22 @@ Deno.test("an unexpected failure is a 500 without internals, logged with its cau
 });
 
 Deno.test("mounted sub-apps live under /api/v1/<key> and share the error format", async (t) => {
-  const alerts = new Hono()
-    .get("/active", (c) => c.json({ active: [] }))
-    .get("/history", () => {
+  const get = (path: string, handler: RouteSpec["handler"]): RouteSpec => ({
+    method: "get",
+    path,
+    summary: path,
+    responses: { 200: "ok" },
+    handler,
+  });
+  const alerts = routeApp([
+    get("/active", (c) => c.json({ active: [] })),
+    get("/history", () => {
       throw badParameter("limit", 'expected an integer from 1 to 1000, got "x"');
-    })
-    .get("/gone", () => {
+    }),
+    get("/gone", () => {
       throw new ApiError("not_found", 'Unknown alert "x"');
-    });
+    }),
+  ]);
   await withEnv(async (_env, app) => {
     assert.deepEqual(await getJson(app, "/api/v1/alerts/active"), { active: [] });
     await assertError(app, "/api/v1/alerts/history?limit=x", 400, "bad_request", /"limit"/);
@@ -522,6 +531,15 @@ Deno.test("mounted sub-apps live under /api/v1/<key> and share the error format"
     for (const key of ["metrics", "Alerts", "a/b", ""]) {
       assert.throws(() => createApiApp({ ...env.deps, mounts: { [key]: new Hono() } }), TypeError);
     }
+    await env.close();
+  });
+  await t.step("a sub-app of undeclared routes is refused, naming them", async () => {
+    const env = await openTestEnv();
+    const undeclared = new Hono().get("/x", (c) => c.text("x"));
+    assert.throws(
+      () => createApiApp({ ...env.deps, mounts: { extra: undeclared } }),
+      /routeApp\(\).*not declared: GET \/api\/v1\/extra\/x/,
+    );
     await env.close();
   });
 });

@@ -13,6 +13,11 @@ const STATUS: Record<ApiErrorCode, 400 | 404 | 409 | 500 | 503> = {
   unavailable: 503,
 };
 
+/** Every `code` an error answer can carry. */
+export const ERROR_CODES: readonly ApiErrorCode[] = Object.freeze(
+  Object.keys(STATUS) as ApiErrorCode[],
+);
+
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly status: 400 | 404 | 409 | 500 | 503;

@@ -1,7 +1,7 @@
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { toRfc3339 } from "../../shared/time.ts";
 import { agentStatus, type ApiDeps, type HealthIssue } from "./_deps.ts";
-import { checkParams } from "./params.ts";
+import { routeApp } from "./routes.ts";
 
 /**
  * `GET /health`. Storage or ingest statistics that cannot be read make the answer a 503 with
@@ -11,13 +11,34 @@ import { checkParams } from "./params.ts";
  */
 export function healthRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock, log } = deps;
-  return new Hono().get("/health", (c) => {
-    checkParams(new URL(c.req.url).searchParams, []);
+  return routeApp([{
+    method: "get",
+    path: "/health",
+    summary: "Server health",
+    description: "Version, start time, uptime, agent counts, storage status (engine, " +
+      "partitions, bytes, series), ingest counters and gRPC listener restarts; with " +
+      "`[[remote_write]]` endpoints configured, `remote_write`: each endpoint's queue and " +
+      "delivery state. `issues` lists what keeps the server from being fully well (files " +
+      "moved aside as damaged, data found unreadable, writes refused for a full disk or below " +
+      "`min_free_bytes`), each with `kind`, `message`, `file` and `since`; with any, `status` is " +
+      "`degraded`.",
+    responses: {
+      200: "serving: `status: ok`, or `degraded` with its `issues` (reads are still served)",
+      503: "storage statistics cannot be read (`status: degraded`, `storage_status: error`)",
+    },
+    handler: (c) => {
+      const { body, healthy } = health();
+      return c.json(body, healthy ? 200 : 503);
+    },
+  }]);
+
+  function health(): { body: Record<string, unknown>; healthy: boolean } {
     const nowMs = clock.now();
     const agents = registry.list();
-    const active = agents.filter((agent) =>
-      agentStatus(agent.lastSeenMs, nowMs, deps.agentIntervalSecs) === "active"
-    ).length;
+    const active =
+      agents.filter((agent) =>
+        agentStatus(agent.lastSeenMs, nowMs, deps.agentIntervalSecs) === "active"
+      ).length;
     let storage = null;
     try {
       const stats = store.stats();
@@ -53,10 +74,8 @@ export function healthRoutes(deps: ApiDeps): Hono {
     const healthy = storage !== null;
     // Degraded, not down: reads (and writes, unless refused) are still served, so only storage
     // that cannot even be asked for statistics makes this a 503.
-    const writesRefused = issues.some((issue) =>
-      issue.kind === "writes_refused"
-    );
-    return c.json({
+    const writesRefused = issues.some((issue) => issue.kind === "writes_refused");
+    const body = {
       status: healthy && issues.length === 0 ? "ok" : "degraded",
       version: deps.version,
       started_at: toRfc3339(deps.startedAtMs),
@@ -74,6 +93,7 @@ export function healthRoutes(deps: ApiDeps): Hono {
       })),
       ...(deps.ingestStats ? { ingest: ingest ?? null } : {}),
       ...sections,
-    }, healthy ? 200 : 503);
-  });
+    };
+    return { body, healthy };
+  }
 }

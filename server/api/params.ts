@@ -9,19 +9,32 @@ import { badParameter } from "./errors.ts";
 /** Prefix of label filters, e.g. `label.mount=/`; it cannot be mistaken for a typo of a name. */
 export const LABEL_PREFIX = "label.";
 
+export interface CheckParamsOptions {
+  /** Free names allowed after any of these prefixes (`label.` in `label.mount=/`). Default none. */
+  prefixes?: readonly string[];
+  /**
+   * Names that may be given more than once, e.g. Prometheus' `match[]`. Default none: everywhere
+   * else a second value would be silently ignored or overwrite the first.
+   */
+  repeatable?: readonly string[];
+}
+
 /**
  * Rejects parameters that are not in `allowed` (nor start with one of `prefixes`), and any given
- * more than once: a misspelt filter must not silently widen a query.
+ * more than once that is not `repeatable`: a misspelt filter must not silently widen a query.
  */
 export function checkParams(
   params: URLSearchParams,
   allowed: readonly string[],
-  prefixes: readonly string[] = [],
+  { prefixes = [], repeatable = [] }: CheckParamsOptions = {},
 ): void {
   const seen = new Set<string>();
   const unknown: string[] = [];
   for (const name of params.keys()) {
-    if (seen.has(name)) throw badParameter(name, "given more than once");
+    if (seen.has(name)) {
+      if (repeatable.includes(name)) continue;
+      throw badParameter(name, "given more than once");
+    }
     seen.add(name);
     if (!allowed.includes(name) && !prefixes.some((prefix) => name.startsWith(prefix))) {
       unknown.push(name);
@@ -32,7 +45,8 @@ export function checkParams(
     const expected = [...allowed, ...prefixes.map((prefix) => `${prefix}<name>`)].join(", ");
     throw badParameter(
       unknown[0],
-      `unknown parameter${unknown.length > 1 ? "s" : ""} ${list}; expected ${expected}`,
+      `unknown parameter${unknown.length > 1 ? "s" : ""} ${list}; ` +
+        (expected ? `expected ${expected}` : "this route takes none"),
     );
   }
 }

@@ -91,18 +91,20 @@ Deno.test("parseStep refuses a step beyond ten years instead of overflowing stor
 Deno.test("checkParams names unknown and repeated parameters", async (t) => {
   const allowed = ["agent", "metric"];
   await t.step("known names and prefixed labels pass", () => {
-    checkParams(new URLSearchParams("agent=a&metric=m&label.mount=/"), allowed, ["label."]);
+    checkParams(new URLSearchParams("agent=a&metric=m&label.mount=/"), allowed, {
+      prefixes: ["label."],
+    });
   });
   await t.step("a typo is refused, listing what is expected", () => {
     assertBadParameter(
-      () => checkParams(new URLSearchParams("agnet=a"), allowed, ["label."]),
+      () => checkParams(new URLSearchParams("agnet=a"), allowed, { prefixes: ["label."] }),
       "agnet",
       /expected agent, metric, label\.<name>/,
     );
   });
   await t.step("a label filter without prefix is a typo too", () => {
     assertBadParameter(
-      () => checkParams(new URLSearchParams("mount=/"), allowed, ["label."]),
+      () => checkParams(new URLSearchParams("mount=/"), allowed, { prefixes: ["label."] }),
       "mount",
     );
   });
@@ -110,6 +112,18 @@ Deno.test("checkParams names unknown and repeated parameters", async (t) => {
     assertBadParameter(
       () => checkParams(new URLSearchParams("agent=a&agent=b"), allowed),
       "agent",
+      /more than once/,
+    );
+  });
+  await t.step("a repeatable parameter may be given more than once, and no other", () => {
+    const params = new URLSearchParams("match[]=up&match[]=x&start=1");
+    checkParams(params, ["match[]", "start"], { repeatable: ["match[]"] });
+    assertBadParameter(
+      () =>
+        checkParams(new URLSearchParams("start=1&start=2"), ["match[]", "start"], {
+          repeatable: ["match[]"],
+        }),
+      "start",
       /more than once/,
     );
   });

@@ -1,287 +1,441 @@
 /**
- * Agent cost on this machine: CPU ms per collection round, resident memory, child processes.
+ * The agent's cost as a user measures it: whole processes, from outside.
  *
- * Both measurements run the agent the way `deno task agent` does: with the Deno flags of the
- * `agent` task in deno.json (V8 flags included), so flags that trade CPU for memory are paid
- * for in the CPU figure too.
+ * Every process under test runs side by side in the same run, so they share the machine's noise:
  *
- * - CPU: a fresh subprocess (this file with `--child`) loads what the agent loads, then times
- *   real rounds back to back: every enabled collector reads the real /proc and /sys, and the
- *   batch is encoded as for sending.
- * - RSS: the real agent (`agent/main.ts`) runs for `soakSecs` collecting every second and
- *   sending to a real grpc-js server on 127.0.0.1 (this process); then VmRSS, RssAnon (heap,
- *   stacks: private) and RssFile (pages of the Deno executable and libraries: shared with every
- *   other Deno process, and reclaimable) are read from /proc/<pid>/status, and the agent is
- *   stopped with SIGTERM as a service manager would.
+ * - the agent (`agent/main.ts` with the Deno flags of deno.json's `agent` task) collecting every
+ *   second and sending to a real oxmon server on 127.0.0.1 (started in this process, with its
+ *   gRPC listener child, as the shipped server runs);
+ * - optionally more agents: another tree (`--agent-root=/work/wt/base`, with that tree's own
+ *   task flags: a before/after in one run) or other Deno flags on this tree (`--flags=…`);
+ * - node_exporter (`/usr/bin/prometheus-node-exporter`, Debian's `prometheus-node-exporter`) with
+ *   the eight collectors that cover what the agent collects (cpu, meminfo, filesystem, diskstats,
+ *   netdev, loadavg, stat, time), scraped every second by this process. When it is not installed
+ *   the run says so and goes on without it.
  *
- * Child processes are counted exactly: every spawn entry point of `node:child_process` and
- * `Deno.Command` is wrapped before the agent code loads (systeminformation goes through
- * `node:child_process`). The PID counter of /proc/loadavg is reported too, as an upper bound
- * that includes other processes on the machine.
+ * After `warmupSecs` (start-up, the JIT, the first rate-less round) the CPU time of each process
+ * is read, then again `secs` later:
+ *
+ * - CPU per round: the growth of utime+stime of `/proc/PID/stat` (what `top` and `ps` show, all
+ *   threads including ended ones) divided by the rounds in between. It counts in clock ticks of
+ *   10 ms, so a 60 s window is exact to ±0.17 ms per round: repeat runs and read the range.
+ *   Beside it, the same from the threads' `schedstat` (nanoseconds), given only when no thread
+ *   started or ended in the window (it cannot see an ended thread's time).
+ * - RSS: VmRSS, RssAnon, RssFile, VmHWM of `/proc/PID/status` at the end.
+ * - Child processes: `/proc/PID/task/TID/children` of every process, polled every 100 ms over the
+ *   whole run, plus cutime+cstime (CPU of children it waited for): both must stay 0.
+ * - Rounds the server actually stored (points of `system.uptime` in the window), so an agent
+ *   that silently stopped sending cannot look cheap.
+ *
+ *   deno run -A tests/bench/agent_bench.ts [--secs=60] [--warmup=10] [--repeat=1]
+ *     [--agent-root=DIR]… [--flags="-A --v8-flags=…"]… [--no-node-exporter]
  */
-import childProcess from "node:child_process";
-import process from "node:process";
+import { agentTaskFlags } from "../../scripts/agent_flags.ts";
+import { startTestServer, type TestServer } from "../helpers/server_process.ts";
 
-export interface AgentBenchResult {
+const TREE = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+export const NODE_EXPORTER = "/usr/bin/prometheus-node-exporter";
+/** The node_exporter collectors that match the agent's: cpu, memory, disks, network, load, uptime. */
+export const NODE_EXPORTER_COLLECTORS = [
+  "cpu",
+  "meminfo",
+  "filesystem",
+  "diskstats",
+  "netdev",
+  "loadavg",
+  "stat",
+  "time",
+] as const;
+const CLOCK_TICK_MS = 10;
+
+/** One process measured: what it cost per round in the measured window. */
+export interface ProcessCost {
+  label: string;
+  /** Command line, for the record. */
+  command: string[];
+  /** utime+stime growth per round, from /proc/PID/stat (10 ms ticks). */
   cpuMsPerRound: number;
-  /** VmRSS of the agent process after the soak; NaN without /proc. */
+  /** The same from the threads' schedstat (ns); NaN when the set of threads changed. */
+  cpuMsPerRoundExact: number;
+  /** utime+stime when the window opened: start-up plus the warm-up rounds. */
+  cpuMsStartup: number;
   rssMb: number;
   rssAnonMb: number;
   rssFileMb: number;
-  /** Peak VmRSS (VmHWM) during the soak. */
   rssPeakMb: number;
-  soakSecs: number;
-  /** Batches the server received during the soak (about one per second). */
-  batchesReceived: number;
-  /** The Deno flags the agent ran with (from the `agent` task). */
-  denoFlags: string[];
-  childProcessesPerRound: number;
+  threads: number;
+  /** Distinct child processes seen, and whether waited-for children used CPU. */
+  childProcesses: number;
+  childCpuMs: number;
+  /** Rounds in the window: batches stored by the server, or scrapes answered. */
   rounds: number;
-  /** Wall time per round, back to back. */
-  wallMsPerRound: number;
-  /** PIDs allocated machine-wide per round (an upper bound on our spawns); -1 without /proc. */
-  pidsAllocatedPerRound: number;
 }
 
-const AGENT_MAIN = new URL("../../agent/main.ts", import.meta.url).pathname;
-
-/**
- * The flags between `deno run` and `agent/main.ts` in deno.json's `agent` task, e.g.
- * `["-A", "--v8-flags=--lite-mode"]`.
- */
-export function agentTaskFlags(): string[] {
-  const denoJson = JSON.parse(
-    Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
-  ) as { tasks?: Record<string, string> };
-  const task = denoJson.tasks?.agent ?? "";
-  const words = task.trim().split(/\s+/);
-  const run = words.indexOf("run");
-  const main = words.findIndex((word) => word.endsWith("agent/main.ts"));
-  if (words[0] !== "deno" || run !== 1 || main < run) {
-    throw new Error(
-      `Cannot read the agent's flags: expected "deno run … agent/main.ts", got "${task}"`,
-    );
-  }
-  return words.slice(run + 1, main);
+export interface AgentBenchResult {
+  secs: number;
+  warmupSecs: number;
+  agents: ProcessCost[];
+  /** Absent when node_exporter is not installed. */
+  nodeExporter?: ProcessCost;
+  nodeExporterMissing?: string;
 }
 
-export async function benchAgent(
-  options: {
-    rounds?: number;
-    portable?: boolean;
-    soakSecs?: number;
-    /** Default: the `agent` task's (see `agentTaskFlags`); to try other flags. */
-    denoFlags?: string[];
-  } = {},
-): Promise<AgentBenchResult> {
-  const rounds = options.rounds ?? 200;
-  const denoFlags = options.denoFlags ?? agentTaskFlags();
-  const args = ["run", ...denoFlags, new URL(import.meta.url).pathname, "--child"];
-  args.push(`--rounds=${rounds}`);
-  if (options.portable) args.push("--portable");
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  const out = new TextDecoder().decode(stdout);
-  if (code !== 0) {
-    throw new Error(
-      `Cannot benchmark the agent: the child exited with ${code}\n${
-        new TextDecoder().decode(stderr)
-      }`,
-    );
-  }
-  const cpu = JSON.parse(out.trim().split("\n").at(-1)!) as ChildResult;
-  const soak = await soakAgent(denoFlags, options.soakSecs ?? 30);
-  return { ...cpu, ...soak, denoFlags };
+export interface AgentVariant {
+  label: string;
+  /** The tree whose `agent/main.ts` runs. Default: this one. */
+  root?: string;
+  /** Deno flags between `run` and the entry. Default: that tree's `agent` task flags. */
+  denoFlags?: string[];
 }
 
-type ChildResult = Pick<
-  AgentBenchResult,
-  "cpuMsPerRound" | "childProcessesPerRound" | "rounds" | "wallMsPerRound" | "pidsAllocatedPerRound"
->;
+interface CpuSample {
+  /** utime+stime and cutime+cstime (fields 14–17 of /proc/PID/stat), in clock ticks. */
+  ticks: number;
+  childTicks: number;
+  /** Time on CPU of each current thread, from its schedstat, in ns. */
+  threadNs: Map<string, number>;
+}
 
-/** Fields of /proc/<pid>/status in MB; NaN where there is no /proc. */
-function memoryOf(pid: number): Record<"VmRSS" | "RssAnon" | "RssFile" | "VmHWM", number> {
-  let status = "";
-  try {
-    status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  } catch {
-    // Not Linux: the figures stay NaN.
+function cpuOf(pid: number): CpuSample {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  // The command name (field 2) may hold spaces; the fields after its ")" are plain.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
+  const threadNs = new Map<string, number>();
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const schedstat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`);
+      threadNs.set(task.name, Number(schedstat.split(" ")[0]));
+    } catch {
+      // The thread ended between the listing and the read: the sets will differ.
+    }
   }
+  return { ticks: utime + stime, childTicks: cutime + cstime, threadNs };
+}
+
+/** CPU ms between two samples from the threads' schedstat; NaN when the threads changed. */
+function exactCpuMs(before: CpuSample, after: CpuSample): number {
+  const same = before.threadNs.size === after.threadNs.size &&
+    [...before.threadNs.keys()].every((tid) => after.threadNs.has(tid));
+  if (!same) return NaN;
+  let ns = 0;
+  for (const [tid, atEnd] of after.threadNs) ns += atEnd - before.threadNs.get(tid)!;
+  return ns / 1e6;
+}
+
+/** Fields of /proc/PID/status in MB (Threads as a count). */
+function memoryOf(pid: number) {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const field = (name: string) => {
-    const match = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
-    return match ? Number(match[1]) / 1024 : NaN;
+    const match = new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status);
+    return match ? Number(match[1]) : NaN;
   };
   return {
-    VmRSS: field("VmRSS"),
-    RssAnon: field("RssAnon"),
-    RssFile: field("RssFile"),
-    VmHWM: field("VmHWM"),
+    rssMb: field("VmRSS") / 1024,
+    rssAnonMb: field("RssAnon") / 1024,
+    rssFileMb: field("RssFile") / 1024,
+    rssPeakMb: field("VmHWM") / 1024,
+    threads: field("Threads"),
   };
 }
 
-/** Runs the real agent against a real server for `soakSecs` and reads its memory. */
-async function soakAgent(
-  denoFlags: string[],
-  soakSecs: number,
-): Promise<
-  Pick<
-    AgentBenchResult,
-    "rssMb" | "rssAnonMb" | "rssFileMb" | "rssPeakMb" | "soakSecs" | "batchesReceived"
-  >
-> {
-  const { startRecordingServer } = await import("../../agent/_test_server.ts");
-  await using server = await startRecordingServer();
-  const agent = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...denoFlags,
-      AGENT_MAIN,
-      `--server=http://127.0.0.1:${server.port}`,
-      "--agent-id=bench-agent",
-      "--interval=1",
-    ],
+/** Live children of every thread of `pid`. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  try {
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+      if (text) children.push(...text.split(" ").map(Number));
+    }
+  } catch {
+    // The process or a thread ended meanwhile.
+  }
+  return children;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+interface Running {
+  label: string;
+  command: string[];
+  process: Deno.ChildProcess;
+  stderr: Promise<string>;
+  children: Set<number>;
+  /** Rounds in the window, counted by whoever can see them. */
+  rounds: (fromMs: number, toMs: number) => Promise<number>;
+  stop(): Promise<void>;
+}
+
+function spawn(command: string[], env?: Record<string, string>) {
+  const process = new Deno.Command(command[0], {
+    args: command.slice(1),
     stdin: "null",
     stdout: "null",
     stderr: "piped",
+    env,
   }).spawn();
-  const stderr = new Response(agent.stderr).text();
-  await new Promise((resolve) => setTimeout(resolve, soakSecs * 1000));
-  const memory = memoryOf(agent.pid);
-  agent.kill("SIGTERM");
-  const [{ code }, log] = await Promise.all([agent.status, stderr]);
-  const batchesReceived = server.received.length;
-  if (code !== 0 || batchesReceived < soakSecs / 2) {
-    throw new Error(
-      `Cannot benchmark the agent: it exited with ${code} after sending ${batchesReceived} ` +
-        `batches in ${soakSecs} s\n${log}`,
-    );
-  }
+  const stderr = new Response(process.stderr).text();
+  return { process, stderr };
+}
+
+function startAgent(variant: AgentVariant, index: number, server: TestServer): Running {
+  const root = variant.root ?? TREE;
+  const agentId = `bench-agent-${index}`;
+  const command = [
+    Deno.execPath(),
+    "run",
+    ...(variant.denoFlags ?? agentTaskFlags(new URL(`file://${root}/`))),
+    `${root}/agent/main.ts`,
+    `--server=http://127.0.0.1:${server.grpcPort}`,
+    `--agent-id=${agentId}`,
+    "--interval=1",
+  ];
+  const { process, stderr } = spawn(command);
+  const running: Running = {
+    label: variant.label,
+    command,
+    process,
+    stderr,
+    children: new Set(),
+    rounds: async (fromMs, toMs) => {
+      const { body } = await server.getJson(
+        `/api/v1/metrics?agent=${agentId}&metric=system.uptime&from=${fromMs}&to=${toMs}`,
+      );
+      const series = (body.series ?? []) as { points: unknown[] }[];
+      return series.reduce((sum, one) => sum + one.points.length, 0);
+    },
+    async stop() {
+      process.kill("SIGTERM");
+      const { code } = await process.status;
+      const log = await stderr;
+      if (code !== 0) throw new Error(`Agent ${variant.label} exited with ${code}:\n${log}`);
+    },
+  };
+  return running;
+}
+
+function startNodeExporter(): Running {
+  const port = freePort();
+  const command = [
+    NODE_EXPORTER,
+    `--web.listen-address=127.0.0.1:${port}`,
+    "--collector.disable-defaults",
+    ...NODE_EXPORTER_COLLECTORS.map((name) => `--collector.${name}`),
+  ];
+  const { process, stderr } = spawn(command);
+  const scrapes: number[] = [];
+  const stopped = new AbortController();
+  const url = `http://127.0.0.1:${port}/metrics`;
+  // Scrape every second on a fixed schedule, as Prometheus does; the first may find it starting.
+  const scraping = (async () => {
+    const startedAt = performance.now();
+    for (let round = 1; !stopped.signal.aborted; round++) {
+      try {
+        const response = await fetch(url, { signal: stopped.signal });
+        await response.arrayBuffer();
+        if (response.ok) scrapes.push(Date.now());
+      } catch {
+        // Not up yet, or stopping.
+      }
+      const waitMs = startedAt + round * 1000 - performance.now();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, waitMs));
+        stopped.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+    }
+  })();
   return {
-    rssMb: memory.VmRSS,
-    rssAnonMb: memory.RssAnon,
-    rssFileMb: memory.RssFile,
-    rssPeakMb: memory.VmHWM,
-    soakSecs,
-    batchesReceived,
+    label: "node_exporter",
+    command,
+    process,
+    stderr,
+    children: new Set(),
+    rounds: (fromMs, toMs) =>
+      Promise.resolve(scrapes.filter((at) => at >= fromMs && at < toMs).length),
+    async stop() {
+      stopped.abort();
+      await scraping;
+      process.kill("SIGTERM");
+      await process.status;
+      await stderr;
+    },
   };
 }
 
-let spawns = 0;
-
-/** Counts every way JS code can start a process, before any agent code is loaded. */
-function countSpawns(): void {
-  const cp = childProcess as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (
-    const name of ["spawn", "spawnSync", "exec", "execSync", "execFile", "execFileSync", "fork"]
-  ) {
-    const original = cp[name];
-    cp[name] = function (this: unknown, ...args: unknown[]) {
-      spawns++;
-      return original.apply(this, args);
-    };
-  }
-  const proto = Deno.Command.prototype as unknown as Record<
-    string,
-    (...args: unknown[]) => unknown
-  >;
-  for (const name of ["spawn", "output", "outputSync"]) {
-    const original = proto[name];
-    proto[name] = function (this: unknown, ...args: unknown[]) {
-      spawns++;
-      return original.apply(this, args);
-    };
-  }
-}
-
-function lastPid(): number {
+function nodeExporterMissing(): string | undefined {
   try {
-    return Number(Deno.readTextFileSync("/proc/loadavg").trim().split(/\s+/)[4]);
+    Deno.statSync(NODE_EXPORTER);
+    return undefined;
   } catch {
-    return NaN;
+    return `${NODE_EXPORTER} is not installed (apt-get install prometheus-node-exporter): ` +
+      `no reference figures in this run`;
   }
 }
 
-async function child(rounds: number, portable: boolean): Promise<ChildResult> {
-  countSpawns();
-  const { collectorOptionsOf } = await import("../../agent/agent.ts");
-  const { Collection } = await import("../../agent/collect.ts");
-  const { createCollectors } = await import("../../agent/collectors/registry.ts");
-  const { defaultAgentConfig } = await import("../../agent/config.ts");
-  const { GrpcBatchSender } = await import("../../agent/sender.ts");
-  const { encodeMetricBatch } = await import("../../shared/wire/encode_batch.ts");
-  const { silentLogger } = await import("../../shared/log.ts");
-  const { systemClock } = await import("../../shared/clock.ts");
+/** Runs the agents (and node_exporter) side by side and measures each from outside. */
+export async function benchAgent(
+  options: {
+    /** Length of the measured window. Default 60. */
+    secs?: number;
+    /** Start-up and warm-up before the window. Default 10. */
+    warmupSecs?: number;
+    /** Default: this tree with its task flags. */
+    agents?: AgentVariant[];
+    /** Default true (when installed). */
+    nodeExporter?: boolean;
+  } = {},
+): Promise<AgentBenchResult> {
+  const secs = options.secs ?? 60;
+  const warmupSecs = options.warmupSecs ?? 10;
+  const variants = options.agents ?? [{ label: "agent" }];
+  const missing = options.nodeExporter === false ? "not asked for" : nodeExporterMissing();
+  const dataDir = await Deno.makeTempDir({ prefix: "oxmon-agent-bench-" });
+  const server = await startTestServer(dataDir, `[log]\nlevel = "error"\n`);
+  const running: Running[] = [];
+  let poller: ReturnType<typeof setInterval> | undefined;
+  let result: AgentBenchResult;
+  let stopping: PromiseSettledResult<void>[];
+  try {
+    for (const [index, variant] of variants.entries()) {
+      running.push(startAgent(variant, index, server));
+    }
+    if (!missing) running.push(startNodeExporter());
+    poller = setInterval(() => {
+      for (const one of running) {
+        for (const child of childrenOf(one.process.pid)) one.children.add(child);
+      }
+    }, 100);
+    await new Promise((resolve) => setTimeout(resolve, warmupSecs * 1000));
+    const fromMs = Date.now();
+    const before = running.map((one) => cpuOf(one.process.pid));
+    await new Promise((resolve) => setTimeout(resolve, secs * 1000));
+    const toMs = Date.now();
+    const after = running.map((one) => cpuOf(one.process.pid));
+    const memory = running.map((one) => memoryOf(one.process.pid));
+    clearInterval(poller);
+    poller = undefined;
+    // The server stores a batch a moment after the round; the window's last one may be in flight.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const costs: ProcessCost[] = [];
+    for (const [i, one] of running.entries()) {
+      const rounds = await one.rounds(fromMs, toMs);
+      if (rounds < secs / 2) {
+        throw new Error(
+          `Cannot measure ${one.label}: only ${rounds} rounds in ${secs} s\n${
+            (await Promise.race([one.stderr, Promise.resolve("")])).slice(-2000)
+          }`,
+        );
+      }
+      costs.push({
+        label: one.label,
+        command: one.command,
+        cpuMsPerRound: (after[i].ticks - before[i].ticks) * CLOCK_TICK_MS / rounds,
+        cpuMsPerRoundExact: exactCpuMs(before[i], after[i]) / rounds,
+        cpuMsStartup: before[i].ticks * CLOCK_TICK_MS,
+        ...memory[i],
+        childProcesses: one.children.size,
+        childCpuMs: after[i].childTicks * CLOCK_TICK_MS,
+        rounds,
+      });
+    }
+    const nodeExporter = missing ? undefined : costs.pop();
+    result = { secs, warmupSecs, agents: costs, nodeExporter, nodeExporterMissing: missing };
+  } finally {
+    if (poller !== undefined) clearInterval(poller);
+    stopping = await Promise.allSettled(running.map((one) => one.stop()));
+    await server.stop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+  // An agent that did not stop cleanly (exit code other than 0) fails the run.
+  for (const outcome of stopping) if (outcome.status === "rejected") throw outcome.reason;
+  return result;
+}
 
-  const config = defaultAgentConfig();
-  // Constructed, like in the agent, though nothing is sent here (the soak sends).
-  const sender = new GrpcBatchSender({ server: config.server, agentId: config.agentId });
-  const collection = new Collection({
-    agentId: config.agentId,
-    collectors: createCollectors(collectorOptionsOf(config), {
-      enabled: config.collectors,
-      platform: portable ? "portable" : undefined,
-    }),
-    clock: systemClock,
-    log: silentLogger,
-  });
-  const round = async () => {
-    const batch = await collection.collect();
-    encodeMetricBatch(batch);
-  };
-  // Warm-up: the JIT and the collectors' first (rate-less) round.
-  for (let i = 0; i < 5; i++) await round();
+/** `min–max` of a figure over repeated runs. */
+function range(values: number[], digits: number): string {
+  values = values.filter((value) => !Number.isNaN(value));
+  if (values.length === 0) return "-";
+  const min = Math.min(...values).toFixed(digits);
+  const max = Math.max(...values).toFixed(digits);
+  return min === max ? min : `${min}–${max}`;
+}
 
-  const spawnsBefore = spawns;
-  const pidBefore = lastPid();
-  const cpuBefore = process.cpuUsage();
-  const wallBefore = performance.now();
-  for (let i = 0; i < rounds; i++) await round();
-  const wallMs = performance.now() - wallBefore;
-  const cpu = process.cpuUsage(cpuBefore);
-  const pidAfter = lastPid();
-  sender.close();
-  return {
-    cpuMsPerRound: (cpu.user + cpu.system) / 1000 / rounds,
-    childProcessesPerRound: (spawns - spawnsBefore) / rounds,
-    rounds,
-    wallMsPerRound: wallMs / rounds,
-    pidsAllocatedPerRound: Number.isFinite(pidBefore) ? (pidAfter - pidBefore) / rounds : -1,
-  };
+/** One table row per process, each figure as the range over the runs. */
+export function formatRuns(runs: AgentBenchResult[]): string {
+  const labels = [
+    ...runs[0].agents.map((agent) => agent.label),
+    ...(runs[0].nodeExporter ? ["node_exporter"] : []),
+  ];
+  const rows = [[
+    "process",
+    "CPU ms/round",
+    "(schedstat)",
+    "RSS MB",
+    "anon MB",
+    "file MB",
+    "peak MB",
+    "threads",
+    "children",
+    "start-up CPU ms",
+  ]];
+  for (const label of labels) {
+    const costs = runs.map((run) =>
+      label === "node_exporter"
+        ? run.nodeExporter!
+        : run.agents.find((agent) => agent.label === label)!
+    );
+    const of = (key: keyof ProcessCost) => costs.map((cost) => cost[key] as number);
+    rows.push([
+      label,
+      range(of("cpuMsPerRound"), 2),
+      range(of("cpuMsPerRoundExact"), 2),
+      range(of("rssMb"), 1),
+      range(of("rssAnonMb"), 1),
+      range(of("rssFileMb"), 1),
+      range(of("rssPeakMb"), 1),
+      range(of("threads"), 0),
+      range(costs.map((cost) => cost.childProcesses + (cost.childCpuMs > 0 ? 1 : 0)), 0),
+      range(of("cpuMsStartup"), 0),
+    ]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ")).join("\n");
 }
 
 if (import.meta.main) {
-  const roundsArg = Deno.args.find((arg) => arg.startsWith("--rounds="));
-  const rounds = roundsArg ? Number(roundsArg.slice("--rounds=".length)) : 200;
-  const portable = Deno.args.includes("--portable");
-  const soakArg = Deno.args.find((arg) => arg.startsWith("--soak="));
-  const soakSecs = soakArg ? Number(soakArg.slice("--soak=".length)) : 30;
-  // e.g. --agent-flags="-A --v8-flags=--lite-mode"; default: the agent task's flags.
-  const flagsArg = Deno.args.find((arg) => arg.startsWith("--agent-flags="));
-  const denoFlags = flagsArg?.slice("--agent-flags=".length).trim().split(/\s+/);
-  if (Deno.args.includes("--child")) {
-    console.log(JSON.stringify(await child(rounds, portable)));
-  } else {
-    const result = await benchAgent({ rounds, portable, soakSecs, denoFlags });
-    const f = (n: number) => n.toFixed(3);
-    console.log(`agent collection round (${result.rounds} rounds${portable ? ", portable" : ""})`);
-    console.log(`  CPU per round          ${f(result.cpuMsPerRound)} ms   (target <= 5)`);
-    console.log(`  wall per round         ${f(result.wallMsPerRound)} ms`);
-    console.log(`  agent flags            ${result.denoFlags.join(" ")}`);
-    console.log(
-      `  RSS after a ${result.soakSecs} s run  ${result.rssMb.toFixed(1)} MB   (target <= 50)`,
+  const value = (name: string) =>
+    Deno.args.filter((arg) => arg.startsWith(`--${name}=`)).map((arg) =>
+      arg.slice(name.length + 3)
     );
-    console.log(
-      `    anon ${result.rssAnonMb.toFixed(1)} MB, file ${result.rssFileMb.toFixed(1)} MB, ` +
-        `peak ${result.rssPeakMb.toFixed(1)} MB; ${result.batchesReceived} batches sent`,
-    );
-    console.log(`  child processes/round  ${result.childProcessesPerRound}   (target 0)`);
-    console.log(
-      `  PIDs allocated/round   ${f(result.pidsAllocatedPerRound)}   (machine-wide bound)`,
-    );
-    console.log(JSON.stringify(result));
+  const secs = Number(value("secs")[0] ?? 60);
+  const warmupSecs = Number(value("warmup")[0] ?? 10);
+  const repeat = Number(value("repeat")[0] ?? 1);
+  const agents: AgentVariant[] = [{ label: `agent (${agentTaskFlags().join(" ")})` }];
+  for (const root of value("agent-root")) {
+    const flags = agentTaskFlags(new URL(`file://${root}/`)).join(" ");
+    agents.push({ label: `${root} (${flags})`, root });
   }
+  for (const flags of value("flags")) {
+    agents.push({ label: `agent (${flags})`, denoFlags: flags.trim().split(/\s+/) });
+  }
+  const nodeExporter = !Deno.args.includes("--no-node-exporter");
+  const runs: AgentBenchResult[] = [];
+  for (let i = 0; i < repeat; i++) {
+    console.error(`agent bench: run ${i + 1} of ${repeat}, ${warmupSecs} s + ${secs} s`);
+    runs.push(await benchAgent({ secs, warmupSecs, agents, nodeExporter }));
+  }
+  if (runs[0].nodeExporterMissing) console.log(`node_exporter: ${runs[0].nodeExporterMissing}`);
+  console.log(
+    `${repeat} run(s) of ${secs} s at a 1 s interval after ${warmupSecs} s of warm-up; ranges:`,
+  );
+  console.log(formatRuns(runs));
+  console.log(JSON.stringify(runs));
 }

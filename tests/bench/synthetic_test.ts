@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CHECK_METRICS, HOST_METRICS } from "../../shared/catalog.ts";
+import { AGENT_METRICS, CHECK_METRICS, HOST_METRICS } from "../../shared/catalog.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { rebatch, syntheticBatches, syntheticSeries } from "./synthetic.ts";
 
@@ -55,6 +55,7 @@ Deno.test("syntheticSeries covers every host metric of the catalogue with its la
         assert.ok(HOST_METRICS[s.metricName], s.metricName);
         assert.deepEqual(Object.keys(s.labels), [...HOST_METRICS[s.metricName].labels]);
         assert.equal(CHECK_METRICS[s.metricName], undefined, s.metricName);
+        assert.equal(AGENT_METRICS[s.metricName], undefined, s.metricName);
       }
       assert.deepEqual(
         new Set(series.map((s) => s.metricName)),

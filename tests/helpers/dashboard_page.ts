@@ -54,7 +54,7 @@ export function sparkColumns(
 export async function screenshots(page: Page, name: string) {
   await Deno.mkdir(SCREENSHOT_DIR, { recursive: true });
   for (const scheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
+    await setColorScheme(page, scheme);
     for (const [width, label] of [[1280, "desktop"], [390, "phone"]] as const) {
       await page.setViewportSize({ width, height: label === "phone" ? 844 : 900 });
       await page.waitForTimeout(150); // a resize and a theme redraw are one frame each
@@ -64,8 +64,31 @@ export async function screenshots(page: Page, name: string) {
       assert.deepEqual([...png.slice(1, 4)], [0x50, 0x4e, 0x47], `${path} is a PNG`);
     }
   }
-  await page.emulateMedia({ colorScheme: "light" });
+  await setColorScheme(page, "light");
   await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+/**
+ * Switches the emulated theme and waits for the page to be drawn again: a theme change renders
+ * the page anew from fresh data (`dashboard/main.ts`), so until then its tables and charts are
+ * missing or stale, and a step that reads them races the reload.
+ */
+async function setColorScheme(page: Page, scheme: "light" | "dark") {
+  const redraws = await page.evaluate((dark: boolean) => {
+    const doc = (globalThis as any).document;
+    if ((globalThis as any).matchMedia("(prefers-color-scheme: dark)").matches === dark) {
+      return false;
+    }
+    for (const child of doc.querySelector("#view").children) child.dataset.oldTheme = "";
+    return true;
+  }, scheme === "dark");
+  await page.emulateMedia({ colorScheme: scheme });
+  if (!redraws) return;
+  await page.waitForFunction(() => {
+    const view = (globalThis as any).document.querySelector("#view");
+    return view.querySelector("[data-old-theme]") === null &&
+      (view.dataset.ready === "true" || view.dataset.drawn === "true");
+  });
 }
 
 /**

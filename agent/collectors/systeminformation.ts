@@ -12,7 +12,11 @@ type Systeminformation = typeof import("systeminformation");
 
 let loaded: Promise<Systeminformation> | undefined;
 
-const SPECIFIER = ["system", "information"].join("");
+/**
+ * The package as pinned in deno.json's imports (a test keeps the two equal), spelled out so it
+ * resolves without the import map too: `deno task agent` runs with `--no-config`.
+ */
+export const SYSTEMINFORMATION_SPECIFIER = ["npm:system", "information@5.33.23"].join("");
 
 /** Makes a statically imported module the one `systeminformation()` returns. */
 export function provideSysteminformation(module: Systeminformation): void {
@@ -20,7 +24,7 @@ export function provideSysteminformation(module: Systeminformation): void {
 }
 
 export function systeminformation(): Promise<Systeminformation> {
-  loaded ??= import(SPECIFIER).then((module: { default?: Systeminformation }) =>
+  loaded ??= import(SYSTEMINFORMATION_SPECIFIER).then((module: { default?: Systeminformation }) =>
     module.default ?? module as Systeminformation
   );
   return loaded;

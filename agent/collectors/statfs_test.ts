@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ffiStatfs, type FsSpace, loadStatfs, nodeStatfs } from "./_statfs.ts";
+import { ffiStatfs, type FsSpace, loadStatfs, nodeStatfs } from "./statfs.ts";
 
 const linux64 = Deno.build.os === "linux" &&
   (Deno.build.arch === "x86_64" || Deno.build.arch === "aarch64");
