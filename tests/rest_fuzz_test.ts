@@ -11,7 +11,7 @@ import {
   Random,
   randomPath,
   randomQuery,
-  ROUTES,
+  routesFromOpenApi,
 } from "./helpers/rest_queries.ts";
 import { startTestServer } from "./helpers/server_process.ts";
 
@@ -69,6 +69,13 @@ severity = "critical"
     assert.equal(before.raw.status, 200);
     assert.equal((before.raw.body.series as unknown[]).length, 2);
 
+    // Every GET route the app declares, with the parameters each declares.
+    const ROUTES = routesFromOpenApi(
+      (await server.getJson("/api/v1/openapi.json")).body as {
+        paths: Record<string, Record<string, unknown>>;
+      },
+    );
+    assert.ok(ROUTES.length >= 20, `${ROUTES.length} routes`);
     const rng = new Random(SEED);
     const cases = Array.from({ length: QUERIES }, () => {
       const route = rng.pick(ROUTES);

@@ -10,35 +10,56 @@ export { Random };
 
 /** A route under `/api/v1` and the query parameters it takes (`label.` is a prefix). */
 export interface RouteUnderTest {
-  /** Path with `:agent` where an agent id goes. */
+  /** Path under `/api/v1`, with `:name` where a path parameter goes. */
   path: string;
   params: readonly string[];
   prefixes?: readonly string[];
+  /** Parameters that may be given more than once. */
+  repeatable?: readonly string[];
+  /** Parameters whose values are integers. */
+  integers?: readonly string[];
+  /** Allowed values, for parameters that have a list. */
+  enums?: Readonly<Record<string, readonly string[]>>;
 }
 
-export const ROUTES: readonly RouteUnderTest[] = [
-  { path: "/health", params: [] },
-  { path: "/agents", params: [] },
-  { path: "/agents/:agent", params: [] },
-  { path: "/agents/:agent/latest", params: [] },
-  {
-    path: "/metrics",
-    params: ["agent", "metric", "from", "to", "step"],
-    prefixes: ["label."],
-  },
-  { path: "/metrics/series", params: ["agent", "metric"], prefixes: ["label."] },
-  { path: "/metrics/names", params: ["agent"] },
-  { path: "/alerts/rules", params: [] },
-  { path: "/alerts/active", params: [] },
-  {
-    path: "/alerts/history",
-    params: ["severity", "agent", "rule", "status", "from", "to", "limit", "offset"],
-  },
-  { path: "/notifications/deliveries", params: ["limit", "offset", "channel", "status"] },
-  { path: "/fleet", params: ["range"] },
-];
+type OpenApiParameter = { name: string; in: string; schema?: Record<string, unknown> };
 
-const ALL_NAMES = [...new Set(ROUTES.flatMap((route) => route.params))];
+/**
+ * Every GET route under `/api/v1` of an OpenAPI document (`GET /api/v1/openapi.json`, generated
+ * from the route declarations), with the query parameters each declares.
+ */
+export function routesFromOpenApi(
+  doc: { paths: Record<string, Record<string, unknown>> },
+): RouteUnderTest[] {
+  const routes: RouteUnderTest[] = [];
+  for (const [path, operations] of Object.entries(doc.paths)) {
+    const get = operations.get as { parameters?: OpenApiParameter[] } | undefined;
+    if (!get || !path.startsWith("/api/v1/")) continue;
+    const params: string[] = [];
+    const prefixes: string[] = [];
+    const repeatable: string[] = [];
+    const integers: string[] = [];
+    const enums: Record<string, readonly string[]> = {};
+    for (const param of get.parameters ?? []) {
+      if (param.in !== "query") continue;
+      if (param.name.endsWith("<name>")) {
+        prefixes.push(param.name.slice(0, -"<name>".length));
+        continue;
+      }
+      params.push(param.name);
+      const schema = param.schema ?? {};
+      if (schema.type === "array") repeatable.push(param.name);
+      if (schema.type === "integer") integers.push(param.name);
+      if (Array.isArray(schema.enum)) enums[param.name] = schema.enum.map(String);
+    }
+    const routePath = path.slice("/api/v1".length).replace(/\{([^}]+)\}/g, ":$1");
+    routes.push({ path: routePath, params, prefixes, repeatable, integers, enums });
+  }
+  return routes;
+}
+
+/** Names of other routes, as a confused client sends them. */
+const OTHER_NAMES = ["agent", "metric", "from", "to", "step", "limit", "offset", "status", "range"];
 
 const TIMES = [
   "2026-11-27T12:00:00Z",
@@ -166,12 +187,18 @@ const TEXTS = [
 ];
 
 /** A value that fits the parameter's kind most of the time, anything otherwise. */
-function valueFor(rng: Random, name: string): string {
+function valueFor(rng: Random, name: string, route: RouteUnderTest): string {
   if (rng.chance(0.15)) return rng.pick([...TIMES, ...STEPS, ...INTEGERS, ...ENUMS, ...TEXTS]);
+  const allowed = route.enums?.[name];
+  if (allowed && rng.chance(0.7)) return rng.pick(allowed);
   if (name === "from" || name === "to") return rng.pick(TIMES);
   if (name === "step") return rng.pick(STEPS);
-  if (name === "limit" || name === "offset") return rng.pick(INTEGERS);
-  if (["severity", "status", "range"].includes(name)) return rng.pick(ENUMS);
+  if (route.integers?.includes(name) || name === "limit" || name === "offset") {
+    return rng.pick(INTEGERS);
+  }
+  if (["severity", "status", "range", "enabled"].includes(name)) {
+    return rng.pick([...ENUMS, "true", "false"]);
+  }
   return rng.pick(TEXTS);
 }
 
@@ -182,7 +209,7 @@ function nameFor(rng: Random, route: RouteUnderTest): string {
   if (kind === 5 && route.prefixes?.length) {
     return route.prefixes[0] + rng.pick(["mount", "core", "", "a.b", "__proto__", "x".repeat(300)]);
   }
-  if (kind === 6) return rng.pick(ALL_NAMES);
+  if (kind === 6) return rng.pick(OTHER_NAMES);
   if (kind === 7 && own.length > 0) {
     const name = rng.pick(own);
     return rng.pick([name.toUpperCase(), name + "s", name.slice(1), ` ${name}`, `${name}[]`]);
@@ -214,10 +241,10 @@ export function randomQuery(rng: Random, route: RouteUnderTest): string {
     if (clean && names.length === 0) break;
     const name = clean ? names.splice(rng.int(0, names.length - 1), 1)[0] : nameFor(rng, route);
     if (clean) {
-      parts.push(`${encodeURIComponent(name)}=${write(rng, valueFor(rng, name))}`);
+      parts.push(`${encodeURIComponent(name)}=${write(rng, valueFor(rng, name, route))}`);
       continue;
     }
-    const value = valueFor(rng, name);
+    const value = valueFor(rng, name, route);
     switch (rng.int(0, 11)) {
       case 0:
         parts.push(write(rng, name)); // no `=`
@@ -232,23 +259,19 @@ export function randomQuery(rng: Random, route: RouteUnderTest): string {
         parts.push(`${write(rng, name)}=${write(rng, value)}`);
     }
     // A parameter given twice, the same or another value.
-    if (rng.chance(0.05)) parts.push(`${write(rng, name)}=${write(rng, valueFor(rng, name))}`);
+    if (rng.chance(0.05)) {
+      parts.push(`${write(rng, name)}=${write(rng, valueFor(rng, name, route))}`);
+    }
   }
   return parts.join("&");
 }
 
-/** The path of `route` with an agent id put in (known, unknown or odd). */
+/** The path of `route` with its path parameters put in (a known agent id, or odd values). */
 export function randomPath(rng: Random, route: RouteUnderTest, knownAgent: string): string {
-  const agent = rng.pick([
-    knownAgent,
-    knownAgent,
-    "nobody",
-    "%00",
-    "a%2Fb",
-    "x".repeat(300),
-    "%zz",
-  ]);
-  return route.path.replace(":agent", agent);
+  return route.path.replace(
+    /:[A-Za-z_]+/g,
+    () => rng.pick([knownAgent, knownAgent, "nobody", "%00", "a%2Fb", "x".repeat(300), "%zz", "1"]),
+  );
 }
 
 /**
@@ -259,7 +282,7 @@ export function parameterFaults(params: URLSearchParams, route: RouteUnderTest):
   const seen = new Set<string>();
   const faults = new Set<string>();
   for (const name of params.keys()) {
-    if (seen.has(name)) faults.add(name);
+    if (seen.has(name) && !(route.repeatable ?? []).includes(name)) faults.add(name);
     seen.add(name);
     const known = route.params.includes(name) ||
       (route.prefixes ?? []).some((prefix) => name.startsWith(prefix));
