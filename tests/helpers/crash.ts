@@ -49,6 +49,7 @@ export function startLoad(options: LoadOptions): Load {
   const sender = async (n: number) => {
     const agentId = `crash-${n}`;
     await withClient(options.port, async (client) => {
+      let failures = 0;
       while (running) {
         const timestampMs = options.startMs + load.acked[n] * 1_000;
         const dataPoints = Array.from({ length: series }, (_, i) => ({
@@ -61,9 +62,13 @@ export function startLoad(options: LoadOptions): Load {
         try {
           await reportMetrics(client, { agentId, timestampMs, dataPoints }, 2_000);
           load.acked[n]++;
+          failures = 0;
         } catch {
           load.retries++;
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          // Backing off as an agent does: while a slow machine restarts the server, a retry
+          // every 20 ms piles up failed calls (grpc-js under Deno keeps memory per failed one).
+          const waitMs = Math.min(500, 20 * 2 ** failures++);
+          await new Promise((resolve) => setTimeout(resolve, waitMs));
         }
       }
     }, RECONNECT_FAST);
