@@ -66,7 +66,7 @@ export function startLoad(options: LoadOptions): Load {
         } catch {
           load.retries++;
           // Backing off as an agent does: while a slow machine restarts the server, a retry
-          // every 20 ms piles up failed calls (grpc-js under Deno keeps memory per failed one).
+          // every 20 ms made failed calls by the thousand.
           const waitMs = Math.min(500, 20 * 2 ** failures++);
           await new Promise((resolve) => setTimeout(resolve, waitMs));
         }
