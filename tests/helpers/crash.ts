@@ -67,7 +67,7 @@ export function startLoad(options: LoadOptions): Load {
           load.retries++;
           // Backing off as an agent does: while a slow machine restarts the server, a retry
           // every 20 ms made failed calls by the thousand.
-          const waitMs = Math.min(500, 20 * 2 ** failures++);
+          const waitMs = Math.min(200, 20 * 2 ** failures++);
           await new Promise((resolve) => setTimeout(resolve, waitMs));
         }
       }
