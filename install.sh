@@ -303,7 +303,8 @@ else
 fi
 printf 'oxmon: check with:%b\n' "$CHECK"
 if [ "$WANT_SERVER" = 1 ]; then
-  say "dashboard: http://$(hostname 2>/dev/null || echo localhost):8080/  (agents report to port 9090)"
+  say "dashboard: http://localhost:8080/ on this host (agents report to port 9090); add"
+  say "[[api_tokens]] to $ETC/server.toml to serve it to other hosts (README: Security)"
 fi
 if [ "$WANT_AGENT" = 1 ] && [ -z "$ENDPOINT" ]; then
   say "the agent reports to server_endpoint in $ETC/agent.toml (default http://127.0.0.1:9090)"

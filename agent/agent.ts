@@ -115,11 +115,23 @@ export async function runAgent(
         throw new Error(`Cannot read tls_ca_file ${config.tlsCaFile}: ${error}`, { cause: error });
       }
     }
+    let clientCert: { cert: string; key: string } | undefined;
+    if (config.tlsCertFile && config.tlsKeyFile) {
+      try {
+        clientCert = {
+          cert: await Deno.readTextFile(config.tlsCertFile),
+          key: await Deno.readTextFile(config.tlsKeyFile),
+        };
+      } catch (error) {
+        throw new Error(`Cannot read tls_cert_file or tls_key_file: ${error}`, { cause: error });
+      }
+    }
     sender = new GrpcBatchSender({
       server: config.server,
       agentId: config.agentId,
       authToken: config.authToken,
       caCert,
+      clientCert,
     });
   }
   const collectors = options.collectors ??

@@ -37,6 +37,9 @@ export interface AgentConfig {
   authToken?: string;
   /** PEM file of the CA that signed the server's certificate (https:// endpoints). */
   tlsCaFile?: string;
+  /** Client certificate and key (PEM) presented to a server that requires mutual TLS. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
   /** Deadline of one `ReportMetrics` call. */
   sendTimeoutSecs: number;
   /** How long a stopping agent keeps trying to send what it buffered. */
@@ -145,6 +148,16 @@ export function readAgentConfig(root: TableReader): AgentConfig {
   if (tlsCaFile !== undefined && !server.tls) {
     root.problem("tls_ca_file", "is only used with an https:// server_endpoint");
   }
+  const tlsCertFile = root.optionalString("tls_cert_file");
+  const tlsKeyFile = root.optionalString("tls_key_file");
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
+    root.problem(
+      tlsCertFile === undefined ? "tls_cert_file" : "tls_key_file",
+      "tls_cert_file and tls_key_file go together (a client certificate and its key)",
+    );
+  } else if (tlsCertFile !== undefined && !server.tls) {
+    root.problem("tls_cert_file", "is only used with an https:// server_endpoint");
+  }
 
   const spoolDir = root.optionalString("spool_dir");
   if (spoolDir === "") root.problem("spool_dir", "expected a folder path, got an empty string");
@@ -192,6 +205,7 @@ export function readAgentConfig(root: TableReader): AgentConfig {
     }),
     ...(authToken === undefined || authToken === "" ? {} : { authToken }),
     ...(tlsCaFile === undefined ? {} : { tlsCaFile }),
+    ...(tlsCertFile === undefined || tlsKeyFile === undefined ? {} : { tlsCertFile, tlsKeyFile }),
     sendTimeoutSecs: root.number("send_timeout_secs", { default: 10, above: 0 }),
     shutdownGraceSecs: root.number("shutdown_grace_secs", { default: 5, min: 0 }),
     procRoot: root.string("proc_root", { default: "/proc" }),
@@ -246,6 +260,9 @@ export function applyOverrides(
     }
     if (next.tlsCaFile !== undefined && !next.server.tls) {
       problems.push("--server: tls_ca_file is set, so the endpoint must be https://");
+    }
+    if (next.tlsCertFile !== undefined && !next.server.tls) {
+      problems.push("--server: tls_cert_file is set, so the endpoint must be https://");
     }
   }
   if (overrides.agentId !== undefined) {

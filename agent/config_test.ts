@@ -141,6 +141,19 @@ Deno.test("tls_ca_file without an https endpoint is a problem", () => {
   ]);
 });
 
+Deno.test("a client certificate needs its key, and an https endpoint", () => {
+  assert.deepEqual(problemsOf(`server_endpoint = "https://m:9090"\ntls_cert_file = "a.crt"`), [
+    "tls_key_file: tls_cert_file and tls_key_file go together (a client certificate and its key)",
+  ]);
+  assert.deepEqual(problemsOf(`tls_cert_file = "a.crt"\ntls_key_file = "a.key"`), [
+    "tls_cert_file: is only used with an https:// server_endpoint",
+  ]);
+  const config = parseAgentConfig(
+    `server_endpoint = "https://m:9090"\ntls_cert_file = "a.crt"\ntls_key_file = "a.key"`,
+  );
+  assert.deepEqual([config.tlsCertFile, config.tlsKeyFile], ["a.crt", "a.key"]);
+});
+
 Deno.test("parseServerEndpoint accepts http, https and plain host:port", () => {
   assert.deepEqual(parseServerEndpoint("http://127.0.0.1:9090"), {
     address: "127.0.0.1:9090",

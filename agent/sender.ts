@@ -35,6 +35,8 @@ export interface GrpcSenderOptions {
   authToken?: string;
   /** PEM of the CA to trust for TLS instead of the system roots. */
   caCert?: Uint8Array;
+  /** PEM client certificate and key, for a server that requires mutual TLS. */
+  clientCert?: { cert: string; key: string };
 }
 
 export class GrpcBatchSender implements BatchSender {
@@ -45,6 +47,7 @@ export class GrpcBatchSender implements BatchSender {
       address: options.server.address,
       tls: options.server.tls,
       caCert: options.caCert ? new TextDecoder().decode(options.caCert) : undefined,
+      clientCert: options.clientCert,
       metadata: {
         ...(options.authToken ? { authorization: `Bearer ${options.authToken}` } : {}),
         "agent-id": options.agentId,

@@ -5,7 +5,7 @@
  * its documents (the OpenAPI document, the README), so they cannot leave out a module the server
  * serves.
  */
-import type { Hono } from "hono";
+import type { Hono, MiddlewareHandler } from "hono";
 import { type AlertRouteDeps, createAlertRoutes } from "./alerts/mod.ts";
 import { type CertRouteDeps, createCertRoutes } from "./certs/api.ts";
 import { type CheckRouteDeps, createCheckRoutes, createHeartbeatRoutes } from "./checks/api.ts";
@@ -26,6 +26,11 @@ export interface ApiMountDeps {
   fleet: FleetRouteDeps["fleet"];
   certs: Omit<CertRouteDeps, "guardWrites">;
   checks: CheckRouteDeps["checks"];
+  /**
+   * Runs before every write route of certs and checks: `requireScope("admin")` in the server.
+   * Default none (the access table still applies where the app has authentication).
+   */
+  guardWrites?: MiddlewareHandler;
 }
 
 export function apiMounts(deps: ApiMountDeps): Record<string, Hono> {
@@ -33,10 +38,10 @@ export function apiMounts(deps: ApiMountDeps): Record<string, Hono> {
     alerts: createAlertRoutes({ engine: deps.alerts }),
     fleet: createFleetRoutes({ fleet: deps.fleet }),
     notifications: createNotificationRoutes({ deliveries: deps.deliveries }),
-    // Write routes of these (POST/PUT/DELETE) sit behind their `guardWrites` hook, where
-    // API auth will require the admin scope; heartbeat pings carry their own token.
-    certs: createCertRoutes(deps.certs),
-    checks: createCheckRoutes({ checks: deps.checks }),
+    // Write routes of these (POST/PUT/DELETE) sit behind their `guardWrites` hook; heartbeat
+    // pings carry their own token and stay open.
+    certs: createCertRoutes({ ...deps.certs, guardWrites: deps.guardWrites }),
+    checks: createCheckRoutes({ checks: deps.checks, guardWrites: deps.guardWrites }),
     heartbeat: createHeartbeatRoutes({ checks: deps.checks }),
   };
 }

@@ -15,8 +15,17 @@ import { CertStore } from "./certs/store.ts";
 import { SERVER_AGENT_ID, ServerChecks } from "./checks/service.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
+import { AgentAuthenticator } from "./auth/agent_auth.ts";
+import { ApiAuth } from "./auth/api_auth.ts";
+import { requireScope } from "./auth/require_scope.ts";
+import { httpExposureProblem, isLoopbackHost } from "./auth/config.ts";
+import { createHostGuard } from "./auth/host_guard.ts";
+import { SessionStore } from "./auth/sessions.ts";
+import { whitelistRoutes } from "./auth/whitelist_routes.ts";
+import { WhitelistStore } from "./auth/whitelist_store.ts";
 import { FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
+import { SeriesGuard } from "./ingest/series_guard.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
 import { createNotifier } from "./notify/mod.ts";
 import { defaultSender } from "./notify/notifier.ts";
@@ -49,6 +58,12 @@ export interface RunningServer {
   httpPort: number;
   /** Resolves once the server has stopped. */
   finished: Promise<void>;
+  /** Reads the TLS certificate files of both listeners again (SIGHUP). */
+  reloadTls(): Promise<void>;
+  /** Process id of the gRPC listener child now serving, if one is. */
+  grpcListenerPid(): number | undefined;
+  /** Every HTTP route the app serves (method and path pattern), e.g. for auth tests. */
+  routes: readonly { method: string; path: string }[];
   /** Stops accepting, finishes in-flight work within the grace deadline, closes the files. */
   stop(): Promise<void>;
 }
@@ -88,6 +103,8 @@ const LOST = {
   notify: "notify.db is started empty: the record of past notification deliveries is lost",
   certs: "certs.db is started empty: domains added through the API and past certificate " +
     "results are lost; domains of the config file are listed again",
+  whitelist: "agent_whitelist.db is started empty: agent tokens issued through the whitelist " +
+    "API are lost, and agents using them are refused until given new ones",
 };
 
 function quarantinedIssues(quarantine: Quarantine): HealthIssue[] {
@@ -107,6 +124,10 @@ export async function startServer(
 ): Promise<RunningServer> {
   const { log } = options;
   const clock = options.clock ?? systemClock;
+  const security = config.security;
+  // Also for a host given on the command line, which the config reader did not see.
+  const exposure = httpExposureProblem(config.httpHost, security.apiTokens);
+  if (exposure) throw new Error(`Cannot start the server: http_host: ${exposure}`);
   await Deno.mkdir(config.dataDir, { recursive: true });
   const startedAtMs = clock.now();
   let certCaPem: string | undefined;
@@ -168,6 +189,48 @@ export async function startServer(
     await closeAll();
     throw error;
   }
+  const whitelistPath = join(config.dataDir, "agent_whitelist.db");
+  let whitelist: WhitelistStore;
+  try {
+    whitelist = quarantine.open(
+      whitelistPath,
+      LOST.whitelist,
+      () => new WhitelistStore(whitelistPath),
+    );
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  opened.push(whitelist);
+  const agentAuth = new AgentAuthenticator({
+    tokens: security.agentTokens,
+    requireAuth: security.requireAgentAuth,
+    issued: whitelist,
+    certificateIdentity: security.grpcTls?.clientCertIdentity ?? false,
+  });
+  const warnings: string[] = [];
+  if (security.agentTokensFlat) {
+    warnings.push(
+      "agent_tokens is a flat list: each of its tokens may write as any agent id; bind tokens " +
+        "to agents with [[agent_tokens]] token = ... agents = [...]",
+    );
+  }
+  if (!agentAuth.required && !isLoopbackHost(config.grpcHost)) {
+    warnings.push(
+      `ingest is open: anyone who reaches ${config.grpcHost}:${config.grpcPort} can write ` +
+        "metrics as any agent; configure agent_tokens or [grpc_tls] client_ca_file",
+    );
+  }
+  if (!security.grpcTls && !isLoopbackHost(config.grpcHost) && agentAuth.required) {
+    warnings.push("agent tokens cross the network in clear text: configure [grpc_tls]");
+  }
+  for (const warning of warnings) log.warn(warning);
+  if (security.apiTokens.length === 0) {
+    log.info(
+      "no [[api_tokens]] configured: the HTTP API serves this machine only " +
+        `(${config.httpHost}) and anyone on it may use it; add an api token to serve others`,
+    );
+  }
   // Alert evaluation runs after the ingest reply has gone out, never before it.
   const alertFeed = deferObservations(
     counters.countObservations(alerts),
@@ -194,11 +257,18 @@ export async function startServer(
     remoteWrite.seed(newestStoredSamples(store, registry.list().map((agent) => agent.agentId)));
   }
 
+  const seriesLimits = {
+    maxSeriesPerAgent: config.ingest.maxSeriesPerAgent,
+    maxSeriesTotal: config.ingest.maxSeriesTotal,
+    maxNewSeriesPerAgentPerMinute: config.ingest.maxNewSeriesPerAgentPerMinute,
+  };
+  const seriesGuard = new SeriesGuard(seriesLimits, store.listSeries());
   const ingest = new IngestService({
     store,
     registry,
     limits: config.ingest,
-    agentTokens: config.agentTokens,
+    authenticator: agentAuth,
+    series: { guard: seriesGuard, limits: seriesLimits },
     retentionDays: config.retentionDays,
     clock,
     log: log.with({ component: "ingest" }),
@@ -253,7 +323,11 @@ export async function startServer(
     run: (nowMs) => {
       const cutoffMs = nowMs - config.retentionDays * MS_PER_DAY;
       const deleted = store.deleteBefore(cutoffMs, nowMs);
-      if (deleted.length) log.info("retention removed partitions", { days: deleted.join(",") });
+      if (deleted.length) {
+        log.info("retention removed partitions", { days: deleted.join(",") });
+        // Series that storage forgot no longer count against the cardinality limits.
+        seriesGuard.resync(store.listSeries());
+      }
       alerts.deleteHistoryBefore(cutoffMs);
       certStore.deleteResultsBefore(cutoffMs);
     },
@@ -281,6 +355,21 @@ export async function startServer(
     log: log.with({ component: "grpc" }),
     command: options.listenerCommand,
     maxMessageBytes: config.ingest.maxBatchBytes,
+    tls: security.grpcTls && {
+      certFile: security.grpcTls.certFile,
+      keyFile: security.grpcTls.keyFile,
+      ...(security.grpcTls.clientCaFile ? { clientCaFile: security.grpcTls.clientCaFile } : {}),
+    },
+    bounds: {
+      maxConnections: security.grpc.maxConnections,
+      maxConcurrentStreams: security.grpc.maxConcurrentStreams,
+      maxInflightBytes: security.grpc.maxInflightBytes,
+      inflightWaitMs: security.grpc.inflightWaitSecs * 1000,
+      idleTimeoutMs: security.grpc.idleTimeoutSecs * 1000,
+      keepaliveTimeMs: security.grpc.keepaliveTimeSecs * 1000,
+      keepaliveTimeoutMs: security.grpc.keepaliveTimeoutSecs * 1000,
+      handshakeTimeoutMs: security.grpc.handshakeTimeoutSecs * 1000,
+    },
   });
   const app = createApiApp({
     store,
@@ -292,12 +381,35 @@ export async function startServer(
     log: log.with({ component: "api" }),
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
     issues: () => [...quarantinedIssues(quarantine), ...(store.issues?.() ?? [])],
+    warnings: () => [...warnings],
+    auth: new ApiAuth({
+      tokens: security.apiTokens,
+      anonymousScope: security.apiTokens.length > 0 ? undefined : "admin",
+      hostAllowed: createHostGuard({
+        bindHost: config.httpHost,
+        allowedHosts: security.http.allowedHosts,
+      }),
+      sessions: new SessionStore({ ttlMs: security.http.sessionTtlSecs * 1000 }),
+      secureCookie: security.httpTls !== undefined,
+      clock,
+      log: log.with({ component: "api" }),
+    }),
+    whitelist: whitelistRoutes({
+      store: whitelist,
+      registry,
+      clock,
+      agentIntervalSecs: config.agentIntervalSecs,
+      log: log.with({ component: "whitelist" }),
+      maxAgentIdLength: config.ingest.maxAgentIdLength,
+    }),
     mounts: apiMounts({
       alerts,
       fleet,
       deliveries: (query) => notifier.deliveries(query),
       certs: { store: certStore, checker: certChecker, clock },
       checks,
+      // The access table already asks admin of these; the routes ask again themselves.
+      guardWrites: requireScope("admin"),
     }),
     rootRoutes: rootMounts({
       remoteWriteIn,
@@ -326,8 +438,16 @@ export async function startServer(
         maxSamples: config.prometheus.queryMaxSamples,
       },
     }),
-    healthSections: () =>
-      remoteWrite.enabled ? { remote_write: remoteWriteHealth(remoteWrite.stats()) } : {},
+    healthSections: () => ({
+      ...(remoteWrite.enabled ? { remote_write: remoteWriteHealth(remoteWrite.stats()) } : {}),
+      series_limits: {
+        series: seriesGuard.total,
+        max_series_total: seriesLimits.maxSeriesTotal,
+        max_series_per_agent: seriesLimits.maxSeriesPerAgent,
+        max_new_series_per_agent_per_minute: seriesLimits.maxNewSeriesPerAgentPerMinute,
+        points_refused_by_agent: seriesGuard.refusedByAgent(),
+      },
+    }),
   });
   // What start-up opened so far, closed again when a later step fails.
   const closeOpened = async () => {
@@ -341,10 +461,19 @@ export async function startServer(
     alerts.close();
     store.close();
     registry.close();
+    whitelist.close();
   };
-  let http: ReturnType<typeof serveApi>;
+  let http: Awaited<ReturnType<typeof serveApi>>;
   try {
-    http = serveApi(app, { hostname: config.httpHost, port: config.httpPort, log });
+    http = await serveApi(app, {
+      hostname: config.httpHost,
+      port: config.httpPort,
+      log,
+      tls: security.httpTls,
+      headerTimeoutMs: security.http.headerTimeoutSecs * 1000,
+      idleTimeoutMs: security.http.idleTimeoutSecs * 1000,
+      maxConnections: security.http.maxConnections,
+    });
   } catch (error) {
     await closeOpened();
     throw error;
@@ -363,6 +492,7 @@ export async function startServer(
     version: VERSION,
     grpc: `${config.grpcHost}:${grpcPort}`,
     http: `${config.httpHost}:${http.port}`,
+    http_scheme: http.scheme,
     data_dir: config.dataDir,
     engine: config.storageEngine,
   });
@@ -389,9 +519,23 @@ export async function startServer(
       alerts.close();
       store.close();
       registry.close();
+      whitelist.close();
       log.info("oxmon server stopped");
       resolveFinished();
     })();
 
-  return { grpcPort, httpPort: http.port, finished, stop };
+  const routes = app.routes.map(({ method, path }) => ({ method, path }));
+  const reloadTls = async () => {
+    if (security.httpTls) await http.reloadTls();
+    if (security.grpcTls) grpc.reloadTls();
+  };
+  return {
+    grpcPort,
+    httpPort: http.port,
+    finished,
+    stop,
+    routes,
+    reloadTls,
+    grpcListenerPid: () => grpc.stats().pid,
+  };
 }

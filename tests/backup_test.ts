@@ -47,7 +47,7 @@ Deno.test("a backup taken while batches arrive opens with every sample acknowled
       await writer;
       assert.deepEqual(
         files.map((file) => file.name).filter((name) => !/^\d{4}-/.test(name)),
-        ["agents.db", "alerts.db", "certs.db", "notify.db", "index.db"],
+        ["agent_whitelist.db", "agents.db", "alerts.db", "certs.db", "notify.db", "index.db"],
       );
     });
   } finally {

@@ -194,6 +194,27 @@ Deno.test("a damaged agents.db, alerts.db, notify.db or certs.db is moved aside 
   }
 });
 
+Deno.test("a damaged agent_whitelist.db is moved aside too: issued tokens are lost, not the server", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "oxmon-damaged-whitelist-" });
+  try {
+    Deno.writeFileSync(join(dataDir, "agent_whitelist.db"), garbage(8192));
+    const { server, log, health } = await start(dataDir);
+    try {
+      assert.match(
+        log.lines.join("\n"),
+        /DAMAGED FILE moved aside; agent_whitelist\.db is started empty/,
+      );
+      const body = await health();
+      assert.equal(body.issues[0].kind, "quarantined");
+      assert.match(body.issues[0].file, /agent_whitelist\.db\.damaged-/);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("a sound file that cannot be opened stops the start with an error naming it", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "oxmon-unopenable-" });
   try {

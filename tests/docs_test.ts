@@ -73,10 +73,53 @@ const CHECK_VARIANTS = (() => {
   };
 })();
 
+/** A file with a PEM file's shape: where the config names one, its reader checks that much. */
+const PEM_FILE = (() => {
+  const dir = Deno.makeTempDirSync({ prefix: "oxmon-docs-pem-" });
+  const path = `${dir}/placeholder.pem`;
+  Deno.writeTextFileSync(path, "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n");
+  globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+  return path;
+})();
+
+/**
+ * Credentials and TLS in each of their forms: agent and API tokens as a secret and as a digest,
+ * TLS for both listeners with mutual TLS for agents.
+ */
+const TRUST_VARIANTS = `
+[[agent_tokens]]
+name = "doc-secret"
+token = "doc-agent-token-0123456789"
+agents = ["web-*"]
+
+[[agent_tokens]]
+token_sha256 = "${"0".repeat(64)}"
+agents = ["*"]
+
+[[api_tokens]]
+name = "doc-read"
+token = "doc-api-token-0123456789"
+scope = "read"
+
+[[api_tokens]]
+token_sha256 = "${"1".repeat(64)}"
+scope = "admin"
+
+[grpc_tls]
+cert_file = "${PEM_FILE}"
+key_file = "${PEM_FILE}"
+client_ca_file = "${PEM_FILE}"
+client_cert_identity = true
+
+[http_tls]
+cert_file = "${PEM_FILE}"
+key_file = "${PEM_FILE}"
+`;
+
 /**
  * The server example plus one rule of each type, one channel of each type, one silence window of
- * each recurrence and a `[[remote_write]]` endpoint with basic auth, so that every variant's keys
- * are asked for.
+ * each recurrence, a `[[remote_write]]` endpoint with basic auth and every credential and TLS
+ * table, so that every variant's keys are asked for.
  */
 function everyServerVariant(): string {
   const rules: Record<string, string> = {
@@ -101,7 +144,7 @@ function everyServerVariant(): string {
   let text = Deno.readTextFileSync(SERVER_EXAMPLE) + CHECK_VARIANTS.server +
     '\n[[cert_check.domains]]\ndomain = "example.com"\n' +
     '\n[[remote_write]]\nurl = "http://h/api/v1/write"\n' +
-    'basic_auth = { username = "u", password = "p" }\n';
+    'basic_auth = { username = "u", password = "p" }\n' + TRUST_VARIANTS;
   for (const type of RULE_TYPES) {
     text += `\n[[alert.rules]]\nname = "doc-${type}"\ntype = "${type}"\nmetric = "m"\n` +
       `${rules[type]}\n`;
@@ -176,17 +219,12 @@ Deno.test("the example configs load, and so does every server TOML example in th
           Deno.removeSync(dir, { recursive: true });
         }
       } else {
-        // Files an example names (a CA bundle) exist on the reader's machine, not here.
-        const dir = Deno.makeTempDirSync({ prefix: "oxmon-docs-" });
-        try {
-          const withFiles = block.replace(/^(\s*\w+_file\s*=\s*)"[^"]*"/gm, (_, key) => {
-            Deno.writeTextFileSync(`${dir}/file`, "");
-            return `${key}"${dir}/file"`;
-          });
-          parseServerConfig(withFiles, `README TOML example ${index + 1}`);
-        } finally {
-          Deno.removeSync(dir, { recursive: true });
-        }
+        // Files an example names (a CA bundle, a certificate) exist on the reader's machine.
+        const withFiles = block.replace(
+          /^(\s*\w+_file\s*=\s*)"[^"]*"/gm,
+          (_, key) => `${key}"${PEM_FILE}"`,
+        );
+        parseServerConfig(withFiles, `README TOML example ${index + 1}`);
       }
     });
   }
@@ -194,9 +232,9 @@ Deno.test("the example configs load, and so does every server TOML example in th
 
 Deno.test("every REST route is in the README", async () => {
   // Every route module the server mounts, as server.ts mounts them.
-  const { app, close } = await openFullApi();
+  const { request, close } = await openFullApi();
   try {
-    const document = await (await app.request("/api/v1/openapi.json")).json();
+    const document = await (await request("/api/v1/openapi.json")).json();
     const routes = Object.entries(document.paths as Record<string, Record<string, unknown>>)
       .filter(([path]) => path !== "/")
       .flatMap(([path, methods]) =>

@@ -60,7 +60,7 @@ enabled = true
 default_interval_secs = 86400
 `);
   assert.equal(config.notification.aggregationWindowSecs, 30);
-  assert.deepEqual(config.agentTokens, []);
+  assert.deepEqual(config.security.agentTokens, []);
 });
 
 Deno.test("a server config names every bad key by its TOML path", () => {
@@ -76,10 +76,6 @@ max_points_per_batch = 0
     (error: Error) => {
       assert.match(error.message, /grpc_port: expected an integer of at most 65535, got 70000/);
       assert.match(error.message, /retention_dayz: unknown key/);
-      assert.match(
-        error.message,
-        /agent_tokens: require_agent_auth = true needs at least one token/,
-      );
       assert.match(
         error.message,
         /ingest\.max_points_per_batch: expected a positive integer, got 0/,

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import type { ApiAuth } from "../auth/api_auth.ts";
 import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AgentRegistry } from "../agents/types.ts";
@@ -24,6 +25,12 @@ export interface ApiDeps {
   ingestStats?: () => Record<string, number>;
   /** Sub-apps mounted under `/api/v1/<key>`, e.g. `{ alerts: createAlertRoutes(...) }`. */
   mounts?: Record<string, Hono>;
+  /** Host check, API tokens, sessions and the login form; without it every route is open. */
+  auth?: ApiAuth;
+  /** The agent whitelist API, mounted at `/api/v1/agents/whitelist` (admin). */
+  whitelist?: Hono;
+  /** Things an operator should know, listed by `/api/v1/health` (e.g. ingest open to anyone). */
+  warnings?: () => string[];
   /**
    * Sub-apps mounted at the root by OpenAPI tag, for paths another protocol fixes, e.g.
    * `{ prometheus: queryApiRoutes(...) }` declaring `/prometheus/api/v1/query`.

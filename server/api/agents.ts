@@ -5,6 +5,7 @@ import type { SystemInfo } from "../../shared/types.ts";
 import type { AgentRecord } from "../agents/types.ts";
 import { agentStatus, type ApiDeps } from "./_deps.ts";
 import { notFound } from "./errors.ts";
+import { PAGE_QUERY, pageParams } from "./params.ts";
 import { routeApp } from "./routes.ts";
 import { compareSeries } from "./_series.ts";
 
@@ -45,14 +46,17 @@ export function agentRoutes(deps: ApiDeps): Hono {
       path: "/agents",
       summary: "Every agent",
       description: "`agent_id`, `first_seen`, `last_seen`, `status` (`active`, or `inactive` " +
-        "after 3 missed collection intervals) and `system_info`, sorted by id.",
-      responses: { 200: "`{agents: [...]}`" },
+        "after 3 missed collection intervals) and `system_info`, sorted by id; one page of " +
+        "them, `total` counting them all.",
+      query: PAGE_QUERY,
+      responses: { 200: "`{total, limit, offset, agents: [...]}`", 400: "a bad parameter" },
       handler: (c) => {
+        const { limit, offset } = pageParams(new URL(c.req.url).searchParams);
         const nowMs = clock.now();
-        const agents = registry.list()
-          .sort((a, b) => a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0)
-          .map((agent) => agentJson(agent, nowMs));
-        return c.json({ agents });
+        const all = registry.list()
+          .sort((a, b) => a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0);
+        const agents = all.slice(offset, offset + limit).map((agent) => agentJson(agent, nowMs));
+        return c.json({ total: all.length, limit, offset, agents });
       },
     },
     {

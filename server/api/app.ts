@@ -14,11 +14,12 @@ import { healthRoutes } from "./health.ts";
 import { metricRoutes } from "./metrics.ts";
 import { type MountedRoutes, openApiDocument, openApiPath } from "./openapi.ts";
 import { declaredRoutes, routeApp } from "./routes.ts";
+import { ACCESS_SECURITY, accessOfRoute } from "../auth/access.ts";
 
 export type { ApiDeps, HealthIssue, QueryLimits } from "./_deps.ts";
 export { DEFAULT_QUERY_LIMITS } from "./_deps.ts";
 
-const BUILT_IN = new Set(["health", "agents", "metrics"]);
+const BUILT_IN = new Set(["health", "agents", "metrics", "whitelist", "auth", "openapi"]);
 const API_BASE = "/api/v1";
 
 export function createApiApp(deps: ApiDeps): Hono {
@@ -43,6 +44,9 @@ export function createApiApp(deps: ApiDeps): Hono {
   const log = deps.log;
   const app = new Hono();
 
+  // First: the Host check and credentials come before anything answers.
+  if (deps.auth) app.use("*", deps.auth.middleware());
+
   app.use("/api/*", async (c, next) => {
     await next();
     // Monitoring data goes stale in seconds; no cache should hand out an old answer.
@@ -55,8 +59,11 @@ export function createApiApp(deps: ApiDeps): Hono {
     mounted.push({ base, tag, routes: declaredRoutes(subApp) ?? [] });
   };
   let document: Record<string, unknown> | undefined;
+  if (deps.auth) mount("/", "auth", deps.auth.routes());
   mount("/", "dashboard", createDashboardRoutes());
   mount(API_BASE, "health", healthRoutes(deps));
+  // Before the agent routes, whose `/agents/:id` would take "whitelist" for an agent id.
+  if (deps.whitelist) mount(`${API_BASE}/agents/whitelist`, "whitelist", deps.whitelist);
   mount(API_BASE, "agents", agentRoutes(deps));
   mount(API_BASE, "metrics", metricRoutes(deps));
   for (const [key, subApp] of mounts) mount(`${API_BASE}/${key}`, key, subApp);
@@ -68,12 +75,21 @@ export function createApiApp(deps: ApiDeps): Hono {
       method: "get",
       path: "/openapi.json",
       summary: "This document",
-      description: "OpenAPI 3.1, generated from the route declarations the app is built from.",
+      description: "OpenAPI 3.1, generated from the route declarations the app is built from " +
+        "and, for who may call each route, from the access table (`server/auth/access.ts`).",
       responses: { 200: "the OpenAPI document" },
-      handler: (c) => c.json(document ??= openApiDocument(mounted, deps.version)),
+      handler: (c) =>
+        c.json(
+          document ??= openApiDocument(mounted, deps.version, {
+            security: deps.auth ? ACCESS_SECURITY : undefined,
+          }),
+        ),
     }]),
   );
   assertEveryRouteDeclared(app, mounted);
+  // A route the access table does not name would be served to admins only (default deny) and
+  // documented without its scope: refuse to start instead, naming it.
+  if (deps.auth) assertEveryRouteHasAccess(mounted);
 
   app.notFound((c) => {
     const code: ApiErrorCode = "not_found";
@@ -127,6 +143,24 @@ function assertEveryRouteDeclared(app: Hono, mounted: readonly MountedRoutes[]):
     throw new TypeError(
       `Every route must be declared with routeApp() to appear in the OpenAPI document; ` +
         `not declared: ${[...new Set(undeclared)].join(", ")}`,
+    );
+  }
+}
+
+/** Throws `TypeError` naming each declared route the access table has no rule for. */
+function assertEveryRouteHasAccess(mounted: readonly MountedRoutes[]): void {
+  const missing = mounted.flatMap(({ base, routes }) =>
+    routes
+      .map((route) => `${route.method.toUpperCase()} ${openApiPath(base, route.path)}`)
+      .filter((route) => {
+        const [method, path] = route.split(" ");
+        return accessOfRoute(method, path) === undefined;
+      })
+  );
+  if (missing.length > 0) {
+    throw new TypeError(
+      `Every route needs a rule in the access table (server/auth/access.ts); ` +
+        `none for: ${missing.join(", ")}`,
     );
   }
 }

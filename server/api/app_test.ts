@@ -412,6 +412,9 @@ Deno.test("metrics/series and metrics/names list what is known for an agent", as
       names: ["cpu.usage", "disk.used_percent"],
     });
     assert.deepEqual(await getJson(app, "/api/v1/metrics/series?metric=disk.used_percent"), {
+      total: 1,
+      limit: 1000,
+      offset: 0,
       series: [{
         agent_id: "web-1",
         metric: "disk.used_percent",
@@ -420,6 +423,9 @@ Deno.test("metrics/series and metrics/names list what is known for an agent", as
       }],
     });
     assert.equal((await getJson(app, "/api/v1/metrics/series")).series.length, 3);
+    // Pages: no answer grows with the number of series.
+    const page = await getJson(app, "/api/v1/metrics/series?limit=2&offset=1");
+    assert.deepEqual([page.total, page.series.length], [3, 2]);
     await assertError(app, "/api/v1/metrics/names?agent=ghost", 404, "not_found", /ghost/);
     await assertError(app, "/api/v1/metrics/names?metric=x", 400, "bad_request", /"metric"/);
   });

@@ -8,6 +8,7 @@ import { routeApp } from "./routes.ts";
  * `storage_status: "error"` rather than a 500, so a load balancer sees an unhealthy server.
  * Issues (damaged files moved aside, writes refused for want of space) make it `degraded` with
  * each listed, but still a 200: reads are served.
+ * Open to anyone, but without the `read` scope it says only `{"status": "ok" | "degraded"}`.
  */
 export function healthRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock, log } = deps;
@@ -16,21 +17,46 @@ export function healthRoutes(deps: ApiDeps): Hono {
     path: "/health",
     summary: "Server health",
     description: "Version, start time, uptime, agent counts, storage status (engine, " +
-      "partitions, bytes, series), ingest counters and gRPC listener restarts; with " +
-      "`[[remote_write]]` endpoints configured, `remote_write`: each endpoint's queue and " +
-      "delivery state. `issues` lists what keeps the server from being fully well (files " +
-      "moved aside as damaged, data found unreadable, writes refused for a full disk or below " +
-      "`min_free_bytes`), each with `kind`, `message`, `file` and `since`; with any, `status` is " +
-      "`degraded`.",
+      "partitions, bytes, series), ingest counters, gRPC listener restarts, series limits and " +
+      "`warnings` an operator should act on; with `[[remote_write]]` endpoints configured, " +
+      "`remote_write`: each endpoint's queue and delivery state. `issues` lists what keeps the " +
+      "server from being fully well (files moved aside as damaged, data found unreadable, " +
+      "writes refused for a full disk or below `min_free_bytes`), each with `kind`, `message`, " +
+      "`file` and `since`; with any, `status` is `degraded`. Open to anyone, but without the " +
+      "`read` scope the answer is only `{status}` (`ok` or `degraded`).",
     responses: {
       200: "serving: `status: ok`, or `degraded` with its `issues` (reads are still served)",
       503: "storage statistics cannot be read (`status: degraded`, `storage_status: error`)",
     },
     handler: (c) => {
+      if (c.get("apiScope") === null) {
+        const healthy = storageReadable();
+        const well = healthy && gatherIssues().length === 0;
+        return c.json({ status: well ? "ok" : "degraded" }, healthy ? 200 : 503);
+      }
       const { body, healthy } = health();
       return c.json(body, healthy ? 200 : 503);
     },
   }]);
+
+  function gatherIssues(): readonly HealthIssue[] {
+    try {
+      return deps.issues?.() ?? [];
+    } catch (error) {
+      log.error("health: issues could not be gathered", { error });
+      return [{ kind: "unknown", message: "the server's issues could not be gathered" }];
+    }
+  }
+
+  function storageReadable(): boolean {
+    try {
+      store.stats();
+      return true;
+    } catch (error) {
+      log.error("health: storage statistics failed", { error });
+      return false;
+    }
+  }
 
   function health(): { body: Record<string, unknown>; healthy: boolean } {
     const nowMs = clock.now();
@@ -52,13 +78,7 @@ export function healthRoutes(deps: ApiDeps): Hono {
     } catch (error) {
       log.error("health: storage statistics failed", { error });
     }
-    let issues: readonly HealthIssue[] = [];
-    try {
-      issues = deps.issues?.() ?? [];
-    } catch (error) {
-      log.error("health: issues could not be gathered", { error });
-      issues = [{ kind: "unknown", message: "the server's issues could not be gathered" }];
-    }
+    const issues = gatherIssues();
     let ingest: Record<string, number> | undefined;
     try {
       ingest = deps.ingestStats?.();
@@ -92,6 +112,7 @@ export function healthRoutes(deps: ApiDeps): Hono {
         ...(issue.sinceMs !== undefined ? { since: toRfc3339(issue.sinceMs) } : {}),
       })),
       ...(deps.ingestStats ? { ingest: ingest ?? null } : {}),
+      ...(deps.warnings ? { warnings: deps.warnings() } : {}),
       ...sections,
     };
     return { body, healthy };

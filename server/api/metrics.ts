@@ -6,7 +6,15 @@ import { type ApiDeps, DEFAULT_QUERY_LIMITS } from "./_deps.ts";
 import { compareSeries, sameLabels } from "./_series.ts";
 import { rfc3339 } from "./_time.ts";
 import { ApiError, badParameter, notFound } from "./errors.ts";
-import { LABEL_PREFIX, labelFilter, optionalText, parseStep, timeRange } from "./params.ts";
+import {
+  LABEL_PREFIX,
+  labelFilter,
+  optionalText,
+  PAGE_QUERY,
+  pageParams,
+  parseStep,
+  timeRange,
+} from "./params.ts";
 import { type QueryParam, routeApp } from "./routes.ts";
 
 const AGENT: QueryParam = {
@@ -181,21 +189,25 @@ export function metricRoutes(deps: ApiDeps): Hono {
       method: "get",
       path: "/metrics/series",
       summary: "Series known to storage",
-      query: [AGENT, METRIC, LABEL],
+      description: "One page of the matching series, sorted by agent, metric and labels; " +
+        "`total` counts them all.",
+      query: [AGENT, METRIC, LABEL, ...PAGE_QUERY],
       responses: {
-        200: "`{series: [{agent_id, metric, labels, unit}]}`",
+        200: "`{total, limit, offset, series: [{agent_id, metric, labels, unit}]}`",
         400: "a bad parameter",
         404: "unknown agent",
       },
       handler: (c) => {
         const params = new URL(c.req.url).searchParams;
-        const series = store.listSeries(seriesFilter(params)).sort(compareSeries).map((key) => ({
+        const { limit, offset } = pageParams(params);
+        const all = store.listSeries(seriesFilter(params)).sort(compareSeries);
+        const series = all.slice(offset, offset + limit).map((key) => ({
           agent_id: key.agentId,
           metric: key.metricName,
           labels: key.labels,
           unit: unitOf(key.metricName),
         }));
-        return c.json({ series });
+        return c.json({ total: all.length, limit, offset, series });
       },
     },
     {

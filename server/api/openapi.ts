@@ -15,6 +15,26 @@ export interface MountedRoutes {
 
 type Json = Record<string, unknown>;
 
+/**
+ * Who may call each route, as the document states it: its security schemes, and per route its
+ * `security`, `x-oxmon-access` and the answers authentication adds (401, 403, 421), rendered as
+ * oxmon's errors. From the access table (`server/auth/access.ts`); a route it has no rule for
+ * throws.
+ */
+export interface OpenApiSecurity {
+  schemes: Readonly<Record<string, Json>>;
+  of(method: string, path: string): {
+    access: string;
+    security: Json[];
+    responses: Readonly<Record<number, string>>;
+  };
+}
+
+export interface OpenApiOptions {
+  /** Default: no `security` (an app without authentication). */
+  security?: OpenApiSecurity;
+}
+
 /** `/api/v1` + `/agents/:id` → `/api/v1/agents/{id}`. */
 export function openApiPath(base: string, path: string): string {
   const joined = `${base.replace(/\/$/, "")}${path === "/" ? "" : path}` || "/";
@@ -82,6 +102,7 @@ function operation(
   tag: string,
   path: string,
   schemas: Record<string, Json>,
+  security: OpenApiSecurity | undefined,
 ): Json {
   const parameters: Json[] = pathParamNames(route.path).map((name) => ({
     name,
@@ -102,10 +123,20 @@ function operation(
   }
   const successTypes = [route.contentType ?? "application/json"].flat();
   const errorSchema = errorSchemaOf(route, schemas);
+  const access = security?.of(route.method, path);
   const responses: Json = {};
-  for (const [status, description] of Object.entries(route.responses)) {
+  const answers = Object.entries({ ...access?.responses, ...route.responses })
+    .sort(([a], [b]) => Number(a) - Number(b));
+  for (const [status, description] of answers) {
     if (status === "204") {
       responses[status] = { description };
+      continue;
+    }
+    if (status.startsWith("3")) {
+      responses[status] = {
+        description,
+        headers: { Location: { description: "where to go", schema: { type: "string" } } },
+      };
       continue;
     }
     const content: Json = {};
@@ -116,7 +147,14 @@ function operation(
         };
       }
     } else {
-      content["application/json"] = { schema: errorSchema };
+      // Authentication's own refusals are oxmon's errors whatever the route's shape.
+      const own = Object.hasOwn(route.responses, status);
+      content["application/json"] = {
+        schema: own ? errorSchema : { $ref: "#/components/schemas/Error" },
+      };
+      if (own && route.errorContentType) {
+        content[route.errorContentType] = { schema: { type: "string" } };
+      }
     }
     responses[status] = { description, content };
   }
@@ -138,11 +176,16 @@ function operation(
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(requestBody ? { requestBody } : {}),
     responses,
+    ...(access ? { security: access.security, "x-oxmon-access": access.access } : {}),
   };
 }
 
 /** The document for every mounted route. */
-export function openApiDocument(mounted: readonly MountedRoutes[], version: string): Json {
+export function openApiDocument(
+  mounted: readonly MountedRoutes[],
+  version: string,
+  options: OpenApiOptions = {},
+): Json {
   const paths: Record<string, Json> = {};
   const schemas: Record<string, Json> = {
     Error: {
@@ -158,7 +201,7 @@ export function openApiDocument(mounted: readonly MountedRoutes[], version: stri
     for (const route of routes) {
       const path = openApiPath(base, route.path);
       paths[path] ??= {};
-      paths[path][route.method] = operation(route, tag, path, schemas);
+      paths[path][route.method] = operation(route, tag, path, schemas, options.security);
     }
   }
   return {
@@ -176,10 +219,21 @@ export function openApiDocument(mounted: readonly MountedRoutes[], version: stri
         "and Prometheus' errors, takes its parameters from the URL or a form-encoded POST body, " +
         "and takes `match[]` more than once (still refusing parameters Prometheus does not " +
         "define); `POST /api/v1/write` reads Remote-Write 1.0 (snappy-compressed protobuf); " +
-        "`GET /metrics` answers the Prometheus text format or OpenMetrics.",
+        "`GET /metrics` answers the Prometheus text format or OpenMetrics. The agent " +
+        "whitelist (`/api/v1/agents/whitelist`) answers in the original oxmon's envelope " +
+        '(`{"err_code", "err_msg", "trace_id", "data"}`).' +
+        (options.security
+          ? "\n\nEach operation says who may call it: `security`, and `x-oxmon-access` " +
+            "(`public`; `agent`: an agent token; `read` or `admin`: an API token or a dashboard " +
+            "session of that scope; `admin-token`: admin, never granted without a credential). " +
+            "Every request must name a host the server serves (else 421)."
+          : ""),
     },
     tags: [...new Set(mounted.map((one) => one.tag))].map((name) => ({ name })),
     paths,
-    components: { schemas },
+    components: {
+      schemas,
+      ...(options.security ? { securitySchemes: options.security.schemes } : {}),
+    },
   };
 }

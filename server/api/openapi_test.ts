@@ -5,21 +5,27 @@
  */
 import assert from "node:assert/strict";
 import { Validator } from "@seriousme/openapi-schema-validator";
+import { accessOfRoute, scopeOf } from "../auth/access.ts";
 import { openApiPath } from "./openapi.ts";
 import { openFullApi } from "../../tests/helpers/full_api.ts";
 
 interface Operation {
+  security?: Record<string, string[]>[];
+  "x-oxmon-access"?: string;
   parameters?: { name: string; in: string; schema: { type: string }; explode?: boolean }[];
   requestBody?: { content: Record<string, { schema: unknown }> };
   responses: Record<string, unknown>;
 }
-type Document = { paths: Record<string, Record<string, Operation>> };
+type Document = {
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes?: Record<string, { type: string }> };
+};
 
 Deno.test("GET /api/v1/openapi.json describes every route the app answers, as it answers", async (t) => {
   // Every route module the server mounts, as server.ts mounts them.
-  const { app, close } = await openFullApi({ version: "9.8.7" });
+  const { app, request, close } = await openFullApi({ version: "9.8.7" });
   try {
-    const response = await app.request("/api/v1/openapi.json");
+    const response = await request("/api/v1/openapi.json");
     assert.equal(response.status, 200);
     const document = await response.json() as Document;
 
@@ -61,9 +67,38 @@ Deno.test("GET /api/v1/openapi.json describes every route the app answers, as it
           "get /prometheus/api/v1/query",
           "post /prometheus/api/v1/query_range",
           "get /prometheus/api/v1/label/{name}/values",
+          "get /login",
+          "post /login",
+          "post /logout",
+          "get /api/v1/agents/whitelist",
+          "post /api/v1/agents/whitelist",
+          "put /api/v1/agents/whitelist/{id}",
+          "post /api/v1/agents/whitelist/{id}/token",
         ]
       ) {
         assert.ok(documented.includes(route), `${route} is missing`);
+      }
+    });
+
+    await t.step("each operation states the scope the access table gives it", () => {
+      const schemes = Object.keys(document.components.securitySchemes ?? {}).sort();
+      assert.deepEqual(schemes, ["agentToken", "apiToken", "session"]);
+      for (const [path, methods] of Object.entries(document.paths)) {
+        for (const [method, operation] of Object.entries(methods)) {
+          const where = `${method.toUpperCase()} ${path}`;
+          const access = accessOfRoute(method, path);
+          assert.ok(access, `${where} has no access rule`);
+          assert.equal(operation["x-oxmon-access"], access, where);
+          const scope = scopeOf(access);
+          const expected = access === "agent"
+            ? [{ agentToken: [] }]
+            : scope
+            ? [{ apiToken: [scope] }, { session: [scope] }]
+            : [];
+          assert.deepEqual(operation.security, expected, where);
+          assert.ok("421" in operation.responses, `${where}: no 421`);
+          if (scope) assert.ok("401" in operation.responses, `${where}: no 401`);
+        }
       }
     });
 
@@ -96,12 +131,12 @@ Deno.test("GET /api/v1/openapi.json describes every route the app answers, as it
           format: "binary",
         });
 
-        const twice = await app.request(
+        const twice = await request(
           `/prometheus/api/v1/series?match[]=${encodeURIComponent("oxmon_cpu_usage_percent")}` +
             `&match[]=${encodeURIComponent('{__name__="up"}')}`,
         );
         assert.equal(twice.status, 200, await twice.clone().text());
-        const posted = await app.request("/prometheus/api/v1/query", {
+        const posted = await request("/prometheus/api/v1/query", {
           method: "POST",
           headers: { "content-type": "application/x-www-form-urlencoded" },
           body: new URLSearchParams({ query: "1+1", time: "60" }).toString(),
@@ -114,7 +149,7 @@ Deno.test("GET /api/v1/openapi.json describes every route the app answers, as it
             ["/prometheus/api/v1/query?query=1&grafana_typo=1", "grafana_typo"],
           ]
         ) {
-          const refused = await app.request(url);
+          const refused = await request(url);
           assert.equal(refused.status, 400, url);
           const body = await refused.json();
           assert.equal(body.errorType, "bad_data", url);
@@ -128,15 +163,15 @@ Deno.test("GET /api/v1/openapi.json describes every route the app answers, as it
         const url = path.replace(/\{[^}]+\}/g, "no-such-agent");
         for (const [method, operation] of Object.entries(methods)) {
           const where = `${method.toUpperCase()} ${url}`;
-          const request = (query = "") => app.request(url + query, { method });
-          const plain = await request();
+          const call = (query = "") => request(url + query, { method });
+          const plain = await call();
           const body = await plain.text();
           assert.doesNotMatch(body, /No route for/, `${where} is documented but not answered`);
           assert.ok(String(plain.status) in operation.responses, `${where}: ${plain.status}`);
           for (const param of operation.parameters ?? []) {
             if (param.in !== "query") continue;
             const name = param.name.replace("<name>", "mount");
-            const answer = await request(`?${encodeURIComponent(name)}=1`);
+            const answer = await call(`?${encodeURIComponent(name)}=1`);
             assert.doesNotMatch(
               await answer.text(),
               /unknown parameter/,
@@ -144,7 +179,7 @@ Deno.test("GET /api/v1/openapi.json describes every route the app answers, as it
             );
           }
           if (path === "/") continue;
-          const refused = await request("?not_a_parameter=1");
+          const refused = await call("?not_a_parameter=1");
           assert.equal(refused.status, 400, `${where} accepts an undocumented parameter`);
           assert.match((await refused.json()).error, /unknown parameter "not_a_parameter"/);
         }

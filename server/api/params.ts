@@ -5,6 +5,7 @@
 import { parseDurationMs } from "../../shared/duration.ts";
 import { MS_PER_DAY, MS_PER_HOUR } from "../../shared/time.ts";
 import { badParameter } from "./errors.ts";
+import type { QueryParam } from "./routes.ts";
 
 /** Prefix of label filters, e.g. `label.mount=/`; it cannot be mistaken for a typo of a name. */
 export const LABEL_PREFIX = "label.";
@@ -187,3 +188,36 @@ export function timeRange(
   }
   return { fromMs, toMs };
 }
+
+/** Most items a list route answers in one page, and its default page size. */
+export const MAX_PAGE = 10_000;
+export const DEFAULT_PAGE = 1_000;
+
+/**
+ * `limit` (1 to `MAX_PAGE`, default `DEFAULT_PAGE`) and `offset` (default 0) of a list route:
+ * no answer grows with the number of series or agents.
+ */
+export function pageParams(params: URLSearchParams): { limit: number; offset: number } {
+  const limitText = params.get("limit");
+  const offsetText = params.get("offset");
+  return {
+    limit: limitText === null
+      ? DEFAULT_PAGE
+      : parseInteger("limit", limitText, { min: 1, max: MAX_PAGE }),
+    offset: offsetText === null ? 0 : parseInteger("offset", offsetText),
+  };
+}
+
+/** How a list route declares the parameters `pageParams` reads. */
+export const PAGE_QUERY: readonly QueryParam[] = [
+  {
+    name: "limit",
+    description: `items in this page, 1 to ${MAX_PAGE}; default ${DEFAULT_PAGE}`,
+    schema: { type: "integer", minimum: 1, maximum: MAX_PAGE },
+  },
+  {
+    name: "offset",
+    description: "items to skip before this page; default 0",
+    schema: { type: "integer", minimum: 0 },
+  },
+];

@@ -80,7 +80,10 @@ export interface RouteSpec {
   formParams?: boolean;
   /** The body the route reads; none by default. Only for POST, PUT and PATCH. */
   body?: RequestBody;
-  /** What each status code means for this route; a 204 answers without a body. */
+  /**
+   * What each status code means for this route; a 204 answers without a body, a 3xx with a
+   * `Location`. Authentication's answers (401, 403, 421) are added from the access table.
+   */
   responses: Readonly<Record<number, string>>;
   /**
    * JSON Schema of the route's error answers; one with a `title` is listed once under that name
@@ -89,6 +92,11 @@ export interface RouteSpec {
   errorSchema?: Readonly<Record<string, unknown>>;
   /** Media type(s) of a successful answer. Default `application/json`. */
   contentType?: string | readonly string[];
+  /**
+   * Another media type the handler's error answers come in (a form page answers its errors as
+   * `text/html`); the checks before the handler still answer JSON. Default: none.
+   */
+  errorContentType?: string;
   /** Run before the query check and the handler, e.g. a write route's `guardWrites`. */
   middleware?: readonly MiddlewareHandler[];
   handler: (c: Context) => Response | Promise<Response>;
@@ -123,8 +131,9 @@ function checkDeclaration(route: RouteSpec): void {
   if (route.formParams && (route.method !== "post" || route.body)) {
     throw new TypeError(`Route ${where}: formParams needs POST and no other body`);
   }
-  if (!Object.keys(route.responses).some((status) => /^2\d\d$/.test(status))) {
-    throw new TypeError(`Route ${where}: no 2xx response is described`);
+  // A redirect is a form's success answer (`POST /login` answers 303).
+  if (!Object.keys(route.responses).some((status) => /^[23]\d\d$/.test(status))) {
+    throw new TypeError(`Route ${where}: no 2xx or 3xx response is described`);
   }
 }
 

@@ -5,8 +5,8 @@
  * tokens), validation, commit, agent registration and alert feed as gRPC batches.
  *
  * Answers, as the spec asks: 204 stored; 400 for a body or series that can never be stored (the
- * sender must not retry it), naming the series and field; 401 without an accepted token; 413 for
- * a body above the limit; 415 for another encoding or content type; 503 when storage fails (the
+ * sender must not retry it), naming the series and field; 401 without an accepted token; 403 for
+ * a token bound to other agent ids; 413 for a body above the limit; 415 for another encoding or content type; 503 when storage fails (the
  * sender retries). Stale markers (Prometheus' end-of-series NaN) and other NaN/±Inf samples are
  * skipped and counted, not refused: oxmon stores finite values only, and refusing the request
  * would make the sender drop every other sample in it.
@@ -158,6 +158,9 @@ export class RemoteWriteReceiver {
         return new Response(null, { status: 204 });
       case GrpcStatus.UNAUTHENTICATED:
         return refuse(401, "unauthorized", result.message);
+      // A token bound to other agent ids: retrying cannot help, so not a 5xx.
+      case GrpcStatus.PERMISSION_DENIED:
+        return refuse(403, "forbidden", result.message);
       case GrpcStatus.INVALID_ARGUMENT: {
         return refuse(400, "bad_request", this.#describe(result, grouped, series));
       }
@@ -297,6 +300,7 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array 
 const REFUSAL_CODES = [
   "bad_request",
   "unauthorized",
+  "forbidden",
   "payload_too_large",
   "unsupported_media_type",
   "unavailable",
@@ -325,6 +329,7 @@ export function remoteWriteRoutes(receiver: RemoteWriteReceiver): Hono {
       400: "a body or series that can never be stored, naming the series and field (the " +
         "sender must not retry it), or a query parameter",
       401: "no accepted agent token",
+      403: "the agent token is bound to other agent ids than the request's series name",
       413: "a body above `[ingest] max_batch_bytes` (compressed) or " +
         "`[prometheus] remote_write_max_bytes` (uncompressed)",
       415: "another Content-Type or Content-Encoding",

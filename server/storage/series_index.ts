@@ -175,6 +175,34 @@ export class SeriesIndex {
     return entry;
   }
 
+  /**
+   * Forgets every series whose id is not in `live` (in memory and in `index.db`): series not
+   * written for longer than the retention period. Returns the forgotten entries.
+   */
+  retainOnly(live: ReadonlySet<number>): SeriesEntry[] {
+    const gone = [...this.#byIdentity.values()].filter((entry) => !live.has(entry.id));
+    if (gone.length === 0) return gone;
+    const remove = this.#db.prepare("DELETE FROM series WHERE id = ?");
+    this.#db.exec("BEGIN");
+    try {
+      for (const entry of gone) remove.run(entry.id);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    for (const entry of gone) {
+      this.#byIdentity.delete(seriesIdentity(entry.agentId, entry.metricName, entry.labelsJson));
+    }
+    this.#sorted = undefined;
+    const goneIds = new Set(gone.map((entry) => entry.id));
+    for (const [agentId, agent] of this.#byAgent) {
+      agent.entries = agent.entries.filter((entry) => !goneIds.has(entry.id));
+      if (agent.entries.length === 0) this.#byAgent.delete(agentId);
+    }
+    return gone;
+  }
+
   /** Matching series in query order (agent, metric, labels). */
   match(filter?: Omit<SeriesQuery, "fromMs" | "toMs">): SeriesEntry[] {
     let candidates: SeriesEntry[];

@@ -63,6 +63,11 @@ export class Appender {
   readonly #lookup = new SeriesLookup();
   #buffers = new PlanBuffers();
   #pending: PendingCommit | undefined;
+
+  /** Drops the series-id cache: after series left the catalogue, their ids must not be used. */
+  forgetSeriesIds(): void {
+    this.#lookup.clear();
+  }
   /** Series id per point of the write in progress. */
   #pointIds = new Int32Array(1024);
   #nextSweepMs = -Infinity;

@@ -86,6 +86,19 @@ export class ChunkPartition {
   #commit: StatementSync;
   #recordSeries: StatementSync;
 
+  /** Ids of the series with a sealed chunk in this day (a skip scan of `chunks_by_series`). */
+  sealedSeriesIds(): number[] {
+    const rows = this.#db.prepare(`
+  WITH RECURSIVE ids(id) AS (
+    SELECT min(series_id) FROM chunks
+    UNION ALL
+    SELECT (SELECT series_id FROM chunks WHERE series_id > ids.id ORDER BY series_id LIMIT 1)
+    FROM ids WHERE ids.id IS NOT NULL
+  ) SELECT id FROM ids WHERE id IS NOT NULL
+`).all() as { id: number }[];
+    return rows.map((row) => row.id);
+  }
+
   constructor(day: string, path: string, cacheSizeKib: number) {
     this.day = day;
     this.path = path;

@@ -14,6 +14,7 @@
  * `_replay.ts` replays the head logs at open and `_convert.ts` converts row-engine partitions;
  * `_store_state.ts` is what they share.
  */
+import { NO_DAY } from "./_series_state.ts";
 import { type Clock, systemClock } from "../../../shared/clock.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
@@ -385,6 +386,20 @@ class ChunkStore implements MetricStore {
     if (expired.length === 0) return expired;
     this.#state.forgetDays(expired);
     partitions.remove(expired);
+    // Series with no chunk left in any retained day and no open chunk were not written for
+    // longer than the retention period: they leave memory and index.db.
+    const { states, index } = this.#state;
+    const live = new Set<number>();
+    for (let id = 0; id < states.limit; id++) {
+      if (states.entries[id] !== undefined && states.headDay[id] !== NO_DAY) live.add(id);
+    }
+    for (const day of partitions.days()) {
+      for (const id of partitions.get(day).sealedSeriesIds()) live.add(id);
+      partitions.evictIdle();
+    }
+    const gone = index.retainOnly(live);
+    for (const entry of gone) states.remove(entry.id);
+    if (gone.length > 0) this.#appender.forgetSeriesIds();
     return expired;
   }
 
