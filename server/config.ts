@@ -46,6 +46,8 @@ export interface ServerConfig {
   retentionDays: number;
   /** `[storage.rollups]`: retention of raw samples and of each rollup tier. */
   storageRetention: StorageRetention;
+  /** New data is refused while the data directory's file system has less free space. */
+  minFreeBytes: number;
   /** Storage engine: `"row"` (reference) or `"chunk"` once it exists. */
   storageEngine: "row" | "chunk";
   /** Credentials, TLS, host list, timeouts and listener bounds (`server/auth/config.ts`). */
@@ -82,6 +84,12 @@ export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
   maxSeriesTotal: 1_000_000,
   maxNewSeriesPerAgentPerMinute: 1_000,
 });
+
+/**
+ * 100 MiB: room for the checkpoint of a busy write-ahead log and an hour's sealing, so writes
+ * stop cleanly before SQLite meets a full disk half-way through a commit.
+ */
+export const DEFAULT_MIN_FREE_BYTES = 100 * 1024 * 1024;
 
 const HOST = { pattern: /^[\w.:-]+$|^\[[\w:]+\]$/, patternHint: "a host name or IP address" };
 
@@ -175,6 +183,7 @@ export function readServerConfig(root: TableReader): ServerConfig {
     dataDir: root.string("data_dir", { default: "data" }),
     retentionDays: storageRetention.rawDays,
     storageRetention,
+    minFreeBytes: root.integer("min_free_bytes", { default: DEFAULT_MIN_FREE_BYTES, min: 0 }),
     storageEngine: root.string("storage_engine", { default: "chunk", oneOf: ["row", "chunk"] }) as
       | "row"
       | "chunk",

@@ -20,7 +20,7 @@
 import type { Clock } from "../../../shared/clock.ts";
 import { dayName, dayNumber, MS_PER_HOUR, MS_PER_MINUTE } from "../../../shared/time.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
-import type { WriteResult } from "../types.ts";
+import { StorageUnavailableError, type WriteResult } from "../types.ts";
 import { canonicalLabelsJson, sameFloat64Bits, seriesIdentity } from "../points.ts";
 import type { SeriesEntry } from "../series_index.ts";
 import { HEAD_MAX_SAMPLES } from "./_head.ts";
@@ -35,6 +35,26 @@ import { commitPlan } from "./_commit.ts";
 import { Sealer } from "./_seal.ts";
 
 export { CHUNK_MAX_SAMPLES };
+
+/**
+ * A plan whose commit failed (no space, an I/O error, a busy file): memory already holds its
+ * outcome, the files not yet, so it is committed again before anything else is written.
+ */
+export interface PendingCommit {
+  plan: WritePlan;
+  /** The latest failure. */
+  error: Error;
+  /** When its commit first failed, epoch ms. */
+  sinceMs: number;
+}
+
+function unavailable(error: Error): StorageUnavailableError {
+  return new StorageUnavailableError(
+    `Cannot commit to the chunk store: ${error.message}; ` +
+      "the write was not acknowledged, retry it later",
+    { cause: error },
+  );
+}
 
 /** What `route` did with a sample. */
 export const NOT_STORED = 0;
@@ -75,12 +95,15 @@ export class Appender {
   forgetSeriesIds(): void {
     this.#lookup.clear();
   }
-  readonly #buffers = new PlanBuffers();
+  #buffers = new PlanBuffers();
+  #pending: PendingCommit | undefined;
   /** Series id per point of the write in progress. */
   #pointIds = new Int32Array(1024);
   #nextSweepMs = -Infinity;
   /** Clock time of the write (or replay) in progress. */
   #nowMs = 0;
+  /** The day whose partition the write in progress opened last (`#openDay`). */
+  #openedDay = NaN;
   /** Points of the write in progress routed after the others (`DEFERRED`), by index. */
   readonly #deferred: number[] = [];
   /** Per series id, the write (`#writeSeq`) in which a point of it was deferred. */
@@ -98,8 +121,34 @@ export class Appender {
     return this.#clock;
   }
 
+  /** The commit that failed and waits to be retried, if any. */
+  get pending(): Readonly<PendingCommit> | undefined {
+    return this.#pending;
+  }
+
+  /**
+   * Commits what a failed commit left pending; throws `StorageUnavailableError` (and changes
+   * nothing) while that still fails.
+   */
+  retryPending(): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    try {
+      commitPlan(this.#state, pending.plan, this.#clock.now());
+    } catch (error) {
+      pending.error = error as Error;
+      throw unavailable(error as Error);
+    } finally {
+      this.#state.partitions.evictIdle();
+    }
+    this.#pending = undefined;
+    this.#state.uncommitted = undefined;
+  }
+
   /** `MetricStore.write` for points already validated. */
   write(points: readonly MetricDataPoint[]): WriteResult {
+    this.retryPending();
+    this.#openedDay = NaN;
     const plan = this.newPlan();
     const result = plan.result;
     if (this.#maxAgeMs !== undefined) result.tooOld = 0;
@@ -119,7 +168,9 @@ export class Appender {
           this.#deferredMark[id] = this.#writeSeq;
         } else if (outcome === STORED) {
           const dayNum = dayNumber(ts);
-          plan.day(dayNum).logSample(id, ts, value);
+          const day = plan.day(dayNum);
+          if (this.#state.states.recordedDay[id] !== dayNum) this.#sealer.noteSeries(day, id);
+          day.logSample(id, ts, value);
           if (dayNum !== lastDay) {
             lastWrite.set(dayNum, now);
             lastDay = dayNum;
@@ -158,8 +209,13 @@ export class Appender {
     } catch (error) {
       // Routing reads partitions (a damaged one throws) after earlier samples of this write
       // went into open chunks without a head-log row: a retry would find them there and call
-      // them stored, and a crash would lose them. As after a failed commit, stop here.
-      this.#state.broken = error as Error;
+      // them stored, and a crash would lose them. What was routed is committed (or left
+      // pending) before the write fails, so memory and files agree again.
+      try {
+        this.commit(plan);
+      } catch {
+        // Pending now; the next write retries it.
+      }
       throw new Error(
         `Cannot write to the chunk store in ${this.#state.dataDir}: ${(error as Error).message}`,
         { cause: error },
@@ -171,6 +227,7 @@ export class Appender {
 
   /** Seals idle open chunks and merges quiet pending entries (`force`: all of them). */
   maintain(nowMs: number, force = false): void {
+    this.retryPending();
     const plan = this.newPlan();
     this.#nowMs = nowMs;
     this.#sealer.sweep(force ? Infinity : nowMs, plan, force);
@@ -242,7 +299,9 @@ export class Appender {
         for (const entry of added) states.remove(entry.id);
       }
       lookup.clear();
-      throw error;
+      const message = (error as Error).message;
+      if (message.includes(index.path)) throw error;
+      throw new StorageUnavailableError(`${index.path}: ${message}`, { cause: error });
     }
     return ids;
   }
@@ -272,6 +331,7 @@ export class Appender {
       if (stored !== undefined) return judge(stored, value, plan.result);
     }
     const dayNum = dayNumber(ts);
+    if (dayNum !== this.#openedDay) this.#openDay(dayNum);
     this.#sealer.ensureSealed(id, dayNum, plan);
     const atOrBelowSealed = ts <= states.sealedUpTo[id];
     const slot = slotOf(id, ts);
@@ -300,6 +360,16 @@ export class Appender {
     }
     this.#open(slot, dayNum, hour, ts, value, plan, logId);
     return STORED;
+  }
+
+  /**
+   * Opens a day's partition before any sample of it goes into memory: a damaged file then fails
+   * the write while nothing of that day is held without a place to commit it.
+   */
+  #openDay(dayNum: number): void {
+    const day = dayName(dayNum);
+    if (this.#state.partitions.has(day)) this.#state.partitions.get(day);
+    this.#openedDay = dayNum;
   }
 
   #append(slot: number, ts: number, value: number, plan: WritePlan): void {
@@ -398,9 +468,28 @@ export class Appender {
     this.#sealer.sweep(nowMs, plan, force);
   }
 
-  /** Commits the plan (see `_commit.ts`). */
+  /**
+   * Commits the plan (see `_commit.ts`). When a day's commit fails, the plan becomes pending:
+   * the days not yet committed are committed before the next write (`retryPending`), queries
+   * read what it sealed from memory meanwhile, and this throws `StorageUnavailableError`.
+   * Nothing acknowledged is lost: a failed day's head-log rows and chunks stay as they were.
+   */
   commit(plan: WritePlan): void {
-    commitPlan(this.#state, plan, this.#nowMs);
+    if (this.#pending !== undefined) {
+      throw new Error("Cannot commit a plan while another one waits to be committed");
+    }
+    try {
+      commitPlan(this.#state, plan, this.#nowMs);
+    } catch (error) {
+      this.#pending = { plan, error: error as Error, sinceMs: this.#clock.now() };
+      this.#state.uncommitted = plan;
+      // The pending plan keeps viewing its buffers; later plans get their own.
+      this.#buffers = new PlanBuffers();
+      throw unavailable(error as Error);
+    } finally {
+      this.#state.partitions.evictIdle();
+    }
+    plan.buffers.recycle();
   }
 }
 

@@ -23,13 +23,19 @@ import { decodeStoredChunk, describeSeries, type StoreState } from "./_store_sta
 /** Samples per block of a compacted day (a day at 10 s is 8,640). */
 export const DAY_BLOCK_MAX_SAMPLES = 16_384;
 
+/** Commits each day of the plan not committed yet; the failing day is rolled back. */
 export function commitPlan(state: StoreState, plan: WritePlan, nowMs: number): void {
   let current: ChunkPartition | undefined;
   try {
     for (const day of plan.ordered()) {
+      if (day.committed) continue;
       const partition = state.partitions.get(dayName(day.dayNum), true);
       current = partition;
       partition.begin();
+      for (const id of day.unrecorded) {
+        const entry = state.states.entries[id]!;
+        partition.recordSeries(id, entry.agentId, entry.metricName, entry.labelsJson);
+      }
       for (const chunk of day.seals) partition.insertChunk(chunk);
       for (const rewrite of day.rewrites) applyRewrite(state, partition, rewrite);
       let rowId = Infinity;
@@ -40,25 +46,26 @@ export function commitPlan(state: StoreState, plan: WritePlan, nowMs: number): v
       if (day.cleanLog) partition.deleteLogBelow(Math.min(refs.minLive(), rowId));
       partition.commit();
       current = undefined;
+      day.committed = true;
       adoptPending(state, day, rowId);
       if (
         day.cleanLog && rowId === Infinity && refs.minLive() === Infinity &&
         day.dayNum < dayNumber(nowMs)
       ) {
         // A past day whose last open chunk is sealed: its head log is empty for good.
-        partition.releaseFreePages();
+        try {
+          partition.releaseFreePages();
+        } catch {
+          // Only space is not given back yet; the next seal of the day tries again.
+        }
       }
     }
   } catch (error) {
     current?.rollback();
-    state.broken = error as Error;
-    throw new Error(
-      `Cannot commit to the chunk store in ${state.dataDir}: ${(error as Error).message}`,
-      { cause: error },
-    );
-  } finally {
-    plan.buffers.recycle();
-    state.partitions.evictIdle();
+    // SQLite's words ("database or disk is full") do not say which file; this does.
+    const message = (error as Error).message;
+    if (current === undefined || message.includes(current.path)) throw error;
+    throw new Error(`${current.path}: ${message}`, { cause: error });
   }
 }
 

@@ -185,6 +185,11 @@ export class DayCompactor {
       const schema = old.database.prepare(
         "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type DESC",
       ).all() as { sql: string }[];
+      // The identity-record marker (`IDENTITY_RECORDED`) and anything else kept there.
+      const { user_version: userVersion } = old.database.prepare("PRAGMA user_version").get() as {
+        user_version: number;
+      };
+      db.exec(`PRAGMA user_version = ${Number(userVersion)}`);
       db.exec("BEGIN");
       for (const { sql } of schema) db.exec(sql);
       const insert = db.prepare(

@@ -33,10 +33,26 @@ const SCHEMA = `
   CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ts);
   CREATE TABLE IF NOT EXISTS head_log (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    metric_name TEXT NOT NULL,
+    labels TEXT NOT NULL
+  );
 `;
 
 /** How a partition stores its chunks. */
 export type PartitionLayout = "hourly" | "day";
+
+/**
+ * `PRAGMA user_version` of a partition whose `series` table names every series id it holds
+ * (chunks and head log): the identity records `index.db` is checked against, and rebuilt from.
+ * Partitions written before have 0 and are filled in from a sound `index.db` at open.
+ */
+export const IDENTITY_RECORDED = 1;
+
+/** One identity record: series id, agent, metric, canonical labels JSON. */
+export type SeriesRecord = [number, string, string, string];
 
 export interface ChunkRow {
   rowid: number;
@@ -85,6 +101,7 @@ export class ChunkPartition {
   #begin: StatementSync;
   #commit: StatementSync;
   #rollupsFrom: StatementSync;
+  #recordSeries: StatementSync;
   /** "hourly" while written, "day" once compacted. */
   readonly layout: PartitionLayout;
   /** Whether every chunk has its rollup intervals (false for files of older versions). */
@@ -115,6 +132,11 @@ export class ChunkPartition {
         }[]).map((row) => row.name),
       );
       this.#db.exec(SCHEMA);
+      // A new file records every series it is given from its first write on.
+      if (tables.size === 0) this.#db.exec(`PRAGMA user_version = ${IDENTITY_RECORDED}`);
+      this.#recordSeries = this.#db.prepare(
+        "INSERT OR IGNORE INTO series (id, agent_id, metric_name, labels) VALUES (?, ?, ?, ?)",
+      );
       const chunkColumns = this.#db.prepare("PRAGMA table_info(chunks)").all() as {
         name: string;
       }[];
@@ -276,6 +298,37 @@ export class ChunkPartition {
 
   readLog(): Array<[number, Uint8Array]> {
     return this.#readLog.all() as unknown as Array<[number, Uint8Array]>;
+  }
+
+  /** Records which series an id names here (inside the open transaction); kept if known. */
+  recordSeries(id: number, agentId: string, metricName: string, labelsJson: string): void {
+    this.#recordSeries.run(id, agentId, metricName, labelsJson);
+  }
+
+  /** Every identity record, by id. */
+  seriesRecords(): SeriesRecord[] {
+    const statement = prepareReturningArrays(
+      this.#db,
+      "SELECT id, agent_id, metric_name, labels FROM series ORDER BY id",
+    );
+    return statement.all() as unknown as SeriesRecord[];
+  }
+
+  /** Whether every series id held here has an identity record (see `IDENTITY_RECORDED`). */
+  get identityRecorded(): boolean {
+    const row = this.#db.prepare("PRAGMA user_version").get() as { user_version: number };
+    return row.user_version >= IDENTITY_RECORDED;
+  }
+
+  /** Says that every series id held here now has its identity record. */
+  markIdentityRecorded(): void {
+    this.#db.exec(`PRAGMA user_version = ${IDENTITY_RECORDED}`);
+  }
+
+  /** Series ids of the sealed chunks (the head log's are read by whoever decodes it). */
+  chunkSeriesIds(): number[] {
+    const statement = prepareReturningArrays(this.#db, "SELECT DISTINCT series_id FROM chunks");
+    return (statement.all() as unknown as [number][]).map(([id]) => id);
   }
 
   /** Whether the row engine left samples here (a `samples` table with rows). */

@@ -1,7 +1,8 @@
 /**
  * The chunk store's queries. A series' samples are in three places: sealed chunks (day by day),
- * its two open chunks, and its pending entries; each sample in exactly one of them. Raw answers
- * gather all three and sort when the memory ones were not in order.
+ * its two open chunks, and its pending entries (and, while a failed commit waits to be
+ * retried, what that commit sealed); each sample in exactly one of them. Raw answers gather
+ * them all and sort when the memory ones were not in order.
  *
  * Buckets are aggregated with `BucketStats` (exact, order-free), from raw samples or from
  * rollup intervals where those cover whole intervals of the step (`_read_rollups.ts`).
@@ -92,7 +93,7 @@ export class ChunkReader {
       const whole: Array<{ row: ChunkRow; day: string }> = [];
       const loose: Array<[number, number]> = [];
       for (const day of days) {
-        for (const row of state.partitions.get(day).chunksOverlapping(entry.id, fromMs, toMs)) {
+        for (const row of chunksOf(state, day, entry.id, fromMs, toMs)) {
           if (row.startTs >= fromMs && row.endTs <= toMs && !touches(live, row)) {
             whole.push({ row, day });
             continue;
@@ -141,10 +142,11 @@ export class ChunkReader {
       for (const one of pending.ofSeries(id)) {
         for (const [ts, value] of one.samples) consider(ts, value);
       }
+      this.#state.forEachUncommitted(id, consider);
       for (const day of newestFirst) {
         const dayEnd = dayStartMs(day) + MS_PER_DAY - 1;
         if (newest && newest.timestampMs >= dayEnd) break;
-        const row = partitions.get(day).lastChunk(id);
+        const row = lastChunkOf(this.#state, day, id);
         if (!row) continue;
         if (!newest || row.endTs > newest.timestampMs) {
           const { timestamps, values } = decodeStoredChunk(row, entry, day);
@@ -156,6 +158,23 @@ export class ChunkReader {
     }
     partitions.evictIdle();
     return result;
+  }
+}
+
+function lastChunkOf(state: StoreState, day: string, id: number): ChunkRow | undefined {
+  try {
+    return state.partitions.get(day).lastChunk(id);
+  } catch (error) {
+    throw state.noteDamage(error, `${day}.db`);
+  }
+}
+
+/** A series' chunks overlapping `[fromMs, toMs]` in one day; damage is noted for health. */
+function chunksOf(state: StoreState, day: string, id: number, fromMs: number, toMs: number) {
+  try {
+    return state.partitions.get(day).chunksOverlapping(id, fromMs, toMs);
+  } catch (error) {
+    throw state.noteDamage(error, `${day}.db`);
   }
 }
 
@@ -172,9 +191,8 @@ export function forEachSample(
   visit: (ts: number, value: number) => void,
 ): void {
   const id = entry.id;
-  const partitions = state.partitions;
   for (const day of days) {
-    for (const row of partitions.get(day).chunksOverlapping(id, fromMs, toMs)) {
+    for (const row of chunksOf(state, day, id, fromMs, toMs)) {
       const { timestamps, values } = decodeStoredChunk(row, entry, day);
       for (let i = 0; i < timestamps.length; i++) {
         const ts = timestamps[i];
@@ -211,6 +229,9 @@ function forEachMemorySample(
       if (ts >= fromMs && ts <= toMs) visit(ts, value);
     }
   }
+  state.forEachUncommitted(id, (ts, value) => {
+    if (ts >= fromMs && ts <= toMs) visit(ts, value);
+  });
 }
 
 /** Whether a chunk's span reaches into one of `hours`. */

@@ -9,7 +9,7 @@
 import { dayName, MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE } from "../../../shared/time.ts";
 import { HEAD_MAX_SAMPLES } from "./_head.ts";
 import type { PendingEntry } from "./_pending.ts";
-import type { WritePlan } from "./_plan.ts";
+import type { DayPlan, WritePlan } from "./_plan.ts";
 import { newChunk } from "./_new_chunk.ts";
 import { NO_DAY, PENDING_LOG_ID, slotOf } from "./_series_state.ts";
 import type { StoreState } from "./_store_state.ts";
@@ -51,13 +51,24 @@ export class Sealer {
     states.sealedUpTo[id] = sealed;
   }
 
+  /** Makes the day's commit write the series' identity record unless known to be there. */
+  noteSeries(day: DayPlan, id: number): void {
+    const states = this.#state.states;
+    if (states.recordedDay[id] === day.dayNum) return;
+    // Marked now: the plan either commits or stays pending until it does.
+    states.recordedDay[id] = day.dayNum;
+    day.unrecorded.push(id);
+  }
+
   /** Records that samples up to `lastTs` of a series were sealed in a day by this plan. */
   noteSealed(id: number, dayNum: number, lastTs: number, plan: WritePlan): void {
     const states = this.#state.states;
     this.ensureSealed(id, dayNum, plan);
     if (lastTs > states.sealedUpTo[id]) states.sealedUpTo[id] = lastTs;
     states.maySealed[id] = 1;
-    plan.day(dayNum).noteSealed(id, lastTs);
+    const day = plan.day(dayNum);
+    this.noteSeries(day, id);
+    day.noteSealed(id, lastTs);
   }
 
   /**

@@ -41,6 +41,11 @@ export class SeriesStates {
    * the first writes after new agents arrived several times slower).
    */
   maySealed = new Uint8Array(0);
+  /**
+   * The day whose partition is known to hold this series' identity record (or whose pending
+   * commit writes it), or `NO_DAY`: spares an insert per sample.
+   */
+  recordedDay = new Int32Array(0);
   /** Open chunks, for the close and sweep shortcuts. */
   openHeads = 0;
 
@@ -54,6 +59,7 @@ export class SeriesStates {
     this.sealedDay[id] = NO_DAY;
     this.sealedUpTo[id] = -Infinity;
     this.maySealed[id] = created ? 0 : 1;
+    this.recordedDay[id] = NO_DAY;
   }
 
   remove(id: number): void {
@@ -86,5 +92,6 @@ export class SeriesStates {
     this.sealedDay = grow(this.sealedDay, capacity, NO_DAY);
     this.sealedUpTo = grow(this.sealedUpTo, capacity, -Infinity);
     this.maySealed = grow(this.maySealed, capacity, 1);
+    this.recordedDay = grow(this.recordedDay, capacity, NO_DAY);
   }
 }

@@ -5,14 +5,17 @@
  * late samples in memory, the head-log rows they still need, the day partitions and the rollup
  * tier files.
  */
+import { isAbsolute, join } from "node:path";
 import { dayName, dayNumber, dayStartMs } from "../../../shared/time.ts";
+import { isDamageError } from "../../quarantine.ts";
+import { DamagedDataError } from "../types.ts";
 import type { PartitionCache } from "../partition_cache.ts";
 import type { SeriesEntry, SeriesIndex } from "../series_index.ts";
 import { decodeChunk, type DecodedChunk } from "./codec.ts";
 import { HeadTable } from "./_head.ts";
 import type { ChunkPartition, ChunkRow, PartitionLayout } from "./_partition.ts";
 import { PendingTable } from "./_pending.ts";
-import { LogReferences } from "./_plan.ts";
+import { LogReferences, type WritePlan } from "./_plan.ts";
 import { NO_DAY, SeriesStates } from "./_series_state.ts";
 import type { RollupTiers } from "./_tiers.ts";
 
@@ -34,19 +37,31 @@ export class StoreState {
   compactingDay: number | undefined;
   /** Clock time of the last sample written to each day since the store opened. */
   readonly lastWriteMs = new Map<number, number>();
-  /** Set when a write failed half-way: memory no longer matches the files. */
-  broken: Error | undefined;
+  /** Files found damaged since open (by path): what health lists as unreadable. */
+  readonly unreadable = new Map<string, { message: string; sinceMs: number }>();
+  /**
+   * A plan whose commit failed and waits to be retried: what it sealed and merged is no longer
+   * in open chunks or pending entries and not yet in the files, so queries read it from here
+   * meanwhile (`uncommittedSamples`).
+   */
+  uncommitted: WritePlan | undefined;
+
+  /** The store's clock, for when damage was found. */
+  readonly now: () => number;
 
   constructor(
     dataDir: string,
     index: SeriesIndex,
     partitions: PartitionCache<ChunkPartition>,
     tiers: RollupTiers,
+    now: () => number = Date.now,
   ) {
     this.dataDir = dataDir;
+    this.now = now;
     this.index = index;
     this.partitions = partitions;
     this.tiers = tiers;
+    this.now = now;
     for (const entry of index.match()) this.states.add(entry, false);
   }
 
@@ -79,6 +94,29 @@ export class StoreState {
     return refs;
   }
 
+  /**
+   * Visits the samples of a series that a failed commit sealed or merged (in no file yet), in
+   * days it has not committed.
+   */
+  forEachUncommitted(id: number, visit: (ts: number, value: number) => void): void {
+    const plan = this.uncommitted;
+    if (plan === undefined) return;
+    for (const day of plan.days.values()) {
+      if (day.committed) continue;
+      for (const chunk of day.seals) {
+        if (chunk.seriesId !== id) continue;
+        const { timestamps, values } = decodeChunk(chunk.data, "chunk waiting to be committed");
+        for (let i = 0; i < timestamps.length; i++) visit(timestamps[i], values[i]);
+      }
+      for (const rewrite of day.rewrites) {
+        if (rewrite.seriesId !== id) continue;
+        for (let i = 0; i < rewrite.timestamps.length; i++) {
+          visit(rewrite.timestamps[i], rewrite.values[i]);
+        }
+      }
+    }
+  }
+
   /** Clock hours of a series with samples in open chunks or pending entries (in no rollup yet). */
   liveHours(id: number): Set<number> {
     const states = this.states;
@@ -89,6 +127,7 @@ export class StoreState {
     for (const entry of this.pending.ofSeries(id)) {
       if (entry.samples.size > 0) hours.add(entry.hourStart);
     }
+    this.forEachUncommitted(id, (ts) => hours.add(ts - (ts % 3_600_000)));
     return hours;
   }
 
@@ -116,6 +155,26 @@ export class StoreState {
     }
   }
 
+  /**
+   * Remembers damage `error` reports (a `DamagedDataError`, or SQLite's own words about a
+   * partition being read, `file`), so health says so; returns the error to throw.
+   */
+  noteDamage(error: unknown, file?: string): unknown {
+    let damaged: DamagedDataError | undefined;
+    if (error instanceof DamagedDataError) damaged = error;
+    else if (file !== undefined && isDamageError(error)) {
+      damaged = new DamagedDataError(file, `${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    if (damaged === undefined) return error;
+    const path = isAbsolute(damaged.file) ? damaged.file : join(this.dataDir, damaged.file);
+    if (!this.unreadable.has(path)) {
+      this.unreadable.set(path, { message: damaged.message, sinceMs: this.now() });
+    }
+    return damaged;
+  }
+
   close(): void {
     try {
       this.partitions.closeAll();
@@ -132,12 +191,19 @@ export function describeSeries(entry: SeriesEntry): string {
   }, labels ${entry.labelsJson})`;
 }
 
-/** Decodes a stored chunk; a damaged one throws an error naming its series, start and file. */
+/**
+ * Decodes a stored chunk; a damaged one throws a `DamagedDataError` naming its series, start
+ * and file.
+ */
 export function decodeStoredChunk(row: ChunkRow, entry: SeriesEntry, day: string): DecodedChunk {
-  return decodeChunk(
-    row.data,
-    `chunk of ${describeSeries(entry)} starting ${
-      new Date(row.startTs).toISOString()
-    } in ${day}.db`,
-  );
+  try {
+    return decodeChunk(
+      row.data,
+      `chunk of ${describeSeries(entry)} starting ${
+        new Date(row.startTs).toISOString()
+      } in ${day}.db`,
+    );
+  } catch (error) {
+    throw new DamagedDataError(`${day}.db`, (error as Error).message, { cause: error });
+  }
 }
