@@ -446,3 +446,38 @@ Deno.test("a day that cannot be compacted stays as it was and is tried again 10 
     });
   });
 });
+
+Deno.test("a merge of late samples whose commit fails is read from memory until it heals", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0 + 3 * MS_PER_HOUR);
+    const original = ChunkPartition.prototype.commit;
+    const store = openChunkStore({ dataDir, clock }) as Required<MetricStore>;
+    try {
+      store.write(series(T0, 300)); // 10:00–10:49:50
+      store.write([point(T0 + 2 * MS_PER_HOUR, 1)]); // 12:00 takes the slot: 10:00 is sealed
+      const late = [point(T0 + 5, 7), point(T0 + 15_005, 8)];
+      assert.equal(store.write(late).written, 2); // pending, in the head log
+      const expected = allSamples(store)[0].samples;
+      assert.equal(expected.length, 303);
+      ChunkPartition.prototype.commit = () => {
+        throw Object.assign(new Error("database or disk is full"), { errcode: 13 });
+      };
+      clock.set(clock.now() + 2 * 60_000);
+      assert.equal(store.maintain(clock.now(), 10), false, "the merge's commit failed");
+      assert.deepEqual(store.issues().map((issue) => issue.kind), ["writes_refused"]);
+      assert.deepEqual(allSamples(store)[0].samples, expected, "the merge is read from memory");
+      const [buckets] = store.queryBuckets({ fromMs: T0, toMs: T0 + MS_PER_HOUR - 1 }, 300_000);
+      assert.equal(buckets.buckets[0].count, 32, "rollups do not hide the waiting merge");
+      ChunkPartition.prototype.commit = original;
+      store.heal();
+      assert.deepEqual(store.issues(), []);
+      assert.deepEqual(allSamples(store)[0].samples, expected);
+    } finally {
+      ChunkPartition.prototype.commit = original;
+      store.close();
+    }
+    withStore(dataDir, { clock }, (reopened) => {
+      assert.equal(allSamples(reopened)[0].samples.length, 303);
+    });
+  });
+});
