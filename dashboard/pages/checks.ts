@@ -29,8 +29,8 @@ import type {
   MetricsAnswer,
   RulesAnswer,
 } from "../types.ts";
+import { Loads, type View } from "../view.ts";
 import { pagerOf } from "./alerts.ts";
-import type { Page } from "./page.ts";
 
 const RANGES = Object.keys(PRESETS);
 const PAGE_SIZE = 100;
@@ -66,7 +66,8 @@ function orEmpty<T>(promise: Promise<T>, empty: T): Promise<T> {
   });
 }
 
-export function checksPage(root: HTMLElement, params: URLSearchParams): Page {
+export function checksPage(view: View, params: URLSearchParams): void {
+  const root = view.root;
   const state = {
     range: RANGES.includes(params.get("range") ?? "") ? params.get("range")! : "1h",
     filter: params.get("q") ?? "",
@@ -79,7 +80,7 @@ export function checksPage(root: HTMLElement, params: URLSearchParams): Page {
   let rules: RulesAnswer | undefined;
   const errors = { checks: "", certs: "", range: "" };
   let timer: number | undefined;
-  let controller = new AbortController();
+  const loads = new Loads(view);
 
   const summary = h("p", { className: "status-line", id: "checks-summary", role: "status" });
   const filterInput = h("input", {
@@ -518,13 +519,12 @@ export function checksPage(root: HTMLElement, params: URLSearchParams): Page {
 
   async function load() {
     clearTimeout(timer);
-    controller.abort();
-    controller = new AbortController();
-    const signal = controller.signal;
+    const signal = loads.start();
     const started = performance.now();
     if (!rules) {
       rules = await orEmpty(api<RulesAnswer>("/alerts/rules", {}, signal), { rules: [] })
         .catch(() => undefined);
+      if (signal.aborted) return;
     }
     const settle = async <T>(work: Promise<T>, kind: keyof typeof errors) => {
       try {
@@ -532,7 +532,7 @@ export function checksPage(root: HTMLElement, params: URLSearchParams): Page {
         errors[kind] = "";
         return value;
       } catch (e) {
-        if ((e as Error).name !== "AbortError") errors[kind] = (e as Error).message;
+        if (!signal.aborted) errors[kind] = (e as Error).message;
         return undefined;
       }
     };
@@ -551,12 +551,7 @@ export function checksPage(root: HTMLElement, params: URLSearchParams): Page {
     timer = setTimeout(load, REFRESH_MS);
   }
 
+  view.onLeave(() => clearTimeout(timer));
   render();
   load();
-  return {
-    dispose() {
-      clearTimeout(timer);
-      controller.abort();
-    },
-  };
 }

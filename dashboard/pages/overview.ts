@@ -10,8 +10,8 @@ import { formatAgo, formatDuration, formatTime, formatValue } from "../format.ts
 import { agentHref, hrefWith, replaceHash } from "../route.ts";
 import { sparkline } from "../spark.ts";
 import type { ActiveAlertsAnswer, FleetAgent, FleetAnswer } from "../types.ts";
+import { Loads, type View } from "../view.ts";
 import { alertChartHref, severityBadge, sourceLink } from "./alerts.ts";
-import type { Page } from "./page.ts";
 
 const RANGES = ["15m", "1h", "6h", "24h", "7d", "30d"];
 export const PAGE_SIZE = 50;
@@ -144,7 +144,8 @@ function matcher(filter: string): (agentId: string) => boolean {
   return (agentId) => agentId.toLowerCase().includes(lower);
 }
 
-export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
+export function overviewPage(view: View, params: URLSearchParams): void {
+  const root = view.root;
   const state = {
     range: RANGES.includes(params.get("range") ?? "") ? params.get("range")! : "1h",
     filter: params.get("q") ?? "",
@@ -157,7 +158,7 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
   let alerts: ActiveAlertsAnswer | undefined;
   let error = "";
   let timer: number | undefined;
-  let controller = new AbortController();
+  const loads = new Loads(view);
 
   const alertsBox = h("section", { className: "firing", "aria-label": "Firing alerts" });
   const status = h("div", { className: "status-line", role: "status" });
@@ -448,9 +449,7 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
 
   async function load() {
     clearTimeout(timer);
-    controller.abort();
-    controller = new AbortController();
-    const signal = controller.signal;
+    const signal = loads.start();
     const started = performance.now();
     try {
       const [fleetAnswer, alertAnswer] = await Promise.all([
@@ -460,24 +459,20 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
           throw e;
         }),
       ]);
+      if (signal.aborted) return;
       fleet = fleetAnswer;
       alerts = alertAnswer;
       error = "";
     } catch (e) {
-      if ((e as Error).name === "AbortError") return;
+      if (signal.aborted) return;
       error = (e as Error).message;
     }
     render();
     root.dataset.loadedMs = String(Math.round(performance.now() - started));
     root.dataset.ready = "true";
-    if (!signal.aborted) timer = setTimeout(load, REFRESH_MS);
+    timer = setTimeout(load, REFRESH_MS);
   }
 
+  view.onLeave(() => clearTimeout(timer));
   load();
-  return {
-    dispose() {
-      clearTimeout(timer);
-      controller.abort();
-    },
-  };
 }
