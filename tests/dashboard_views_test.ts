@@ -126,6 +126,48 @@ Deno.test({
         await page.close();
       });
 
+      await t.step(
+        "a check run stored between the checks page's requests keeps its row",
+        async () => {
+          // The page reads each metric's newest samples in a request of its own; here web-1's
+          // "api" check ran at T0, and again at T1 just after the first check.up answer.
+          const page = await browser.context.newPage();
+          page.on("pageerror", (error) => problems.push(error.message));
+          const t1 = Date.now();
+          const t0 = t1 - 3_600_000;
+          let upReadings = 0;
+          await page.route("**/api/v1/metrics/latest?*", async (route) => {
+            const metric = new URL(route.request().url()).searchParams.get("metric")!;
+            const value = { "check.duration_seconds": 0.0042, "check.status_code": 200 }[metric];
+            const atMs = metric === "check.up" && upReadings++ === 0 ? t0 : t1;
+            const series = metric === "check.up" || value !== undefined
+              ? [{
+                agent_id: "web-1",
+                metric,
+                labels: { check: "api", target: "http://127.0.0.1:9/health" },
+                unit: "",
+                timestamp: new Date(atMs).toISOString(),
+                value: value ?? 1,
+              }]
+              : [];
+            await route.fulfill({
+              contentType: "application/json",
+              body: JSON.stringify({ series }),
+            });
+          });
+          await page.goto(`${origin}/#/checks`);
+          await page.waitForSelector('#view[data-ready="true"]');
+          const row = await page.$eval('tr[data-check="api"]', (tr: any) => ({
+            duration: tr.querySelector("td.duration .now").textContent,
+            code: tr.querySelector("td.code").textContent,
+            last: tr.querySelector("td.last").textContent,
+          }));
+          assert.deepEqual([row.duration, row.code], ["4.2 ms", "200"], JSON.stringify(row));
+          assert.doesNotMatch(row.last, /h ago/, "the row is of run T1, not T0 an hour earlier");
+          await page.close();
+        },
+      );
+
       await t.step("the pages ran without errors", () => {
         assert.deepEqual(problems, []);
       });
