@@ -111,7 +111,7 @@ async function main(args: string[]): Promise<number> {
       log.error("shutdown failed", { error });
       Deno.exit(1);
     });
-  const stopListening = onStopSignals({
+  const stopped = onStopSignals({
     onStop: () => {
       stopRequested = true;
       if (server) stop(server);
@@ -128,12 +128,12 @@ async function main(args: string[]): Promise<number> {
   } catch (error) {
     // E.g. a port in use or a data_dir that cannot be written: say so plainly, no stack trace.
     log.error("cannot start the server", { error });
-    stopListening();
+    stopped();
     return 1;
   }
   if (stopRequested) stop(server);
   await server.finished;
-  stopListening();
+  stopped();
   return 0;
 }
 
