@@ -40,11 +40,12 @@ export class View {
 
 /** One kind of load of a view, one at a time: a newer load, or leaving the view, aborts it. */
 export class Loads {
-  readonly #view: AbortSignal;
+  readonly #view: View;
   #current: AbortController | undefined;
 
   constructor(view: View) {
-    this.#view = view.signal;
+    this.#view = view;
+    view.onLeave(() => this.#current?.abort());
   }
 
   /**
@@ -54,6 +55,7 @@ export class Loads {
   start(): AbortSignal {
     this.#current?.abort();
     this.#current = new AbortController();
-    return AbortSignal.any([this.#view, this.#current.signal]);
+    if (this.#view.signal.aborted) this.#current.abort();
+    return this.#current.signal;
   }
 }
