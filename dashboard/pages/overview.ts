@@ -19,9 +19,11 @@ const REFRESH_MS = 10_000;
 
 const STATUS_RANK = { absent: 0, inactive: 1, active: 2 } as const;
 
-/** Where an agent's sparklines start: the bucket of its first sample when that is in range. */
+/** Where an agent's sparklines start: the bucket of its first report when that is in range. */
 interface SparkStart {
   index: number;
+  /** First seen within the range: its line is stretched over the cell (see `sparkBuckets`). */
+  newcomer: boolean;
   title?: string;
 }
 
@@ -41,13 +43,31 @@ function sparkCell(
 ) {
   return [
     h("span", { className: "now", title: text }, text),
-    sparkline(values ?? [], {
+    sparkline(sparkBuckets(values ?? [], start), {
       max: options.max,
       color: options.color,
-      startIndex: start.index,
       title: start.title,
     }),
   ];
+}
+
+/**
+ * The buckets a sparkline draws. A newcomer's line runs across the cell (README), from its first
+ * sample of the metric to its newest: a rate's first sample comes a round after the agent's
+ * first report, which may be in the next bucket, and the current bucket, still filling, may hold
+ * nothing yet; either empty bucket would leave half a new agent's cell blank. Other agents keep
+ * every bucket of the range, so the same x is the same time down the column.
+ */
+export function sparkBuckets(
+  values: readonly (number | null)[],
+  start: SparkStart,
+): (number | null)[] {
+  if (!start.newcomer) return [...values];
+  let first = start.index;
+  while (first < values.length && values[first] === null) first++;
+  let end = values.length;
+  if (end - 1 > first && values[end - 1] === null) end--;
+  return values.slice(first, end);
 }
 
 const COLUMNS: Column[] = [
@@ -121,9 +141,10 @@ export function sparkStart(
 ): SparkStart {
   const fromMs = Date.parse(fleet.from);
   const firstMs = Date.parse(agent.first_seen);
-  if (!(firstMs > fromMs)) return { index: 0 };
+  if (!(firstMs > fromMs)) return { index: 0, newcomer: false };
   return {
     index: Math.floor((firstMs - fromMs) / (fleet.step_secs * 1000)),
+    newcomer: true,
     title: `Since ${formatTime(firstMs, true)}: the agent has reported for ${
       formatDuration(Math.max(1000, nowMs - firstMs))
     }, less than the range`,
@@ -426,7 +447,7 @@ export function overviewPage(view: View, params: URLSearchParams): void {
         { className: "status" },
         h("span", {}, statusText),
         h("small", {}, `seen ${formatAgo(Date.parse(agent.last_seen), nowMs)}`),
-        start.index > 0
+        start.newcomer
           ? h(
             "small",
             { className: "new", title: start.title },

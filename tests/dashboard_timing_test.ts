@@ -1,14 +1,15 @@
 // deno-lint-ignore-file no-explicit-any -- page functions reach `document` through globalThis:
 // this file is type-checked without the DOM library.
 /**
- * An answer that arrives after the user moved on must not be drawn into what is shown now
- * (dashboard/view.ts). The browser holds chosen API requests (Playwright routes) so that the
- * user's next step happens, every time, while a load is still under way; the rest goes to the
- * real server.
+ * The dashboard at the moments a loaded machine produces now and then, made to happen every time:
+ * the browser holds chosen API requests (Playwright routes) or answers them itself, so that the
+ * user's next step lands mid-load, a run is stored between two requests, or a sparkline's bucket
+ * boundary falls just after an agent's first report; the rest goes to the real server.
  */
 import assert from "node:assert/strict";
 import type { Page, Route } from "playwright-core";
 import { haveChromium, launchChromium } from "./helpers/chromium.ts";
+import { sparkColumns } from "./helpers/dashboard_page.ts";
 import { eventually, startTestServer } from "./helpers/server_process.ts";
 
 /** Requests to `pattern` wait in `held` until the test answers them. */
@@ -38,7 +39,7 @@ const viewState = (page: Page) =>
   }));
 
 Deno.test({
-  name: "a load that ends after the user moved on leaves the new view alone",
+  name: "the dashboard draws what is current when answers come late, between runs or buckets",
   ignore: !haveChromium,
   async fn(t) {
     const dataDir = await Deno.makeTempDir({ prefix: "oxmon-dashboard-views-" });
@@ -164,6 +165,69 @@ Deno.test({
           }));
           assert.deepEqual([row.duration, row.code], ["4.2 ms", "200"], JSON.stringify(row));
           assert.doesNotMatch(row.last, /h ago/, "the row is of run T1, not T0 an hour earlier");
+          await page.close();
+        },
+      );
+
+      await t.step(
+        "a new agent's sparklines run across the cell at a bucket boundary",
+        async () => {
+          // web-9 first reported at the end of bucket 27 of 30; its first CPU rate (a round later)
+          // fell into bucket 28, and the current bucket 29 has nothing yet.
+          const page = await browser.context.newPage();
+          page.on("pageerror", (error) => problems.push(error.message));
+          const stepMs = 120_000;
+          const nowMs = Date.now();
+          const fromMs = (Math.floor(nowMs / stepMs) - 29) * stepMs;
+          const buckets = (values: Record<number, number>) =>
+            Array.from({ length: 30 }, (_, i) => values[i] ?? null);
+          const agent = {
+            agent_id: "web-9",
+            status: "active",
+            absent_since: null,
+            first_seen: new Date(fromMs + 28 * stepMs - 500).toISOString(),
+            last_seen: new Date(nowMs - 1_000).toISOString(),
+            hostname: null,
+            os: null,
+            cpu_cores: 2,
+            cpu: 12,
+            memory: { percent: 40, used: null, total: null },
+            swap_percent: null,
+            disk: { percent: 50, mount: "/" },
+            network: { recv: 1_000, sent: 500 },
+            load: { load_1: 0.5, load_5: null, load_15: null },
+            uptime_secs: 100,
+            alerts: { firing: 0, severity: null },
+            spark: {
+              cpu: buckets({ 28: 12 }),
+              memory: buckets({ 27: 40, 28: 40 }),
+              disk: buckets({ 27: 50, 28: 50 }),
+              network: buckets({ 28: 1_500 }),
+              load: buckets({ 27: 0.5, 28: 0.5 }),
+            },
+          };
+          await page.route("**/api/v1/fleet?*", (route) =>
+            route.fulfill({
+              contentType: "application/json",
+              body: JSON.stringify({
+                range: "1h",
+                from: new Date(fromMs).toISOString(),
+                to: new Date(nowMs).toISOString(),
+                step_secs: stepMs / 1000,
+                count: 1,
+                agents: [agent],
+              }),
+            }));
+          await page.goto(`${origin}/#/`);
+          await page.waitForSelector('#view[data-ready="true"]');
+          for (const column of ["cpu", "memory", "network"]) {
+            const drawn = await sparkColumns(page, `tr[data-agent="web-9"] td.${column} canvas`);
+            assert.ok(drawn.columns >= drawn.width * 0.8, `${column}: ${JSON.stringify(drawn)}`);
+          }
+          assert.match(
+            await page.textContent('tr[data-agent="web-9"] td.status') ?? "",
+            /new: data for/,
+          );
           await page.close();
         },
       );
