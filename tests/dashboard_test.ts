@@ -163,6 +163,17 @@ Deno.test({
       });
 
       await t.step("an agent page draws every chart with data", async () => {
+        // A chart's x axis spans at least a minute, so three rounds of rates are a 16-pixel stub
+        // of a line. The overview's step usually lasts long enough for more; when it did not (it
+        // failed early, say), wait for them.
+        await eventually(async () => {
+          const points = async (metric: string) => {
+            const { body } = await server.getJson(`/api/v1/metrics?agent=web-1&metric=${metric}`);
+            const series = body.series as { points: unknown[] }[];
+            return series.length ? Math.min(...series.map((one) => one.points.length)) : 0;
+          };
+          return await points("cpu.usage") >= 6 && await points("network.bytes_recv") >= 6;
+        }, "six rounds of web-1's rates");
         await gotoView(page, `${origin}/#/agent/web-1?range=15m`);
         const charts = await page.$$eval("[data-chart]", (cards) =>
           cards.map((card) => ({
