@@ -7,7 +7,7 @@ import {
   type Respond,
   startRecordingServer,
   testCertificates,
-} from "./_test_server.ts";
+} from "../tests/helpers/recording_grpc_server.ts";
 import {
   decodeReportResponse,
   encodeMetricBatch,

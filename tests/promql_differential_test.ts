@@ -13,7 +13,7 @@ import { DEFAULT_INGEST_LIMITS } from "../server/config.ts";
 import { IngestService } from "../server/ingest/service.ts";
 import { queryApiRoutes } from "../server/prometheus/promql/api.ts";
 import { RemoteWriteReceiver } from "../server/prometheus/remote_write_receiver.ts";
-import { type TestSeries, writeRequest } from "../server/prometheus/_testing.ts";
+import { type TestSeries, writeRequest } from "./helpers/remote_write_body.ts";
 import { openChunkStore } from "../server/storage/chunk/engine.ts";
 import { seededRandom } from "./helpers/agent_data.ts";
 import { PEERS_AVAILABLE, startPrometheus } from "./helpers/prometheus_peers.ts";

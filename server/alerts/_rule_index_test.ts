@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import type { AlertRuleConfig } from "./config.ts";
 import { RuleIndex, rulesMatching } from "./_rule_index.ts";
-import { threshold } from "./_test_util.ts";
+import { threshold } from "../../tests/helpers/alert_harness.ts";
 
 function absent(name: string, metric: string, labels = {}): AlertRuleConfig {
   return {

@@ -4,7 +4,7 @@ import type { AgentAbsentRuleConfig, CheckFailedRuleConfig } from "./config.ts";
 import { readAlertConfig } from "./config.ts";
 import { BREACH, CLEAR, UNKNOWN } from "./_evaluator.ts";
 import { CheckFailedEvaluator } from "./check_failed.ts";
-import { withEngine } from "./_test_util.ts";
+import { withEngine } from "../../tests/helpers/alert_harness.ts";
 
 const RULE: CheckFailedRuleConfig = {
   name: "check-down",

@@ -3,7 +3,7 @@ import { memoryLogger } from "../../shared/log.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import type { AlertRuleConfig } from "./config.ts";
 import { openAlertEngine } from "./engine.ts";
-import { statuses, T0, threshold, withEngine } from "./_test_util.ts";
+import { statuses, T0, threshold, withEngine } from "../../tests/helpers/alert_harness.ts";
 
 Deno.test("AlertEngine raises a firing series once per silence_secs and resolves it once", async () => {
   await withEngine([threshold()], (h) => {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { seriesIdentityOf } from "../../shared/series.ts";
 import type { AlertRuleConfig } from "./config.ts";
-import { statuses, T0, threshold, withEngine } from "./_test_util.ts";
+import { statuses, T0, threshold, withEngine } from "../../tests/helpers/alert_harness.ts";
 
 const RULES: AlertRuleConfig[] = [
   threshold({ name: "disk-full", metric: "disk.used_percent", value: 80, silenceSecs: 600 }),

@@ -5,7 +5,7 @@ import type { MetricDataPoint } from "../../shared/types.ts";
 import { createApiApp } from "./app.ts";
 import { ApiError, badParameter } from "./errors.ts";
 import { routeApp, type RouteSpec } from "./routes.ts";
-import { openTestEnv, START_MS, type TestEnv } from "./testing.ts";
+import { openTestEnv, START_MS, type TestEnv } from "../../tests/helpers/api_env.ts";
 
 const SYSTEM = {
   hostname: "web-1.example",

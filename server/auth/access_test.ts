@@ -4,7 +4,7 @@ import { ManualClock } from "../../shared/clock.ts";
 import { createApiApp } from "../api/app.ts";
 import { openApiPath } from "../api/openapi.ts";
 import { declaredRoutes, routeApp } from "../api/routes.ts";
-import { openTestEnv } from "../api/testing.ts";
+import { openTestEnv } from "../../tests/helpers/api_env.ts";
 import { createCertRoutes } from "../certs/api.ts";
 import { CertStore } from "../certs/store.ts";
 import { createCheckRoutes } from "../checks/api.ts";

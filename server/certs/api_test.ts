@@ -4,7 +4,7 @@ import { ManualClock } from "../../shared/clock.ts";
 import { silentLogger } from "../../shared/log.ts";
 import { makeTestPki } from "../../tests/helpers/pki.ts";
 import { createApiApp } from "../api/app.ts";
-import { openTestEnv } from "../api/testing.ts";
+import { openTestEnv } from "../../tests/helpers/api_env.ts";
 import { createCertRoutes } from "./api.ts";
 import { CertChecker } from "./checker.ts";
 import { CertStore } from "./store.ts";

@@ -12,7 +12,7 @@ import { silentLogger } from "../../shared/log.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { parseServerConfig } from "../../server/config.ts";
 import { RemoteWriteForwarder } from "../../server/prometheus/remote_write.ts";
-import { type TestSeries, writeRequestBody } from "../../server/prometheus/_testing.ts";
+import { type TestSeries, writeRequestBody } from "../helpers/remote_write_body.ts";
 import { REMOTE_WRITE_HEADERS } from "../../server/prometheus/remote_write_codec.ts";
 import { startPrometheus, startVictoriaMetrics } from "../helpers/prometheus_peers.ts";
 

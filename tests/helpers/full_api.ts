@@ -10,7 +10,7 @@ import type { Hono } from "hono";
 import { silentLogger } from "../../shared/log.ts";
 import { openAlertEngine } from "../../server/alerts/mod.ts";
 import { type ApiDeps, createApiApp } from "../../server/api/app.ts";
-import { openTestEnv, type TestEnv } from "../../server/api/testing.ts";
+import { openTestEnv, type TestEnv } from "./api_env.ts";
 import { apiMounts, rootMounts } from "../../server/api_mounts.ts";
 import { ApiAuth } from "../../server/auth/api_auth.ts";
 import { createHostGuard } from "../../server/auth/host_guard.ts";

@@ -2,8 +2,12 @@
 import { join } from "node:path";
 import { ManualClock } from "../../shared/clock.ts";
 import type { AlertEvent, Labels, MetricDataPoint } from "../../shared/types.ts";
-import type { AlertRuleConfig, ThresholdRuleConfig } from "./config.ts";
-import { type AlertEngine, type AlertEngineOptions, openAlertEngine } from "./engine.ts";
+import type { AlertRuleConfig, ThresholdRuleConfig } from "../../server/alerts/config.ts";
+import {
+  type AlertEngine,
+  type AlertEngineOptions,
+  openAlertEngine,
+} from "../../server/alerts/engine.ts";
 
 export const T0 = Date.UTC(2026, 0, 1);
 

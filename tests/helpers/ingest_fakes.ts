@@ -3,8 +3,8 @@
  * for our own storage (not for a protocol peer), so these tests do not depend on the storage
  * engines being built in parallel; and batch builders.
  */
-import type { AgentRecord, AgentRegistry } from "../agents/types.ts";
-import { blocksByHour } from "../storage/blocks.ts";
+import type { AgentRecord, AgentRegistry } from "../../server/agents/types.ts";
+import { blocksByHour } from "../../server/storage/blocks.ts";
 import type {
   BlockSeries,
   BucketedSeries,
@@ -15,7 +15,7 @@ import type {
   SeriesQuery,
   StorageStats,
   WriteResult,
-} from "../storage/types.ts";
+} from "../../server/storage/types.ts";
 import type { IMetricBatchProto } from "../../shared/proto/mod.ts";
 import { MetricBatchProto } from "../../shared/proto/mod.ts";
 import type { Labels, MetricDataPoint, SystemInfo } from "../../shared/types.ts";
