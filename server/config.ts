@@ -5,17 +5,17 @@
  */
 import { loadConfigFile, loadConfigText, type TableReader } from "../shared/config/mod.ts";
 import { isLogLevel, type LogLevel } from "../shared/log.ts";
-import { type ChecksConfig, readChecksConfig } from "../shared/checks/config.ts";
-import { type AlertConfig, readAlertConfig } from "./alerts/config.ts";
+import { type ChecksConfig, readChecksConfig } from "../shared/checks/mod.ts";
+import { type AlertConfig, readAlertConfig } from "./alerts/mod.ts";
 import { type CertCheckConfig, readCertCheckConfig } from "./certs/config.ts";
-import { type NotificationConfig, readNotificationConfig } from "./notify/config.ts";
+import { type NotificationConfig, readNotificationConfig } from "./notify/mod.ts";
 import { httpExposureProblem, readSecurityConfig, type SecurityConfig } from "./auth/config.ts";
 import {
   type PrometheusConfig,
   readPrometheusConfig,
   readRemoteWriteConfig,
   type RemoteWriteConfig,
-} from "./prometheus/config.ts";
+} from "./prometheus/mod.ts";
 
 export interface IngestLimits {
   /** Most points one batch may carry. */

@@ -6,8 +6,7 @@ import { join } from "node:path";
 import { type Clock, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import { openAgentRegistry } from "./agents/sqlite_registry.ts";
-import { openAlertEngine } from "./alerts/mod.ts";
-import { deferObservations } from "./alerts/deferred.ts";
+import { deferObservations, openAlertEngine } from "./alerts/mod.ts";
 import { createApiApp } from "./api/app.ts";
 import { apiMounts, rootMounts } from "./api_mounts.ts";
 import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
@@ -27,8 +26,7 @@ import { FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { SeriesGuard } from "./ingest/series_guard.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
-import { createNotifier } from "./notify/mod.ts";
-import { defaultSender } from "./notify/notifier.ts";
+import { createNotifier, defaultSender } from "./notify/mod.ts";
 import {
   newestStoredSamples,
   RemoteWriteForwarder,

@@ -7,4 +7,5 @@ export {
   openAlertEngine,
 } from "./engine.ts";
 export { type AlertRouteDeps, createAlertRoutes } from "./api.ts";
+export { deferObservations } from "./deferred.ts";
 export type { HistoryPage, HistoryQuery } from "./store.ts";

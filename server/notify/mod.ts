@@ -15,6 +15,12 @@ export {
   type DeliveryRecord,
   type DeliveryStatus,
 } from "./delivery_store.ts";
-export { createNotifier, DEFAULT_RETRY, type Notifier, type NotifierOptions } from "./notifier.ts";
+export {
+  createNotifier,
+  DEFAULT_RETRY,
+  defaultSender,
+  type Notifier,
+  type NotifierOptions,
+} from "./notifier.ts";
 export { createNotificationRoutes, type NotificationRoutesDeps } from "./routes.ts";
 export { activeSilenceWindow, inSilenceWindow } from "./silence.ts";
