@@ -4,7 +4,7 @@
  * (`auth_token`, `[filters]`, `[collectors]`, …; config/agent.example.toml shows every key).
  * Parsed once at start-up into a frozen object; every problem is reported with its TOML path.
  */
-// Not mod.ts: it loads smol-toml, which the agent replaces with `_toml.ts`.
+// Not mod.ts: it loads smol-toml, which the agent replaces with `_toml.ts` (see mod.ts).
 import { ConfigError, type TableReader } from "../shared/config/reader.ts";
 import { configLoader } from "../shared/config/loader.ts";
 import { isLogLevel, type LogLevel } from "../shared/log.ts";
@@ -12,7 +12,7 @@ import { DEFAULT_FS_TYPES_EXCLUDE } from "./collectors/filesystem.ts";
 import { COLLECTOR_NAMES } from "./collectors/registry.ts";
 import type { NameFilter } from "./collectors/types.ts";
 import { parseTomlSubset } from "./_toml.ts";
-import { type ChecksConfig, readChecksConfig } from "../shared/checks/config.ts";
+import { type ChecksConfig, readChecksConfig } from "../shared/checks/mod.ts";
 
 export interface ServerEndpoint {
   /** `host:port`, as the gRPC client takes it. */
