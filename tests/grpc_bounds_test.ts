@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import http2 from "node:http2";
 import { credentials, makeGenericClientConstructor, status } from "@grpc/grpc-js";
-import { metricServiceDefinition } from "../shared/proto/service.ts";
+import { metricServiceDefinition } from "../shared/proto/mod.ts";
 import { reportMetrics } from "./helpers/grpc_client.ts";
 import { eventually, startTestServer, type TestServer } from "./helpers/server_process.ts";
 

@@ -10,7 +10,7 @@ import {
   makeGenericClientConstructor,
   status,
 } from "@grpc/grpc-js";
-import { metricServiceDefinition } from "../shared/proto/service.ts";
+import { metricServiceDefinition } from "../shared/proto/mod.ts";
 import { reportMetrics } from "./helpers/grpc_client.ts";
 import { eventually, startTestServer, type TestServer } from "./helpers/server_process.ts";
 import { parseAgentConfig, runAgent } from "../agent/mod.ts";

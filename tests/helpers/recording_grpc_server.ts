@@ -12,10 +12,13 @@ import {
   status,
 } from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import type { IReportResponse, MetricBatchProto } from "../../shared/proto/mod.ts";
+import {
+  type IReportResponse,
+  type MetricBatchProto,
+  metricServiceDefinition,
+} from "../../shared/proto/mod.ts";
 
 export type DecodedBatch = ReturnType<typeof MetricBatchProto.decode>;
-import { metricServiceDefinition } from "../../shared/proto/service.ts";
 
 export interface Received {
   batch: DecodedBatch;
