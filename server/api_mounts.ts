@@ -7,8 +7,8 @@
  */
 import type { Hono, MiddlewareHandler } from "hono";
 import { type AlertRouteDeps, createAlertRoutes } from "./alerts/mod.ts";
-import { type CertRouteDeps, createCertRoutes } from "./certs/api.ts";
-import { type CheckRouteDeps, createCheckRoutes, createHeartbeatRoutes } from "./checks/api.ts";
+import { type CertRouteDeps, createCertRoutes } from "./certs/routes.ts";
+import { type CheckRouteDeps, createCheckRoutes, createHeartbeatRoutes } from "./checks/routes.ts";
 import { createFleetRoutes, type FleetRouteDeps } from "./fleet/mod.ts";
 import { createNotificationRoutes, type NotificationRoutesDeps } from "./notify/mod.ts";
 import {

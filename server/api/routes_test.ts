@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { MiddlewareHandler } from "hono";
-import { createCertRoutes } from "../certs/api.ts";
+import { createCertRoutes } from "../certs/routes.ts";
 import { CertStore } from "../certs/store.ts";
-import { createCheckRoutes } from "../checks/api.ts";
+import { createCheckRoutes } from "../checks/routes.ts";
 import { ApiError } from "./errors.ts";
 import { declaredRoutes, routeApp, routeParams } from "./routes.ts";
 

@@ -11,4 +11,4 @@ export {
 export { newestStoredSamples, RemoteWriteForwarder, remoteWriteHealth } from "./remote_write.ts";
 export { RemoteWriteReceiver, remoteWriteRoutes } from "./remote_write_receiver.ts";
 export { metricsRoutes, type SelfMetricsSources, ServerCounters } from "./self_metrics.ts";
-export { type QueryApiOptions, queryApiRoutes } from "./promql/api.ts";
+export { type QueryApiOptions, queryApiRoutes } from "./promql/routes.ts";

@@ -3,7 +3,7 @@ import { ManualClock } from "../../../shared/clock.ts";
 import { silentLogger } from "../../../shared/log.ts";
 import { openChunkStore } from "../../storage/chunk/engine.ts";
 import type { MetricStore } from "../../storage/types.ts";
-import { queryApiRoutes } from "./api.ts";
+import { queryApiRoutes } from "./routes.ts";
 
 const DAY = 86_400_000;
 // deno-lint-ignore no-explicit-any

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import { ManualClock } from "../../shared/clock.ts";
 import { ApiError, errorBody } from "../api/errors.ts";
-import { createAlertRoutes } from "./api.ts";
+import { createAlertRoutes } from "./routes.ts";
 import type { AlertRuleConfig } from "./config.ts";
 import { type AlertEngine, openAlertEngine } from "./engine.ts";
 

@@ -5,7 +5,7 @@ import { silentLogger } from "../../shared/log.ts";
 import { makeTestPki } from "../../tests/helpers/pki.ts";
 import { createApiApp } from "../api/app.ts";
 import { openTestEnv } from "../../tests/helpers/api_env.ts";
-import { createCertRoutes } from "./api.ts";
+import { createCertRoutes } from "./routes.ts";
 import { CertChecker } from "./checker.ts";
 import { CertStore } from "./store.ts";
 
