@@ -9,6 +9,7 @@ export {
   type RemoteWriteConfig,
 } from "./config.ts";
 export { newestStoredSamples, RemoteWriteForwarder, remoteWriteHealth } from "./remote_write.ts";
-export { RemoteWriteReceiver, remoteWriteRoutes } from "./remote_write_receiver.ts";
-export { metricsRoutes, type SelfMetricsSources, ServerCounters } from "./self_metrics.ts";
+export { RemoteWriteReceiver } from "./remote_write_receiver.ts";
+export { type SelfMetricsSources, ServerCounters } from "./self_metrics.ts";
+export { metricsRoutes, remoteWriteRoutes } from "./routes.ts";
 export { type QueryApiOptions, queryApiRoutes } from "./promql/routes.ts";
