@@ -12,11 +12,11 @@ import { type CheckRouteDeps, createCheckRoutes, createHeartbeatRoutes } from ".
 import { createFleetRoutes, type FleetRouteDeps } from "./fleet/mod.ts";
 import { createNotificationRoutes, type NotificationRoutesDeps } from "./notify/mod.ts";
 import {
-  metricsRoutes,
+  createQueryApiRoutes,
+  createRemoteWriteRoutes,
+  createSelfMetricsRoutes,
   type QueryApiOptions,
-  queryApiRoutes,
   type RemoteWriteReceiver,
-  remoteWriteRoutes,
   type SelfMetricsSources,
 } from "./prometheus/mod.ts";
 
@@ -57,8 +57,8 @@ export interface RootMountDeps {
 
 export function rootMounts(deps: RootMountDeps): Record<string, Hono> {
   return {
-    "prometheus-write": remoteWriteRoutes(deps.remoteWriteIn),
-    "prometheus-scrape": metricsRoutes(deps.exposition),
-    "prometheus-query": queryApiRoutes(deps.queryApi),
+    "prometheus-write": createRemoteWriteRoutes(deps.remoteWriteIn),
+    "prometheus-scrape": createSelfMetricsRoutes(deps.exposition),
+    "prometheus-query": createQueryApiRoutes(deps.queryApi),
   };
 }

@@ -20,7 +20,7 @@ import { requireScope } from "./auth/require_scope.ts";
 import { httpExposureProblem, isLoopbackHost } from "./auth/config.ts";
 import { createHostGuard } from "./auth/host_guard.ts";
 import { SessionStore } from "./auth/sessions.ts";
-import { whitelistRoutes } from "./auth/whitelist_routes.ts";
+import { createWhitelistRoutes } from "./auth/whitelist_routes.ts";
 import { WhitelistStore } from "./auth/whitelist_store.ts";
 import { FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
@@ -319,7 +319,7 @@ export async function startServer(
       clock,
       log: log.with({ component: "api" }),
     }),
-    whitelist: whitelistRoutes({
+    whitelist: createWhitelistRoutes({
       store: whitelist,
       registry,
       clock,

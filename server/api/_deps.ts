@@ -28,7 +28,7 @@ export interface ApiDeps {
   warnings?: () => string[];
   /**
    * Sub-apps mounted at the root by OpenAPI tag, for paths another protocol fixes, e.g.
-   * `{ prometheus: queryApiRoutes(...) }` declaring `/prometheus/api/v1/query`.
+   * `{ prometheus: createQueryApiRoutes(...) }` declaring `/prometheus/api/v1/query`.
    */
   rootRoutes?: Record<string, Hono>;
   /** More sections of `/api/v1/health`, e.g. `{ remote_write: [...] }`. */

@@ -24,7 +24,7 @@ function systemInfoJson(info: SystemInfo | undefined) {
 }
 
 /** `GET /agents`, `GET /agents/:id` and `GET /agents/:id/latest`. */
-export function agentRoutes(deps: ApiDeps): Hono {
+export function createAgentRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock } = deps;
   const agentJson = (agent: AgentRecord, nowMs: number) => ({
     agent_id: agent.agentId,

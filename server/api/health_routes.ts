@@ -8,7 +8,7 @@ import { routeApp } from "./routes.ts";
  * `storage_status: "error"` rather than a 500, so a load balancer sees an unhealthy server.
  * Open to anyone, but without the `read` scope it says only `{"status": "ok" | "degraded"}`.
  */
-export function healthRoutes(deps: ApiDeps): Hono {
+export function createHealthRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock, log } = deps;
   return routeApp([{
     method: "get",

@@ -92,7 +92,7 @@ function checkKeys(body: Record<string, unknown>, allowed: readonly string[]): v
   }
 }
 
-export function whitelistRoutes(deps: WhitelistRoutesDeps): Hono {
+export function createWhitelistRoutes(deps: WhitelistRoutesDeps): Hono {
   const { store, registry, clock, log } = deps;
   const detail = (entry: WhitelistEntry, nowMs: number) => {
     const agent = registry.get(entry.agentId);

@@ -11,5 +11,5 @@ export {
 export { newestStoredSamples, RemoteWriteForwarder, remoteWriteHealth } from "./remote_write.ts";
 export { RemoteWriteReceiver } from "./remote_write_receiver.ts";
 export { type SelfMetricsSources, ServerCounters } from "./self_metrics.ts";
-export { metricsRoutes, remoteWriteRoutes } from "./routes.ts";
-export { type QueryApiOptions, queryApiRoutes } from "./promql/routes.ts";
+export { createRemoteWriteRoutes, createSelfMetricsRoutes } from "./routes.ts";
+export { createQueryApiRoutes, type QueryApiOptions } from "./promql/routes.ts";

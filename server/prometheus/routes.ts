@@ -14,7 +14,7 @@ import {
 } from "./self_metrics.ts";
 
 /** `POST /api/v1/write`, mounted at the root: the path is the one senders are configured with. */
-export function remoteWriteRoutes(receiver: RemoteWriteReceiver): Hono {
+export function createRemoteWriteRoutes(receiver: RemoteWriteReceiver): Hono {
   return routeApp([{
     method: "post",
     path: "/api/v1/write",
@@ -56,7 +56,7 @@ export function remoteWriteRoutes(receiver: RemoteWriteReceiver): Hono {
 }
 
 /** `GET /metrics`, mounted at the root where scrapers look for it. */
-export function metricsRoutes(sources: SelfMetricsSources): Hono {
+export function createSelfMetricsRoutes(sources: SelfMetricsSources): Hono {
   return routeApp([{
     method: "get",
     path: "/metrics",

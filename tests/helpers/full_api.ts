@@ -17,7 +17,7 @@ import { createHostGuard } from "../../server/auth/host_guard.ts";
 import { requireScope } from "../../server/auth/require_scope.ts";
 import { SessionStore } from "../../server/auth/sessions.ts";
 import { sha256Hex } from "../../server/auth/tokens.ts";
-import { whitelistRoutes } from "../../server/auth/whitelist_routes.ts";
+import { createWhitelistRoutes } from "../../server/auth/whitelist_routes.ts";
 import { WhitelistStore } from "../../server/auth/whitelist_store.ts";
 import { CertChecker } from "../../server/certs/checker.ts";
 import { CertStore } from "../../server/certs/store.ts";
@@ -126,7 +126,7 @@ export async function openFullApi(overrides: Partial<ApiDeps> = {}): Promise<Ful
         clock,
         log: silentLogger,
       }),
-      whitelist: whitelistRoutes({
+      whitelist: createWhitelistRoutes({
         store: whitelist,
         registry: env.registry,
         clock,

@@ -206,7 +206,7 @@ function endpoint(
     : [{ ...route, method: "get" }];
 }
 
-export function queryApiRoutes(options: QueryApiOptions): Hono {
+export function createQueryApiRoutes(options: QueryApiOptions): Hono {
   const { store, clock, log } = options;
   const defaultLookbackDeltaMs = options.lookbackDeltaSecs * 1000;
 
