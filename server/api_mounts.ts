@@ -10,7 +10,7 @@ import { type AlertRouteDeps, createAlertRoutes } from "./alerts/mod.ts";
 import { type CertRouteDeps, createCertRoutes } from "./certs/routes.ts";
 import { type CheckRouteDeps, createCheckRoutes, createHeartbeatRoutes } from "./checks/routes.ts";
 import { createFleetRoutes, type FleetRouteDeps } from "./fleet/mod.ts";
-import { createNotificationRoutes, type NotificationRoutesDeps } from "./notify/mod.ts";
+import { createNotificationRoutes, type NotificationRouteDeps } from "./notify/mod.ts";
 import {
   createQueryApiRoutes,
   createRemoteWriteRoutes,
@@ -22,7 +22,7 @@ import {
 
 export interface ApiMountDeps {
   alerts: AlertRouteDeps["engine"];
-  deliveries: NotificationRoutesDeps["deliveries"];
+  deliveries: NotificationRouteDeps["deliveries"];
   fleet: FleetRouteDeps["fleet"];
   certs: Omit<CertRouteDeps, "guardWrites">;
   checks: CheckRouteDeps["checks"];

@@ -25,7 +25,7 @@ import {
   type WhitelistStore,
 } from "./whitelist_store.ts";
 
-export interface WhitelistRoutesDeps {
+export interface WhitelistRouteDeps {
   store: WhitelistStore;
   registry: AgentRegistry;
   clock: Clock;
@@ -92,7 +92,7 @@ function checkKeys(body: Record<string, unknown>, allowed: readonly string[]): v
   }
 }
 
-export function createWhitelistRoutes(deps: WhitelistRoutesDeps): Hono {
+export function createWhitelistRoutes(deps: WhitelistRouteDeps): Hono {
   const { store, registry, clock, log } = deps;
   const detail = (entry: WhitelistEntry, nowMs: number) => {
     const agent = registry.get(entry.agentId);

@@ -22,5 +22,5 @@ export {
   type Notifier,
   type NotifierOptions,
 } from "./notifier.ts";
-export { createNotificationRoutes, type NotificationRoutesDeps } from "./routes.ts";
+export { createNotificationRoutes, type NotificationRouteDeps } from "./routes.ts";
 export { activeSilenceWindow, inSilenceWindow } from "./silence.ts";
