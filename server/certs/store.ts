@@ -2,7 +2,8 @@
  * `certs.db`: the domains whose certificates are checked (added through the API or listed in
  * `[[cert_check.domains]]`) and every check result, so each domain has a history.
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { openDatabase } from "../sqlite.ts";
 import type { CertificateInspection } from "./inspect.ts";
 
 export interface CertDomain {
@@ -106,11 +107,9 @@ export class CertStore {
   #closed = false;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path, { timeout: 5_000 });
+    this.#db = openDatabase(path);
     try {
       this.#db.exec(`
-        PRAGMA journal_mode = WAL;
-        PRAGMA synchronous = NORMAL;
         PRAGMA foreign_keys = ON;
         CREATE TABLE IF NOT EXISTS cert_domains (
           id TEXT PRIMARY KEY,
