@@ -10,7 +10,7 @@ import { deferObservations, openAlertEngine } from "./alerts/mod.ts";
 import { createApiApp } from "./api/app.ts";
 import { apiMounts, rootMounts } from "./api_mounts.ts";
 import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
-import { CertStore } from "./certs/store.ts";
+import { openCertStore } from "./certs/store.ts";
 import { SERVER_AGENT_ID, ServerChecks } from "./checks/service.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
@@ -21,15 +21,15 @@ import { httpExposureProblem, isLoopbackHost } from "./auth/config.ts";
 import { createHostGuard } from "./auth/host_guard.ts";
 import { SessionStore } from "./auth/sessions.ts";
 import { createWhitelistRoutes } from "./auth/whitelist_routes.ts";
-import { WhitelistStore } from "./auth/whitelist_store.ts";
+import { openWhitelistStore } from "./auth/whitelist_store.ts";
 import { FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { SeriesGuard } from "./ingest/series_guard.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
-import { createNotifier, defaultSender } from "./notify/mod.ts";
+import { defaultSender, openNotifier } from "./notify/mod.ts";
 import {
   newestStoredSamples,
-  RemoteWriteForwarder,
+  openRemoteWriteForwarder,
   remoteWriteHealth,
   RemoteWriteReceiver,
   ServerCounters,
@@ -111,7 +111,7 @@ export async function startServer(
   }
   const store = openStore(config, log, clock);
   const registry = openAgentRegistry(join(config.dataDir, "agents.db"));
-  const whitelist = new WhitelistStore(join(config.dataDir, "agent_whitelist.db"));
+  const whitelist = openWhitelistStore(join(config.dataDir, "agent_whitelist.db"));
   const agentAuth = new AgentAuthenticator({
     tokens: security.agentTokens,
     requireAuth: security.requireAgentAuth,
@@ -143,7 +143,7 @@ export async function startServer(
   }
   // Counts for /metrics: alert evaluations and events, notification send attempts.
   const counters = new ServerCounters();
-  const notifier = createNotifier({
+  const notifier = openNotifier({
     config: config.notification,
     deliveryStorePath: join(config.dataDir, "notify.db"),
     clock,
@@ -178,7 +178,7 @@ export async function startServer(
   });
   // Committed samples also go to every [[remote_write]] endpoint; what storage already held
   // before this start is never sent again.
-  const remoteWrite = new RemoteWriteForwarder({
+  const remoteWrite = openRemoteWriteForwarder({
     endpoints: config.remoteWrite,
     dataDir: config.dataDir,
     clock,
@@ -223,7 +223,7 @@ export async function startServer(
   // Samples the server makes itself (certificates, checks, heartbeats) take the ingest path
   // from storage on: the same write and the same alert feed as an agent's batch.
   const commitLocal = (points: MetricDataPoint[]) => void ingest.commitLocal(points);
-  const certStore = new CertStore(join(config.dataDir, "certs.db"));
+  const certStore = openCertStore(join(config.dataDir, "certs.db"));
   certStore.syncConfigDomains(
     config.certCheck.domains.map((d) => ({ ...d, checkIntervalSecs: d.intervalSecs })),
     startedAtMs,

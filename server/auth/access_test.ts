@@ -6,7 +6,7 @@ import { openApiPath } from "../api/openapi.ts";
 import { declaredRoutes, routeApp } from "../api/routes.ts";
 import { openTestEnv } from "../../tests/helpers/api_env.ts";
 import { createCertRoutes } from "../certs/routes.ts";
-import { CertStore } from "../certs/store.ts";
+import { openCertStore } from "../certs/store.ts";
 import { createCheckRoutes } from "../checks/routes.ts";
 import { openFullApi } from "../../tests/helpers/full_api.ts";
 import { accessOfRoute, accessTable, requiredAccess, scopeOf } from "./access.ts";
@@ -99,7 +99,7 @@ Deno.test("requiredAccess: the stricter of overlapping rules, HEAD as GET, defau
 });
 
 Deno.test("the certificate and check modules' guardWrites agree with the access table", () => {
-  const store = new CertStore(":memory:");
+  const store = openCertStore(":memory:");
   try {
     const guard = requireScope("admin");
     const modules = {

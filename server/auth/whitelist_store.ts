@@ -45,6 +45,11 @@ export class WhitelistConflictError extends Error {
   }
 }
 
+/** Opens (creating if needed) the whitelist file at `path`; the caller closes it. */
+export function openWhitelistStore(path: string): WhitelistStore {
+  return new WhitelistStore(path);
+}
+
 export class WhitelistStore implements IssuedTokenLookup {
   readonly #db: DatabaseSync;
   readonly #byDigest = new Map<string, string>();

@@ -91,6 +91,11 @@ interface ResultRow {
 const DOMAIN_COLUMNS = "id, domain, port, enabled, check_interval_secs, note, source, " +
   "last_checked_ms, created_ms, updated_ms";
 
+/** Opens (creating if needed) `certs.db` at `path`; the caller closes it. */
+export function openCertStore(path: string): CertStore {
+  return new CertStore(path);
+}
+
 export class CertStore {
   readonly #db: DatabaseSync;
   readonly #insertDomain: StatementSync;

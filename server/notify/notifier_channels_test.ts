@@ -6,7 +6,7 @@ import type { AlertEvent } from "../../shared/types.ts";
 import { startHttpSink } from "../../tests/helpers/http_sink.ts";
 import { startSmtpSink } from "../../tests/helpers/smtp_sink.ts";
 import { readNotificationConfig } from "./config.ts";
-import { createNotifier } from "./notifier.ts";
+import { openNotifier } from "./notifier.ts";
 
 Deno.test("a TOML configuration delivers to real mail, webhook and SMS peers", async () => {
   const smtp = await startSmtpSink({ auth: { user: "alerts", pass: "pw" } });
@@ -47,7 +47,7 @@ phone_numbers = ["+8613800138000"]
     },
   );
   const log = memoryLogger();
-  const notifier = createNotifier({
+  const notifier = openNotifier({
     config,
     deliveryStorePath: `${dir}/notify.db`,
     clock: new ManualClock(Date.UTC(2026, 0, 2, 12)),

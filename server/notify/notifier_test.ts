@@ -4,8 +4,8 @@ import { memoryLogger, silentLogger } from "../../shared/log.ts";
 import type { AlertEvent, Severity } from "../../shared/types.ts";
 import { type HttpSink, startHttpSink } from "../../tests/helpers/http_sink.ts";
 import type { NotificationConfig, SilenceWindowConfig, WebhookChannelConfig } from "./config.ts";
-import { DeliveryStore } from "./delivery_store.ts";
-import { createNotifier, type Notifier, type NotifierOptions } from "./notifier.ts";
+import { openDeliveryStore } from "./delivery_store.ts";
+import { type Notifier, type NotifierOptions, openNotifier } from "./notifier.ts";
 
 let nextId = 0;
 function event(severity: Severity = "critical", overrides: Partial<AlertEvent> = {}): AlertEvent {
@@ -57,7 +57,7 @@ async function withNotifier(
   body: (notifier: Notifier) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir();
-  const notifier = createNotifier({
+  const notifier = openNotifier({
     log: silentLogger,
     retry: { baseDelayMs: 100, maxDelayMs: 1_000, attemptTimeoutMs: 5_000 },
     sleep: () => Promise.resolve(),
@@ -271,7 +271,7 @@ Deno.test("a slow channel delays neither another channel nor the caller", async 
   const fast = await startHttpSink();
   const dir = await Deno.makeTempDir();
   const path = `${dir}/notify.db`;
-  const notifier = createNotifier({
+  const notifier = openNotifier({
     config: config([webhook("slow", slow.url), webhook("fast", fast.url)]),
     deliveryStorePath: path,
   });
@@ -286,7 +286,7 @@ Deno.test("a slow channel delays neither another channel nor the caller", async 
 
     // Shutdown gives up on the slow channel after its grace and records what it held.
     await notifier.close(100);
-    const store = new DeliveryStore(path);
+    const store = openDeliveryStore(path);
     try {
       assert.equal(store.query({ channel: "fast", status: "sent" }).total, 20);
       const slowRecords = store.query({ channel: "slow", limit: 100 }).records;
@@ -332,7 +332,7 @@ Deno.test("close sends what is still being aggregated, and later events are igno
   await withSink({}, async (sink) => {
     const dir = await Deno.makeTempDir();
     const log = memoryLogger();
-    const notifier = createNotifier({
+    const notifier = openNotifier({
       config: config([webhook("hook", sink.url, { aggregationWindowSecs: 3600 })]),
       deliveryStorePath: `${dir}/notify.db`,
       clock: new ManualClock(0),

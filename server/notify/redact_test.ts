@@ -6,7 +6,7 @@ import { memoryLogger } from "../../shared/log.ts";
 import type { AlertEvent } from "../../shared/types.ts";
 import { startHttpSink } from "../../tests/helpers/http_sink.ts";
 import { readNotificationConfig } from "./config.ts";
-import { createNotifier } from "./notifier.ts";
+import { openNotifier } from "./notifier.ts";
 import { createRedactor, MAX_ERROR_TEXT, REDACTED } from "./redact.ts";
 import { createNotificationRoutes } from "./routes.ts";
 
@@ -66,7 +66,7 @@ headers = { "X-Signature" = "${HEADER_SECRET}" }
     (root) => readNotificationConfig(root.table("notification"), 0),
   );
   const log = memoryLogger();
-  const notifier = createNotifier({
+  const notifier = openNotifier({
     config,
     deliveryStorePath: `${dir}/notify.db`,
     clock: new ManualClock(Date.UTC(2026, 0, 2, 12)),

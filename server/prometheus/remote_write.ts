@@ -323,6 +323,14 @@ class Endpoint {
   }
 }
 
+/**
+ * Opens the on-disk queue of every `[[remote_write]]` endpoint under `dataDir/remote_write/`;
+ * `start()` begins sending, `stop()` ends it and closes the queues.
+ */
+export function openRemoteWriteForwarder(options: RemoteWriteOptions): RemoteWriteForwarder {
+  return new RemoteWriteForwarder(options);
+}
+
 /** The oxmon side: takes committed samples, filters, and hands them to every endpoint. */
 export class RemoteWriteForwarder {
   readonly #endpoints: Endpoint[];
