@@ -4,7 +4,7 @@
  * Parsed once at start-up into a frozen object; every problem is reported with its TOML path.
  */
 import { loadConfigFile, loadConfigText, type TableReader } from "../shared/config/mod.ts";
-import { isLogLevel, type LogLevel } from "../shared/log.ts";
+import { type LogFormat, type LogLevel, readLogConfig } from "../shared/log.ts";
 import { type ChecksConfig, readChecksConfig } from "../shared/checks/mod.ts";
 import { type AlertConfig, readAlertConfig } from "./alerts/mod.ts";
 import { type CertCheckConfig, readCertCheckConfig } from "./certs/config.ts";
@@ -52,7 +52,7 @@ export interface ServerConfig {
   agentIntervalSecs: number;
   ingest: IngestLimits;
   logLevel: LogLevel;
-  logFormat: "text" | "json";
+  logFormat: LogFormat;
   alert: AlertConfig;
   notification: NotificationConfig;
   /** `[cert_check]`: certificate expiry of monitored domains. */
@@ -152,13 +152,7 @@ export function readServerConfig(root: TableReader): ServerConfig {
     }),
   };
   limits.finish();
-  const log = root.table("log");
-  const logLevel = log.string("level", { default: "info" });
-  const logFormat = log.string("format", { default: "text", oneOf: ["text", "json"] });
-  if (!isLogLevel(logLevel)) {
-    log.problem("level", `expected debug, info, warn or error, got "${logLevel}"`);
-  }
-  log.finish();
+  const log = readLogConfig(root.table("log"));
   const topLevelAggregation = root.has("aggregation_window_secs")
     ? root.integer("aggregation_window_secs", { min: 0 })
     : undefined;
@@ -176,8 +170,8 @@ export function readServerConfig(root: TableReader): ServerConfig {
     agentIntervalSecs: root.integer("agent_interval_secs", { default: 10, min: 1 }),
     shutdownGraceSecs: root.integer("shutdown_grace_secs", { default: 10, min: 0 }),
     ingest,
-    logLevel: isLogLevel(logLevel) ? logLevel : "info",
-    logFormat: logFormat as "text" | "json",
+    logLevel: log.level,
+    logFormat: log.format,
     alert: readAlertConfig(root.table("alert")),
     notification: readNotificationConfig(root.table("notification"), topLevelAggregation),
     certCheck: readCertCheckConfig(root.table("cert_check")),
