@@ -18,6 +18,7 @@ import type { Clock } from "../../shared/clock.ts";
 import { delay } from "../../shared/deadline.ts";
 import { compileFilter } from "../../shared/glob.ts";
 import type { Logger } from "../../shared/log.ts";
+import { seriesIdentityOf } from "../../shared/series.ts";
 import type { Labels, MetricDataPoint } from "../../shared/types.ts";
 import type { RemoteWriteConfig } from "./config.ts";
 import { toPromLabels } from "./naming.ts";
@@ -78,12 +79,7 @@ const LABEL_CACHE_LIMIT = 1_000_000;
 const SLICE_MS = 10 * 60_000;
 
 function seriesKey(point: MetricDataPoint): string {
-  const names = Object.keys(point.labels);
-  let key = point.agentId + "\u0000" + point.metricName;
-  if (names.length === 0) return key;
-  if (names.length > 1) names.sort();
-  for (const name of names) key += "\u0000" + name + "=" + point.labels[name];
-  return key;
+  return seriesIdentityOf(point.agentId, point.metricName, point.labels);
 }
 
 class Endpoint {
