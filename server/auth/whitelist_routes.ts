@@ -14,7 +14,7 @@ import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AgentRegistry } from "../agents/types.ts";
 import { agentStatus } from "../api/_deps.ts";
-import { rfc3339 } from "../api/_time.ts";
+import { toRfc3339 } from "../../shared/time.ts";
 import { ApiError, notFound } from "../api/errors.ts";
 import { parseInteger } from "../api/params.ts";
 import { routeApp, type RouteSpec } from "../api/routes.ts";
@@ -100,12 +100,12 @@ export function createWhitelistRoutes(deps: WhitelistRouteDeps): Hono {
     return {
       id: entry.id,
       agent_id: entry.agentId,
-      created_at: rfc3339(entry.createdMs),
-      updated_at: rfc3339(entry.updatedMs),
+      created_at: toRfc3339(entry.createdMs),
+      updated_at: toRfc3339(entry.updatedMs),
       description: entry.description,
       token: null,
       collection_interval_secs: entry.collectionIntervalSecs,
-      last_seen: agent ? rfc3339(agent.lastSeenMs) : null,
+      last_seen: agent ? toRfc3339(agent.lastSeenMs) : null,
       status: agent ? agentStatus(agent.lastSeenMs, nowMs, interval) : "unknown",
     };
   };
@@ -188,7 +188,7 @@ export function createWhitelistRoutes(deps: WhitelistRouteDeps): Hono {
             id: issued.entry.id,
             agent_id: agentId,
             token: issued.token,
-            created_at: rfc3339(issued.entry.createdMs),
+            created_at: toRfc3339(issued.entry.createdMs),
           }),
           201,
         );
