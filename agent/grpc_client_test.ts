@@ -2,11 +2,11 @@
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import type { MetricBatch } from "../shared/types.ts";
+import { testCertificates } from "../tests/helpers/pki.ts";
 import {
   reservePort,
   type Respond,
   startRecordingServer,
-  testCertificates,
 } from "../tests/helpers/recording_grpc_server.ts";
 import {
   decodeReportResponse,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { memoryLogger, silentLogger } from "../../shared/log.ts";
 import { serveApi } from "../api/serve.ts";
-import { makeTestCerts } from "../../tests/helpers/tls_certs.ts";
+import { makeTestCerts } from "../../tests/helpers/pki.ts";
 import { closedWithin } from "../../tests/helpers/closed_within.ts";
 
 const app = new Hono().get("/ping", (c) => c.text("pong"));

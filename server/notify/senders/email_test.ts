@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { AlertEvent } from "../../../shared/types.ts";
+import { selfSignedCert } from "../../../tests/helpers/pki.ts";
 import {
-  selfSignedCert,
   type SmtpSink,
   type SmtpSinkOptions,
   startSmtpSink,
