@@ -2,7 +2,14 @@
 import { join } from "node:path";
 import { ManualClock } from "../../shared/clock.ts";
 import type { AlertEvent, Labels, MetricDataPoint } from "../../shared/types.ts";
-import type { AlertRuleConfig, ThresholdRuleConfig } from "../../server/alerts/config.ts";
+import type {
+  AgentAbsentRuleConfig,
+  AlertRuleConfig,
+  CheckFailedRuleConfig,
+  RateOfChangeRuleConfig,
+  ThresholdRuleConfig,
+  TrendPredictionRuleConfig,
+} from "../../server/alerts/config.ts";
 import {
   type AlertEngine,
   type AlertEngineOptions,
@@ -23,6 +30,78 @@ export function threshold(overrides: Partial<ThresholdRuleConfig> = {}): Thresho
     silenceSecs: 300,
     operator: "greater_than",
     value: 90,
+    durationSecs: 0,
+    ...overrides,
+  };
+}
+
+/** `memory-spike`: memory.used_percent rising by 20 % within 300 s, warning, silence 600 s. */
+export function rateOfChange(
+  overrides: Partial<RateOfChangeRuleConfig> = {},
+): RateOfChangeRuleConfig {
+  return {
+    name: "memory-spike",
+    type: "rate_of_change",
+    metric: "memory.used_percent",
+    agentPattern: "*",
+    labels: {},
+    severity: "warning",
+    silenceSecs: 600,
+    rateThreshold: 20,
+    windowSecs: 300,
+    ...overrides,
+  };
+}
+
+/**
+ * `disk-full-prediction`: disk.used_percent reaching 95 within a day by the trend of the last
+ * hour (10 points at least), info, silence 3600 s.
+ */
+export function trendPrediction(
+  overrides: Partial<TrendPredictionRuleConfig> = {},
+): TrendPredictionRuleConfig {
+  return {
+    name: "disk-full-prediction",
+    type: "trend_prediction",
+    metric: "disk.used_percent",
+    agentPattern: "*",
+    labels: {},
+    severity: "info",
+    silenceSecs: 3600,
+    predictThreshold: 95,
+    horizonSecs: 86_400,
+    minDataPoints: 10,
+    windowSecs: 3600,
+    ...overrides,
+  };
+}
+
+/** `agent-down`: any agent silent for 120 s, critical, silence 600 s. */
+export function agentAbsent(overrides: Partial<AgentAbsentRuleConfig> = {}): AgentAbsentRuleConfig {
+  return {
+    name: "agent-down",
+    type: "agent_absent",
+    metric: "",
+    agentPattern: "*",
+    labels: {},
+    severity: "critical",
+    silenceSecs: 600,
+    absentSecs: 120,
+    ...overrides,
+  };
+}
+
+/** `check-down`: a check failing 3 runs in a row, critical, silence 600 s. */
+export function checkFailed(overrides: Partial<CheckFailedRuleConfig> = {}): CheckFailedRuleConfig {
+  return {
+    name: "check-down",
+    type: "check_failed",
+    metric: "check.up",
+    agentPattern: "*",
+    labels: {},
+    severity: "critical",
+    silenceSecs: 600,
+    consecutiveFailures: 3,
     durationSecs: 0,
     ...overrides,
   };
