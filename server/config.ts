@@ -79,6 +79,21 @@ export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
   maxNewSeriesPerAgentPerMinute: 1_000,
 });
 
+/** The TOML key of each ingest limit under `[ingest]`, and its bounds. */
+const INGEST_LIMIT_KEYS = {
+  maxPointsPerBatch: ["max_points_per_batch", 1],
+  maxBatchBytes: ["max_batch_bytes", 1024, 64 * 1024 * 1024],
+  maxAgentIdLength: ["max_agent_id_length", 1, 1024],
+  maxMetricNameLength: ["max_metric_name_length", 1, 1024],
+  maxLabelsPerPoint: ["max_labels_per_point", 0, 256],
+  maxLabelNameLength: ["max_label_name_length", 1],
+  maxLabelValueLength: ["max_label_value_length", 1],
+  maxFutureSecs: ["max_future_secs", 0],
+  maxSeriesPerAgent: ["max_series_per_agent", 1],
+  maxSeriesTotal: ["max_series_total", 1],
+  maxNewSeriesPerAgentPerMinute: ["max_new_series_per_agent_per_minute", 1],
+} as const;
+
 const HOST = { pattern: /^[\w.:-]+$|^\[[\w:]+\]$/, patternHint: "a host name or IP address" };
 
 /** `ingest.max_batch_bytes` as given, for checks across tables (the ingest reader reports it). */
@@ -101,56 +116,7 @@ export function readServerConfig(root: TableReader): ServerConfig {
   const exposure = httpExposureProblem(httpHost, security.apiTokens);
   if (exposure) root.problem("http_host", exposure);
   const limits = root.table("ingest");
-  const ingest: IngestLimits = {
-    maxPointsPerBatch: limits.integer("max_points_per_batch", {
-      default: DEFAULT_INGEST_LIMITS.maxPointsPerBatch,
-      min: 1,
-    }),
-    maxBatchBytes: limits.integer("max_batch_bytes", {
-      default: DEFAULT_INGEST_LIMITS.maxBatchBytes,
-      min: 1024,
-      max: 64 * 1024 * 1024,
-    }),
-    maxAgentIdLength: limits.integer("max_agent_id_length", {
-      default: DEFAULT_INGEST_LIMITS.maxAgentIdLength,
-      min: 1,
-      max: 1024,
-    }),
-    maxMetricNameLength: limits.integer("max_metric_name_length", {
-      default: DEFAULT_INGEST_LIMITS.maxMetricNameLength,
-      min: 1,
-      max: 1024,
-    }),
-    maxLabelsPerPoint: limits.integer("max_labels_per_point", {
-      default: DEFAULT_INGEST_LIMITS.maxLabelsPerPoint,
-      min: 0,
-      max: 256,
-    }),
-    maxLabelNameLength: limits.integer("max_label_name_length", {
-      default: DEFAULT_INGEST_LIMITS.maxLabelNameLength,
-      min: 1,
-    }),
-    maxLabelValueLength: limits.integer("max_label_value_length", {
-      default: DEFAULT_INGEST_LIMITS.maxLabelValueLength,
-      min: 1,
-    }),
-    maxFutureSecs: limits.integer("max_future_secs", {
-      default: DEFAULT_INGEST_LIMITS.maxFutureSecs,
-      min: 0,
-    }),
-    maxSeriesPerAgent: limits.integer("max_series_per_agent", {
-      default: DEFAULT_INGEST_LIMITS.maxSeriesPerAgent,
-      min: 1,
-    }),
-    maxSeriesTotal: limits.integer("max_series_total", {
-      default: DEFAULT_INGEST_LIMITS.maxSeriesTotal,
-      min: 1,
-    }),
-    maxNewSeriesPerAgentPerMinute: limits.integer("max_new_series_per_agent_per_minute", {
-      default: DEFAULT_INGEST_LIMITS.maxNewSeriesPerAgentPerMinute,
-      min: 1,
-    }),
-  };
+  const ingest: IngestLimits = limits.integers(DEFAULT_INGEST_LIMITS, INGEST_LIMIT_KEYS);
   limits.finish();
   const log = readLogConfig(root.table("log"));
   const topLevelAggregation = root.has("aggregation_window_secs")
