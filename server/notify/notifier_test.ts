@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../../shared/clock.ts";
 import { memoryLogger, silentLogger } from "../../shared/log.ts";
 import type { AlertEvent, Severity } from "../../shared/types.ts";
+import { alertEvent } from "../../tests/helpers/alert_harness.ts";
 import { type HttpSink, startHttpSink } from "../../tests/helpers/http_sink.ts";
 import type { NotificationConfig, SilenceWindowConfig, WebhookChannelConfig } from "./config.ts";
 import { openDeliveryStore } from "./delivery_store.ts";
@@ -10,21 +11,13 @@ import { type Notifier, type NotifierOptions, openNotifier } from "./notifier.ts
 let nextId = 0;
 function event(severity: Severity = "critical", overrides: Partial<AlertEvent> = {}): AlertEvent {
   nextId += 1;
-  return {
+  return alertEvent({
     id: `ev-${nextId}`,
-    ruleName: "high-cpu",
-    ruleType: "threshold",
-    agentId: "web-1",
-    metricName: "cpu.usage",
-    labels: {},
     severity,
-    status: "firing",
     message: `CPU high #${nextId}`,
-    value: 95,
-    threshold: 90,
     timestampMs: 1_767_225_600_000,
     ...overrides,
-  };
+  });
 }
 
 function webhook(

@@ -1,4 +1,6 @@
-/** Test support for the alert engine: rule builders and an engine over a temporary alerts.db. */
+/**
+ * Test support for alerts: rule and event builders, and an engine over a temporary alerts.db.
+ */
 import { join } from "node:path";
 import { ManualClock } from "../../shared/clock.ts";
 import type { AlertEvent, Labels, MetricDataPoint } from "../../shared/types.ts";
@@ -103,6 +105,25 @@ export function checkFailed(overrides: Partial<CheckFailedRuleConfig> = {}): Che
     silenceSecs: 600,
     consecutiveFailures: 3,
     durationSecs: 0,
+    ...overrides,
+  };
+}
+
+/** A firing `high-cpu` event of web-1 (cpu.usage 95 > 90, critical) at 2026-01-02 12:00 UTC. */
+export function alertEvent(overrides: Partial<AlertEvent> = {}): AlertEvent {
+  return {
+    id: "ev-1",
+    ruleName: "high-cpu",
+    ruleType: "threshold",
+    agentId: "web-1",
+    metricName: "cpu.usage",
+    labels: {},
+    severity: "critical",
+    status: "firing",
+    message: "CPU hot",
+    value: 95,
+    threshold: 90,
+    timestampMs: Date.UTC(2026, 0, 2, 12),
     ...overrides,
   };
 }
