@@ -3,6 +3,7 @@
  * and their raw samples or sample blocks over a window, counted against the query's sample
  * budget (Prometheus' `query.max-samples`).
  */
+import { seriesIdentityOf } from "../../../shared/series.ts";
 import type { MetricStore, SampleBlock, SeriesKey } from "../../storage/types.ts";
 import { fromPromName, toPromLabels } from "../naming.ts";
 import type { Matcher } from "./parse.ts";
@@ -24,8 +25,7 @@ export interface SelectedSeries {
 }
 
 function oxmonKey(key: SeriesKey): string {
-  return key.agentId + "\u0002" + key.metricName + "\u0002" +
-    Object.keys(key.labels).sort().map((name) => `${name}=${key.labels[name]}`).join(",");
+  return seriesIdentityOf(key.agentId, key.metricName, key.labels);
 }
 
 /** Series selection and sample loading from a `MetricStore`, with the sample budget. */
