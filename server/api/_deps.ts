@@ -48,12 +48,3 @@ export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
   maxPoints: 100_000,
   maxBucketsPerSeries: 10_000,
 });
-
-/** Active unless not seen for 3 collection intervals, as the original oxmon judges it. */
-export function agentStatus(
-  lastSeenMs: number,
-  nowMs: number,
-  intervalSecs: number,
-): "active" | "inactive" {
-  return nowMs - lastSeenMs < 3 * intervalSecs * 1000 ? "active" : "inactive";
-}

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import { toRfc3339 } from "../../shared/time.ts";
-import { agentStatus, type ApiDeps } from "./_deps.ts";
+import { agentStatus } from "../agents/status.ts";
+import type { ApiDeps } from "./_deps.ts";
 import { routeApp } from "./routes.ts";
 
 /**

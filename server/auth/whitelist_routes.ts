@@ -13,7 +13,7 @@ import type { Hono } from "hono";
 import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AgentRegistry } from "../agents/types.ts";
-import { agentStatus } from "../api/_deps.ts";
+import { agentStatus } from "../agents/status.ts";
 import { toRfc3339 } from "../../shared/time.ts";
 import { ApiError, notFound } from "../api/errors.ts";
 import { parseInteger } from "../api/params.ts";

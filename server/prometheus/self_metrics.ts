@@ -6,6 +6,7 @@
 import { METRIC_CATALOG } from "../../shared/catalog.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AlertEvent, MetricDataPoint } from "../../shared/types.ts";
+import { agentStatus } from "../agents/status.ts";
 import type { AgentRegistry } from "../agents/types.ts";
 import type { MetricStore } from "../storage/types.ts";
 import type { MetricFamily, MetricSample } from "./exposition.ts";
@@ -226,10 +227,11 @@ export function selfMetricFamilies(sources: SelfMetricsSources): MetricFamily[] 
   });
   section("agents", () => {
     const nowMs = sources.nowMs();
-    const limitMs = 3 * sources.agentIntervalSecs * 1000;
     let active = 0;
     const agents = sources.registry.list();
-    for (const agent of agents) if (nowMs - agent.lastSeenMs < limitMs) active++;
+    for (const agent of agents) {
+      if (agentStatus(agent.lastSeenMs, nowMs, sources.agentIntervalSecs) === "active") active++;
+    }
     return [
       gauge("oxmon_agents", "Agents known, by status.", [
         { labels: { status: "active" }, value: active },
