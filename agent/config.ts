@@ -28,6 +28,12 @@ export interface AgentConfig {
   collectionIntervalSecs: number;
   /** Most unsent batches kept; past it the oldest is dropped. */
   bufferMaxSize: number;
+  /** Most bytes of unsent requests kept in memory; past it the oldest is dropped. */
+  bufferMaxBytes: number;
+  /** Where unsent batches are kept across restarts; memory only when absent. */
+  spoolDir?: string;
+  /** Most bytes the spool keeps; past it the oldest batch is dropped. */
+  spoolMaxBytes: number;
   authToken?: string;
   /** PEM file of the CA that signed the server's certificate (https:// endpoints). */
   tlsCaFile?: string;
@@ -55,6 +61,13 @@ export interface AgentConfig {
 }
 
 export const DEFAULT_SERVER_ENDPOINT = "http://127.0.0.1:9090";
+/**
+ * 8 MiB of encoded requests in memory: about 1,000 host batches, within the agent's resident
+ * memory budget (the whole agent is about 50 MB).
+ */
+export const DEFAULT_BUFFER_MAX_BYTES = 8 * 1024 * 1024;
+/** 256 MiB on disk: days of host batches at the default interval. */
+export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 const DEFAULT_GRPC_PORT = 9090;
 /** What the server accepts as an agent id: no spaces, slashes or other odd characters. */
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -146,6 +159,9 @@ export function readAgentConfig(root: TableReader): AgentConfig {
     root.problem("tls_cert_file", "is only used with an https:// server_endpoint");
   }
 
+  const spoolDir = root.optionalString("spool_dir");
+  if (spoolDir === "") root.problem("spool_dir", "expected a folder path, got an empty string");
+
   const filters = root.table("filters");
   const filterConfig = {
     mounts: readFilter(filters, "mount"),
@@ -172,6 +188,15 @@ export function readAgentConfig(root: TableReader): AgentConfig {
     server,
     collectionIntervalSecs: root.integer("collection_interval_secs", { default: 10, min: 1 }),
     bufferMaxSize: root.integer("buffer_max_size", { default: 1000, min: 1 }),
+    bufferMaxBytes: root.integer("buffer_max_bytes", {
+      default: DEFAULT_BUFFER_MAX_BYTES,
+      min: 64 * 1024,
+    }),
+    ...(spoolDir === undefined ? {} : { spoolDir }),
+    spoolMaxBytes: root.integer("spool_max_bytes", {
+      default: DEFAULT_SPOOL_MAX_BYTES,
+      min: 64 * 1024,
+    }),
     ...(authToken === undefined || authToken === "" ? {} : { authToken }),
     ...(tlsCaFile === undefined ? {} : { tlsCaFile }),
     ...(tlsCertFile === undefined || tlsKeyFile === undefined ? {} : { tlsCertFile, tlsKeyFile }),

@@ -203,6 +203,30 @@ Deno.test("command-line overrides replace config keys and are checked like them"
   );
 });
 
+Deno.test("spool_dir, spool_max_bytes and buffer_max_bytes are read and checked", () => {
+  const config = parseAgentConfig(`
+spool_dir = "/var/lib/oxmon-agent/spool"
+spool_max_bytes = 1048576
+buffer_max_bytes = 2097152
+`);
+  assert.equal(config.spoolDir, "/var/lib/oxmon-agent/spool");
+  assert.equal(config.spoolMaxBytes, 1_048_576);
+  assert.equal(config.bufferMaxBytes, 2_097_152);
+  const defaults = parseAgentConfig("");
+  assert.equal(defaults.spoolDir, undefined, "memory only unless set");
+  assert.equal(defaults.bufferMaxBytes, 8 * 1024 * 1024);
+  const problems = problemsOf(`
+spool_dir = ""
+spool_max_bytes = 10
+buffer_max_bytes = "lots"
+`);
+  assert.deepEqual([...problems].sort(), [
+    'buffer_max_bytes: expected an integer, got "lots"',
+    "spool_dir: expected a folder path, got an empty string",
+    "spool_max_bytes: expected an integer of at least 65536, got 10",
+  ]);
+});
+
 Deno.test("config/agent.example.toml loads and spells out the defaults", () => {
   const example = loadAgentConfig(
     new URL("../config/agent.example.toml", import.meta.url).pathname,

@@ -129,12 +129,12 @@ const stopChildren = () => {
     }
   }
 };
-const stopListening = onStopSignals({ onStop: stopChildren });
+const stopped = onStopSignals({ onStop: stopChildren });
 
 async function finish(code: number): Promise<never> {
   stopChildren();
   const codes = await Promise.all(children.map((child) => child.status.then((s) => s.code)));
-  stopListening();
+  stopped();
   const clean = codes.every((c) => c === 0);
   say(clean ? "stopped cleanly" : `stopped; exit codes ${codes.join(", ")}`);
   Deno.exit(clean ? code : 1);

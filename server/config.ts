@@ -42,6 +42,8 @@ export interface ServerConfig {
   httpPort: number;
   dataDir: string;
   retentionDays: number;
+  /** New data is refused while the data directory's file system has less free space. */
+  minFreeBytes: number;
   /** Storage engine: `"row"` (reference) or `"chunk"` once it exists. */
   storageEngine: "row" | "chunk";
   /** Credentials, TLS, host list, timeouts and listener bounds (`server/auth/config.ts`). */
@@ -94,6 +96,12 @@ const INGEST_LIMIT_KEYS = {
   maxNewSeriesPerAgentPerMinute: ["max_new_series_per_agent_per_minute", 1],
 } as const;
 
+/**
+ * 100 MiB: room for the checkpoint of a busy write-ahead log and an hour's sealing, so writes
+ * stop cleanly before SQLite meets a full disk half-way through a commit.
+ */
+export const DEFAULT_MIN_FREE_BYTES = 100 * 1024 * 1024;
+
 const HOST = { pattern: /^[\w.:-]+$|^\[[\w:]+\]$/, patternHint: "a host name or IP address" };
 
 /** `ingest.max_batch_bytes` as given, for checks across tables (the ingest reader reports it). */
@@ -129,6 +137,7 @@ export function readServerConfig(root: TableReader): ServerConfig {
     httpPort: root.integer("http_port", { default: 8080, min: 0, max: 65535 }),
     dataDir: root.string("data_dir", { default: "data" }),
     retentionDays: root.integer("retention_days", { default: 7, min: 1 }),
+    minFreeBytes: root.integer("min_free_bytes", { default: DEFAULT_MIN_FREE_BYTES, min: 0 }),
     storageEngine: root.string("storage_engine", { default: "chunk", oneOf: ["row", "chunk"] }) as
       | "row"
       | "chunk",

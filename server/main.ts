@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { invokedAs } from "../shared/cli.ts";
 import { ConfigError } from "../shared/config/mod.ts";
 import { createLogger } from "../shared/log.ts";
+import { checkDataDir, formatCheckReport } from "./check_data.ts";
 import { onStopSignals } from "../shared/stop_signals.ts";
 import { defaultServerConfig, loadServerConfig, type ServerConfig } from "./config.ts";
 import { runListener } from "./ingest/listener.ts";
@@ -27,6 +28,8 @@ Options:
       --http-host HOST  override http_host (bind address)
       --http-port PORT  override http_port
       --check-config    validate the config and exit
+      --check-data      check every file of data_dir (integrity, chunk checksums, series
+                        identity) without starting; exit 0 when all are sound, 1 otherwise
       --backup DIR      copy data_dir into DIR (new or empty), safe while the server runs
       --health-check    exit 0 if the server with this config answers /api/v1/health
   -V, --version         print the version
@@ -54,6 +57,7 @@ async function main(args: string[]): Promise<number> {
         "http-host": { type: "string" },
         "http-port": { type: "string" },
         "check-config": { type: "boolean" },
+        "check-data": { type: "boolean" },
         backup: { type: "string" },
         "health-check": { type: "boolean" },
         version: { type: "boolean", short: "V" },
@@ -87,6 +91,17 @@ async function main(args: string[]): Promise<number> {
     console.log(`${values.config ?? "embedded defaults"}: OK`);
     return 0;
   }
+  if (values["check-data"]) {
+    let reports;
+    try {
+      reports = checkDataDir(config.dataDir);
+    } catch (error) {
+      console.error(`oxmon-server: cannot check ${config.dataDir}: ${(error as Error).message}`);
+      return 2;
+    }
+    console.log(formatCheckReport(config.dataDir, reports));
+    return reports.every((report) => report.problems.length === 0) ? 0 : 1;
+  }
   if (values["health-check"]) return await healthCheck(config);
   if (values.backup !== undefined) {
     try {
@@ -112,7 +127,7 @@ async function main(args: string[]): Promise<number> {
       log.error("shutdown failed", { error });
       Deno.exit(1);
     });
-  const stopListening = onStopSignals({
+  const stopped = onStopSignals({
     onStop: () => {
       stopRequested = true;
       if (server) stop(server);
@@ -129,7 +144,7 @@ async function main(args: string[]): Promise<number> {
   } catch (error) {
     // E.g. a port in use or a data_dir that cannot be written: say so plainly, no stack trace.
     log.error("cannot start the server", { error });
-    stopListening();
+    stopped();
     return 1;
   }
   // SIGHUP: certificate renewals without a restart (the files are also watched for changes).
@@ -140,7 +155,7 @@ async function main(args: string[]): Promise<number> {
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", reload);
   if (stopRequested) stop(server);
   await server.finished;
-  stopListening();
+  stopped();
   if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", reload);
   return 0;
 }

@@ -7,7 +7,7 @@ import { type Clock, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import { openAgentRegistry } from "./agents/sqlite_registry.ts";
 import { deferObservations, openAlertEngine } from "./alerts/mod.ts";
-import { createApiApp } from "./api/app.ts";
+import { createApiApp, type HealthIssue } from "./api/app.ts";
 import { apiMounts, rootMounts } from "./api_mounts.ts";
 import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
 import { openCertStore } from "./certs/store.ts";
@@ -21,7 +21,7 @@ import { httpExposureProblem, isLoopbackHost } from "./auth/config.ts";
 import { createHostGuard } from "./auth/host_guard.ts";
 import { SessionStore } from "./auth/sessions.ts";
 import { createWhitelistRoutes } from "./auth/whitelist_routes.ts";
-import { openWhitelistStore } from "./auth/whitelist_store.ts";
+import { openWhitelistStore, type WhitelistStore } from "./auth/whitelist_store.ts";
 import { FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { SeriesGuard } from "./ingest/series_guard.ts";
@@ -34,6 +34,7 @@ import {
   RemoteWriteReceiver,
   ServerCounters,
 } from "./prometheus/mod.ts";
+import { Quarantine } from "./quarantine.ts";
 import { Scheduler } from "./scheduler.ts";
 import { openChunkStore } from "./storage/chunk/engine.ts";
 import { openRowStore } from "./storage/row_engine.ts";
@@ -69,6 +70,7 @@ export function openStore(
   config: ServerConfig,
   log: Logger,
   clock: Clock = systemClock,
+  quarantine?: Quarantine,
 ): MetricStore {
   switch (config.storageEngine) {
     case "row":
@@ -81,10 +83,37 @@ export function openStore(
         clock,
         lateSampleMaxAgeMs: config.retentionDays * MS_PER_DAY,
         log: log.with({ component: "storage" }),
+        minFreeBytes: config.minFreeBytes,
+        quarantine: quarantine &&
+          ((path, reason, lost) => void quarantine.quarantine(path, reason, lost)),
       });
     default:
       throw new Error(`storage engine "${config.storageEngine}" is not available`);
   }
+}
+
+/** What a new empty file forgets, said when a damaged one is moved aside (and in the README). */
+const LOST = {
+  agents: "agents.db is started empty: agents are registered again on their next batch, " +
+    "their first-seen times restart, and system info returns when an agent restarts",
+  alerts: "alerts.db is started empty: alert history is lost, and alerts that were firing are " +
+    "raised again as new if their condition still holds (no resolved notice for the others)",
+  notify: "notify.db is started empty: the record of past notification deliveries is lost",
+  certs: "certs.db is started empty: domains added through the API and past certificate " +
+    "results are lost; domains of the config file are listed again",
+  whitelist: "agent_whitelist.db is started empty: agent tokens issued through the whitelist " +
+    "API are lost, and agents using them are refused until given new ones",
+};
+
+function quarantinedIssues(quarantine: Quarantine): HealthIssue[] {
+  return quarantine.list().map((file) => ({
+    kind: "quarantined",
+    file: file.path,
+    message: `${file.original} was damaged and moved aside` +
+      (file.reason ? ` (${file.reason})` : "") +
+      "; remove or restore the file to clear this",
+    sinceMs: file.sinceMs,
+  }));
 }
 
 export async function startServer(
@@ -109,9 +138,68 @@ export async function startServer(
       });
     }
   }
-  const store = openStore(config, log, clock);
-  const registry = openAgentRegistry(join(config.dataDir, "agents.db"));
-  const whitelist = openWhitelistStore(join(config.dataDir, "agent_whitelist.db"));
+  // A damaged agents.db, alerts.db, notify.db or certs.db is moved aside and started anew, loudly.
+  const quarantine = new Quarantine({
+    dataDir: config.dataDir,
+    log: log.with({ component: "data" }),
+    now: () => clock.now(),
+  });
+  // Counts for /metrics: alert evaluations and events, notification send attempts.
+  const counters = new ServerCounters();
+  const opened: { close(): unknown }[] = [];
+  const closeAll = async () => {
+    for (const part of opened.reverse()) await part.close();
+  };
+  let store, registry, notifier, alerts;
+  try {
+    store = openStore(config, log, clock, quarantine);
+    opened.push(store);
+    const agentsPath = join(config.dataDir, "agents.db");
+    registry = quarantine.open(agentsPath, LOST.agents, () => openAgentRegistry(agentsPath));
+    opened.push(registry);
+    const notifyPath = join(config.dataDir, "notify.db");
+    notifier = quarantine.open(notifyPath, LOST.notify, () =>
+      openNotifier({
+        config: config.notification,
+        deliveryStorePath: notifyPath,
+        clock,
+        log: log.with({ component: "notify" }),
+        createSender: (channel, retry) =>
+          counters.countSends(channel.name, defaultSender(channel, retry)),
+      }));
+    const notifierOpened = notifier;
+    opened.push({ close: () => notifierOpened.close(0) });
+    const alertsPath = join(config.dataDir, "alerts.db");
+    alerts = quarantine.open(alertsPath, LOST.alerts, () =>
+      openAlertEngine({
+        rules: config.alert.rules,
+        statePath: alertsPath,
+        clock,
+        log: log.with({ component: "alerts" }),
+        onEvent: (event) => {
+          counters.countEvent(event);
+          notifierOpened.dispatch(event);
+        },
+        // The server's own identities report when a check is due, not every few seconds.
+        unwatchedAgents: [CERT_AGENT_ID, SERVER_AGENT_ID],
+      }));
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  const whitelistPath = join(config.dataDir, "agent_whitelist.db");
+  let whitelist: WhitelistStore;
+  try {
+    whitelist = quarantine.open(
+      whitelistPath,
+      LOST.whitelist,
+      () => openWhitelistStore(whitelistPath),
+    );
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  opened.push(whitelist);
   const agentAuth = new AgentAuthenticator({
     tokens: security.agentTokens,
     requireAuth: security.requireAgentAuth,
@@ -141,28 +229,6 @@ export async function startServer(
         `(${config.httpHost}) and anyone on it may use it; add an api token to serve others`,
     );
   }
-  // Counts for /metrics: alert evaluations and events, notification send attempts.
-  const counters = new ServerCounters();
-  const notifier = openNotifier({
-    config: config.notification,
-    deliveryStorePath: join(config.dataDir, "notify.db"),
-    clock,
-    log: log.with({ component: "notify" }),
-    createSender: (channel, retry) =>
-      counters.countSends(channel.name, defaultSender(channel, retry)),
-  });
-  const alerts = openAlertEngine({
-    rules: config.alert.rules,
-    statePath: join(config.dataDir, "alerts.db"),
-    clock,
-    log: log.with({ component: "alerts" }),
-    onEvent: (event) => {
-      counters.countEvent(event);
-      notifier.dispatch(event);
-    },
-    // The server's own identities report when a check is due, not every few seconds.
-    unwatchedAgents: [CERT_AGENT_ID, SERVER_AGENT_ID],
-  });
   // Alert evaluation runs after the ingest reply has gone out, never before it.
   const alertFeed = deferObservations(
     counters.countObservations(alerts),
@@ -223,11 +289,15 @@ export async function startServer(
   // Samples the server makes itself (certificates, checks, heartbeats) take the ingest path
   // from storage on: the same write and the same alert feed as an agent's batch.
   const commitLocal = (points: MetricDataPoint[]) => void ingest.commitLocal(points);
-  const certStore = openCertStore(join(config.dataDir, "certs.db"));
-  certStore.syncConfigDomains(
-    config.certCheck.domains.map((d) => ({ ...d, checkIntervalSecs: d.intervalSecs })),
-    startedAtMs,
-  );
+  const certsPath = join(config.dataDir, "certs.db");
+  const certStore = quarantine.open(certsPath, LOST.certs, () => {
+    const opened = openCertStore(certsPath);
+    opened.syncConfigDomains(
+      config.certCheck.domains.map((d) => ({ ...d, checkIntervalSecs: d.intervalSecs })),
+      startedAtMs,
+    );
+    return opened;
+  });
   const certChecker = new CertChecker({
     store: certStore,
     config: config.certCheck,
@@ -271,6 +341,8 @@ export async function startServer(
   if (config.checks.checks.some((check) => check.type === "heartbeat")) {
     scheduler.add({ name: "heartbeats", intervalMs: 1_000, run: (nowMs) => checks.tick(nowMs) });
   }
+  // A failed commit or a low-space refusal clears as soon as its cause goes, write or not.
+  scheduler.add({ name: "storage-heal", intervalMs: 2_000, run: () => store.heal?.() });
   scheduler.add({ name: "alert-tick", intervalMs: 5_000, run: (nowMs) => alerts.tick(nowMs) });
   scheduler.add({ name: "notify", intervalMs: 1_000, run: (nowMs) => notifier.tick(nowMs) });
 
@@ -306,6 +378,7 @@ export async function startServer(
     agentIntervalSecs: config.agentIntervalSecs,
     log: log.with({ component: "api" }),
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
+    issues: () => [...quarantinedIssues(quarantine), ...(store.issues?.() ?? [])],
     warnings: () => [...warnings],
     auth: new ApiAuth({
       tokens: security.apiTokens,

@@ -16,6 +16,11 @@ export interface ApiDeps {
   /** Expected collection interval; an agent not seen for 3 of them is inactive. */
   agentIntervalSecs: number;
   log: Logger;
+  /**
+   * What keeps the server from being fully well (files moved aside as damaged, writes refused):
+   * `/api/v1/health` lists them and says `degraded` while there are any.
+   */
+  issues?: () => readonly HealthIssue[];
   /** Ingest counters shown by `/api/v1/health` (e.g. batches accepted, rejected). */
   ingestStats?: () => Record<string, number>;
   /** Sub-apps mounted under `/api/v1/<key>`, e.g. `{ alerts: createAlertRoutes(...) }`. */
@@ -35,6 +40,18 @@ export interface ApiDeps {
   healthSections?: () => Record<string, unknown>;
   /** Response size caps; see `DEFAULT_QUERY_LIMITS`. */
   limits?: Partial<QueryLimits>;
+}
+
+/** One thing health reports as making the server `degraded`. */
+export interface HealthIssue {
+  /** What kind of problem: `quarantined`, `writes_refused`, `low_disk_space`, `unreadable`. */
+  kind: string;
+  /** What is wrong and what it means, for a person. */
+  message: string;
+  /** The file concerned, if one is. */
+  file?: string;
+  /** Since when, epoch ms. */
+  sinceMs?: number;
 }
 
 export interface QueryLimits {

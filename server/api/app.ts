@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createDashboardRoutes } from "../dashboard/routes.ts";
+import { DamagedDataError } from "../storage/types.ts";
 import type { ApiDeps } from "./_deps.ts";
 import { createAgentRoutes } from "./agent_routes.ts";
 import { ApiError, type ApiErrorCode, errorBody } from "./errors.ts";
@@ -15,7 +16,7 @@ import { type MountedRoutes, openApiDocument, openApiPath } from "./openapi.ts";
 import { declaredRoutes, routeApp } from "./routes.ts";
 import { ACCESS_SECURITY, accessOfRoute } from "../auth/access.ts";
 
-export type { ApiDeps, QueryLimits } from "./_deps.ts";
+export type { ApiDeps, HealthIssue, QueryLimits } from "./_deps.ts";
 export { DEFAULT_QUERY_LIMITS } from "./_deps.ts";
 
 const BUILT_IN = new Set(["health", "agents", "metrics", "whitelist", "auth", "openapi"]);
@@ -105,6 +106,11 @@ export function createApiApp(deps: ApiDeps): Hono {
     if (error instanceof HTTPException && error.status < 500) {
       const code: ApiErrorCode = error.status === 404 ? "not_found" : "bad_request";
       return c.json(errorBody(code, error.message || "Bad request"), error.status);
+    }
+    if (error instanceof DamagedDataError) {
+      // Not a bug to hide: the answer says which stored data is damaged (health lists it too).
+      log.error("api request hit damaged data", { path: new URL(c.req.url).pathname, error });
+      return c.json(errorBody("internal", `Stored data is damaged: ${error.message}`), 500);
     }
     log.error("api request failed", {
       method: c.req.method,

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { memoryLogger } from "../../shared/log.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
-import { createApiApp } from "./app.ts";
+import { createApiApp, type HealthIssue } from "./app.ts";
 import { ApiError, badParameter } from "./errors.ts";
+import { DamagedDataError } from "../storage/types.ts";
 import { routeApp, type RouteSpec } from "./routes.ts";
 import { openTestEnv, START_MS, type TestEnv } from "../../tests/helpers/api_env.ts";
 
@@ -93,6 +94,56 @@ Deno.test("health answers 503 when storage statistics fail, logging the cause", 
     assert.equal(body.storage, null);
     assert.ok(log.lines.some((line) => line.includes("disk on fire")));
   }, { log });
+});
+
+Deno.test("health is degraded but 200 while issues are reported, listing each", async () => {
+  const issues: HealthIssue[] = [];
+  await withEnv(async (_env, app) => {
+    assert.deepEqual((await getJson(app, "/api/v1/health")).issues, []);
+    issues.push({
+      kind: "quarantined",
+      message: "damaged; moved aside",
+      file: "/data/agents.db.damaged-20260115T115900Z",
+      sinceMs: START_MS - 60_000,
+    }, { kind: "writes_refused", message: "no space left on device", sinceMs: START_MS });
+    const body = await getJson(app, "/api/v1/health");
+    assert.equal(body.status, "degraded");
+    assert.equal(body.storage_status, "degraded");
+    assert.deepEqual(body.issues, [{
+      kind: "quarantined",
+      message: "damaged; moved aside",
+      file: "/data/agents.db.damaged-20260115T115900Z",
+      since: "2026-01-15T11:59:00.000Z",
+    }, {
+      kind: "writes_refused",
+      message: "no space left on device",
+      since: "2026-01-15T12:00:00.000Z",
+    }]);
+    issues.length = 0;
+    assert.equal(
+      (await getJson(app, "/api/v1/health")).status,
+      "ok",
+      "back to ok once they are gone",
+    );
+  }, { issues: () => issues });
+});
+
+Deno.test("a query that meets damaged stored data is a 500 naming the file, not a bare internal error", async () => {
+  await withEnv(async (env, app) => {
+    env.ingest(series("web-1", "cpu.usage", {}, START_MS - 60_000, 3));
+    env.store.queryRaw = () => {
+      throw new DamagedDataError(
+        "2026-01-15.db",
+        "chunk of series 1 in 2026-01-15.db: checksum mismatch",
+      );
+    };
+    const response = await app.request("/api/v1/metrics?agent=web-1");
+    assert.equal(response.status, 500);
+    assert.deepEqual(await response.json(), {
+      code: "internal",
+      error: "Stored data is damaged: chunk of series 1 in 2026-01-15.db: checksum mismatch",
+    });
+  });
 });
 
 Deno.test("agents are listed with RFC 3339 times, system info and liveness", async (t) => {

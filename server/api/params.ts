@@ -3,7 +3,7 @@
  * bad value becomes a 400 that names the parameter; routes never see half-parsed input.
  */
 import { parseDurationMs } from "../../shared/duration.ts";
-import { MS_PER_HOUR } from "../../shared/time.ts";
+import { MS_PER_DAY, MS_PER_HOUR } from "../../shared/time.ts";
 import { badParameter } from "./errors.ts";
 import type { QueryParam } from "./routes.ts";
 
@@ -103,7 +103,16 @@ export function parseTime(name: string, text: string): number {
     const realDay = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 &&
       date.getUTCDate() === day;
     const ms = Date.parse(value.toUpperCase().replace(" ", "T"));
-    if (realDay && hour < 24 && minute < 60 && second < 60 && Number.isFinite(ms)) return ms;
+    if (realDay && hour < 24 && minute < 60 && second < 60 && Number.isFinite(ms)) {
+      // Storage holds nothing before the epoch; past the end of 9999 offsets could carry it.
+      if (ms < 0 || ms > MAX_TIME_MS) {
+        throw badParameter(
+          name,
+          `must be from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z, got "${text}"`,
+        );
+      }
+      return ms;
+    }
   }
   throw badParameter(
     name,
@@ -111,13 +120,25 @@ export function parseTime(name: string, text: string): number {
   );
 }
 
-/** A bucket width given as seconds (`60`) or a duration (`5m`); returns whole milliseconds. */
+/**
+ * The widest bucket a query may ask for: ten years. Wider ones say nothing a ten-year bucket does
+ * not, and past 2^53 ms the bucket arithmetic would no longer be exact.
+ */
+export const MAX_STEP_MS = 3650 * MS_PER_DAY;
+
+/**
+ * A bucket width given as seconds (`60`) or a duration (`5m`); returns whole milliseconds from 1
+ * to `MAX_STEP_MS`.
+ */
 export function parseStep(name: string, text: string): number {
   let ms: number;
   try {
     ms = parseDurationMs(text);
   } catch (error) {
     throw badParameter(name, (error as Error).message);
+  }
+  if (ms > MAX_STEP_MS) {
+    throw badParameter(name, `must be at most 3650d (ten years), got "${text}"`);
   }
   if (!Number.isInteger(ms)) {
     throw badParameter(name, `expected a whole number of milliseconds, got "${text}"`);

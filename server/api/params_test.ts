@@ -3,6 +3,7 @@ import { ApiError } from "./errors.ts";
 import {
   checkParams,
   labelFilter,
+  MAX_STEP_MS,
   parseInteger,
   parseStep,
   parseTime,
@@ -69,6 +70,22 @@ Deno.test("parseStep takes seconds or a duration and rejects the rest", () => {
   assertBadParameter(() => parseStep("step", "0"), "step", /positive/);
   assertBadParameter(() => parseStep("step", "5 minutes"), "step");
   assertBadParameter(() => parseStep("step", "0.0001"), "step", /whole number/);
+});
+
+Deno.test("parseTime refuses instants storage cannot hold: before 1970 or after 9999", () => {
+  assert.equal(parseTime("from", "1970-01-01T00:00:00Z"), 0);
+  for (const bad of ["1969-12-31T23:59:59Z", "1900-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00"]) {
+    assertBadParameter(() => parseTime("from", bad), "from", /from 1970-01-01T00:00:00Z/);
+  }
+});
+
+Deno.test("parseStep refuses a step beyond ten years instead of overflowing storage", () => {
+  assert.equal(parseStep("step", "3650d"), MAX_STEP_MS);
+  for (
+    const huge of ["99999999999999999999999", "3651d", "9007199254740993", `${"9".repeat(400)}s`]
+  ) {
+    assertBadParameter(() => parseStep("step", huge), "step", /at most 3650d/);
+  }
 });
 
 Deno.test("checkParams names unknown and repeated parameters", async (t) => {

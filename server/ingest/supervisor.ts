@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { settlesWithin } from "../../shared/deadline.ts";
 import type { Logger } from "../../shared/log.ts";
 import { GrpcStatus } from "../../shared/wire/mod.ts";
+import { makeSocketDir } from "./_socket_dir.ts";
 import {
   type AuthFrame,
   encodeAuthResult,
@@ -71,8 +72,8 @@ export interface GrpcIngestSupervisorOptions {
   /** Connection, stream, byte and time bounds of the listener. */
   bounds?: ListenerSettings["bounds"];
   /**
-   * Where the private directory of the children's sockets is made (`oxmon-grpc-*`). Default: the
-   * system's temp directory (`TMPDIR`, else `/tmp`).
+   * Where the private folder of the children's sockets is made; stale folders of supervisors
+   * that were killed are removed from it at start. Default: the system's temporary folder.
    */
   socketParentDir?: string;
 }
@@ -197,11 +198,7 @@ export class GrpcIngestSupervisor {
   async start(): Promise<{ port: number }> {
     if (this.#started) throw new Error("Cannot start the gRPC listener twice");
     this.#started = true;
-    // makeTempDir creates it 0700: no other user can connect in place of the child.
-    this.#socketDir = await Deno.makeTempDir({
-      dir: this.#socketParentDir,
-      prefix: "oxmon-grpc-",
-    });
+    this.#socketDir = await makeSocketDir({ parent: this.#socketParentDir, log: this.#log });
     let child: Child;
     try {
       child = this.#spawn();
