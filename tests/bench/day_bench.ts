@@ -611,7 +611,7 @@ export async function benchDay(
     victoriaMetrics = {
       inOrder: await measureVictoriaMetrics({ queues }, samples),
       reordered: await measureVictoriaMetrics({
-        shared: inTimeOrder,
+        shared: hostAfterHost,
         connections: REORDER_CONNECTIONS,
       }, samples),
     };
