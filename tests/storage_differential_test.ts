@@ -387,3 +387,97 @@ Deno.test("every arrival order stores and answers the same, before and after com
     });
   }
 });
+
+Deno.test("rollup tiers answer like the raw samples across day and month ends, and each goes by whole months", () => {
+  const start = Date.UTC(2026, 0, 31, 20);
+  const end = Date.UTC(2026, 1, 1, 4);
+  const random = new Random(12);
+  const batches: MetricDataPoint[][] = [];
+  for (let t = start; t < end; t += 600_000) {
+    const batch: MetricDataPoint[] = [];
+    for (let ts = t; ts < t + 600_000; ts += 10_000) {
+      batch.push(
+        { agentId: "a", metricName: "cpu.usage", labels: {}, timestampMs: ts, value: 0 },
+        { agentId: "a", metricName: "net", labels: {}, timestampMs: ts, value: 0 },
+      );
+    }
+    for (const point of batch) {
+      point.value = point.metricName === "cpu.usage"
+        ? Math.round(random.next() * 10_000) / 100
+        : random.next() * 1e6;
+    }
+    batches.push(batch);
+  }
+  // Late batches too: every third one arrives after the rest.
+  const arrived = [
+    ...batches.filter((_, i) => i % 3 !== 0),
+    ...batches.filter((_, i) => i % 3 === 0),
+  ];
+  const dataDir = Deno.makeTempDirSync({ prefix: "oxmon-tiers-chunk-" });
+  const rowDir = Deno.makeTempDirSync({ prefix: "oxmon-tiers-row-" });
+  const clock = new ManualClock(Date.UTC(2026, 1, 3));
+  const rollupTiers = [
+    { name: "5m", resolutionMs: 300_000, retentionDays: 30, packing: "zstd" as const },
+    { name: "1h", resolutionMs: 3_600_000, retentionDays: 400, packing: "brotli" as const },
+  ];
+  const chunk = openChunkStore({ dataDir, clock, rollupTiers });
+  const row = openRowStore({ dataDir: rowDir });
+  const tierFiles = () =>
+    [...Deno.readDirSync(dataDir)].map((entry) => entry.name).filter((name) =>
+      /^rollup-.*\.db$/.test(name)
+    ).sort();
+  const dayEnd = Date.UTC(2026, 1, 2) - 1;
+  const compare = (stepMs: number, fromMs: number, context: string) => {
+    const aligned = fromMs - (fromMs % stepMs);
+    assertSameBuckets(
+      chunk.queryBuckets({ fromMs: start - (start % stepMs), toMs: dayEnd }, stepMs),
+      row.queryBuckets({ fromMs: aligned, toMs: dayEnd }, stepMs),
+      `${context}, step ${stepMs}`,
+    );
+  };
+  try {
+    for (const [w, batch] of arrived.entries()) {
+      assert.deepEqual(chunk.write(batch), row.write(batch));
+      clock.set(clock.now() + 20_000);
+      if (w % 4 === 3) chunk.maintain!(clock.now(), 5); // seals: the late batches merge later
+    }
+    clock.set(clock.now() + 10 * 60_000);
+    while (chunk.maintain!(clock.now(), 50)) { /* seal, merge and compact both days */ }
+    assert.deepEqual(chunk.stats().uncompactedDays, []);
+    assert.deepEqual(chunk.deleteBefore(Date.UTC(2026, 1, 2), clock.now()), [
+      "2026-01-31",
+      "2026-02-01",
+    ]);
+    assert.deepEqual(tierFiles(), [
+      "rollup-1h-2026-01.db",
+      "rollup-1h-2026-02.db",
+      "rollup-5m-2026-01.db",
+      "rollup-5m-2026-02.db",
+    ]);
+    for (const stepMs of [300_000, 900_000, 3_600_000, 6 * 3_600_000, MS_PER_DAY]) {
+      compare(stepMs, start, "raw samples gone, both tiers");
+    }
+    // January's 5-minute file goes once the whole month is 30 days old (March 3), not before.
+    chunk.deleteBefore(Date.UTC(2026, 1, 2), Date.UTC(2026, 2, 3) - 1);
+    assert.equal(tierFiles().length, 4, "a month partly within retention stays whole");
+    chunk.deleteBefore(Date.UTC(2026, 1, 2), Date.UTC(2026, 2, 3));
+    assert.deepEqual(tierFiles(), [
+      "rollup-1h-2026-01.db",
+      "rollup-1h-2026-02.db",
+      "rollup-5m-2026-02.db",
+    ]);
+    compare(3_600_000, start, "January's 5-minute tier gone");
+    compare(300_000, Date.UTC(2026, 1, 1), "January's 5-minute tier gone");
+    chunk.deleteBefore(Date.UTC(2026, 1, 2), Date.UTC(2026, 2, 31));
+    assert.deepEqual(tierFiles(), ["rollup-1h-2026-01.db", "rollup-1h-2026-02.db"]);
+    for (const stepMs of [3_600_000, 6 * 3_600_000, MS_PER_DAY]) {
+      compare(stepMs, start, "hourly tier alone");
+    }
+    assert.deepEqual(chunk.queryBuckets({ fromMs: start, toMs: dayEnd }, 300_000), []);
+  } finally {
+    chunk.close();
+    row.close();
+    Deno.removeSync(dataDir, { recursive: true });
+    Deno.removeSync(rowDir, { recursive: true });
+  }
+});
