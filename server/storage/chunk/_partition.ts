@@ -14,9 +14,8 @@
  * `-0` survives (REAL affinity stores integral doubles as integers).
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { MS_PER_HOUR } from "../../../shared/time.ts";
 import { bindNumber, openDatabase, prepareReturningArrays } from "../../sqlite.ts";
-
-const HOUR_MS = 3_600_000;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS chunks (
@@ -236,7 +235,7 @@ export class ChunkPartition {
     const dayStart = Date.parse(`${this.day}T00:00:00.000Z`);
     const earliest = this.layout === "day" || !Number.isFinite(fromMs)
       ? dayStart
-      : Math.max(dayStart, fromMs - (fromMs % HOUR_MS));
+      : Math.max(dayStart, fromMs - (fromMs % MS_PER_HOUR));
     const rows = this.#chunksFrom.all(seriesId, earliest, toMs, fromMs) as unknown as ChunkTuple[];
     return rows.map(toRow);
   }

@@ -20,11 +20,12 @@
  * intervals 0.0167 with Brotli (0.6 ms a row; zstd 0.0177).
  */
 import * as zlib from "node:zlib";
+import { MS_PER_HOUR, MS_PER_MINUTE } from "../../../shared/time.ts";
 import { BucketStats } from "../bucket_stats.ts";
 import { ByteReader, ByteWriter } from "./_bytes.ts";
 
-export const FIVE_MINUTES_MS = 300_000;
-export const ONE_HOUR_MS = 3_600_000;
+export const FIVE_MINUTES_MS = 5 * MS_PER_MINUTE;
+export const ONE_HOUR_MS = MS_PER_HOUR;
 
 const FLAG_ZSTD = 1;
 const FLAG_DECIMAL = 2;

@@ -6,7 +6,7 @@
  * tier files.
  */
 import { isAbsolute, join } from "node:path";
-import { dayName, dayNumber, dayStartMs } from "../../../shared/time.ts";
+import { dayName, dayNumber, dayStartMs, MS_PER_HOUR } from "../../../shared/time.ts";
 import { isDamageError } from "../../quarantine.ts";
 import { DamagedDataError } from "../types.ts";
 import type { PartitionCache } from "../partition_cache.ts";
@@ -127,7 +127,7 @@ export class StoreState {
     for (const entry of this.pending.ofSeries(id)) {
       if (entry.samples.size > 0) hours.add(entry.hourStart);
     }
-    this.forEachUncommitted(id, (ts) => hours.add(ts - (ts % 3_600_000)));
+    this.forEachUncommitted(id, (ts) => hours.add(ts - (ts % MS_PER_HOUR)));
     return hours;
   }
 
