@@ -30,6 +30,13 @@ export interface OpenDatabaseOptions {
   walAutocheckpointPages?: number;
   /** Page size in bytes (a power of two, 512–65536) for a file created now. Default SQLite's 4096. */
   pageSize?: number;
+  /**
+   * No syncs (`synchronous = OFF`) and a rollback journal instead of WAL, for a file built whole
+   * and synced by its builder before anything depends on it (after a crash it is thrown away).
+   * (`journal_mode = OFF` would save the journal too, but SQLite's defensive mode, on in Deno,
+   * refuses it.) Default false.
+   */
+  unsynced?: boolean;
 }
 
 /** Opens (creating unless `readOnly`) the SQLite file at `path`; `":memory:"` works too. */
@@ -41,6 +48,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     incrementalVacuum = false,
     walAutocheckpointPages,
     pageSize,
+    unsynced = false,
   } = options;
   const numbers = { busyTimeoutMs, cacheSizeKib, walAutocheckpointPages };
   for (const [name, value] of Object.entries(numbers)) {
@@ -62,7 +70,8 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     pragmas.push(`PRAGMA page_size = ${pageSize};`);
   }
   if (incrementalVacuum && !readOnly) pragmas.push("PRAGMA auto_vacuum = INCREMENTAL;");
-  if (!readOnly) pragmas.push("PRAGMA journal_mode = WAL;", "PRAGMA synchronous = NORMAL;");
+  if (!readOnly && unsynced) pragmas.push("PRAGMA synchronous = OFF;");
+  else if (!readOnly) pragmas.push("PRAGMA journal_mode = WAL;", "PRAGMA synchronous = NORMAL;");
   if (cacheSizeKib !== undefined) {
     pragmas.push(`PRAGMA cache_size = -${Math.max(1024, Math.floor(cacheSizeKib))};`);
   }
