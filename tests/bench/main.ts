@@ -4,7 +4,8 @@
  *
  *   deno task bench            # full run (several minutes on 2 cores)
  *   deno task bench --quick    # smaller sizes, for a smoke run
- *   deno task bench --only storage,ingest,http,agent,alerts,dashboard,checks,prometheus,fleet
+ *   deno task bench --only storage,day,ingest,http,agent,alerts,dashboard,checks,prometheus,fleet
+ *   deno task bench --only day --baseline ../other-checkout   # its server measured beside
  */
 import { parseArgs } from "node:util";
 import { benchAgent, type ProcessCost } from "./agent_bench.ts";
