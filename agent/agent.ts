@@ -29,6 +29,7 @@ import type { Collector, CollectorOptions } from "./collectors/types.ts";
 import type { AgentConfig } from "./config.ts";
 import { type BatchSender, GrpcBatchSender } from "./sender.ts";
 import { linuxSystemInfo, portableSystemInfo } from "./system_info.ts";
+import { Ticker } from "./ticker.ts";
 
 export interface AgentStats {
   /** Batches collected and buffered (one per round that produced data). */
@@ -277,8 +278,7 @@ class AgentLoop {
     const { signal } = this.#options;
     const intervalMs = this.#options.intervalMs ??
       this.#config.collectionIntervalSecs * MS_PER_SECOND;
-    const startedAt = performance.now();
-    let round = 0;
+    using ticker = new Ticker(intervalMs, signal);
     while (!signal.aborted) {
       const batch = await this.#collection.collect();
       if (this.#checkPoints.length > 0) {
@@ -294,13 +294,7 @@ class AgentLoop {
         // the batch); the agent's always carries at least its own.
         this.#log.debug("collection round produced no data, nothing buffered");
       }
-      const elapsed = performance.now() - startedAt;
-      round = Math.max(round + 1, Math.ceil(elapsed / intervalMs));
-      try {
-        await delay(startedAt + round * intervalMs - performance.now(), signal);
-      } catch {
-        return;
-      }
+      if (!(await ticker.next())) return;
     }
   }
 

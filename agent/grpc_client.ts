@@ -14,7 +14,7 @@
  * see TOOLCHAIN.md). A call is a POST of one length-prefixed, uncompressed message with
  * `grpc-timeout` set from the deadline; the deadline and the caller's signal both end it.
  */
-import { deadline, delay } from "../shared/deadline.ts";
+import { deadline, startTimer } from "../shared/deadline.ts";
 import { GrpcStatus } from "../shared/wire/status.ts";
 import { type HeaderFields, Http2Connection, Http2Error, type Http2Response } from "./_http2.ts";
 
@@ -223,13 +223,11 @@ export class GrpcClient {
     if (this.#closed) return { code: GrpcStatus.UNAVAILABLE, details: "the client is closed" };
     const controller = new AbortController();
     let timedOut = false;
-    // Ends the deadline's timer when the call is over (`delay` also handles deadlines past
-    // setTimeout's 24.8 days).
-    const callOver = new AbortController();
-    delay(remainingMs, callOver.signal).then(() => {
+    // A plain timer, cancelled when the call is over: no promise or abort event per call.
+    const timer = startTimer(remainingMs, () => {
       timedOut = true;
       controller.abort();
-    }, () => {});
+    });
     const onAbort = () => controller.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -268,8 +266,7 @@ export class GrpcClient {
       }
       return { code: GrpcStatus.UNAVAILABLE, details: (error as Error)?.message ?? String(error) };
     } finally {
-      // With a reason: without one, abort() builds a DOMException (and its stack) every call.
-      callOver.abort("call over");
+      timer.cancel();
       options.signal?.removeEventListener("abort", onAbort);
     }
   }

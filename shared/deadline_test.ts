@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { deadline, DeadlineError, delay, settlesWithin } from "./deadline.ts";
+import { deadline, DeadlineError, delay, settlesWithin, startTimer } from "./deadline.ts";
 
 Deno.test("deadline passes a promise's outcome through when it settles in time", async () => {
   assert.equal(await deadline(Promise.resolve(7), 1_000), 7);
@@ -38,4 +38,15 @@ Deno.test("delay waits, and rejects when aborted; delays past 2^31 ms do not fir
 Deno.test("settlesWithin tells whether a promise settled in time", async () => {
   assert.equal(await settlesWithin(Promise.reject(new Error("x")), 100), true);
   assert.equal(await settlesWithin(new Promise(() => {}), 5), false);
+});
+
+Deno.test("startTimer calls back once the time is up, never after cancel", async () => {
+  const fired: string[] = [];
+  startTimer(5, () => fired.push("short"));
+  const cancelled = startTimer(5, () => fired.push("cancelled"));
+  cancelled.cancel();
+  const long = startTimer(2 ** 31 + 10, () => fired.push("long"));
+  await delay(40);
+  long.cancel();
+  assert.deepEqual(fired, ["short"]);
 });
