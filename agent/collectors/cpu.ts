@@ -23,12 +23,19 @@ export interface ProcStat {
   cores: Map<number, CpuTimes>;
 }
 
-/** Parses `/proc/stat`; only the `cpu` lines are read. */
+/**
+ * Parses `/proc/stat`; only the `cpu` lines are read. They come first, so reading stops at the
+ * first other line: the `intr` line after them runs to thousands of numbers on a large host.
+ */
 export function parseProcStat(text: string): ProcStat {
   let all: CpuTimes | undefined;
   const cores = new Map<number, CpuTimes>();
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("cpu")) continue;
+  let start = 0;
+  while (text.startsWith("cpu", start)) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
     const fields = line.trim().split(/\s+/);
     const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields
       .slice(1, 9)
