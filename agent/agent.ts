@@ -14,10 +14,6 @@ import { delay } from "../shared/deadline.ts";
 import { MS_PER_SECOND } from "../shared/time.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
 import type { MetricBatch, MetricDataPoint, SystemInfo } from "../shared/types.ts";
-import { CheckRunner } from "../shared/checks/runner.ts";
-import { runnableCheck } from "../shared/checks/probe.ts";
-import { fetchTransport } from "../shared/checks/http.ts";
-import { checkResultPoints } from "../shared/checks/points.ts";
 import type { ProbedCheckSpec } from "../shared/checks/spec.ts";
 import { backoffDelayMs, type BackoffOptions } from "./backoff.ts";
 import { BatchBuffer } from "./buffer.ts";
@@ -204,7 +200,7 @@ class AgentLoop {
     };
     if (signal.aborted) onStop();
     else signal.addEventListener("abort", onStop, { once: true });
-    const checks = this.#startChecks();
+    const checks = await this.#startChecks();
     try {
       await this.#loadSystemInfo();
       await Promise.all([this.#collectLoop(), this.#sendLoop()]);
@@ -224,40 +220,28 @@ class AgentLoop {
   /**
    * Runs the `[[checks]]` of the config; their results ride in the next collection round's
    * batch as ordinary samples of this agent (nothing new on the wire). Results of runs still
-   * going at a stop are not sent.
+   * going at a stop are not sent. The checks modules load only here, for a config with checks.
    */
-  #startChecks(): { stop(): Promise<void> } | undefined {
+  async #startChecks(): Promise<{ stop(): Promise<void> } | undefined> {
     const specs = this.#config.checks.checks as ProbedCheckSpec[];
     if (specs.length === 0) return undefined;
-    const http = fetchTransport();
-    const agentId = this.#config.agentId;
-    const runner = new CheckRunner(
-      specs.map((spec) => runnableCheck(spec, { transport: http.transport })),
-      {
-        maxConcurrent: this.#config.checks.maxConcurrent,
-        clock: this.#options.clock ?? systemClock,
-        log: this.#log,
-        onResult: (result) => {
-          if (!result.up) {
-            this.#log.debug("check failed", { check: result.name, message: result.message });
-          }
-          for (const point of checkResultPoints(result, agentId)) this.#checkPoints.push(point);
-          const excess = this.#checkPoints.length - MAX_PENDING_CHECK_POINTS;
-          if (excess > 0) {
-            this.#checkPoints.splice(0, excess);
-            this.#stats.checkPointsDropped += excess;
-          }
-        },
+    const { startAgentChecks } = await import("./checks.ts");
+    const checks = startAgentChecks(specs, {
+      agentId: this.#config.agentId,
+      maxConcurrent: this.#config.checks.maxConcurrent,
+      clock: this.#options.clock ?? systemClock,
+      log: this.#log,
+      onPoints: (points) => {
+        for (const point of points) this.#checkPoints.push(point);
+        const excess = this.#checkPoints.length - MAX_PENDING_CHECK_POINTS;
+        if (excess > 0) {
+          this.#checkPoints.splice(0, excess);
+          this.#stats.checkPointsDropped += excess;
+        }
       },
-    );
-    runner.start();
+    });
     this.#log.info("checks started", { checks: specs.length });
-    return {
-      async stop() {
-        await runner.stop();
-        http.close();
-      },
-    };
+    return checks;
   }
 
   async #loadSystemInfo(): Promise<void> {
