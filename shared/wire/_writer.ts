@@ -87,12 +87,6 @@ export class Writer {
     this.#pos += 8;
   }
 
-  string(field: number, value: string, options: { keepEmpty?: boolean } = {}): void {
-    if (value === "" && !options.keepEmpty) return;
-    this.#tag(field, WIRE_BYTES);
-    this.#utf8(value);
-  }
-
   /** Bytes written as they are: fields encoded before (see `int64Field`). */
   raw(bytes: Uint8Array): void {
     this.#reserve(bytes.length);
@@ -100,16 +94,9 @@ export class Writer {
     this.#pos += bytes.length;
   }
 
-  /** A length-delimited field whose content (length prefix included) was encoded before. */
-  encoded(field: number, content: Uint8Array): void {
+  string(field: number, value: string, options: { keepEmpty?: boolean } = {}): void {
+    if (value === "" && !options.keepEmpty) return;
     this.#tag(field, WIRE_BYTES);
-    this.#reserve(content.length);
-    this.#bytes.set(content, this.#pos);
-    this.#pos += content.length;
-  }
-
-  /** The UTF-8 length of `value` as a varint, then its UTF-8. */
-  #utf8(value: string): void {
     this.#varint(utf8Length(value));
     // UTF-8 takes at most three bytes per UTF-16 code unit.
     this.#reserve(value.length * 3);
@@ -176,19 +163,10 @@ export class Writer {
     return this.#bytes.slice(0, this.#pos);
   }
 
-  /**
-   * `value` as the content of a length-delimited field: its UTF-8 length as a varint, then its
-   * UTF-8. For `encoded`, when the same string is written again and again.
-   */
+  /** An int64 field on its own, for `raw` when many messages repeat it. */
   static int64Field(field: number, value: number): Uint8Array {
     const writer = new Writer(16);
     writer.int64(field, value);
-    return writer.finish();
-  }
-
-  static lengthDelimited(value: string): Uint8Array {
-    const writer = new Writer(5 + value.length * 3);
-    writer.#utf8(value);
     return writer.finish();
   }
 }

@@ -81,7 +81,7 @@ Deno.test("encodeMetricBatch writes the same bytes as the generated protobufjs c
   });
 });
 
-Deno.test("encodeMetricBatch writes the same bytes through its string cache", async (t) => {
+Deno.test("encodeMetricBatch writes the same bytes through its cache of encoded fields", async (t) => {
   await t.step("the same batch again, as every round sends the same names", () => {
     const batch = batchOf(50, true);
     const first = encodeMetricBatch(batch);
