@@ -14,7 +14,7 @@
  * see TOOLCHAIN.md). A call is a POST of one length-prefixed, uncompressed message with
  * `grpc-timeout` set from the deadline; the deadline and the caller's signal both end it.
  */
-import { deadline, startTimer } from "../shared/deadline.ts";
+import { deadline, DeadlineTimer } from "../shared/deadline.ts";
 import { GrpcStatus } from "../shared/wire/status.ts";
 import { type HeaderFields, Http2Connection, Http2Error, type Http2Response } from "./_http2.ts";
 
@@ -162,6 +162,8 @@ export class GrpcClient {
   /** `#connection` once it opened, so a call on it need not wait for a promise. */
   #open?: Http2Connection;
   #closed = false;
+  /** The deadlines of calls in flight, on one timer rather than one per call. */
+  readonly #deadlines = new DeadlineTimer();
 
   constructor(options: GrpcClientOptions) {
     const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(options.address);
@@ -223,8 +225,7 @@ export class GrpcClient {
     if (this.#closed) return { code: GrpcStatus.UNAVAILABLE, details: "the client is closed" };
     const controller = new AbortController();
     let timedOut = false;
-    // A plain timer, cancelled when the call is over: no promise or abort event per call.
-    const timer = startTimer(remainingMs, () => {
+    const releaseDeadline = this.#deadlines.add(options.deadlineMs, () => {
       timedOut = true;
       controller.abort();
     });
@@ -266,7 +267,7 @@ export class GrpcClient {
       }
       return { code: GrpcStatus.UNAVAILABLE, details: (error as Error)?.message ?? String(error) };
     } finally {
-      timer.cancel();
+      releaseDeadline();
       options.signal?.removeEventListener("abort", onAbort);
     }
   }
@@ -281,6 +282,7 @@ export class GrpcClient {
   /** Closes the connection; calls after this fail with UNAVAILABLE. */
   close(): void {
     this.#closed = true;
+    this.#deadlines[Symbol.dispose]();
     this.#connection?.then((connection) => connection.close(), () => {});
   }
 }
