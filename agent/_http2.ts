@@ -157,6 +157,8 @@ export interface Http2ConnectOptions {
   tls?: boolean;
   /** PEM CA certificates to trust instead of the system roots (TLS only). */
   caCerts?: string[];
+  /** PEM client certificate and key for mutual TLS (TLS only). */
+  clientCert?: { cert: string; key: string };
   /** Gives up connecting (closing what was opened) when it aborts. */
   signal?: AbortSignal;
 }
@@ -226,6 +228,7 @@ export class Http2Connection {
             port: options.port,
             caCerts: options.caCerts,
             alpnProtocols: ["h2"],
+            ...(options.clientCert ?? {}),
           });
           conn = tlsConn;
           signal?.throwIfAborted();

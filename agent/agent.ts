@@ -13,10 +13,13 @@ import { type Clock, systemClock } from "../shared/clock.ts";
 import { delay } from "../shared/deadline.ts";
 import { MS_PER_SECOND } from "../shared/time.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
-import type { MetricBatch, MetricDataPoint, SystemInfo } from "../shared/types.ts";
+import type { MetricDataPoint, SystemInfo } from "../shared/types.ts";
 import type { ProbedCheckSpec } from "../shared/checks/spec.ts";
 import { backoffDelayMs, type BackoffOptions } from "./backoff.ts";
 import { BatchBuffer } from "./buffer.ts";
+import { Spool } from "./spool.ts";
+// The files, not shared/wire/mod.ts: the batch decoder's string cache would cost 250 kB here.
+import { encodeMetricBatch, encodeSystemInfoField } from "../shared/wire/encode_batch.ts";
 import { Collection } from "./collect.ts";
 import { FilesystemCollector } from "./collectors/filesystem.ts";
 import { loadStatfs } from "./collectors/statfs.ts";
@@ -32,8 +35,10 @@ export interface AgentStats {
   collected: number;
   /** Batches the server acknowledged. */
   sent: number;
-  /** Batches dropped because the buffer was full. */
+  /** Batches dropped because the buffer was full, or because their spool entry was damaged. */
   dropped: number;
+  /** Of the dropped batches, spool entries found damaged. */
+  damaged: number;
   /** Batches the server refused with INVALID_ARGUMENT, dropped. */
   rejected: number;
   /** Send attempts that failed and were retried. */
@@ -107,11 +112,23 @@ export async function runAgent(
         throw new Error(`Cannot read tls_ca_file ${config.tlsCaFile}: ${error}`, { cause: error });
       }
     }
+    let clientCert: { cert: string; key: string } | undefined;
+    if (config.tlsCertFile && config.tlsKeyFile) {
+      try {
+        clientCert = {
+          cert: await Deno.readTextFile(config.tlsCertFile),
+          key: await Deno.readTextFile(config.tlsKeyFile),
+        };
+      } catch (error) {
+        throw new Error(`Cannot read tls_cert_file or tls_key_file: ${error}`, { cause: error });
+      }
+    }
     sender = new GrpcBatchSender({
       server: config.server,
       agentId: config.agentId,
       authToken: config.authToken,
       caCert,
+      clientCert,
     });
   }
   const collectors = options.collectors ??
@@ -140,12 +157,14 @@ class AgentLoop {
     failedSends: 0,
     buffered: 0,
     checkPointsDropped: 0,
+    damaged: 0,
   };
   /** Samples of check results, sent with the next collection round's batch. */
   #checkPoints: MetricDataPoint[] = [];
   /** Aborts when the grace period after a stop is over. */
   readonly #hardStop = new AbortController();
   #systemInfo: SystemInfo | undefined;
+  #systemInfoField: Uint8Array | undefined;
   #systemInfoDelivered = false;
 
   constructor(
@@ -159,16 +178,37 @@ class AgentLoop {
     this.#config = config;
     this.#options = options;
     this.#log = options.log;
-    this.#buffer = new BatchBuffer(config.bufferMaxSize, {
-      onDrop: (batch, droppedTotal) => {
+    const spool = config.spoolDir === undefined
+      ? undefined
+      : Spool.open(config.spoolDir, this.#log);
+    if (spool && spool.entries.length > 0) {
+      this.#log.info("spool holds unsent batches from before; sending them first", {
+        dir: config.spoolDir,
+        batches: spool.entries.length,
+      });
+    }
+    this.#buffer = new BatchBuffer({
+      maxBatches: config.bufferMaxSize,
+      maxMemoryBytes: config.bufferMaxBytes,
+      spool: spool?.spool,
+      spooled: spool?.entries,
+      maxSpoolBytes: config.spoolMaxBytes,
+      log: this.#log,
+      onDrop: (batch, reason, droppedTotal) => {
         this.#stats.dropped = droppedTotal;
+        if (reason === "damaged") {
+          this.#stats.damaged++;
+          return; // The buffer logged what was wrong with the entry.
+        }
         this.#log.warn("buffer full, dropped the oldest batch", {
           batch_time: new Date(batch.timestampMs).toISOString(),
-          points: batch.dataPoints.length,
+          points: batch.points,
           dropped_total: droppedTotal,
         });
       },
     });
+    // Damaged spool entries found at open were dropped before the buffer existed.
+    this.#stats.damaged = this.#stats.dropped = spool?.damaged ?? 0;
     this.#collection = new Collection({
       agentId: config.agentId,
       collectors: options.collectors,
@@ -271,7 +311,10 @@ class AgentLoop {
       }
       if (batch.dataPoints.length > 0) {
         this.#stats.collected++;
-        this.#buffer.push(batch);
+        await this.#buffer.push(encodeMetricBatch(batch), {
+          timestampMs: batch.timestampMs,
+          points: batch.dataPoints.length,
+        });
         this.#progress();
       } else {
         // Only a Collection without self-metrics can come back empty (the server would refuse
@@ -282,11 +325,18 @@ class AgentLoop {
     }
   }
 
-  #withSystemInfo(batch: MetricBatch): MetricBatch {
-    // Attached at send time, not at collection time, so it still reaches the server when the
-    // first batch is dropped from a full buffer or refused.
-    if (this.#systemInfoDelivered || !this.#systemInfo) return batch;
-    return { ...batch, systemInfo: this.#systemInfo };
+  /**
+   * The request with the system info field appended until the server has it: attached at send
+   * time, not at collection time, so it still reaches the server when the first batch is
+   * dropped from a full buffer or refused (protobuf merges a field appended to a message).
+   */
+  #withSystemInfo(request: Uint8Array): { request: Uint8Array; withInfo: boolean } {
+    if (this.#systemInfoDelivered || !this.#systemInfo) return { request, withInfo: false };
+    this.#systemInfoField ??= encodeSystemInfoField(this.#systemInfo);
+    const joined = new Uint8Array(request.length + this.#systemInfoField.length);
+    joined.set(request);
+    joined.set(this.#systemInfoField, request.length);
+    return { request: joined, withInfo: true };
   }
 
   async #sendLoop(): Promise<void> {
@@ -302,8 +352,13 @@ class AgentLoop {
         continue;
       }
       const batch = this.#buffer.shift()!;
-      const outgoing = this.#withSystemInfo(batch);
-      const outcome = await sender.send(outgoing, {
+      const request = this.#buffer.requestOf(batch);
+      if (request === undefined) {
+        this.#progress(); // A damaged spool entry: dropped and counted.
+        continue;
+      }
+      const outgoing = this.#withSystemInfo(request);
+      const outcome = await sender.send(outgoing.request, {
         deadlineMs: Date.now() + sendTimeoutMs,
         signal: hardStop,
       });
@@ -315,17 +370,19 @@ class AgentLoop {
           });
         }
         failures = 0;
+        this.#buffer.ack(batch);
         this.#stats.sent++;
-        if (outgoing.systemInfo) this.#systemInfoDelivered = true;
+        if (outgoing.withInfo) this.#systemInfoDelivered = true;
         this.#progress();
         continue;
       }
       if (outcome.kind === "rejected") {
+        this.#buffer.ack(batch);
         this.#stats.rejected++;
         this.#log.error("server refused a batch as invalid, dropped it", {
           reason: outcome.reason,
           batch_time: new Date(batch.timestampMs).toISOString(),
-          points: batch.dataPoints.length,
+          points: batch.points,
           rejected_total: this.#stats.rejected,
         });
         this.#progress();

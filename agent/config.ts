@@ -28,9 +28,18 @@ export interface AgentConfig {
   collectionIntervalSecs: number;
   /** Most unsent batches kept; past it the oldest is dropped. */
   bufferMaxSize: number;
+  /** Most bytes of unsent requests kept in memory; past it the oldest is dropped. */
+  bufferMaxBytes: number;
+  /** Where unsent batches are kept across restarts; memory only when absent. */
+  spoolDir?: string;
+  /** Most bytes the spool keeps; past it the oldest batch is dropped. */
+  spoolMaxBytes: number;
   authToken?: string;
   /** PEM file of the CA that signed the server's certificate (https:// endpoints). */
   tlsCaFile?: string;
+  /** Client certificate and key (PEM) presented to a server that requires mutual TLS. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
   /** Deadline of one `ReportMetrics` call. */
   sendTimeoutSecs: number;
   /** How long a stopping agent keeps trying to send what it buffered. */
@@ -52,6 +61,13 @@ export interface AgentConfig {
 }
 
 export const DEFAULT_SERVER_ENDPOINT = "http://127.0.0.1:9090";
+/**
+ * 8 MiB of encoded requests in memory: about 1,000 host batches, within the agent's resident
+ * memory budget (the whole agent is about 50 MB).
+ */
+export const DEFAULT_BUFFER_MAX_BYTES = 8 * 1024 * 1024;
+/** 256 MiB on disk: days of host batches at the default interval. */
+export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
 const DEFAULT_GRPC_PORT = 9090;
 /** What the server accepts as an agent id: no spaces, slashes or other odd characters. */
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -109,7 +125,8 @@ function readFilter(
   };
 }
 
-function readAgentConfig(root: TableReader): AgentConfig {
+/** Reads the agent config from its root table (exported for the documentation test). */
+export function readAgentConfig(root: TableReader): AgentConfig {
   const agentId = root.string("agent_id", {
     default: defaultAgentId(),
     pattern: AGENT_ID_PATTERN,
@@ -131,6 +148,19 @@ function readAgentConfig(root: TableReader): AgentConfig {
   if (tlsCaFile !== undefined && !server.tls) {
     root.problem("tls_ca_file", "is only used with an https:// server_endpoint");
   }
+  const tlsCertFile = root.optionalString("tls_cert_file");
+  const tlsKeyFile = root.optionalString("tls_key_file");
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
+    root.problem(
+      tlsCertFile === undefined ? "tls_cert_file" : "tls_key_file",
+      "tls_cert_file and tls_key_file go together (a client certificate and its key)",
+    );
+  } else if (tlsCertFile !== undefined && !server.tls) {
+    root.problem("tls_cert_file", "is only used with an https:// server_endpoint");
+  }
+
+  const spoolDir = root.optionalString("spool_dir");
+  if (spoolDir === "") root.problem("spool_dir", "expected a folder path, got an empty string");
 
   const filters = root.table("filters");
   const filterConfig = {
@@ -164,8 +194,18 @@ function readAgentConfig(root: TableReader): AgentConfig {
     server,
     collectionIntervalSecs: root.integer("collection_interval_secs", { default: 10, min: 1 }),
     bufferMaxSize: root.integer("buffer_max_size", { default: 1000, min: 1 }),
+    bufferMaxBytes: root.integer("buffer_max_bytes", {
+      default: DEFAULT_BUFFER_MAX_BYTES,
+      min: 64 * 1024,
+    }),
+    ...(spoolDir === undefined ? {} : { spoolDir }),
+    spoolMaxBytes: root.integer("spool_max_bytes", {
+      default: DEFAULT_SPOOL_MAX_BYTES,
+      min: 64 * 1024,
+    }),
     ...(authToken === undefined || authToken === "" ? {} : { authToken }),
     ...(tlsCaFile === undefined ? {} : { tlsCaFile }),
+    ...(tlsCertFile === undefined || tlsKeyFile === undefined ? {} : { tlsCertFile, tlsKeyFile }),
     sendTimeoutSecs: root.number("send_timeout_secs", { default: 10, above: 0 }),
     shutdownGraceSecs: root.number("shutdown_grace_secs", { default: 5, min: 0 }),
     procRoot: root.string("proc_root", { default: "/proc" }),
@@ -220,6 +260,9 @@ export function applyOverrides(
     }
     if (next.tlsCaFile !== undefined && !next.server.tls) {
       problems.push("--server: tls_ca_file is set, so the endpoint must be https://");
+    }
+    if (next.tlsCertFile !== undefined && !next.server.tls) {
+      problems.push("--server: tls_cert_file is set, so the endpoint must be https://");
     }
   }
   if (overrides.agentId !== undefined) {

@@ -141,6 +141,19 @@ Deno.test("tls_ca_file without an https endpoint is a problem", () => {
   ]);
 });
 
+Deno.test("a client certificate needs its key, and an https endpoint", () => {
+  assert.deepEqual(problemsOf(`server_endpoint = "https://m:9090"\ntls_cert_file = "a.crt"`), [
+    "tls_key_file: tls_cert_file and tls_key_file go together (a client certificate and its key)",
+  ]);
+  assert.deepEqual(problemsOf(`tls_cert_file = "a.crt"\ntls_key_file = "a.key"`), [
+    "tls_cert_file: is only used with an https:// server_endpoint",
+  ]);
+  const config = parseAgentConfig(
+    `server_endpoint = "https://m:9090"\ntls_cert_file = "a.crt"\ntls_key_file = "a.key"`,
+  );
+  assert.deepEqual([config.tlsCertFile, config.tlsKeyFile], ["a.crt", "a.key"]);
+});
+
 Deno.test("parseServerEndpoint accepts http, https and plain host:port", () => {
   assert.deepEqual(parseServerEndpoint("http://127.0.0.1:9090"), {
     address: "127.0.0.1:9090",
@@ -188,6 +201,30 @@ Deno.test("command-line overrides replace config keys and are checked like them"
       return true;
     },
   );
+});
+
+Deno.test("spool_dir, spool_max_bytes and buffer_max_bytes are read and checked", () => {
+  const config = parseAgentConfig(`
+spool_dir = "/var/lib/oxmon-agent/spool"
+spool_max_bytes = 1048576
+buffer_max_bytes = 2097152
+`);
+  assert.equal(config.spoolDir, "/var/lib/oxmon-agent/spool");
+  assert.equal(config.spoolMaxBytes, 1_048_576);
+  assert.equal(config.bufferMaxBytes, 2_097_152);
+  const defaults = parseAgentConfig("");
+  assert.equal(defaults.spoolDir, undefined, "memory only unless set");
+  assert.equal(defaults.bufferMaxBytes, 8 * 1024 * 1024);
+  const problems = problemsOf(`
+spool_dir = ""
+spool_max_bytes = 10
+buffer_max_bytes = "lots"
+`);
+  assert.deepEqual([...problems].sort(), [
+    'buffer_max_bytes: expected an integer, got "lots"',
+    "spool_dir: expected a folder path, got an empty string",
+    "spool_max_bytes: expected an integer of at least 65536, got 10",
+  ]);
 });
 
 Deno.test("config/agent.example.toml loads and spells out the defaults", () => {

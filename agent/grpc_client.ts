@@ -33,6 +33,8 @@ export interface GrpcClientOptions {
   tls?: boolean;
   /** PEM of the CA to trust for TLS instead of the system roots. */
   caCert?: string;
+  /** PEM client certificate and key presented in the TLS handshake (mutual TLS). */
+  clientCert?: { cert: string; key: string };
   /** Metadata sent with every call, e.g. `authorization`. Names in lower case. */
   metadata?: Readonly<Record<string, string>>;
 }
@@ -157,6 +159,7 @@ export class GrpcClient {
   readonly #port: number;
   readonly #tls: boolean;
   readonly #caCerts?: string[];
+  readonly #clientCert?: { cert: string; key: string };
   readonly #metadata: HeaderFields;
   #connection?: Promise<Http2Connection>;
   /** `#connection` once it opened, so a call on it need not wait for a promise. */
@@ -177,6 +180,7 @@ export class GrpcClient {
     this.#port = Number(match[3]);
     this.#tls = options.tls ?? false;
     this.#caCerts = options.caCert ? [options.caCert] : undefined;
+    this.#clientCert = options.clientCert;
     this.#metadata = Object.entries(options.metadata ?? {});
   }
 
@@ -194,6 +198,7 @@ export class GrpcClient {
       port: this.#port,
       tls: this.#tls,
       caCerts: this.#caCerts,
+      clientCert: this.#clientCert,
       signal,
     });
     this.#connection = opening;

@@ -7,29 +7,36 @@
  * The command line is parsed by hand rather than with `node:util`'s `parseArgs`: importing
  * `node:util` costs the agent about 3 MB of resident memory (measured), for five flags.
  */
+import { invokedAs } from "../shared/cli.ts";
 import { ConfigError } from "../shared/config/reader.ts";
 import { createLogger } from "../shared/log.ts";
+import { onStopSignals } from "../shared/stop_signals.ts";
+import { VERSION } from "../shared/version.ts";
 import { runAgent } from "./agent.ts";
 import { applyOverrides, defaultAgentConfig, loadAgentConfig } from "./config.ts";
 
-const USAGE = `oxmon agent: collects host metrics and reports them to an oxmon server over gRPC.
+const usage = (program: string) =>
+  `oxmon-agent ${VERSION}: collects host metrics and reports them to an oxmon server over gRPC.
 
-Usage: deno run -A agent/main.ts [options]
+Usage: ${program} [options]
 
 Options:
   --config FILE      TOML config (see config/agent.example.toml); without it, embedded defaults
   --server URL       server_endpoint override, e.g. http://127.0.0.1:9090
   --agent-id ID      agent_id override (default: the host name)
   --interval SECS    collection_interval_secs override (whole seconds, at least 1)
-  --help             show this text
+  -V, --version      print the version
+  -h, --help         show this text
+
+SIGINT or SIGTERM stops it: what it buffered is sent within shutdown_grace_secs, then it exits 0.
 `;
 
 const VALUE_FLAGS = ["config", "server", "agent-id", "interval"] as const;
 type ValueFlag = typeof VALUE_FLAGS[number];
-type Flags = Partial<Record<ValueFlag, string>> & { help?: boolean };
+type Flags = Partial<Record<ValueFlag, string>> & { help?: boolean; version?: boolean };
 
 /**
- * `--name value`, `--name=value`, `--help`/`-h`. Throws `TypeError` naming the argument for an
+ * `--name value`, `--name=value`, `--help`/`-h`, `--version`/`-V`. Throws `TypeError` naming the argument for an
  * unknown flag, a missing value or a positional argument.
  */
 export function parseFlags(args: readonly string[]): Flags {
@@ -38,6 +45,10 @@ export function parseFlags(args: readonly string[]): Flags {
     const arg = args[i];
     if (arg === "--help" || arg === "-h") {
       flags.help = true;
+      continue;
+    }
+    if (arg === "--version" || arg === "-V") {
+      flags.version = true;
       continue;
     }
     const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
@@ -64,11 +75,15 @@ export async function main(args: string[]): Promise<number> {
   try {
     flags = parseFlags(args);
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    console.error(`${(error as Error).message}\n\n${usage(invokedAs())}`);
     return 2;
   }
   if (flags.help) {
-    console.log(USAGE);
+    console.log(usage(invokedAs()));
+    return 0;
+  }
+  if (flags.version) {
+    console.log(`oxmon-agent ${VERSION}`);
     return 0;
   }
   let config;
@@ -88,16 +103,20 @@ export async function main(args: string[]): Promise<number> {
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, stop);
+  const stopped = onStopSignals({
+    onStop: () => controller.abort(),
+    onForce: () => {
+      log.warn("second stop signal: exiting without sending what is buffered");
+      Deno.exit(1);
+    },
+  });
   try {
     await runAgent(config, { signal: controller.signal, log });
   } catch (error) {
     log.error("agent could not run", { error });
     return 1;
   } finally {
-    for (const signal of signals) Deno.removeSignalListener(signal, stop);
+    stopped();
   }
   return 0;
 }

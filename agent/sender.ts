@@ -3,10 +3,8 @@
  * connection (see `grpc_client.ts`), with the `authorization` and `agent-id` metadata the
  * original agent sends, and a deadline per call.
  */
-import type { MetricBatch } from "../shared/types.ts";
 import type { ServerEndpoint } from "./config.ts";
 // The files, not shared/wire/mod.ts: the batch decoder's string cache would cost 250 kB here.
-import { encodeMetricBatch } from "../shared/wire/encode_batch.ts";
 import { REPORT_METRICS_PATH } from "../shared/wire/method.ts";
 import { decodeReportResponse } from "../shared/wire/report_response.ts";
 import { GrpcStatus, grpcStatusName } from "../shared/wire/status.ts";
@@ -23,8 +21,9 @@ export type SendOutcome =
 
 /** The sending side as the agent loop sees it; tests may substitute their own. */
 export interface BatchSender {
+  /** Sends one encoded `MetricBatchProto` (see `encodeMetricBatch`). */
   send(
-    batch: MetricBatch,
+    request: Uint8Array,
     options: { deadlineMs: number; signal?: AbortSignal },
   ): Promise<SendOutcome>;
   close(): void;
@@ -36,6 +35,8 @@ export interface GrpcSenderOptions {
   authToken?: string;
   /** PEM of the CA to trust for TLS instead of the system roots. */
   caCert?: Uint8Array;
+  /** PEM client certificate and key, for a server that requires mutual TLS. */
+  clientCert?: { cert: string; key: string };
 }
 
 export class GrpcBatchSender implements BatchSender {
@@ -46,6 +47,7 @@ export class GrpcBatchSender implements BatchSender {
       address: options.server.address,
       tls: options.server.tls,
       caCert: options.caCert ? new TextDecoder().decode(options.caCert) : undefined,
+      clientCert: options.clientCert,
       metadata: {
         ...(options.authToken ? { authorization: `Bearer ${options.authToken}` } : {}),
         "agent-id": options.agentId,
@@ -54,10 +56,10 @@ export class GrpcBatchSender implements BatchSender {
   }
 
   async send(
-    batch: MetricBatch,
+    request: Uint8Array,
     options: { deadlineMs: number; signal?: AbortSignal },
   ): Promise<SendOutcome> {
-    const result = await this.#client.unary(REPORT_METRICS_PATH, encodeMetricBatch(batch), options);
+    const result = await this.#client.unary(REPORT_METRICS_PATH, request, options);
     if (result.code === GrpcStatus.INVALID_ARGUMENT) {
       return { kind: "rejected", reason: result.details };
     }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import type { MetricBatch } from "../shared/types.ts";
 import { reservePort, type Respond, startRecordingServer } from "./_test_server.ts";
+import { encodeMetricBatch } from "../shared/wire/encode_batch.ts";
 import { GrpcBatchSender } from "./sender.ts";
 
 const systemInfo = {
@@ -40,12 +41,18 @@ Deno.test("GrpcBatchSender delivers batches with metadata over one connection", 
     authToken: "t0ken",
   });
   try {
-    assert.deepEqual(await sender.send(batch(1_000, true), { deadlineMs: deadline() }), {
-      kind: "sent",
-    });
-    assert.deepEqual(await sender.send(batch(2_000), { deadlineMs: deadline() }), {
-      kind: "sent",
-    });
+    assert.deepEqual(
+      await sender.send(encodeMetricBatch(batch(1_000, true)), { deadlineMs: deadline() }),
+      {
+        kind: "sent",
+      },
+    );
+    assert.deepEqual(
+      await sender.send(encodeMetricBatch(batch(2_000)), { deadlineMs: deadline() }),
+      {
+        kind: "sent",
+      },
+    );
   } finally {
     sender.close();
   }
@@ -72,20 +79,20 @@ Deno.test("GrpcBatchSender classifies the server's answers", async (t) => {
   try {
     await t.step("INVALID_ARGUMENT: rejected for good", async () => {
       answer = { code: status.INVALID_ARGUMENT, details: "data_points[0].value: not finite" };
-      assert.deepEqual(await sender.send(batch(1), { deadlineMs: deadline() }), {
+      assert.deepEqual(await sender.send(encodeMetricBatch(batch(1)), { deadlineMs: deadline() }), {
         kind: "rejected",
         reason: "data_points[0].value: not finite",
       });
     });
     await t.step("UNAUTHENTICATED: failed, flagged", async () => {
       answer = { code: status.UNAUTHENTICATED, details: "missing bearer token" };
-      const outcome = await sender.send(batch(1), { deadlineMs: deadline() });
+      const outcome = await sender.send(encodeMetricBatch(batch(1)), { deadlineMs: deadline() });
       assert.equal(outcome.kind, "failed");
       assert.ok(outcome.kind === "failed" && outcome.unauthenticated);
     });
     await t.step("success=false: failed, retryable", async () => {
       answer = { success: false, message: "storage busy" };
-      assert.deepEqual(await sender.send(batch(1), { deadlineMs: deadline() }), {
+      assert.deepEqual(await sender.send(encodeMetricBatch(batch(1)), { deadlineMs: deadline() }), {
         kind: "failed",
         reason: "server replied success=false: storage busy",
         unauthenticated: false,
@@ -93,7 +100,7 @@ Deno.test("GrpcBatchSender classifies the server's answers", async (t) => {
     });
     await t.step("no metadata authorization without a token", async () => {
       answer = undefined;
-      await sender.send(batch(1), { deadlineMs: deadline() });
+      await sender.send(encodeMetricBatch(batch(1)), { deadlineMs: deadline() });
       assert.equal(server.received.at(-1)?.metadata.authorization, undefined);
     });
   } finally {
@@ -107,7 +114,7 @@ Deno.test("GrpcBatchSender reports an unreachable server as a retryable failure"
     agentId: "web-01",
   });
   try {
-    const outcome = await sender.send(batch(1), { deadlineMs: deadline() });
+    const outcome = await sender.send(encodeMetricBatch(batch(1)), { deadlineMs: deadline() });
     assert.equal(outcome.kind, "failed");
     assert.match(outcome.kind === "failed" ? outcome.reason : "", /^UNAVAILABLE/);
   } finally {

@@ -10,7 +10,8 @@ export function agentTaskFlags(root: URL = new URL("../", import.meta.url)): str
     tasks?: Record<string, string>;
   };
   const task = denoJson.tasks?.agent ?? "";
-  const words = task.trim().split(/\s+/);
+  // The task may first run other commands (`deno install -q && deno run …`): the last one runs it.
+  const words = (task.split("&&").at(-1) ?? "").trim().split(/\s+/);
   const run = words.indexOf("run");
   const main = words.findIndex((word) => word.endsWith("agent/main.ts"));
   if (words[0] !== "deno" || run !== 1 || main < run) {

@@ -1,16 +1,31 @@
 /**
- * `deno task demo`: starts an oxmon server on embedded defaults (data in ./.oxmon-demo/data)
- * and a local agent reporting to it every 2 s, prints where the dashboard and API are, and stops
- * both cleanly on Ctrl-C. The two run as separate processes, as they would in production.
+ * `deno task demo`: an oxmon server on embedded defaults (data in ./.oxmon-demo/data) and a local
+ * agent reporting to it every 2 s, as two processes, the way they run in production. It installs
+ * the npm packages quietly on the first run, starts the agent once the server's gRPC listener
+ * accepts connections, prints where the dashboard is once the agent has reported, and stops both
+ * cleanly on Ctrl-C (or SIGTERM).
+ *
+ *   deno task demo [--data-dir DIR] [--http-port N] [--grpc-port N]   (ports: 0 picks free ones)
  */
+import { parseArgs } from "node:util";
+import { onStopSignals } from "../shared/stop_signals.ts";
 import { agentTaskFlags } from "./agent_flags.ts";
 
 const root = new URL("../", import.meta.url);
-const dataDir = new URL(".oxmon-demo/data/", root).pathname;
+const { values } = parseArgs({
+  options: {
+    "data-dir": { type: "string" },
+    "http-port": { type: "string" },
+    "grpc-port": { type: "string" },
+  },
+});
+const dataDir = values["data-dir"] ?? new URL(".oxmon-demo/data/", root).pathname;
+const say = (line: string) => console.log(`demo: ${line}`);
 
-/** The preferred port when free, else one the OS picks. */
-function choosePort(preferred: number): number {
-  for (const port of [preferred, 0]) {
+/** The given port (0: one the OS picks), or by default the preferred one when free. */
+function choosePort(given: string | undefined, preferred: number): number {
+  const candidates = given === undefined ? [preferred, 0] : [Number(given)];
+  for (const port of candidates) {
     try {
       const listener = Deno.listen({ hostname: "127.0.0.1", port });
       const chosen = (listener.addr as Deno.NetAddr).port;
@@ -20,12 +35,37 @@ function choosePort(preferred: number): number {
       if (!(error instanceof Deno.errors.AddrInUse)) throw error;
     }
   }
-  throw new Error("no free port");
+  throw new Error(`port ${given} is in use`);
 }
 
-const httpPort = choosePort(8080);
-const grpcPort = choosePort(9090);
-await Deno.mkdir(dataDir, { recursive: true });
+/**
+ * `deno install --quiet`: the packages in deno.json into ./node_modules. Quiet, because a first
+ * run would otherwise list every package (test tools included) and a lifecycle-script warning.
+ * Once installed it takes a few milliseconds.
+ */
+async function installPackages(): Promise<boolean> {
+  let fresh = false;
+  try {
+    await Deno.stat(new URL("node_modules/.deno/", root));
+  } catch {
+    fresh = true;
+    say("first run: installing the npm packages oxmon uses into ./node_modules (once)");
+  }
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["install", "--quiet"],
+    cwd: root,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) {
+    console.error(new TextDecoder().decode(stderr));
+    say(`"deno install" failed (exit ${code}); is the npm registry reachable?`);
+    return false;
+  }
+  if (fresh) say("packages installed");
+  return true;
+}
 
 function spawn(entry: string, args: string[], flags: string[] = []): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
@@ -35,6 +75,68 @@ function spawn(entry: string, args: string[], flags: string[] = []): Deno.ChildP
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+async function getJson(url: string): Promise<{ ok: boolean; body: unknown }> {
+  try {
+    const response = await fetch(url);
+    return { ok: response.ok, body: await response.json() };
+  } catch {
+    return { ok: false, body: undefined };
+  }
+}
+
+async function accepts(port: number): Promise<boolean> {
+  try {
+    const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+    connection.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (!(await installPackages())) Deno.exit(1);
+
+const httpPort = choosePort(values["http-port"], 8080);
+const grpcPort = choosePort(values["grpc-port"], 9090);
+await Deno.mkdir(dataDir, { recursive: true });
+const apiUrl = `http://127.0.0.1:${httpPort}`;
+
+const children: Deno.ChildProcess[] = [];
+let stopping = false;
+const stopChildren = () => {
+  if (stopping) return;
+  stopping = true;
+  say("stopping agent and server");
+  // Ctrl-C already signalled the whole process group; this covers `kill PID` of the demo alone.
+  // A program treats a repeat that close to the first signal as the same request.
+  for (const child of children) {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+};
+const stopped = onStopSignals({ onStop: stopChildren });
+
+async function finish(code: number): Promise<never> {
+  stopChildren();
+  const codes = await Promise.all(children.map((child) => child.status.then((s) => s.code)));
+  stopped();
+  const clean = codes.every((c) => c === 0);
+  say(clean ? "stopped cleanly" : `stopped; exit codes ${codes.join(", ")}`);
+  Deno.exit(clean ? code : 1);
 }
 
 // Loopback only: the demo has no agent tokens, so it is not offered to the network.
@@ -50,27 +152,21 @@ const server = spawn("server/main.ts", [
   "--http-port",
   String(httpPort),
 ]);
+children.push(server);
+let serverEnded = false;
+server.status.then(() => serverEnded = true);
 
-const apiUrl = `http://127.0.0.1:${httpPort}`;
-async function waitForServer(deadlineMs: number): Promise<boolean> {
-  while (Date.now() < deadlineMs) {
-    try {
-      const response = await fetch(`${apiUrl}/api/v1/health`);
-      await response.body?.cancel();
-      if (response.ok) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return false;
-}
-
-if (!(await waitForServer(Date.now() + 30_000))) {
-  console.error("demo: the server did not answer within 30 s; stopping");
-  server.kill("SIGTERM");
-  await server.status;
-  Deno.exit(1);
+// The agent starts once both the REST API and the gRPC listener child answer.
+const ready = await until(
+  async () =>
+    serverEnded || stopping || ((await getJson(`${apiUrl}/api/v1/health`)).ok &&
+      await accepts(grpcPort)),
+  30_000,
+);
+if (stopping) await finish(0);
+if (!ready || serverEnded) {
+  say("the server did not become ready within 30 s; stopping");
+  await finish(1);
 }
 
 // With the flags of `deno task agent` (less resident memory and CPU; see deno.json).
@@ -80,37 +176,24 @@ const agent = spawn("agent/main.ts", [
   "--interval",
   "2",
 ], agentTaskFlags().filter((flag) => flag !== "-A"));
+children.push(agent);
 
-console.log(`
-oxmon demo is running (Ctrl-C stops it)
-  dashboard:  ${apiUrl}/
-  REST API:   ${apiUrl}/api/v1/health
-              ${apiUrl}/api/v1/agents
-              ${apiUrl}/api/v1/metrics?metric=cpu.usage&step=10s
-  gRPC:       127.0.0.1:${grpcPort} (agent reports every 2 s)
-  data:       ${dataDir}
+const reported = await until(async () => {
+  if (stopping) return true;
+  const { body } = await getJson(`${apiUrl}/api/v1/agents`);
+  return ((body as { agents?: unknown[] } | undefined)?.agents?.length ?? 0) > 0;
+}, 20_000);
+if (!stopping) {
+  if (!reported) say("the agent has not reported within 20 s; see its log lines above");
+  console.log(`
+oxmon demo is running: a server and a local agent reporting every 2 s. Ctrl-C stops both.
+  data       ${dataDir}
+  gRPC       127.0.0.1:${grpcPort}
+  REST API   ${apiUrl}/api/v1/agents   (all routes: ${apiUrl}/api/v1/openapi.json)
+  dashboard  ${apiUrl}/
 `);
-
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  console.log("demo: stopping agent and server");
-  // Ctrl-C in a terminal already signals the whole process group; this covers `kill PID`.
-  for (const child of [agent, server]) {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // already gone
-    }
-  }
-};
-Deno.addSignalListener("SIGINT", stop);
-Deno.addSignalListener("SIGTERM", stop);
+}
 
 // When either program ends on its own, the demo is over: stop the other one too.
-await Promise.race([agent.status, server.status]);
-stop();
-const [agentStatus, serverStatus] = await Promise.all([agent.status, server.status]);
-console.log(`demo: agent exited with ${agentStatus.code}, server with ${serverStatus.code}`);
-Deno.exit(agentStatus.code === 0 && serverStatus.code === 0 ? 0 : 1);
+await Promise.race(children.map((child) => child.status));
+await finish(0);

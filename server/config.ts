@@ -9,6 +9,7 @@ import { type ChecksConfig, readChecksConfig } from "../shared/checks/config.ts"
 import { type AlertConfig, readAlertConfig } from "./alerts/config.ts";
 import { type CertCheckConfig, readCertCheckConfig } from "./certs/config.ts";
 import { type NotificationConfig, readNotificationConfig } from "./notify/config.ts";
+import { httpExposureProblem, readSecurityConfig, type SecurityConfig } from "./auth/config.ts";
 import {
   type PrometheusConfig,
   readPrometheusConfig,
@@ -28,6 +29,10 @@ export interface IngestLimits {
   maxLabelValueLength: number;
   /** How far ahead of the server clock a timestamp may be. */
   maxFutureSecs: number;
+  /** Cardinality limits (`server/ingest/series_guard.ts`). */
+  maxSeriesPerAgent: number;
+  maxSeriesTotal: number;
+  maxNewSeriesPerAgentPerMinute: number;
 }
 
 export interface ServerConfig {
@@ -37,10 +42,12 @@ export interface ServerConfig {
   httpPort: number;
   dataDir: string;
   retentionDays: number;
+  /** New data is refused while the data directory's file system has less free space. */
+  minFreeBytes: number;
   /** Storage engine: `"row"` (reference) or `"chunk"` once it exists. */
   storageEngine: "row" | "chunk";
-  /** Accepted agent bearer tokens; empty means no authentication. */
-  agentTokens: readonly string[];
+  /** Credentials, TLS, host list, timeouts and listener bounds (`server/auth/config.ts`). */
+  security: SecurityConfig;
   /** How long shutdown waits for in-flight requests and notification sends. */
   shutdownGraceSecs: number;
   /** Collection interval assumed for liveness (an agent is inactive after 3 missed). */
@@ -69,24 +76,38 @@ export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
   maxLabelNameLength: 64,
   maxLabelValueLength: 256,
   maxFutureSecs: 300,
+  maxSeriesPerAgent: 10_000,
+  maxSeriesTotal: 1_000_000,
+  maxNewSeriesPerAgentPerMinute: 1_000,
 });
+
+/**
+ * 100 MiB: room for the checkpoint of a busy write-ahead log and an hour's sealing, so writes
+ * stop cleanly before SQLite meets a full disk half-way through a commit.
+ */
+export const DEFAULT_MIN_FREE_BYTES = 100 * 1024 * 1024;
 
 const HOST = { pattern: /^[\w.:-]+$|^\[[\w:]+\]$/, patternHint: "a host name or IP address" };
 
-function readServerConfig(root: TableReader): ServerConfig {
-  const requireAuth = root.boolean("require_agent_auth", { default: false });
-  const agentTokens = root.stringArray("agent_tokens", { default: [] });
-  agentTokens.forEach((token, index) => {
-    if (!/^[\x21-\x7e]+$/.test(token)) {
-      root.problem(
-        `agent_tokens[${index}]`,
-        "expected a non-empty token of printable characters without spaces",
-      );
-    }
-  });
-  if (requireAuth && agentTokens.length === 0) {
-    root.problem("agent_tokens", "require_agent_auth = true needs at least one token here");
+/** `ingest.max_batch_bytes` as given, for checks across tables (the ingest reader reports it). */
+function limitsMaxBatchBytes(root: TableReader): number {
+  const raw = (root.accept("ingest") as Record<string, unknown> | undefined)?.max_batch_bytes;
+  return typeof raw === "number" ? raw : DEFAULT_INGEST_LIMITS.maxBatchBytes;
+}
+
+/** Reads the server config from its root table (exported for the documentation test). */
+export function readServerConfig(root: TableReader): ServerConfig {
+  const security = readSecurityConfig(root);
+  if (security.grpc.maxInflightBytes < limitsMaxBatchBytes(root)) {
+    root.problem("grpc.max_inflight_bytes", "must be at least ingest.max_batch_bytes");
   }
+  // With no API token the HTTP listener serves loopback only, unless told otherwise (an error).
+  const httpHost = root.string("http_host", {
+    default: security.apiTokens.length > 0 ? "0.0.0.0" : "127.0.0.1",
+    ...HOST,
+  });
+  const exposure = httpExposureProblem(httpHost, security.apiTokens);
+  if (exposure) root.problem("http_host", exposure);
   const limits = root.table("ingest");
   const ingest: IngestLimits = {
     maxPointsPerBatch: limits.integer("max_points_per_batch", {
@@ -125,6 +146,18 @@ function readServerConfig(root: TableReader): ServerConfig {
       default: DEFAULT_INGEST_LIMITS.maxFutureSecs,
       min: 0,
     }),
+    maxSeriesPerAgent: limits.integer("max_series_per_agent", {
+      default: DEFAULT_INGEST_LIMITS.maxSeriesPerAgent,
+      min: 1,
+    }),
+    maxSeriesTotal: limits.integer("max_series_total", {
+      default: DEFAULT_INGEST_LIMITS.maxSeriesTotal,
+      min: 1,
+    }),
+    maxNewSeriesPerAgentPerMinute: limits.integer("max_new_series_per_agent_per_minute", {
+      default: DEFAULT_INGEST_LIMITS.maxNewSeriesPerAgentPerMinute,
+      min: 1,
+    }),
   };
   limits.finish();
   const log = root.table("log");
@@ -140,14 +173,15 @@ function readServerConfig(root: TableReader): ServerConfig {
   return {
     grpcHost: root.string("grpc_host", { default: "0.0.0.0", ...HOST }),
     grpcPort: root.integer("grpc_port", { default: 9090, min: 0, max: 65535 }),
-    httpHost: root.string("http_host", { default: "0.0.0.0", ...HOST }),
+    httpHost,
     httpPort: root.integer("http_port", { default: 8080, min: 0, max: 65535 }),
     dataDir: root.string("data_dir", { default: "data" }),
     retentionDays: root.integer("retention_days", { default: 7, min: 1 }),
+    minFreeBytes: root.integer("min_free_bytes", { default: DEFAULT_MIN_FREE_BYTES, min: 0 }),
     storageEngine: root.string("storage_engine", { default: "chunk", oneOf: ["row", "chunk"] }) as
       | "row"
       | "chunk",
-    agentTokens,
+    security,
     agentIntervalSecs: root.integer("agent_interval_secs", { default: 10, min: 1 }),
     shutdownGraceSecs: root.integer("shutdown_grace_secs", { default: 10, min: 0 }),
     ingest,

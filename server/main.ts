@@ -3,16 +3,22 @@
  * its first argument the same program runs as the supervised gRPC listener child process.
  */
 import { parseArgs } from "node:util";
+import { invokedAs } from "../shared/cli.ts";
 import { ConfigError } from "../shared/config/mod.ts";
 import { createLogger } from "../shared/log.ts";
+import { checkDataDir, formatCheckReport } from "./check_data.ts";
+import { onStopSignals } from "../shared/stop_signals.ts";
 import { defaultServerConfig, loadServerConfig, type ServerConfig } from "./config.ts";
 import { runListener } from "./ingest/listener.ts";
-import { startServer } from "./server.ts";
+import { backupDataDir } from "./backup.ts";
+import { type RunningServer, startServer } from "./server.ts";
 import { VERSION } from "./version.ts";
 
-const HELP = `oxmon-server ${VERSION}
+const help = (program: string) =>
+  `oxmon-server ${VERSION}: stores what oxmon agents report, evaluates alert rules, notifies,
+and serves the REST API and the dashboard.
 
-Usage: oxmon-server [--config FILE] [options]
+Usage: ${program} [--config FILE] [options]
 
 Options:
   -c, --config FILE     server TOML config (default: embedded defaults)
@@ -22,8 +28,16 @@ Options:
       --http-host HOST  override http_host (bind address)
       --http-port PORT  override http_port
       --check-config    validate the config and exit
+      --check-data      check every file of data_dir (integrity, chunk checksums, series
+                        identity) without starting; exit 0 when all are sound, 1 otherwise
+      --backup DIR      copy data_dir into DIR (new or empty), safe while the server runs
+      --health-check    exit 0 if the server with this config answers /api/v1/health
   -V, --version         print the version
   -h, --help            print this help
+
+Without --config the embedded defaults apply (see config/server.example.toml). SIGINT or
+SIGTERM stops it gracefully; a second signal a second later stops it at once. SIGHUP reloads
+the TLS certificate and key files.
 `;
 
 async function main(args: string[]): Promise<number> {
@@ -43,20 +57,23 @@ async function main(args: string[]): Promise<number> {
         "http-host": { type: "string" },
         "http-port": { type: "string" },
         "check-config": { type: "boolean" },
+        "check-data": { type: "boolean" },
+        backup: { type: "string" },
+        "health-check": { type: "boolean" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
     }));
   } catch (error) {
-    console.error(`oxmon-server: ${(error as Error).message}\n\n${HELP}`);
+    console.error(`oxmon-server: ${(error as Error).message}\n\n${help(invokedAs())}`);
     return 2;
   }
   if (values.help) {
-    console.log(HELP);
+    console.log(help(invokedAs()));
     return 0;
   }
   if (values.version) {
-    console.log(VERSION);
+    console.log(`oxmon-server ${VERSION}`);
     return 0;
   }
   let config: ServerConfig;
@@ -74,35 +91,115 @@ async function main(args: string[]): Promise<number> {
     console.log(`${values.config ?? "embedded defaults"}: OK`);
     return 0;
   }
+  if (values["check-data"]) {
+    let reports;
+    try {
+      reports = checkDataDir(config.dataDir);
+    } catch (error) {
+      console.error(`oxmon-server: cannot check ${config.dataDir}: ${(error as Error).message}`);
+      return 2;
+    }
+    console.log(formatCheckReport(config.dataDir, reports));
+    return reports.every((report) => report.problems.length === 0) ? 0 : 1;
+  }
+  if (values["health-check"]) return await healthCheck(config);
+  if (values.backup !== undefined) {
+    try {
+      const files = await backupDataDir(config.dataDir, values.backup);
+      const bytes = files.reduce((sum, file) => sum + file.bytes, 0);
+      console.log(
+        `backed up ${files.length} files (${(bytes / 1048576).toFixed(1)} MiB) from ` +
+          `${config.dataDir} to ${values.backup}`,
+      );
+      return 0;
+    } catch (error) {
+      console.error(`oxmon-server: ${(error as Error).message}`);
+      return 1;
+    }
+  }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
-  let server;
+  // Listening before the start: a stop signal that arrives while the server starts (after it
+  // logged "started", before startServer returned) must stop it, not kill it.
+  let server: RunningServer | undefined;
+  let stopRequested = false;
+  const stop = (running: RunningServer) =>
+    running.stop().catch((error) => {
+      log.error("shutdown failed", { error });
+      Deno.exit(1);
+    });
+  const stopped = onStopSignals({
+    onStop: () => {
+      stopRequested = true;
+      if (server) stop(server);
+    },
+    // The same keystroke delivered twice (process group + forwarding) is not a second signal.
+    onRepeat: (signal) => log.debug("stop signal repeated; already stopping", { signal }),
+    onForce: () => {
+      log.warn("second stop signal: exiting without finishing the shutdown");
+      Deno.exit(1);
+    },
+  });
   try {
     server = await startServer(config, { log });
   } catch (error) {
     // E.g. a port in use or a data_dir that cannot be written: say so plainly, no stack trace.
     log.error("cannot start the server", { error });
+    stopped();
     return 1;
   }
-  let signals = 0;
-  const stop = () => {
-    // The first signal stops gracefully (bounded by shutdown_grace_secs); a second one means
-    // the operator will not wait.
-    if (++signals > 1) {
-      log.warn("second stop signal: exiting without finishing the shutdown");
-      Deno.exit(1);
-    }
-    server.stop().catch((error) => {
-      log.error("shutdown failed", { error });
-      Deno.exit(1);
-    });
+  // SIGHUP: certificate renewals without a restart (the files are also watched for changes).
+  const reload = () => {
+    log.info("SIGHUP: reloading TLS certificates");
+    server.reloadTls().catch((error) => log.error("TLS reload failed", { error }));
   };
-  const stopSignals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT"]
-    : ["SIGINT", "SIGTERM"];
-  for (const signal of stopSignals) Deno.addSignalListener(signal, stop);
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", reload);
+  if (stopRequested) stop(server);
   await server.finished;
-  for (const signal of stopSignals) Deno.removeSignalListener(signal, stop);
+  stopped();
+  if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", reload);
   return 0;
+}
+
+/** For container health checks: the image carries no curl. */
+async function healthCheck(config: ServerConfig): Promise<number> {
+  const host = ["0.0.0.0", "::", "[::]"].includes(config.httpHost) ? "127.0.0.1" : config.httpHost;
+  const tls = config.security.httpTls !== undefined;
+  const url = `${tls ? "https" : "http"}://${host}:${config.httpPort}/api/v1/health`;
+  try {
+    const status = tls ? await unverifiedHttpsStatus(url) : await httpStatus(url);
+    if (status >= 200 && status < 300) {
+      console.log(`${url}: healthy`);
+      return 0;
+    }
+    console.error(`oxmon-server: ${url} answered ${status}`);
+  } catch (error) {
+    console.error(`oxmon-server: ${url}: ${(error as Error).message}`);
+  }
+  return 1;
+}
+
+async function httpStatus(url: string): Promise<number> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  await response.body?.cancel();
+  return response.status;
+}
+
+/**
+ * The status of a GET over HTTPS without verifying the certificate: it names the server as
+ * others reach it, rarely the loopback address this probe of its own port uses, and the probe
+ * sends nothing secret (health needs no token).
+ */
+async function unverifiedHttpsStatus(url: string): Promise<number> {
+  const https = await import("node:https");
+  return await new Promise((resolve, reject) => {
+    const request = https.request(url, { rejectUnauthorized: false, timeout: 5_000 }, (reply) => {
+      reply.resume();
+      resolve(reply.statusCode ?? 0);
+    });
+    request.on("timeout", () => request.destroy(new Error("no answer within 5 s")));
+    request.on("error", reject);
+    request.end();
+  });
 }
 
 function portFlag(name: string, value: string | undefined, fallback: number): number {

@@ -1,2 +1,2 @@
 /** The oxmon version reported by the health endpoint and `--version`. */
-export const VERSION = "0.1.0";
+export { VERSION } from "../shared/version.ts";

@@ -26,13 +26,31 @@ export interface LoggerOptions {
   sink?: (line: string) => void;
 }
 
+/**
+ * At most `max` characters of a value a client chose (an agent id, a header), with the length it
+ * had: a log line or an error message never echoes a 60 KB id whole.
+ */
+export function clip(value: string, max = 128): string {
+  if (value.length <= max) return value;
+  return `${value.slice(0, max)}…(${value.length} chars)`;
+}
+
+/** Backstop for any string field: longer ones are clipped (a stack trace fits). */
+const MAX_FIELD_CHARS = 8192;
+
+function capped(value: unknown): unknown {
+  return typeof value === "string" && value.length > MAX_FIELD_CHARS
+    ? clip(value, MAX_FIELD_CHARS)
+    : value;
+}
+
 const encoder = new TextEncoder();
 const stderrSink = (line: string) => {
   Deno.stderr.writeSync(encoder.encode(line + "\n"));
 };
 
 function formatValue(value: unknown): string {
-  if (value instanceof Error) return JSON.stringify(value.message);
+  if (value instanceof Error) return JSON.stringify(capped(value.message));
   if (typeof value === "string") return /^[\w.:/@+-]+$/.test(value) ? value : JSON.stringify(value);
   if (typeof value === "number" || typeof value === "boolean" || value == null) {
     return String(value);
@@ -55,13 +73,15 @@ export function createLogger(options: LoggerOptions = {}, baseFields: LogFields 
     if (json) {
       const plain: LogFields = {};
       for (const [key, value] of Object.entries(all)) {
-        plain[key] = value instanceof Error ? value.message : value;
+        plain[key] = capped(value instanceof Error ? value.message : value);
       }
       sink(JSON.stringify({ time, level, msg: message, ...plain }));
       return;
     }
     let line = `${time} ${level.toUpperCase().padEnd(5)} ${message}`;
-    for (const [key, value] of Object.entries(all)) line += ` ${key}=${formatValue(value)}`;
+    for (const [key, value] of Object.entries(all)) {
+      line += ` ${key}=${formatValue(capped(value))}`;
+    }
     sink(line);
   };
   return {

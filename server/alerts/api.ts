@@ -3,11 +3,12 @@
  * `GET /active`. Field names follow the TOML keys and the rest of the API (snake_case);
  * timestamps are RFC 3339. Bad parameters throw `badParameter`, rendered by the app's `onError`.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { toRfc3339 } from "../../shared/time.ts";
 import { type AlertEvent, isSeverity } from "../../shared/types.ts";
 import { badParameter } from "../api/errors.ts";
-import { checkParams, optionalText, parseInteger, parseTime } from "../api/params.ts";
+import { optionalText, parseInteger, parseTime } from "../api/params.ts";
+import { routeApp } from "../api/routes.ts";
 import type { AlertRuleConfig } from "./config.ts";
 import type { ActiveAlert, AlertEngine } from "./engine.ts";
 import type { HistoryQuery } from "./store.ts";
@@ -19,35 +20,71 @@ export interface AlertRouteDeps {
 export const DEFAULT_HISTORY_LIMIT = 100;
 export const MAX_HISTORY_LIMIT = 1000;
 
-const HISTORY_PARAMS = ["severity", "agent", "rule", "status", "from", "to", "limit", "offset"];
+const TIME = "RFC 3339 or Unix milliseconds";
 
 export function createAlertRoutes(deps: AlertRouteDeps): Hono {
   const { engine } = deps;
-  return new Hono()
-    .get("/rules", (c) => {
-      checkParams(new URL(c.req.url).searchParams, []);
-      return c.json({ rules: engine.rules.map(ruleJson) });
-    })
-    .get("/active", (c) => {
-      checkParams(new URL(c.req.url).searchParams, []);
-      const alerts = engine.active().map(activeJson);
-      return c.json({ count: alerts.length, alerts });
-    })
-    .get("/history", (c) => {
-      const params = new URL(c.req.url).searchParams;
-      const query = historyQuery(params);
-      const page = engine.history(query);
-      return c.json({
-        total: page.total,
-        limit: query.limit,
-        offset: query.offset,
-        events: page.events.map(eventJson),
-      });
-    });
+  return routeApp([
+    {
+      method: "get",
+      path: "/rules",
+      summary: "Every configured alert rule",
+      description: "Each rule with all its fields, under their TOML key names.",
+      responses: { 200: "`{rules: [...]}`" },
+      handler: (c) => c.json({ rules: engine.rules.map(ruleJson) }),
+    },
+    {
+      method: "get",
+      path: "/active",
+      summary: "What is firing now, most severe first",
+      responses: {
+        200: "`{count, alerts: [{rule, rule_type, agent_id, metric, labels, severity, message, " +
+          "value, threshold, since, last_notified, predicted_breach, r_squared, current_value, " +
+          "current_at}]}`; `value` is the one last notified, `current_value` the series' newest " +
+          "sample",
+      },
+      handler: (c) => {
+        const alerts = engine.active().map(activeJson);
+        return c.json({ count: alerts.length, alerts });
+      },
+    },
+    {
+      method: "get",
+      path: "/history",
+      summary: "Recorded alert events, newest first",
+      query: [
+        { name: "severity", description: "`info`, `warning` or `critical`" },
+        { name: "agent", description: "agent id" },
+        { name: "rule", description: "rule name" },
+        { name: "status", description: "`firing` or `resolved`" },
+        { name: "from", description: `inclusive; ${TIME}` },
+        { name: "to", description: `inclusive; ${TIME}` },
+        {
+          name: "limit",
+          description: `1 to ${MAX_HISTORY_LIMIT}, default ${DEFAULT_HISTORY_LIMIT}`,
+          schema: { type: "integer", minimum: 1, maximum: MAX_HISTORY_LIMIT },
+        },
+        { name: "offset", description: "default 0", schema: { type: "integer", minimum: 0 } },
+      ],
+      responses: {
+        200: "`{total, limit, offset, events: [...]}`; `total` counts every matching event",
+        400: "a bad parameter",
+      },
+      handler: (c) => {
+        const query = historyQuery(new URL(c.req.url).searchParams);
+        const page = engine.history(query);
+        return c.json({
+          total: page.total,
+          limit: query.limit,
+          offset: query.offset,
+          events: page.events.map(eventJson),
+        });
+      },
+    },
+  ]);
 }
 
 function historyQuery(params: URLSearchParams): HistoryQuery {
-  checkParams(params, HISTORY_PARAMS);
   const severity = optionalText(params, "severity");
   if (severity !== undefined && !isSeverity(severity)) {
     throw badParameter("severity", `expected info, warning or critical, got "${severity}"`);

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { memoryLogger } from "../../shared/log.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
-import { createApiApp } from "./app.ts";
+import { createApiApp, type HealthIssue } from "./app.ts";
 import { ApiError, badParameter } from "./errors.ts";
+import { DamagedDataError } from "../storage/types.ts";
+import { routeApp, type RouteSpec } from "./routes.ts";
 import { openTestEnv, START_MS, type TestEnv } from "./testing.ts";
 
 const SYSTEM = {
@@ -92,6 +94,56 @@ Deno.test("health answers 503 when storage statistics fail, logging the cause", 
     assert.equal(body.storage, null);
     assert.ok(log.lines.some((line) => line.includes("disk on fire")));
   }, { log });
+});
+
+Deno.test("health is degraded but 200 while issues are reported, listing each", async () => {
+  const issues: HealthIssue[] = [];
+  await withEnv(async (_env, app) => {
+    assert.deepEqual((await getJson(app, "/api/v1/health")).issues, []);
+    issues.push({
+      kind: "quarantined",
+      message: "damaged; moved aside",
+      file: "/data/agents.db.damaged-20260115T115900Z",
+      sinceMs: START_MS - 60_000,
+    }, { kind: "writes_refused", message: "no space left on device", sinceMs: START_MS });
+    const body = await getJson(app, "/api/v1/health");
+    assert.equal(body.status, "degraded");
+    assert.equal(body.storage_status, "degraded");
+    assert.deepEqual(body.issues, [{
+      kind: "quarantined",
+      message: "damaged; moved aside",
+      file: "/data/agents.db.damaged-20260115T115900Z",
+      since: "2026-01-15T11:59:00.000Z",
+    }, {
+      kind: "writes_refused",
+      message: "no space left on device",
+      since: "2026-01-15T12:00:00.000Z",
+    }]);
+    issues.length = 0;
+    assert.equal(
+      (await getJson(app, "/api/v1/health")).status,
+      "ok",
+      "back to ok once they are gone",
+    );
+  }, { issues: () => issues });
+});
+
+Deno.test("a query that meets damaged stored data is a 500 naming the file, not a bare internal error", async () => {
+  await withEnv(async (env, app) => {
+    env.ingest(series("web-1", "cpu.usage", {}, START_MS - 60_000, 3));
+    env.store.queryRaw = () => {
+      throw new DamagedDataError(
+        "2026-01-15.db",
+        "chunk of series 1 in 2026-01-15.db: checksum mismatch",
+      );
+    };
+    const response = await app.request("/api/v1/metrics?agent=web-1");
+    assert.equal(response.status, 500);
+    assert.deepEqual(await response.json(), {
+      code: "internal",
+      error: "Stored data is damaged: chunk of series 1 in 2026-01-15.db: checksum mismatch",
+    });
+  });
 });
 
 Deno.test("agents are listed with RFC 3339 times, system info and liveness", async (t) => {
@@ -360,6 +412,9 @@ Deno.test("metrics/series and metrics/names list what is known for an agent", as
       names: ["cpu.usage", "disk.used_percent"],
     });
     assert.deepEqual(await getJson(app, "/api/v1/metrics/series?metric=disk.used_percent"), {
+      total: 1,
+      limit: 1000,
+      offset: 0,
       series: [{
         agent_id: "web-1",
         metric: "disk.used_percent",
@@ -368,6 +423,9 @@ Deno.test("metrics/series and metrics/names list what is known for an agent", as
       }],
     });
     assert.equal((await getJson(app, "/api/v1/metrics/series")).series.length, 3);
+    // Pages: no answer grows with the number of series.
+    const page = await getJson(app, "/api/v1/metrics/series?limit=2&offset=1");
+    assert.deepEqual([page.total, page.series.length], [3, 2]);
     await assertError(app, "/api/v1/metrics/names?agent=ghost", 404, "not_found", /ghost/);
     await assertError(app, "/api/v1/metrics/names?metric=x", 400, "bad_request", /"metric"/);
   });
@@ -452,14 +510,22 @@ Deno.test("an unexpected failure is a 500 without internals, logged with its cau
 });
 
 Deno.test("mounted sub-apps live under /api/v1/<key> and share the error format", async (t) => {
-  const alerts = new Hono()
-    .get("/active", (c) => c.json({ active: [] }))
-    .get("/history", () => {
+  const get = (path: string, handler: RouteSpec["handler"]): RouteSpec => ({
+    method: "get",
+    path,
+    summary: path,
+    responses: { 200: "ok" },
+    handler,
+  });
+  const alerts = routeApp([
+    get("/active", (c) => c.json({ active: [] })),
+    get("/history", () => {
       throw badParameter("limit", 'expected an integer from 1 to 1000, got "x"');
-    })
-    .get("/gone", () => {
+    }),
+    get("/gone", () => {
       throw new ApiError("not_found", 'Unknown alert "x"');
-    });
+    }),
+  ]);
   await withEnv(async (_env, app) => {
     assert.deepEqual(await getJson(app, "/api/v1/alerts/active"), { active: [] });
     await assertError(app, "/api/v1/alerts/history?limit=x", 400, "bad_request", /"limit"/);
@@ -471,6 +537,15 @@ Deno.test("mounted sub-apps live under /api/v1/<key> and share the error format"
     for (const key of ["metrics", "Alerts", "a/b", ""]) {
       assert.throws(() => createApiApp({ ...env.deps, mounts: { [key]: new Hono() } }), TypeError);
     }
+    await env.close();
+  });
+  await t.step("a sub-app of undeclared routes is refused, naming them", async () => {
+    const env = await openTestEnv();
+    const undeclared = new Hono().get("/x", (c) => c.text("x"));
+    assert.throws(
+      () => createApiApp({ ...env.deps, mounts: { extra: undeclared } }),
+      /routeApp\(\).*not declared: GET \/api\/v1\/extra\/x/,
+    );
     await env.close();
   });
 });

@@ -3,19 +3,37 @@
  * handlers throw `ApiError`; the app's single `onError` renders it (anything else becomes a 500
  * without internals).
  */
-export type ApiErrorCode = "bad_request" | "not_found" | "conflict" | "internal" | "unavailable";
+export type ApiErrorCode =
+  | "bad_request"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "misdirected"
+  | "internal"
+  | "unavailable";
 
-const STATUS: Record<ApiErrorCode, 400 | 404 | 409 | 500 | 503> = {
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 421 | 500 | 503;
+
+const STATUS: Record<ApiErrorCode, ErrorStatus> = {
   bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
+  misdirected: 421,
   internal: 500,
   unavailable: 503,
 };
 
+/** Every `code` an error answer can carry. */
+export const ERROR_CODES: readonly ApiErrorCode[] = Object.freeze(
+  Object.keys(STATUS) as ApiErrorCode[],
+);
+
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
-  readonly status: 400 | 404 | 409 | 500 | 503;
+  readonly status: ErrorStatus;
   constructor(code: ApiErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ApiError";

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { METRIC_CATALOG } from "../../shared/catalog.ts";
 import { seriesIdentityOf } from "../../shared/series.ts";
 import type { SeriesKey, SeriesQuery } from "../storage/types.ts";
@@ -7,13 +7,28 @@ import { compareSeries, sameLabels } from "./_series.ts";
 import { rfc3339 } from "./_time.ts";
 import { ApiError, badParameter, notFound } from "./errors.ts";
 import {
-  checkParams,
   LABEL_PREFIX,
   labelFilter,
   optionalText,
+  PAGE_QUERY,
+  pageParams,
   parseStep,
   timeRange,
 } from "./params.ts";
+import { type QueryParam, routeApp } from "./routes.ts";
+
+const AGENT: QueryParam = {
+  name: "agent",
+  description: "only this agent, or `cert-checker`/`oxmon-server` (404 when storage has no " +
+    "series of it and no such agent registered)",
+};
+const METRIC: QueryParam = { name: "metric", description: "only this metric, e.g. `cpu.usage`" };
+const LABEL: QueryParam = {
+  name: LABEL_PREFIX,
+  prefix: true,
+  description: "only series whose label has this value, e.g. `label.mount=/`",
+};
+const TIME = "RFC 3339 or Unix milliseconds";
 
 const unitOf = (metricName: string) => METRIC_CATALOG[metricName]?.unit ?? "";
 
@@ -39,117 +54,177 @@ export function metricRoutes(deps: ApiDeps): Hono {
     return { agentId, metricName: optionalText(params, "metric"), labels: labelFilter(params) };
   };
 
-  return new Hono()
-    .get("/metrics", (c) => {
-      const params = new URL(c.req.url).searchParams;
-      checkParams(params, ["agent", "metric", "from", "to", "step"], [LABEL_PREFIX]);
-      const filter = seriesFilter(params);
-      const { fromMs, toMs } = timeRange(params, clock.now());
-      const stepText = params.get("step");
-      const range = { from: rfc3339(fromMs), to: rfc3339(toMs) };
+  return routeApp([
+    {
+      method: "get",
+      path: "/metrics",
+      summary: "Points of every matching series",
+      description: "Raw points, or with `step` one bucket per step with `avg`, `min`, `max` " +
+        "and `count` (empty buckets are left out). Bounded: past " +
+        `${limits.maxPoints} points or ${limits.maxBucketsPerSeries} buckets per series the ` +
+        "query is refused with a 400 asking for a larger step or a shorter range.",
+      query: [
+        AGENT,
+        METRIC,
+        LABEL,
+        { name: "from", description: `start, inclusive (${TIME}); default: an hour before to` },
+        { name: "to", description: `end, inclusive (${TIME}); default: now` },
+        {
+          name: "step",
+          description: "bucket width: seconds (`60`) or a duration (`5m`); buckets start at " +
+            "multiples of it (`from` is rounded down, and the answer's `from` says so)",
+        },
+      ],
+      responses: {
+        200: "`{from, to, step_secs, series: [{agent_id, metric, labels, unit, points}]}`",
+        400: "a bad parameter, or an answer over the limits",
+        404: "unknown agent",
+      },
+      handler: (c) => {
+        const params = new URL(c.req.url).searchParams;
+        const filter = seriesFilter(params);
+        const { fromMs, toMs } = timeRange(params, clock.now());
+        const stepText = params.get("step");
+        const range = { from: rfc3339(fromMs), to: rfc3339(toMs) };
 
-      if (stepText === null) {
+        if (stepText === null) {
+          const found = collectBounded(
+            filter,
+            (key) => store.queryRaw({ ...key, fromMs, toMs }),
+            (one) => one.samples.length,
+          );
+          const series = found.map((one) => ({
+            agent_id: one.agentId,
+            metric: one.metricName,
+            labels: one.labels,
+            unit: unitOf(one.metricName),
+            points: one.samples.map((sample) => ({
+              timestamp: rfc3339(sample.timestampMs),
+              value: sample.value,
+            })),
+          }));
+          return c.json({ ...range, step_secs: null, series });
+        }
+
+        const stepMs = parseStep("step", stepText);
+        // Buckets start at multiples of the step, not at `from`: the same instant falls in the
+        // same bucket on every refresh, so a chart does not shift as its window slides.
+        const alignedFromMs = fromMs - (fromMs % stepMs);
+        const bucketCount = Math.floor((toMs - alignedFromMs) / stepMs) + 1;
+        if (bucketCount > limits.maxBucketsPerSeries) {
+          throw badParameter(
+            "step",
+            `${stepText} makes ${bucketCount} buckets between from and to, more than the limit of ` +
+              `${limits.maxBucketsPerSeries}; give a larger step or a shorter range`,
+          );
+        }
         const found = collectBounded(
           filter,
-          (key) => store.queryRaw({ ...key, fromMs, toMs }),
-          (one) => one.samples.length,
+          (key) => store.queryBuckets({ ...key, fromMs: alignedFromMs, toMs }, stepMs),
+          (one) => one.buckets.length,
         );
         const series = found.map((one) => ({
           agent_id: one.agentId,
           metric: one.metricName,
           labels: one.labels,
           unit: unitOf(one.metricName),
-          points: one.samples.map((sample) => ({
-            timestamp: rfc3339(sample.timestampMs),
-            value: sample.value,
+          points: one.buckets.map((bucket) => ({
+            timestamp: rfc3339(bucket.timestampMs),
+            avg: bucket.avg,
+            min: bucket.min,
+            max: bucket.max,
+            count: bucket.count,
           })),
         }));
-        return c.json({ ...range, step_secs: null, series });
-      }
-
-      const stepMs = parseStep("step", stepText);
-      // Buckets start at multiples of the step, not at `from`: the same instant falls in the
-      // same bucket on every refresh, so a chart does not shift as its window slides.
-      const alignedFromMs = fromMs - (fromMs % stepMs);
-      const bucketCount = Math.floor((toMs - alignedFromMs) / stepMs) + 1;
-      if (bucketCount > limits.maxBucketsPerSeries) {
-        throw badParameter(
-          "step",
-          `${stepText} makes ${bucketCount} buckets between from and to, more than the limit of ` +
-            `${limits.maxBucketsPerSeries}; give a larger step or a shorter range`,
+        return c.json({
+          from: rfc3339(alignedFromMs),
+          to: range.to,
+          step_secs: stepMs / 1000,
+          series,
+        });
+      },
+    },
+    {
+      method: "get",
+      path: "/metrics/latest",
+      summary: "The newest sample of every matching series",
+      description: "Across agents: what a status page needs at once (every check's last " +
+        "result, say) without asking each agent in turn or reading a range of raw points to " +
+        `find the newest one. Refused with a 400 past ${limits.maxPoints} matching series.`,
+      query: [AGENT, METRIC, LABEL],
+      responses: {
+        200: "`{series: [{agent_id, metric, labels, unit, timestamp, value}]}`",
+        400: "a bad parameter, or more matching series than the limit",
+        404: "unknown agent",
+      },
+      handler: (c) => {
+        const params = new URL(c.req.url).searchParams;
+        const keys = store.listSeries(seriesFilter(params));
+        if (keys.length > limits.maxPoints) {
+          throw new ApiError(
+            "bad_request",
+            `The query matches ${keys.length} series, more than the limit of ` +
+              `${limits.maxPoints}; filter by agent, metric or label`,
+          );
+        }
+        const wanted = new Set(
+          keys.map((key) => seriesIdentityOf(key.agentId, key.metricName, key.labels)),
         );
-      }
-      const found = collectBounded(
-        filter,
-        (key) => store.queryBuckets({ ...key, fromMs: alignedFromMs, toMs }, stepMs),
-        (one) => one.buckets.length,
-      );
-      const series = found.map((one) => ({
-        agent_id: one.agentId,
-        metric: one.metricName,
-        labels: one.labels,
-        unit: unitOf(one.metricName),
-        points: one.buckets.map((bucket) => ({
-          timestamp: rfc3339(bucket.timestampMs),
-          avg: bucket.avg,
-          min: bucket.min,
-          max: bucket.max,
-          count: bucket.count,
-        })),
-      }));
-      return c.json({
-        from: rfc3339(alignedFromMs),
-        to: range.to,
-        step_secs: stepMs / 1000,
-        series,
-      });
-    })
-    .get("/metrics/latest", (c) => {
-      // What a status page needs at once — every check's last result, say — without asking
-      // each agent in turn or reading a range of raw points to find the newest one.
-      const params = new URL(c.req.url).searchParams;
-      checkParams(params, ["agent", "metric"], [LABEL_PREFIX]);
-      const keys = store.listSeries(seriesFilter(params));
-      if (keys.length > limits.maxPoints) {
-        throw new ApiError(
-          "bad_request",
-          `The query matches ${keys.length} series, more than the limit of ${limits.maxPoints}; ` +
-            `filter by agent, metric or label`,
-        );
-      }
-      const wanted = new Set(keys.map((k) => seriesIdentityOf(k.agentId, k.metricName, k.labels)));
-      const series = [...new Set(keys.map((key) => key.agentId))]
-        .flatMap((agentId) => store.latest(agentId))
-        .filter((one) => wanted.has(seriesIdentityOf(one.agentId, one.metricName, one.labels)))
-        .sort(compareSeries)
-        .map((one) => ({
-          agent_id: one.agentId,
-          metric: one.metricName,
-          labels: one.labels,
-          unit: unitOf(one.metricName),
-          timestamp: rfc3339(one.timestampMs),
-          value: one.value,
+        const series = [...new Set(keys.map((key) => key.agentId))]
+          .flatMap((agentId) => store.latest(agentId))
+          .filter((one) => wanted.has(seriesIdentityOf(one.agentId, one.metricName, one.labels)))
+          .sort(compareSeries)
+          .map((one) => ({
+            agent_id: one.agentId,
+            metric: one.metricName,
+            labels: one.labels,
+            unit: unitOf(one.metricName),
+            timestamp: rfc3339(one.timestampMs),
+            value: one.value,
+          }));
+        return c.json({ series });
+      },
+    },
+    {
+      method: "get",
+      path: "/metrics/series",
+      summary: "Series known to storage",
+      description: "One page of the matching series, sorted by agent, metric and labels; " +
+        "`total` counts them all.",
+      query: [AGENT, METRIC, LABEL, ...PAGE_QUERY],
+      responses: {
+        200: "`{total, limit, offset, series: [{agent_id, metric, labels, unit}]}`",
+        400: "a bad parameter",
+        404: "unknown agent",
+      },
+      handler: (c) => {
+        const params = new URL(c.req.url).searchParams;
+        const { limit, offset } = pageParams(params);
+        const all = store.listSeries(seriesFilter(params)).sort(compareSeries);
+        const series = all.slice(offset, offset + limit).map((key) => ({
+          agent_id: key.agentId,
+          metric: key.metricName,
+          labels: key.labels,
+          unit: unitOf(key.metricName),
         }));
-      return c.json({ series });
-    })
-    .get("/metrics/series", (c) => {
-      const params = new URL(c.req.url).searchParams;
-      checkParams(params, ["agent", "metric"], [LABEL_PREFIX]);
-      const series = store.listSeries(seriesFilter(params)).sort(compareSeries).map((key) => ({
-        agent_id: key.agentId,
-        metric: key.metricName,
-        labels: key.labels,
-        unit: unitOf(key.metricName),
-      }));
-      return c.json({ series });
-    })
-    .get("/metrics/names", (c) => {
-      const params = new URL(c.req.url).searchParams;
-      checkParams(params, ["agent"]);
-      const agentId = seriesFilter(params).agentId;
-      const names = [...new Set(store.listSeries({ agentId }).map((key) => key.metricName))].sort();
-      return c.json({ names });
-    });
+        return c.json({ total: all.length, limit, offset, series });
+      },
+    },
+    {
+      method: "get",
+      path: "/metrics/names",
+      summary: "Metric names",
+      query: [AGENT],
+      responses: { 200: "`{names: [...]}`, sorted", 400: "a bad parameter", 404: "unknown agent" },
+      handler: (c) => {
+        const params = new URL(c.req.url).searchParams;
+        const agentId = seriesFilter(params).agentId;
+        const names = [...new Set(store.listSeries({ agentId }).map((key) => key.metricName))]
+          .sort();
+        return c.json({ names });
+      },
+    },
+  ]);
 
   /**
    * Queries series by series in response order and stops as soon as the answer outgrows

@@ -3,6 +3,7 @@ export { type ApiServer, serveApi, type ServeApiOptions } from "./serve.ts";
 export { ApiError, type ApiErrorCode, badParameter, errorBody, notFound } from "./errors.ts";
 export {
   checkParams,
+  type CheckParamsOptions,
   DEFAULT_RANGE_MS,
   LABEL_PREFIX,
   labelFilter,

@@ -3,25 +3,39 @@
  * bad value becomes a 400 that names the parameter; routes never see half-parsed input.
  */
 import { parseDurationMs } from "../../shared/duration.ts";
-import { MS_PER_HOUR } from "../../shared/time.ts";
+import { MS_PER_DAY, MS_PER_HOUR } from "../../shared/time.ts";
 import { badParameter } from "./errors.ts";
+import type { QueryParam } from "./routes.ts";
 
 /** Prefix of label filters, e.g. `label.mount=/`; it cannot be mistaken for a typo of a name. */
 export const LABEL_PREFIX = "label.";
 
+export interface CheckParamsOptions {
+  /** Free names allowed after any of these prefixes (`label.` in `label.mount=/`). Default none. */
+  prefixes?: readonly string[];
+  /**
+   * Names that may be given more than once, e.g. Prometheus' `match[]`. Default none: everywhere
+   * else a second value would be silently ignored or overwrite the first.
+   */
+  repeatable?: readonly string[];
+}
+
 /**
  * Rejects parameters that are not in `allowed` (nor start with one of `prefixes`), and any given
- * more than once: a misspelt filter must not silently widen a query.
+ * more than once that is not `repeatable`: a misspelt filter must not silently widen a query.
  */
 export function checkParams(
   params: URLSearchParams,
   allowed: readonly string[],
-  prefixes: readonly string[] = [],
+  { prefixes = [], repeatable = [] }: CheckParamsOptions = {},
 ): void {
   const seen = new Set<string>();
   const unknown: string[] = [];
   for (const name of params.keys()) {
-    if (seen.has(name)) throw badParameter(name, "given more than once");
+    if (seen.has(name)) {
+      if (repeatable.includes(name)) continue;
+      throw badParameter(name, "given more than once");
+    }
     seen.add(name);
     if (!allowed.includes(name) && !prefixes.some((prefix) => name.startsWith(prefix))) {
       unknown.push(name);
@@ -32,7 +46,8 @@ export function checkParams(
     const expected = [...allowed, ...prefixes.map((prefix) => `${prefix}<name>`)].join(", ");
     throw badParameter(
       unknown[0],
-      `unknown parameter${unknown.length > 1 ? "s" : ""} ${list}; expected ${expected}`,
+      `unknown parameter${unknown.length > 1 ? "s" : ""} ${list}; ` +
+        (expected ? `expected ${expected}` : "this route takes none"),
     );
   }
 }
@@ -88,7 +103,16 @@ export function parseTime(name: string, text: string): number {
     const realDay = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 &&
       date.getUTCDate() === day;
     const ms = Date.parse(value.toUpperCase().replace(" ", "T"));
-    if (realDay && hour < 24 && minute < 60 && second < 60 && Number.isFinite(ms)) return ms;
+    if (realDay && hour < 24 && minute < 60 && second < 60 && Number.isFinite(ms)) {
+      // Storage holds nothing before the epoch; past the end of 9999 offsets could carry it.
+      if (ms < 0 || ms > MAX_TIME_MS) {
+        throw badParameter(
+          name,
+          `must be from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z, got "${text}"`,
+        );
+      }
+      return ms;
+    }
   }
   throw badParameter(
     name,
@@ -96,13 +120,25 @@ export function parseTime(name: string, text: string): number {
   );
 }
 
-/** A bucket width given as seconds (`60`) or a duration (`5m`); returns whole milliseconds. */
+/**
+ * The widest bucket a query may ask for: ten years. Wider ones say nothing a ten-year bucket does
+ * not, and past 2^53 ms the bucket arithmetic would no longer be exact.
+ */
+export const MAX_STEP_MS = 3650 * MS_PER_DAY;
+
+/**
+ * A bucket width given as seconds (`60`) or a duration (`5m`); returns whole milliseconds from 1
+ * to `MAX_STEP_MS`.
+ */
 export function parseStep(name: string, text: string): number {
   let ms: number;
   try {
     ms = parseDurationMs(text);
   } catch (error) {
     throw badParameter(name, (error as Error).message);
+  }
+  if (ms > MAX_STEP_MS) {
+    throw badParameter(name, `must be at most 3650d (ten years), got "${text}"`);
   }
   if (!Number.isInteger(ms)) {
     throw badParameter(name, `expected a whole number of milliseconds, got "${text}"`);
@@ -152,3 +188,36 @@ export function timeRange(
   }
   return { fromMs, toMs };
 }
+
+/** Most items a list route answers in one page, and its default page size. */
+export const MAX_PAGE = 10_000;
+export const DEFAULT_PAGE = 1_000;
+
+/**
+ * `limit` (1 to `MAX_PAGE`, default `DEFAULT_PAGE`) and `offset` (default 0) of a list route:
+ * no answer grows with the number of series or agents.
+ */
+export function pageParams(params: URLSearchParams): { limit: number; offset: number } {
+  const limitText = params.get("limit");
+  const offsetText = params.get("offset");
+  return {
+    limit: limitText === null
+      ? DEFAULT_PAGE
+      : parseInteger("limit", limitText, { min: 1, max: MAX_PAGE }),
+    offset: offsetText === null ? 0 : parseInteger("offset", offsetText),
+  };
+}
+
+/** How a list route declares the parameters `pageParams` reads. */
+export const PAGE_QUERY: readonly QueryParam[] = [
+  {
+    name: "limit",
+    description: `items in this page, 1 to ${MAX_PAGE}; default ${DEFAULT_PAGE}`,
+    schema: { type: "integer", minimum: 1, maximum: MAX_PAGE },
+  },
+  {
+    name: "offset",
+    description: "items to skip before this page; default 0",
+    schema: { type: "integer", minimum: 0 },
+  },
+];

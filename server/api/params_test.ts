@@ -3,6 +3,7 @@ import { ApiError } from "./errors.ts";
 import {
   checkParams,
   labelFilter,
+  MAX_STEP_MS,
   parseInteger,
   parseStep,
   parseTime,
@@ -71,21 +72,39 @@ Deno.test("parseStep takes seconds or a duration and rejects the rest", () => {
   assertBadParameter(() => parseStep("step", "0.0001"), "step", /whole number/);
 });
 
+Deno.test("parseTime refuses instants storage cannot hold: before 1970 or after 9999", () => {
+  assert.equal(parseTime("from", "1970-01-01T00:00:00Z"), 0);
+  for (const bad of ["1969-12-31T23:59:59Z", "1900-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00"]) {
+    assertBadParameter(() => parseTime("from", bad), "from", /from 1970-01-01T00:00:00Z/);
+  }
+});
+
+Deno.test("parseStep refuses a step beyond ten years instead of overflowing storage", () => {
+  assert.equal(parseStep("step", "3650d"), MAX_STEP_MS);
+  for (
+    const huge of ["99999999999999999999999", "3651d", "9007199254740993", `${"9".repeat(400)}s`]
+  ) {
+    assertBadParameter(() => parseStep("step", huge), "step", /at most 3650d/);
+  }
+});
+
 Deno.test("checkParams names unknown and repeated parameters", async (t) => {
   const allowed = ["agent", "metric"];
   await t.step("known names and prefixed labels pass", () => {
-    checkParams(new URLSearchParams("agent=a&metric=m&label.mount=/"), allowed, ["label."]);
+    checkParams(new URLSearchParams("agent=a&metric=m&label.mount=/"), allowed, {
+      prefixes: ["label."],
+    });
   });
   await t.step("a typo is refused, listing what is expected", () => {
     assertBadParameter(
-      () => checkParams(new URLSearchParams("agnet=a"), allowed, ["label."]),
+      () => checkParams(new URLSearchParams("agnet=a"), allowed, { prefixes: ["label."] }),
       "agnet",
       /expected agent, metric, label\.<name>/,
     );
   });
   await t.step("a label filter without prefix is a typo too", () => {
     assertBadParameter(
-      () => checkParams(new URLSearchParams("mount=/"), allowed, ["label."]),
+      () => checkParams(new URLSearchParams("mount=/"), allowed, { prefixes: ["label."] }),
       "mount",
     );
   });
@@ -93,6 +112,18 @@ Deno.test("checkParams names unknown and repeated parameters", async (t) => {
     assertBadParameter(
       () => checkParams(new URLSearchParams("agent=a&agent=b"), allowed),
       "agent",
+      /more than once/,
+    );
+  });
+  await t.step("a repeatable parameter may be given more than once, and no other", () => {
+    const params = new URLSearchParams("match[]=up&match[]=x&start=1");
+    checkParams(params, ["match[]", "start"], { repeatable: ["match[]"] });
+    assertBadParameter(
+      () =>
+        checkParams(new URLSearchParams("start=1&start=2"), ["match[]", "start"], {
+          repeatable: ["match[]"],
+        }),
+      "start",
       /more than once/,
     );
   });

@@ -5,7 +5,7 @@ import { serveApi } from "./serve.ts";
 
 Deno.test("serveApi listens on the port it was given, 0 picking a free one", async () => {
   const log = memoryLogger();
-  const server = serveApi(new Hono().get("/ping", (c) => c.text("pong")), {
+  const server = await serveApi(new Hono().get("/ping", (c) => c.text("pong")), {
     hostname: "127.0.0.1",
     port: 0,
     log,
@@ -31,7 +31,7 @@ Deno.test("shutdown finishes in-flight requests and then refuses new ones", asyn
     await released;
     return c.text("done");
   });
-  const server = serveApi(app, { hostname: "127.0.0.1", port: 0, log: silentLogger });
+  const server = await serveApi(app, { hostname: "127.0.0.1", port: 0, log: silentLogger });
   const url = `http://127.0.0.1:${server.port}/slow`;
   const inFlight = fetch(url);
   await handlerEntered;
@@ -51,7 +51,7 @@ Deno.test("shutdown finishes in-flight requests and then refuses new ones", asyn
 
 Deno.test("aborting the signal stops the server", async () => {
   const controller = new AbortController();
-  const server = serveApi(new Hono(), {
+  const server = await serveApi(new Hono(), {
     hostname: "127.0.0.1",
     port: 0,
     signal: controller.signal,
@@ -69,7 +69,7 @@ Deno.test("shutdown with a grace period does not wait for a client that stops re
   const log = memoryLogger();
   // Far more than the socket buffers hold, so the response stays in flight.
   const body = new Uint8Array(64 * 1024 * 1024);
-  const server = serveApi(new Hono().get("/big", (c) => c.body(body)), {
+  const server = await serveApi(new Hono().get("/big", (c) => c.body(body)), {
     hostname: "127.0.0.1",
     port: 0,
     log,

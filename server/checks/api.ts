@@ -4,11 +4,11 @@
  * `guardWrites`. Heartbeat pings have their own mount (`/api/v1/heartbeat`): the token in the
  * URL is their credential, so they stay open to cron jobs when API auth comes.
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import type { Hono, MiddlewareHandler } from "hono";
 import { type CheckResult, type CheckSpec, targetOf } from "../../shared/checks/mod.ts";
 import { toRfc3339 } from "../../shared/time.ts";
 import { ApiError, notFound } from "../api/errors.ts";
-import { checkParams } from "../api/params.ts";
+import { routeApp, type RouteSpec } from "../api/routes.ts";
 import type { CheckStatus, ServerChecks } from "./service.ts";
 
 export interface CheckRouteDeps {
@@ -17,39 +17,67 @@ export interface CheckRouteDeps {
   guardWrites?: MiddlewareHandler;
 }
 
+const CHECK = "a check: `{name, type, target, from, interval_secs, timeout_secs, next_run_at}` " +
+  "(heartbeats: `grace_secs`, `next_ping_due`), type-specific settings, `up` and `last_result`";
+const RESULT = "a result: `{check, type, target, up, message, duration_ms, status_code, " +
+  "certificate_days_left, answers, at}`";
+const NAME = { name: "the check's `name` in `[[checks]]`" };
+
 export function createCheckRoutes(deps: CheckRouteDeps): Hono {
   const find = (name: string): CheckStatus => {
     const status = deps.checks.list().find((entry) => entry.spec.name === name);
     if (!status) throw notFound("check", name);
     return status;
   };
-  const reads = new Hono()
-    .get("/", (c) => {
-      checkParams(new URL(c.req.url).searchParams, []);
-      const checks = deps.checks.list().map(statusJson);
-      return c.json({ count: checks.length, checks });
-    })
-    .get("/:name", (c) => {
-      checkParams(new URL(c.req.url).searchParams, []);
-      return c.json(statusJson(find(c.req.param("name"))));
-    });
+  const reads: RouteSpec[] = [
+    {
+      method: "get",
+      path: "/",
+      summary: "The checks the server runs, with their latest result",
+      description: "Checks that agents run are not listed: read their `check.up` samples " +
+        "through `/api/v1/metrics?metric=check.up`.",
+      responses: { 200: `\`{count, checks}\`; ${CHECK}` },
+      handler: (c) => {
+        const checks = deps.checks.list().map(statusJson);
+        return c.json({ count: checks.length, checks });
+      },
+    },
+    {
+      method: "get",
+      path: "/:name",
+      summary: "One check the server runs",
+      pathParams: NAME,
+      responses: { 200: CHECK, 404: "no check of this name" },
+      handler: (c) => c.json(statusJson(find(c.req.param("name")!))),
+    },
+  ];
 
   // Every route that changes state or starts work, in one place.
-  const writes = new Hono();
-  if (deps.guardWrites) writes.use("*", deps.guardWrites);
-  writes.post("/:name/run", async (c) => {
-    checkParams(new URL(c.req.url).searchParams, []);
-    const status = find(c.req.param("name"));
-    const run = deps.checks.runNow(status.spec.name);
-    if (!run) {
-      throw new ApiError(
-        "bad_request",
-        `Check "${status.spec.name}" is a heartbeat: it runs when its URL is called`,
-      );
-    }
-    return c.json(resultJson(await run));
-  });
-  return new Hono().route("/", reads).route("/", writes);
+  const writes: RouteSpec[] = [{
+    method: "post",
+    path: "/:name/run",
+    summary: "Run a check now",
+    description: "Runs it outside its schedule; the result is stored like a scheduled one.",
+    pathParams: NAME,
+    responses: {
+      200: RESULT,
+      400: "the check is a heartbeat, which runs when its URL is called",
+      404: "no check of this name",
+    },
+    handler: async (c) => {
+      const status = find(c.req.param("name")!);
+      const run = deps.checks.runNow(status.spec.name);
+      if (!run) {
+        throw new ApiError(
+          "bad_request",
+          `Check "${status.spec.name}" is a heartbeat: it runs when its URL is called`,
+        );
+      }
+      return c.json(resultJson(await run));
+    },
+  }];
+  const guard = deps.guardWrites ? [deps.guardWrites] : [];
+  return routeApp([...reads, ...writes.map((route) => ({ ...route, middleware: guard }))]);
 }
 
 /** `GET|POST /:token` records a successful run, `/:token/fail` a failed one. */
@@ -60,12 +88,32 @@ export function createHeartbeatRoutes(deps: Pick<CheckRouteDeps, "checks">): Hon
     if (!result) throw new ApiError("not_found", "Unknown heartbeat token");
     return { ok: true, check: result.name, up: result.up };
   };
-  const app = new Hono();
-  for (const method of ["get", "post"] as const) {
-    app[method]("/:token", (c) => c.json(ping(c.req.param("token"), false)));
-    app[method]("/:token/fail", (c) => c.json(ping(c.req.param("token"), true)));
-  }
-  return app;
+  const TOKEN = { token: "the heartbeat check's `token`" };
+  const answers = {
+    200: "`{ok: true, check, up}`: the check's name and whether it is up now",
+    404: "no heartbeat check has this token",
+  };
+  return routeApp((["get", "post"] as const).flatMap((method): RouteSpec[] => [
+    {
+      method,
+      path: "/:token",
+      summary: "Report a successful run of a heartbeat check",
+      description: "A cron job or script calls this when it ran; the check fails once no " +
+        "call has come for `interval_secs + grace_secs`. GET and POST do the same.",
+      pathParams: TOKEN,
+      responses: answers,
+      handler: (c) => c.json(ping(c.req.param("token")!, false)),
+    },
+    {
+      method,
+      path: "/:token/fail",
+      summary: "Report a failed run of a heartbeat check",
+      description: "The check fails at once. GET and POST do the same.",
+      pathParams: TOKEN,
+      responses: answers,
+      handler: (c) => c.json(ping(c.req.param("token")!, true)),
+    },
+  ]));
 }
 
 function statusJson(status: CheckStatus) {

@@ -4,7 +4,9 @@
  * its Content-Security-Policy enforces.
  */
 import { gzipSync } from "node:zlib";
-import { Hono } from "hono";
+import type { Hono } from "hono";
+import { errorBody } from "../api/errors.ts";
+import { routeApp } from "../api/routes.ts";
 import { DASHBOARD_CSS, DASHBOARD_JS } from "./assets.gen.ts";
 
 export const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; " +
@@ -74,19 +76,45 @@ export function createDashboardRoutes(options: DashboardRoutesOptions = {}): Hon
     });
   };
 
-  return new Hono()
-    .get("/", (c) =>
-      send(c.req.header("accept-encoding"), assets.get("")!, {
-        "content-security-policy": DASHBOARD_CSP,
-        "cache-control": "no-cache",
-        "x-content-type-options": "nosniff",
-      }))
-    .get("/assets/:name", (c) => {
-      const asset = assets.get(c.req.param("name"));
-      if (!asset) return c.notFound();
-      return send(c.req.header("accept-encoding"), asset, {
-        "cache-control": "public, max-age=31536000, immutable",
-        "x-content-type-options": "nosniff",
-      });
-    });
+  return routeApp([
+    {
+      method: "get",
+      path: "/",
+      summary: "The dashboard",
+      description: "A small HTML shell that loads the dashboard's script and style from " +
+        "`/assets/`; the page's state (fleet, agent, alerts) lives in the URL fragment.",
+      responses: { 200: "the page (gzip-compressed when the browser accepts it)" },
+      contentType: "text/html",
+      handler: (c) =>
+        send(c.req.header("accept-encoding"), assets.get("")!, {
+          "content-security-policy": DASHBOARD_CSP,
+          "cache-control": "no-cache",
+          "x-content-type-options": "nosniff",
+        }),
+    },
+    {
+      method: "get",
+      path: "/assets/:name",
+      summary: "The dashboard's script or style",
+      description: "Named by a hash of their content (`app.<hash>.js`, `app.<hash>.css`), so " +
+        "a browser may keep them for good: a new build gets new names.",
+      pathParams: { name: "asset name, as the page links it" },
+      responses: {
+        200: "the asset (gzip-compressed when the browser accepts it), cacheable for a year",
+        404: "no asset of this name (an older or newer build's)",
+      },
+      contentType: ["text/javascript", "text/css"],
+      handler: (c) => {
+        const name = c.req.param("name")!;
+        const asset = assets.get(name);
+        if (!asset) {
+          return c.json(errorBody("not_found", `Unknown dashboard asset "${name}"`), 404);
+        }
+        return send(c.req.header("accept-encoding"), asset, {
+          "cache-control": "public, max-age=31536000, immutable",
+          "x-content-type-options": "nosniff",
+        });
+      },
+    },
+  ]);
 }

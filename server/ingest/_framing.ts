@@ -4,12 +4,27 @@
  * base64): a 1,000-point batch costs one copy and nine bytes of header plus its metadata.
  *
  *   child → parent  READY     u16 port
- *   child → parent  REQUEST   u32 id | u16 n | authorization (n bytes UTF-8) | u16 m | agent-id | payload
+ *   child → parent  REQUEST   u32 id | u16 n | authorization (n bytes UTF-8) | u16 m | agent-id
+ *                             | u16 c | certificate names (UTF-8, one per line) | payload
+ *   child → parent  AUTH      u32 id | the same three metadata fields, no payload: may a call
+ *                             with these headers send its body? (asked before the body is read)
  *   parent → child  RESPONSE  u32 id | u8 grpc status | message (UTF-8, rest of the frame)
+ *   parent → child  AUTH_RESULT  as RESPONSE; OK lets the call's body be read
  *   parent → child  DRAIN     (empty) stop accepting calls, finish those in flight, exit 0
+ *   parent → child  RELOAD    (empty) read the TLS certificate files again
+ *
+ * Certificate names are those of a client certificate the TLS layer verified (mutual TLS).
  */
 
-export const FrameType = { READY: 1, REQUEST: 2, RESPONSE: 3, DRAIN: 4 } as const;
+export const FrameType = {
+  READY: 1,
+  REQUEST: 2,
+  RESPONSE: 3,
+  DRAIN: 4,
+  AUTH: 5,
+  AUTH_RESULT: 6,
+  RELOAD: 7,
+} as const;
 
 /** Bigger than any batch the gRPC server accepts; a larger length means a corrupt stream. */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
@@ -20,14 +35,31 @@ export interface RequestFrame {
   id: number;
   authorization: string;
   agentId: string;
+  /** Verified client certificate names (mutual TLS); empty otherwise. */
+  certificateNames: string[];
   payload: Uint8Array;
+}
+
+export interface AuthFrame {
+  type: typeof FrameType.AUTH;
+  id: number;
+  authorization: string;
+  agentId: string;
+  certificateNames: string[];
 }
 
 export type Frame =
   | { type: typeof FrameType.READY; port: number }
   | RequestFrame
-  | { type: typeof FrameType.RESPONSE; id: number; code: number; message: string }
-  | { type: typeof FrameType.DRAIN };
+  | AuthFrame
+  | {
+    type: typeof FrameType.RESPONSE | typeof FrameType.AUTH_RESULT;
+    id: number;
+    code: number;
+    message: string;
+  }
+  | { type: typeof FrameType.DRAIN }
+  | { type: typeof FrameType.RELOAD };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -52,26 +84,69 @@ export function encodeReady(port: number): Uint8Array {
   return bytes;
 }
 
+function encodeCall(
+  type: typeof FrameType.REQUEST | typeof FrameType.AUTH,
+  id: number,
+  authorization: string,
+  agentId: string,
+  certificateNames: readonly string[],
+  payload: Uint8Array,
+): Uint8Array {
+  const auth = shortText(authorization);
+  const agent = shortText(agentId);
+  const names = shortText(certificateNames.join("\n"));
+  const { bytes, view } = frame(
+    1 + 4 + 2 + auth.length + 2 + agent.length + 2 + names.length + payload.length,
+  );
+  let at = 4;
+  bytes[at++] = type;
+  view.setUint32(at, id);
+  at += 4;
+  for (const field of [auth, agent, names]) {
+    view.setUint16(at, field.length);
+    bytes.set(field, at + 2);
+    at += 2 + field.length;
+  }
+  bytes.set(payload, at);
+  return bytes;
+}
+
 export function encodeRequest(
   id: number,
   authorization: string,
   agentId: string,
   payload: Uint8Array,
+  certificateNames: readonly string[] = [],
 ): Uint8Array {
-  const auth = shortText(authorization);
-  const agent = shortText(agentId);
-  const { bytes, view } = frame(1 + 4 + 2 + auth.length + 2 + agent.length + payload.length);
-  let at = 4;
-  bytes[at++] = FrameType.REQUEST;
-  view.setUint32(at, id);
-  at += 4;
-  view.setUint16(at, auth.length);
-  bytes.set(auth, at + 2);
-  at += 2 + auth.length;
-  view.setUint16(at, agent.length);
-  bytes.set(agent, at + 2);
-  at += 2 + agent.length;
-  bytes.set(payload, at);
+  return encodeCall(FrameType.REQUEST, id, authorization, agentId, certificateNames, payload);
+}
+
+/** Asks the parent whether a call with these headers may send its body. */
+export function encodeAuth(
+  id: number,
+  authorization: string,
+  agentId: string,
+  certificateNames: readonly string[] = [],
+): Uint8Array {
+  return encodeCall(
+    FrameType.AUTH,
+    id,
+    authorization,
+    agentId,
+    certificateNames,
+    new Uint8Array(),
+  );
+}
+
+export function encodeAuthResult(id: number, code: number, message: string): Uint8Array {
+  const bytes = encodeResponse(id, code, message);
+  bytes[4] = FrameType.AUTH_RESULT;
+  return bytes;
+}
+
+export function encodeReload(): Uint8Array {
+  const { bytes } = frame(1);
+  bytes[4] = FrameType.RELOAD;
   return bytes;
 }
 
@@ -114,34 +189,46 @@ function decodeBody(body: Uint8Array): Frame {
     case FrameType.READY:
       need(3);
       return { type: FrameType.READY, port: view.getUint16(1) };
-    case FrameType.REQUEST: {
-      need(7);
+    case FrameType.REQUEST:
+    case FrameType.AUTH: {
+      need(5);
       const id = view.getUint32(1);
-      const authLength = view.getUint16(5);
-      need(9 + authLength);
-      const authorization = decoder.decode(body.subarray(7, 7 + authLength));
-      const agentLength = view.getUint16(7 + authLength);
-      const agentStart = 9 + authLength;
-      need(agentStart + agentLength);
-      const agentId = decoder.decode(body.subarray(agentStart, agentStart + agentLength));
+      let at = 5;
+      const fields: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        need(at + 2);
+        const length = view.getUint16(at);
+        need(at + 2 + length);
+        fields.push(decoder.decode(body.subarray(at + 2, at + 2 + length)));
+        at += 2 + length;
+      }
+      const [authorization, agentId, names] = fields;
+      const certificateNames = names === "" ? [] : names.split("\n");
+      if (body[0] === FrameType.AUTH) {
+        return { type: FrameType.AUTH, id, authorization, agentId, certificateNames };
+      }
       return {
         type: FrameType.REQUEST,
         id,
         authorization,
         agentId,
-        payload: body.subarray(agentStart + agentLength),
+        certificateNames,
+        payload: body.subarray(at),
       };
     }
     case FrameType.RESPONSE:
+    case FrameType.AUTH_RESULT:
       need(6);
       return {
-        type: FrameType.RESPONSE,
+        type: body[0],
         id: view.getUint32(1),
         code: body[5],
         message: decoder.decode(body.subarray(6)),
       };
     case FrameType.DRAIN:
       return { type: FrameType.DRAIN };
+    case FrameType.RELOAD:
+      return { type: FrameType.RELOAD };
     default:
       throw new RangeError(`Cannot decode a frame: unknown type ${body[0]}`);
   }
@@ -277,4 +364,37 @@ export interface ListenerSettings {
   maxMessageBytes?: number;
   /** The child's log level (its lines go to stderr, which the parent relays). Default "warn". */
   logLevel?: "debug" | "info" | "warn" | "error";
+  /** Serve TLS with these files; with `clientCaFile`, mutual TLS. Default: plain text. */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  /** Ask the parent to authenticate each call from its headers before its body is read. */
+  authenticateHeaders?: boolean;
+  /** Bounds applied before bodies are read; defaults in `DEFAULT_LISTENER_BOUNDS`. */
+  bounds?: Partial<ListenerBounds>;
 }
+
+/** The listener's resource bounds (see `[grpc]` in the server config). */
+export interface ListenerBounds {
+  maxConnections: number;
+  maxConcurrentStreams: number;
+  maxInflightBytes: number;
+  inflightWaitMs: number;
+  idleTimeoutMs: number;
+  keepaliveTimeMs: number;
+  keepaliveTimeoutMs: number;
+  /** A connection must start its first call within this (TLS handshake included). */
+  handshakeTimeoutMs: number;
+  /** How often the TLS files are checked for a change. */
+  certCheckMs: number;
+}
+
+export const DEFAULT_LISTENER_BOUNDS: Readonly<ListenerBounds> = Object.freeze({
+  maxConnections: 1_000,
+  maxConcurrentStreams: 16,
+  maxInflightBytes: 64 * 1024 * 1024,
+  inflightWaitMs: 5_000,
+  idleTimeoutMs: 300_000,
+  keepaliveTimeMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
+  handshakeTimeoutMs: 10_000,
+  certCheckMs: 10_000,
+});

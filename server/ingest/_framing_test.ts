@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import {
+  encodeAuth,
+  encodeAuthResult,
   encodeDrain,
   encodeReady,
+  encodeReload,
   encodeRequest,
   encodeResponse,
   encodeResponses,
@@ -27,18 +30,45 @@ const frames = [
   encodeReady(9090),
   encodeRequest(7, "Bearer s3crét", "web-01", payload),
   encodeRequest(0xffffffff, "", "", new Uint8Array()),
+  encodeRequest(8, "", "agent-a", payload.subarray(0, 10), ["agent-a", "a.example"]),
+  encodeAuth(9, "Bearer x", "agent-a", ["agent-a"]),
   encodeResponse(7, 3, "data_points[3].value: expected a finite number, got NaN"),
+  encodeAuthResult(9, 16, "authorization: the bearer token is not accepted"),
   encodeDrain(),
+  encodeReload(),
 ];
 const expected: Frame[] = [
   { type: FrameType.READY, port: 9090 },
-  { type: FrameType.REQUEST, id: 7, authorization: "Bearer s3crét", agentId: "web-01", payload },
+  {
+    type: FrameType.REQUEST,
+    id: 7,
+    authorization: "Bearer s3crét",
+    agentId: "web-01",
+    certificateNames: [],
+    payload,
+  },
   {
     type: FrameType.REQUEST,
     id: 0xffffffff,
     authorization: "",
     agentId: "",
+    certificateNames: [],
     payload: new Uint8Array(),
+  },
+  {
+    type: FrameType.REQUEST,
+    id: 8,
+    authorization: "",
+    agentId: "agent-a",
+    certificateNames: ["agent-a", "a.example"],
+    payload: payload.slice(0, 10),
+  },
+  {
+    type: FrameType.AUTH,
+    id: 9,
+    authorization: "Bearer x",
+    agentId: "agent-a",
+    certificateNames: ["agent-a"],
   },
   {
     type: FrameType.RESPONSE,
@@ -46,7 +76,14 @@ const expected: Frame[] = [
     code: 3,
     message: "data_points[3].value: expected a finite number, got NaN",
   },
+  {
+    type: FrameType.AUTH_RESULT,
+    id: 9,
+    code: 16,
+    message: "authorization: the bearer token is not accepted",
+  },
   { type: FrameType.DRAIN },
+  { type: FrameType.RELOAD },
 ];
 
 Deno.test("FrameReader decodes frames whatever the socket's chunking", async (t) => {

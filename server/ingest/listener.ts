@@ -13,7 +13,13 @@
  * grpc-js is loaded here only, when the child starts (a dynamic import): the server process,
  * which imports this module for `runListener`, never loads it (`module_graph_test.ts`).
  */
-import type { sendUnaryData, ServerUnaryCall, ServiceDefinition } from "@grpc/grpc-js";
+import type {
+  sendUnaryData,
+  ServerInterceptingCallInterface,
+  ServerMethodDefinition,
+  ServerUnaryCall,
+  ServiceDefinition,
+} from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { createLogger, isLogLevel, type Logger } from "../../shared/log.ts";
 import {
@@ -24,6 +30,8 @@ import {
   type ReportResponse,
 } from "../../shared/wire/mod.ts";
 import {
+  DEFAULT_LISTENER_BOUNDS,
+  encodeAuth,
   encodeReady,
   encodeRequest,
   FrameReader,
@@ -31,8 +39,16 @@ import {
   FrameWriter,
   LISTENER_ENV,
   LISTENER_FLAG,
+  type ListenerBounds,
   type ListenerSettings,
 } from "./_framing.ts";
+import {
+  certificateNames,
+  ConnectionGuard,
+  type GuardedServer,
+  InflightBudget,
+  TlsFiles,
+} from "./_listener_bounds.ts";
 
 export { LISTENER_ENV, LISTENER_FLAG, type ListenerSettings };
 
@@ -79,6 +95,37 @@ export function parseListenerSettings(text: string | undefined): ListenerSetting
       );
     }
     settings.logLevel = raw.logLevel;
+  }
+  if (raw.tls !== undefined) {
+    const tls = raw.tls as Record<string, unknown> | null;
+    const text = (key: string, optional = false) => {
+      const value = tls?.[key];
+      if (optional && value === undefined) return undefined;
+      if (typeof value !== "string" || value === "") {
+        throw field(`tls.${key}`, `expected a file path, got ${JSON.stringify(value)}`);
+      }
+      return value;
+    };
+    settings.tls = { certFile: text("certFile")!, keyFile: text("keyFile")! };
+    const clientCaFile = text("clientCaFile", true);
+    if (clientCaFile !== undefined) settings.tls.clientCaFile = clientCaFile;
+  }
+  if (raw.bounds !== undefined) {
+    const bounds = raw.bounds as Record<string, unknown> | null;
+    if (typeof bounds !== "object" || bounds === null) {
+      throw field("bounds", `expected an object, got ${JSON.stringify(raw.bounds)}`);
+    }
+    settings.bounds = {};
+    for (const [key, value] of Object.entries(bounds)) {
+      if (!(key in DEFAULT_LISTENER_BOUNDS)) throw field(`bounds.${key}`, "unknown bound");
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+        throw field(
+          `bounds.${key}`,
+          `expected a non-negative integer, got ${JSON.stringify(value)}`,
+        );
+      }
+      settings.bounds[key as keyof ListenerBounds] = value;
+    }
   }
   return settings;
 }
@@ -148,41 +195,161 @@ export async function runListener(): Promise<never> {
     Deno.exit(code);
   };
 
-  const { Server, ServerCredentials } = await grpcJs;
+  const grpc = await grpcJs;
+  const bounds: ListenerBounds = { ...DEFAULT_LISTENER_BOUNDS, ...settings.bounds };
+  const maxMessageBytes = settings.maxMessageBytes ?? 4 * 1024 * 1024;
+  const mutualTls = settings.tls?.clientCaFile !== undefined;
+  const budget = new InflightBudget(bounds.maxInflightBytes);
+  const guard = new ConnectionGuard({
+    maxConnections: bounds.maxConnections,
+    firstCallTimeoutMs: bounds.handshakeTimeoutMs,
+  });
   const pending = new Map<number, sendUnaryData<ReportResponse>>();
+  const pendingAuth = new Map<number, (code: number, message: string) => void>();
   let nextId = 1;
-  const server = new Server({
-    "grpc.max_receive_message_length": settings.maxMessageBytes ?? 4 * 1024 * 1024,
+  const takeId = () => {
+    const id = nextId;
+    nextId = nextId >= 0xffffffff ? 1 : nextId + 1;
+    return id;
+  };
+  const namesOf = (call: { getAuthContext(): { sslPeerCertificate?: unknown } }) =>
+    mutualTls
+      ? certificateNames(
+        call.getAuthContext().sslPeerCertificate as Parameters<typeof certificateNames>[0],
+      )
+      : [];
+
+  // Headers before body: grpc-js reads a call's body only once the handler asks for it, which
+  // it does when the metadata reaches it. This interceptor holds the metadata back until the
+  // server has accepted the credentials and the call has room in the in-flight budget, so a
+  // stranger's request body is never read (flow control holds it at the client).
+  const guardCall = (
+    _method: ServerMethodDefinition<unknown, unknown>,
+    call: ServerInterceptingCallInterface,
+  ) => {
+    let release: (() => void) | undefined;
+    let ended = false;
+    const end = () => {
+      ended = true;
+      release?.();
+      release = undefined;
+    };
+    return new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, proceed) {
+            const id = takeId();
+            pendingAuth.set(id, async (code, message) => {
+              if (ended) return;
+              if (code !== GrpcStatus.OK) {
+                call.sendStatus({ code, details: message });
+                return;
+              }
+              const granted = await budget.reserve(maxMessageBytes, bounds.inflightWaitMs);
+              if (ended) {
+                granted?.();
+                return;
+              }
+              if (!granted) {
+                call.sendStatus({
+                  code: GrpcStatus.RESOURCE_EXHAUSTED,
+                  details: "the server is busy (too many request bytes in flight); retry later",
+                });
+                return;
+              }
+              release = granted;
+              proceed(metadata);
+            });
+            send(encodeAuth(
+              id,
+              firstText(metadata.get("authorization")),
+              firstText(metadata.get("agent-id")),
+              namesOf(call),
+            ));
+          },
+          onCancel: end,
+        });
+      },
+      sendStatus(status, next) {
+        end();
+        next(status);
+      },
+    });
+  };
+
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": maxMessageBytes,
+    "grpc.max_concurrent_streams": bounds.maxConcurrentStreams,
+    "grpc.max_connection_idle_ms": bounds.idleTimeoutMs,
+    "grpc.keepalive_time_ms": bounds.keepaliveTimeMs,
+    "grpc.keepalive_timeout_ms": bounds.keepaliveTimeoutMs,
+    interceptors: [guardCall],
   });
   server.addService(rawMetricServiceDefinition, {
     ReportMetrics(
       call: ServerUnaryCall<Uint8Array, ReportResponse>,
       callback: sendUnaryData<ReportResponse>,
     ) {
-      const id = nextId;
-      nextId = nextId >= 0xffffffff ? 1 : nextId + 1;
+      const id = takeId();
       pending.set(id, callback);
       send(encodeRequest(
         id,
         firstText(call.metadata.get("authorization")),
         firstText(call.metadata.get("agent-id")),
         call.request,
+        namesOf(call),
       ));
     },
   });
+
+  let tlsFiles: TlsFiles | undefined;
+  let credentials;
+  if (settings.tls) {
+    tlsFiles = new TlsFiles(settings.tls, (error) => {
+      log.error("grpc listener: cannot read the TLS files; keeping the ones in use", { error });
+    });
+    try {
+      await tlsFiles.load();
+    } catch (error) {
+      log.error("grpc listener cannot read its TLS files", { error });
+      return await exit(EXIT_BIND_FAILED);
+    }
+    // Certificates through a provider, so they can be replaced without a restart. Never grpc-js'
+    // default root bundle: a grpc-js TLS server under Deno fails every handshake with it.
+    credentials = grpc.experimental.createCertificateProviderServerCredentials(
+      tlsFiles.identityProvider() as never,
+      mutualTls ? tlsFiles.caProvider() as never : null,
+      mutualTls,
+    );
+  } else credentials = grpc.ServerCredentials.createInsecure();
 
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(
         bindAddress(settings.host, settings.port),
-        ServerCredentials.createInsecure(),
+        credentials,
         (error, bound) => error ? reject(error) : resolve(bound),
       );
     });
   } catch (error) {
     log.error("grpc listener cannot bind", { host: settings.host, port: settings.port, error });
     return await exit(EXIT_BIND_FAILED);
+  }
+  // grpc-js keeps its node:http2 servers in a field its types call private; the guard needs
+  // their connection events (max connections, first-call deadline).
+  const http2Servers = (server as unknown as { http2Servers?: Map<GuardedServer, unknown> })
+    .http2Servers;
+  if (!http2Servers || http2Servers.size === 0) {
+    log.error("grpc listener: cannot reach grpc-js' HTTP/2 servers to bound connections");
+    return await exit(EXIT_BIND_FAILED);
+  }
+  for (const http2Server of http2Servers.keys()) guard.watch(http2Server);
+  let certWatch: ReturnType<typeof setInterval> | undefined;
+  if (tlsFiles) {
+    certWatch = setInterval(() => void tlsFiles.reloadIfChanged(), bounds.certCheckMs);
+    // The provider hands the certificate to grpc-js on a later tick: let it arrive first.
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
   send(encodeReady(port));
 
@@ -191,7 +358,13 @@ export async function runListener(): Promise<never> {
   try {
     for await (const chunk of connection.readable) {
       for (const frame of reader.push(chunk)) {
-        if (frame.type === FrameType.RESPONSE) {
+        if (frame.type === FrameType.AUTH_RESULT) {
+          const resume = pendingAuth.get(frame.id);
+          pendingAuth.delete(frame.id);
+          resume?.(frame.code, frame.message);
+        } else if (frame.type === FrameType.RELOAD) {
+          if (tlsFiles && await tlsFiles.reload()) log.info("grpc listener: TLS files reloaded");
+        } else if (frame.type === FrameType.RESPONSE) {
           const callback = pending.get(frame.id);
           if (!callback) continue;
           pending.delete(frame.id);
@@ -202,6 +375,8 @@ export async function runListener(): Promise<never> {
           }
         } else if (frame.type === FrameType.DRAIN && !draining) {
           draining = true;
+          clearInterval(certWatch);
+          guard.close();
           server.tryShutdown(() => exit(0));
         }
       }

@@ -3,10 +3,8 @@
  * status out. The order is the contract: authenticate, decode, validate, commit to storage, record
  * the agent, and only then report success and tell `onCommitted` (the alert engine's hook).
  */
-import { Buffer } from "node:buffer";
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { Clock } from "../../shared/clock.ts";
-import type { Logger } from "../../shared/log.ts";
+import { clip, type Logger } from "../../shared/log.ts";
 import type { MetricBatch, MetricDataPoint } from "../../shared/types.ts";
 import {
   type DecodedMetricBatch,
@@ -17,6 +15,14 @@ import {
 } from "../../shared/wire/mod.ts";
 import type { AgentRegistry } from "../agents/types.ts";
 import type { IngestLimits } from "../config.ts";
+import { AgentAuthenticator, type AgentIdentity } from "../auth/agent_auth.ts";
+import { sha256Hex } from "../auth/tokens.ts";
+import {
+  type Admission,
+  limitMessage,
+  type SeriesGuard,
+  type SeriesLimits,
+} from "./series_guard.ts";
 import type { MetricStore, WriteResult } from "../storage/types.ts";
 import { BatchValidationError, tooManyPoints, validateBatch } from "./validate.ts";
 
@@ -25,6 +31,8 @@ export interface IngestMetadata {
   authorization?: string;
   /** The `agent-id` metadata the original agent sends; used for logging only. */
   agentId?: string;
+  /** Names of a verified client certificate (mutual TLS), set by the gRPC listener. */
+  certificateNames?: readonly string[];
 }
 
 /** One request of a group handled together (`IngestService.handleMany`). */
@@ -60,6 +68,10 @@ export type IngestStats = {
   points_too_old: number;
   /** Of the rejected batches, those without an accepted bearer token. */
   unauthenticated: number;
+  /** Of the rejected batches, those for an agent id their credential does not cover. */
+  permission_denied: number;
+  /** Points of new series left out by a cardinality limit (`ingest.max_series_*`). */
+  points_series_limited: number;
   /** Samples the server made itself (certificate and check results), committed by `commitLocal`. */
   local_points: number;
 };
@@ -68,20 +80,21 @@ export interface IngestServiceOptions {
   store: MetricStore;
   registry: AgentRegistry;
   limits: IngestLimits;
-  /** Accepted bearer tokens; empty means no authentication. */
-  agentTokens: readonly string[];
+  /**
+   * Who may write as which agent. Default: built from `agentTokens` (each token any agent id;
+   * empty: no authentication).
+   */
+  authenticator?: AgentAuthenticator;
+  /** Accepted bearer tokens for any agent id (the original flat list); ignored with `authenticator`. */
+  agentTokens?: readonly string[];
   retentionDays: number;
   clock: Clock;
   log: Logger;
+  /** Cardinality limits; without it, none. */
+  series?: { guard: SeriesGuard; limits: SeriesLimits };
   /** Called after each commit; an exception in it is logged and never fails the batch. */
   onCommitted?: (points: readonly MetricDataPoint[]) => void;
 }
-
-function sha256(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
-}
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 export class IngestService {
   readonly #store: MetricStore;
@@ -91,8 +104,12 @@ export class IngestService {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #onCommitted?: (points: readonly MetricDataPoint[]) => void;
-  /** Digests, so every comparison has the same length and takes the same time. */
-  readonly #tokenDigests: Buffer[];
+  readonly #auth: AgentAuthenticator;
+  readonly #series?: { guard: SeriesGuard; limits: SeriesLimits };
+  /** What the series guard left out of a batch on its way to the commit. */
+  readonly #admissions = new WeakMap<MetricBatch, Admission>();
+  #lastRefusalLogMs = -Infinity;
+  #suppressedRefusals = 0;
   readonly #counters: IngestStats = {
     batches_accepted: 0,
     batches_rejected: 0,
@@ -103,6 +120,8 @@ export class IngestService {
     points_conflict: 0,
     points_too_old: 0,
     unauthenticated: 0,
+    permission_denied: 0,
+    points_series_limited: 0,
     local_points: 0,
   };
 
@@ -119,7 +138,50 @@ export class IngestService {
     this.#clock = options.clock;
     this.#log = options.log;
     this.#onCommitted = options.onCommitted;
-    this.#tokenDigests = options.agentTokens.map(sha256);
+    this.#series = options.series;
+    this.#auth = options.authenticator ?? new AgentAuthenticator({
+      tokens: (options.agentTokens ?? []).map((token, index) => ({
+        name: `agent_tokens[${index}]`,
+        sha256: sha256Hex(token),
+        agents: null,
+      })),
+    });
+  }
+
+  /**
+   * Judges credentials from a call's headers alone (before its body is read): undefined when
+   * they are accepted, the UNAUTHENTICATED refusal otherwise (counted as `#check` counts it).
+   */
+  authenticate(metadata: IngestMetadata): IngestResult | undefined {
+    const auth = this.#auth.authenticate(metadata);
+    if (auth.ok) return undefined;
+    return this.#unauthenticated(metadata, auth);
+  }
+
+  #unauthenticated(metadata: IngestMetadata, auth: { reason: string; message: string }) {
+    this.#counters.unauthenticated++;
+    this.#counters.batches_rejected++;
+    this.#logRefusal("ingest refused: unauthenticated", {
+      agent_id: clip(metadata.agentId ?? ""),
+      reason: auth.reason,
+    });
+    return { code: GrpcStatus.UNAUTHENTICATED, message: auth.message, success: false };
+  }
+
+  /**
+   * Refusals are logged at most once a second, with how many were not: a stranger hammering the
+   * port must not fill the disk with log lines (the counters in health count every one).
+   */
+  #logRefusal(message: string, fields: Record<string, unknown>): void {
+    const nowMs = this.#clock.now();
+    if (nowMs - this.#lastRefusalLogMs < 1_000) {
+      this.#suppressedRefusals++;
+      return;
+    }
+    this.#lastRefusalLogMs = nowMs;
+    const suppressed = this.#suppressedRefusals;
+    this.#suppressedRefusals = 0;
+    this.#log.warn(message, suppressed ? { ...fields, suppressed_since_last: suppressed } : fields);
   }
 
   /** A snapshot of the counters. */
@@ -171,15 +233,18 @@ export class IngestService {
     metadata: IngestMetadata = {},
   ): IngestResult & { refusedBatch?: number; field?: string } {
     const nowMs = this.#clock.now();
-    const refusal = this.#authenticate(metadata);
-    if (refusal) return refusal;
+    const auth = this.#auth.authenticate(metadata);
+    if (!auth.ok) return this.#unauthenticated(metadata, auth);
     const accepted: { index: number; batch: MetricBatch }[] = [];
     for (let index = 0; index < batches.length; index++) {
       try {
-        accepted.push({
-          index,
-          batch: validateBatch(batches[index], this.#limits, nowMs, this.#retentionDays),
-        });
+        const batch = validateBatch(batches[index], this.#limits, nowMs, this.#retentionDays);
+        // Each batch is one agent's: the credential must cover every one, or none is stored.
+        const authorized = this.#authorize(batch, auth.identity);
+        if ("code" in authorized) return { ...authorized, refusedBatch: index, field: "agent_id" };
+        const admitted = this.#admit(authorized, nowMs);
+        if ("code" in admitted) continue; // Over a cardinality limit: counted, said in the log.
+        accepted.push({ index, batch: admitted });
       } catch (error) {
         if (!(error instanceof BatchValidationError)) throw error;
         const points = batches.reduce((sum, batch) => sum + (batch.dataPoints?.length ?? 0), 0);
@@ -200,24 +265,6 @@ export class IngestService {
       code: GrpcStatus.OK,
       message: `stored ${accepted.length} batches`,
       success: true,
-    };
-  }
-
-  /** The refusal to send when tokens are configured and none of them is presented. */
-  #authenticate(metadata: IngestMetadata): IngestResult | undefined {
-    if (this.#tokenDigests.length === 0 || this.#authenticated(metadata.authorization)) return;
-    this.#counters.unauthenticated++;
-    this.#counters.batches_rejected++;
-    this.#log.warn("ingest refused: unauthenticated", {
-      agent_id: metadata.agentId ?? "",
-      reason: metadata.authorization ? "wrong token" : "no bearer token",
-    });
-    return {
-      code: GrpcStatus.UNAUTHENTICATED,
-      message: metadata.authorization
-        ? "authorization: the bearer token is not accepted"
-        : 'authorization: missing metadata "authorization: Bearer <token>"',
-      success: false,
     };
   }
 
@@ -248,8 +295,8 @@ export class IngestService {
     metadata: IngestMetadata,
     nowMs: number,
   ): MetricBatch | IngestResult {
-    const refusal = this.#authenticate(metadata);
-    if (refusal) return refusal;
+    const auth = this.#auth.authenticate(metadata);
+    if (!auth.ok) return this.#unauthenticated(metadata, auth);
 
     let decoded: DecodedMetricBatch;
     try {
@@ -269,12 +316,59 @@ export class IngestService {
       );
     }
 
+    let batch: MetricBatch;
     try {
-      return validateBatch(decoded, this.#limits, nowMs, this.#retentionDays);
+      batch = validateBatch(decoded, this.#limits, nowMs, this.#retentionDays);
     } catch (error) {
       if (!(error instanceof BatchValidationError)) throw error;
       return this.#reject(metadata, decoded.dataPoints.length, error.message);
     }
+    const authorized = this.#authorize(batch, auth.identity);
+    if ("code" in authorized) return authorized;
+    return this.#admit(authorized, nowMs);
+  }
+
+  /** The batch with the points cardinality limits let through; RESOURCE_EXHAUSTED for none. */
+  #admit(batch: MetricBatch, nowMs: number): MetricBatch | IngestResult {
+    if (!this.#series) return batch;
+    const admission = this.#series.guard.admit(batch, nowMs);
+    if (admission.refusedPoints === 0) return batch;
+    this.#counters.points_series_limited += admission.refusedPoints;
+    const message = limitMessage(admission, this.#series.limits);
+    this.#logRefusal("ingest: new series over a cardinality limit", {
+      agent_id: clip(batch.agentId),
+      limit: admission.limit,
+      points: admission.refusedPoints,
+      series: admission.refusedSeries,
+    });
+    if (admission.batch.dataPoints.length === 0) {
+      this.#counters.batches_rejected++;
+      this.#counters.points_rejected += admission.refusedPoints;
+      return {
+        code: GrpcStatus.RESOURCE_EXHAUSTED,
+        message: `${message}; nothing of the batch was stored`,
+        success: false,
+      };
+    }
+    this.#admissions.set(admission.batch, admission);
+    return admission.batch;
+  }
+
+  /** The batch, if its credential may write as its agent id; PERMISSION_DENIED otherwise. */
+  #authorize(batch: MetricBatch, identity: AgentIdentity): MetricBatch | IngestResult {
+    if (identity.covers(batch.agentId)) return batch;
+    this.#counters.permission_denied++;
+    this.#counters.batches_rejected++;
+    this.#counters.points_rejected += batch.dataPoints.length;
+    this.#logRefusal("ingest refused: agent id not covered by the credential", {
+      agent_id: clip(batch.agentId),
+      credential: clip(identity.name),
+    });
+    return {
+      code: GrpcStatus.PERMISSION_DENIED,
+      message: `agent_id: this credential may not write as "${clip(batch.agentId)}"`,
+      success: false,
+    };
   }
 
   /** Writes one batch; then records the agent and tells `onCommitted`. */
@@ -285,6 +379,8 @@ export class IngestService {
       written = this.#store.write(points);
     } catch (error) {
       this.#counters.batches_failed++;
+      const admission = this.#admissions.get(batch);
+      if (admission) this.#series?.guard.forget(admission.added);
       this.#log.error("ingest failed: storage write", {
         agent_id: batch.agentId,
         points: points.length,
@@ -304,7 +400,14 @@ export class IngestService {
       message += `, ${written.conflicts} refused (another value is stored at that timestamp)`;
     }
     if (written.tooOld) message += `, ${written.tooOld} refused as older than retention`;
-    return { code: GrpcStatus.OK, message, success: true };
+    return { code: GrpcStatus.OK, message: this.#withLimitNote(batch, message), success: true };
+  }
+
+  #withLimitNote(batch: MetricBatch, message: string): string {
+    const admission = this.#admissions.get(batch);
+    return admission && this.#series
+      ? `${message}; ${limitMessage(admission, this.#series.limits)}`
+      : message;
   }
 
   /** One `write` for several accepted batches; one by one if it fails. */
@@ -344,7 +447,11 @@ export class IngestService {
           "refused (another value is stored at that timestamp)";
         if (written.tooOld) message += `, ${written.tooOld} refused as older than retention`;
       }
-      results[index] = { code: GrpcStatus.OK, message, success: true };
+      results[index] = {
+        code: GrpcStatus.OK,
+        message: this.#withLimitNote(batch, message),
+        success: true,
+      };
     }
   }
 
@@ -381,22 +488,13 @@ export class IngestService {
     }
   }
 
-  #authenticated(authorization: string | undefined): boolean {
-    const token = authorization ? BEARER.exec(authorization)?.[1] : undefined;
-    if (token === undefined) return false;
-    const digest = sha256(token);
-    let matched = false;
-    // No early exit: the time taken does not reveal which token (if any) matched.
-    for (const accepted of this.#tokenDigests) {
-      if (timingSafeEqual(digest, accepted)) matched = true;
-    }
-    return matched;
-  }
-
   #reject(metadata: IngestMetadata, points: number, message: string): IngestResult {
     this.#counters.batches_rejected++;
     this.#counters.points_rejected += points;
-    this.#log.warn("ingest refused: invalid batch", { agent_id: metadata.agentId ?? "", message });
+    this.#log.warn("ingest refused: invalid batch", {
+      agent_id: clip(metadata.agentId ?? ""),
+      message: clip(message, 512),
+    });
     return { code: GrpcStatus.INVALID_ARGUMENT, message, success: false };
   }
 }

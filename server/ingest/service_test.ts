@@ -85,6 +85,8 @@ Deno.test("IngestService commits a batch, registers the agent and then calls onC
     points_conflict: 0,
     points_too_old: 0,
     unauthenticated: 0,
+    permission_denied: 0,
+    points_series_limited: 0,
     local_points: 0,
   });
 });

@@ -14,8 +14,12 @@ import { join } from "node:path";
 import { settlesWithin } from "../../shared/deadline.ts";
 import type { Logger } from "../../shared/log.ts";
 import { GrpcStatus } from "../../shared/wire/mod.ts";
+import { makeSocketDir } from "./_socket_dir.ts";
 import {
+  type AuthFrame,
+  encodeAuthResult,
   encodeDrain,
+  encodeReload,
   encodeResponses,
   FrameReader,
   FrameType,
@@ -35,6 +39,11 @@ export interface IngestHandler {
   ): IngestResult | Promise<IngestResult>;
   /** Requests that arrived together, committed at once; results in request order. Optional. */
   handleMany?(requests: readonly IngestRequest[]): IngestResult[];
+  /**
+   * Judges a call's credentials from its headers alone, before the listener reads its body:
+   * undefined lets the body be read, a result refuses the call with it. Optional (all pass).
+   */
+  authenticate?(metadata: IngestMetadata): IngestResult | undefined;
 }
 
 export interface ListenerCommand {
@@ -58,6 +67,15 @@ export interface GrpcIngestSupervisorOptions {
   maxMessageBytes?: number;
   /** Log level of the child. Default "warn". */
   childLogLevel?: ListenerSettings["logLevel"];
+  /** TLS for the listener (mutual with `clientCaFile`). Default: plain text. */
+  tls?: ListenerSettings["tls"];
+  /** Connection, stream, byte and time bounds of the listener. */
+  bounds?: ListenerSettings["bounds"];
+  /**
+   * Where the private folder of the children's sockets is made; stale folders of supervisors
+   * that were killed are removed from it at start. Default: the system's temporary folder.
+   */
+  socketParentDir?: string;
 }
 
 export interface SupervisorStats {
@@ -138,6 +156,9 @@ export class GrpcIngestSupervisor {
   readonly #startTimeoutMs: number;
   readonly #maxMessageBytes?: number;
   readonly #childLogLevel: ListenerSettings["logLevel"];
+  readonly #tls: ListenerSettings["tls"];
+  readonly #bounds: ListenerSettings["bounds"];
+  readonly #socketParentDir?: string;
   #port: number;
   #boundPort?: number;
   /** Private directory of the children's sockets, made by `start()`, removed by `stop()`. */
@@ -168,14 +189,16 @@ export class GrpcIngestSupervisor {
     this.#startTimeoutMs = options.startTimeoutMs ?? 20_000;
     this.#maxMessageBytes = options.maxMessageBytes;
     this.#childLogLevel = options.childLogLevel;
+    this.#tls = options.tls;
+    this.#bounds = options.bounds;
+    this.#socketParentDir = options.socketParentDir;
   }
 
   /** Starts the first child and resolves with its port once it is bound. */
   async start(): Promise<{ port: number }> {
     if (this.#started) throw new Error("Cannot start the gRPC listener twice");
     this.#started = true;
-    // makeTempDir creates it 0700: no other user can connect in place of the child.
-    this.#socketDir = await Deno.makeTempDir({ prefix: "oxmon-grpc-" });
+    this.#socketDir = await makeSocketDir({ parent: this.#socketParentDir, log: this.#log });
     let child: Child;
     try {
       child = this.#spawn();
@@ -212,6 +235,14 @@ export class GrpcIngestSupervisor {
     const child = this.#child;
     if (child && !child.exited && child.readyPort !== undefined) return Promise.resolve();
     return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  /** Tells the listener to read its TLS files again (SIGHUP); false without TLS or a child. */
+  reloadTls(): boolean {
+    const writer = this.#child?.writer;
+    if (!this.#tls || !writer || this.#child?.exited) return false;
+    writer.write(encodeReload());
+    return true;
   }
 
   /** Lets calls in flight finish (up to the grace period), then ends the child. */
@@ -259,6 +290,8 @@ export class GrpcIngestSupervisor {
     const settings: ListenerSettings = { host: this.#host, port: this.#port, socketPath };
     if (this.#maxMessageBytes !== undefined) settings.maxMessageBytes = this.#maxMessageBytes;
     if (this.#childLogLevel !== undefined) settings.logLevel = this.#childLogLevel;
+    if (this.#tls !== undefined) settings.tls = this.#tls;
+    if (this.#bounds !== undefined) settings.bounds = this.#bounds;
     let process: Deno.ChildProcess;
     try {
       process = new Deno.Command(this.#command.cmd, {
@@ -330,6 +363,7 @@ export class GrpcIngestSupervisor {
         const requests: RequestFrame[] = [];
         for (const frame of reader.push(buffer.subarray(0, read))) {
           if (frame.type === FrameType.REQUEST) requests.push(frame);
+          else if (frame.type === FrameType.AUTH) this.#authenticate(writer, frame);
           else if (frame.type === FrameType.READY) this.#onReady(child, frame.port);
         }
         if (requests.length === 0) continue;
@@ -357,12 +391,29 @@ export class GrpcIngestSupervisor {
     closeQuietly(connection);
   }
 
+  /** Answers a child's question whether a call's headers let its body be read. */
+  #authenticate(writer: FrameWriter, frame: AuthFrame): void {
+    let result: IngestResult | undefined;
+    try {
+      result = this.#service.authenticate?.({
+        authorization: frame.authorization || undefined,
+        agentId: frame.agentId || undefined,
+        certificateNames: frame.certificateNames.length ? frame.certificateNames : undefined,
+      });
+    } catch (error) {
+      this.#log.error("ingest authentication failed unexpectedly", { error });
+      result = INTERNAL_ERROR;
+    }
+    writer.write(encodeAuthResult(frame.id, result?.code ?? 0, result?.message ?? ""));
+  }
+
   /**
    * Serves requests that arrived together: in one group commit when the service can, otherwise
    * one at a time, in order. A service that throws fails its requests with INTERNAL.
    */
   async #handle(requests: RequestFrame[]): Promise<IngestResult[]> {
     const metadata = (request: RequestFrame): IngestMetadata => ({
+      certificateNames: request.certificateNames.length ? request.certificateNames : undefined,
       authorization: request.authorization || undefined,
       agentId: request.agentId || undefined,
     });

@@ -322,16 +322,14 @@ Deno.test("GrpcIngestSupervisor hands requests that arrive together to handleMan
 });
 
 Deno.test("GrpcIngestSupervisor keeps its children's sockets in a private directory it removes on stop", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "oxmon-tmpdir-" });
-  const previous = Deno.env.get("TMPDIR");
-  // makeTempDir reads TMPDIR on every call: the supervisor's directory lands in `tmp`.
-  Deno.env.set("TMPDIR", tmp);
+  const tmp = await Deno.makeTempDir({ prefix: "oxmon-socket-parent-" });
   const supervisor = new GrpcIngestSupervisor({
     host: "127.0.0.1",
     port: 0,
     log: memoryLogger("info"),
     command: listenerCommand(),
     service: { handle: () => ({ code: GrpcStatus.OK, message: "ok", success: true }) },
+    socketParentDir: tmp,
   });
   const entries = (dir: string) => Array.fromAsync(Deno.readDir(dir));
   // TMPDIR is process-wide: temp dirs other test files make meanwhile land here too, so only
@@ -355,8 +353,6 @@ Deno.test("GrpcIngestSupervisor keeps its children's sockets in a private direct
     assert.deepEqual(await entries(socketDirPath), []);
   } finally {
     await supervisor.stop();
-    if (previous === undefined) Deno.env.delete("TMPDIR");
-    else Deno.env.set("TMPDIR", previous);
   }
   assert.deepEqual(await socketDirs(), [], "the socket directory is removed on stop");
   // Not recursive: a temp dir of another test file may still be in use in there.

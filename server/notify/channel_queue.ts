@@ -13,6 +13,7 @@ import type { SilenceWindowConfig } from "./config.ts";
 import type { DeliveryStatus, DeliveryStore } from "./delivery_store.ts";
 import { highestSeverity } from "./message.ts";
 import type { Sender } from "./senders/types.ts";
+import { createRedactor } from "./redact.ts";
 
 export interface RetryPolicy {
   /** Retries after the first attempt. Default 3 (so at most 4 attempts). */
@@ -40,6 +41,11 @@ export interface ChannelQueueOptions {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   /** Aborted when the notifier's shutdown grace runs out: in-flight attempts stop. */
   signal: AbortSignal;
+  /**
+   * Applied to every error text before it is logged or recorded (`redact.ts`). Default: the
+   * generic patterns only, without the channel's own secrets.
+   */
+  redact?: (text: string) => string;
 }
 
 function errorText(error: unknown): string {
@@ -55,6 +61,7 @@ export function backoffMs(retry: number, policy: RetryPolicy, random = Math.rand
 export class ChannelQueue {
   readonly #options: ChannelQueueOptions;
   readonly #log: Logger;
+  readonly #redact: (text: string) => string;
   #pending: { events: AlertEvent[]; openedMs: number } | undefined;
   readonly #outbox: AlertEvent[][] = [];
   #loop: Promise<void> | undefined;
@@ -62,6 +69,7 @@ export class ChannelQueue {
   constructor(options: ChannelQueueOptions) {
     this.#options = options;
     this.#log = options.log.with({ channel: options.name });
+    this.#redact = options.redact ?? createRedactor([]);
   }
 
   get name(): string {
@@ -179,7 +187,7 @@ export class ChannelQueue {
           this.#log.info("notification sent", { events: ids, attempts });
           return this.#record(events, "sent", attempts);
         } catch (error) {
-          lastError = errorText(error);
+          lastError = this.#redact(errorText(error));
         } finally {
           clearTimeout(timer);
         }
@@ -195,7 +203,7 @@ export class ChannelQueue {
         if (signal.aborted) break;
       }
     } catch (error) {
-      lastError = errorText(error);
+      lastError = this.#redact(errorText(error));
     }
     this.#log.error("notification failed", { events: ids, attempts, error: lastError });
     this.#record(events, "failed", attempts, lastError);

@@ -5,6 +5,7 @@
  * `dispatch()` never waits for a send and never throws; aggregation windows close on `tick()`,
  * which the server's scheduler calls (every second is plenty).
  */
+import { channelSecrets, createRedactor } from "./redact.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { delay, settlesWithin } from "../../shared/deadline.ts";
 import { type Logger, silentLogger } from "../../shared/log.ts";
@@ -101,6 +102,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
         log,
         sleep: options.sleep ?? delay,
         signal: shutdown.signal,
+        redact: createRedactor(channelSecrets(channel)),
       });
       routes.push({ minRank: severityRank(channel.minSeverity), queue, sender });
     }

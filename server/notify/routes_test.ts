@@ -70,6 +70,8 @@ Deno.test("GET /deliveries lists delivery records newest first with the total", 
           ["limit=5000", "limit"],
           ["offset=-1", "offset"],
           ["status=lost", "status"],
+          ["stauts=sent", "stauts"],
+          ["limit=1&limit=2", "limit"],
         ]
       ) {
         const res = await app.request(`/api/v1/notifications/deliveries?${query}`);

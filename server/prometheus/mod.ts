@@ -10,5 +10,5 @@ export {
 } from "./config.ts";
 export { newestStoredSamples, RemoteWriteForwarder, remoteWriteHealth } from "./remote_write.ts";
 export { RemoteWriteReceiver, remoteWriteRoutes } from "./remote_write_receiver.ts";
-export { metricsRoutes, ServerCounters } from "./self_metrics.ts";
-export { queryApiRoutes } from "./promql/api.ts";
+export { metricsRoutes, type SelfMetricsSources, ServerCounters } from "./self_metrics.ts";
+export { type QueryApiOptions, queryApiRoutes } from "./promql/api.ts";

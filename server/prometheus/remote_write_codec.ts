@@ -80,7 +80,8 @@ export function snappyUncompress(block: Uint8Array, maxBytes: number): Uint8Arra
     );
   }
   try {
-    return SnappyJS.uncompress(block, maxBytes);
+    // snappyjs answers in the type it was given: a Uint8Array here.
+    return SnappyJS.uncompress(block, maxBytes) as Uint8Array;
   } catch (error) {
     throw new RemoteWriteDecodeError(
       "body",

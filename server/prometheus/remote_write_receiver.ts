@@ -5,19 +5,20 @@
  * tokens), validation, commit, agent registration and alert feed as gRPC batches.
  *
  * Answers, as the spec asks: 204 stored; 400 for a body or series that can never be stored (the
- * sender must not retry it), naming the series and field; 401 without an accepted token; 413 for
- * a body above the limit; 415 for another encoding or content type; 503 when storage fails (the
+ * sender must not retry it), naming the series and field; 401 without an accepted token; 403 for
+ * a token bound to other agent ids; 413 for a body above the limit; 415 for another encoding or content type; 503 when storage fails (the
  * sender retries). Stale markers (Prometheus' end-of-series NaN) and other NaN/±Inf samples are
  * skipped and counted, not refused: oxmon stores finite values only, and refusing the request
  * would make the sender drop every other sample in it.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import {
   GrpcStatus,
   type MetricBatchMessage,
   type MetricDataPointMessage,
 } from "../../shared/wire/mod.ts";
 import type { Logger } from "../../shared/log.ts";
+import { routeApp } from "../api/routes.ts";
 import type { IngestMetadata, IngestResult } from "../ingest/service.ts";
 import { fromPromLabels, type OxmonSeries } from "./naming.ts";
 import {
@@ -157,6 +158,9 @@ export class RemoteWriteReceiver {
         return new Response(null, { status: 204 });
       case GrpcStatus.UNAUTHENTICATED:
         return refuse(401, "unauthorized", result.message);
+      // A token bound to other agent ids: retrying cannot help, so not a 5xx.
+      case GrpcStatus.PERMISSION_DENIED:
+        return refuse(403, "forbidden", result.message);
       case GrpcStatus.INVALID_ARGUMENT: {
         return refuse(400, "bad_request", this.#describe(result, grouped, series));
       }
@@ -256,7 +260,11 @@ function describeLabels(labels: readonly { name: string; value: string }[]): str
   return text.length > 200 ? text.slice(0, 200) + "…}" : text;
 }
 
-function refuse(status: number, code: string, message: string): Response {
+function refuse(
+  status: number,
+  code: typeof REFUSAL_CODES[number],
+  message: string,
+): Response {
   return Response.json({ error: message, code }, { status });
 }
 
@@ -288,7 +296,54 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array 
   return body;
 }
 
-/** The routes: `POST /write` (mounted under `/api/v1`). */
+/** Every `code` a refusal of `POST /api/v1/write` carries. */
+const REFUSAL_CODES = [
+  "bad_request",
+  "unauthorized",
+  "forbidden",
+  "payload_too_large",
+  "unsupported_media_type",
+  "unavailable",
+] as const;
+
+/** `POST /api/v1/write`, mounted at the root: the path is the one senders are configured with. */
 export function remoteWriteRoutes(receiver: RemoteWriteReceiver): Hono {
-  return new Hono().post("/", (c) => receiver.handle(c.req.raw));
+  return routeApp([{
+    method: "post",
+    path: "/api/v1/write",
+    summary: "Prometheus remote write in",
+    description: "Remote-Write 1.0 from Prometheus, vmagent, Grafana Alloy or Telegraf. Same " +
+      "authentication as agents (`Authorization: Bearer` with one of `agent_tokens`); series " +
+      "are named back to oxmon metrics and take the same validation, commit, agent " +
+      "registration and alert feed as gRPC batches. A request is stored whole or not at all. " +
+      "Stale markers and other NaN/±Inf samples and native histograms are skipped and counted, " +
+      "not refused.",
+    body: {
+      description: "A snappy block-compressed protobuf `prometheus.WriteRequest`, sent with " +
+        "`Content-Encoding: snappy` and `X-Prometheus-Remote-Write-Version: 0.1.0`",
+      mediaType: "application/x-protobuf",
+      schema: { type: "string", format: "binary" },
+    },
+    responses: {
+      204: "stored",
+      400: "a body or series that can never be stored, naming the series and field (the " +
+        "sender must not retry it), or a query parameter",
+      401: "no accepted agent token",
+      403: "the agent token is bound to other agent ids than the request's series name",
+      413: "a body above `[ingest] max_batch_bytes` (compressed) or " +
+        "`[prometheus] remote_write_max_bytes` (uncompressed)",
+      415: "another Content-Type or Content-Encoding",
+      503: "storage failed; the sender retries",
+    },
+    errorSchema: {
+      title: "RemoteWriteError",
+      type: "object",
+      required: ["error", "code"],
+      properties: {
+        error: { type: "string", description: "what was refused and why" },
+        code: { type: "string", enum: [...REFUSAL_CODES] },
+      },
+    },
+    handler: (c) => receiver.handle(c.req.raw),
+  }]);
 }

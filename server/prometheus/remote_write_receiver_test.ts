@@ -3,6 +3,8 @@ import { ManualClock } from "../../shared/clock.ts";
 import { silentLogger } from "../../shared/log.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { openAgentRegistry } from "../agents/sqlite_registry.ts";
+import { AgentAuthenticator } from "../auth/agent_auth.ts";
+import { sha256Hex } from "../auth/tokens.ts";
 import { DEFAULT_INGEST_LIMITS } from "../config.ts";
 import { IngestService } from "../ingest/service.ts";
 import { openChunkStore } from "../storage/chunk/engine.ts";
@@ -13,7 +15,7 @@ const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 const URL = "http://oxmon/api/v1/write";
 
 async function withReceiver(
-  options: { tokens?: string[]; defaultAgent?: string },
+  options: { tokens?: string[]; defaultAgent?: string; authenticator?: AgentAuthenticator },
   run: (ctx: {
     receiver: RemoteWriteReceiver;
     store: ReturnType<typeof openChunkStore>;
@@ -31,6 +33,7 @@ async function withReceiver(
     registry,
     limits: { ...DEFAULT_INGEST_LIMITS, maxPointsPerBatch: 3 },
     agentTokens: options.tokens ?? [],
+    authenticator: options.authenticator,
     retentionDays: 7,
     clock,
     log: silentLogger,
@@ -187,5 +190,27 @@ Deno.test("remote write in refuses bad requests with the status the spec asks fo
       "413": 1,
       "415": 1,
     });
+  });
+});
+
+Deno.test("remote write in refuses with 403 a token bound to other agents, storing nothing", async () => {
+  const authenticator = new AgentAuthenticator({
+    tokens: [{ name: "web", sha256: sha256Hex("web-token"), agents: ["web-*"] }],
+  });
+  await withReceiver({ authenticator }, async ({ receiver, store }) => {
+    const auth = { authorization: "Bearer web-token" };
+    const series = (agent: string) => ({
+      labels: { __name__: "up", agent },
+      samples: [[NOW, 1]] as [number, number][],
+    });
+    const forged = await receiver.handle(
+      writeRequest(URL, [series("web-01"), series("db-01")], auth),
+    );
+    assert.equal(forged.status, 403);
+    const body = await forged.json();
+    assert.equal(body.code, "forbidden");
+    assert.match(body.error, /may not write as "db-01"/);
+    assert.equal(store.queryRaw({ fromMs: 0, toMs: NOW * 2 }).length, 0);
+    assert.equal((await receiver.handle(writeRequest(URL, [series("web-01")], auth))).status, 204);
   });
 });

@@ -47,6 +47,22 @@ export class RowPartition {
   #buckets: StatementSync;
   #newest: StatementSync;
 
+  /**
+   * Ids of the series with a sample in this day: one index seek per series (a skip scan), not
+   * a pass over every sample.
+   */
+  seriesIds(): number[] {
+    const rows = this.#db.prepare(`
+  WITH RECURSIVE ids(id) AS (
+    SELECT min(series_id) FROM samples
+    UNION ALL
+    SELECT (SELECT series_id FROM samples WHERE series_id > ids.id ORDER BY series_id LIMIT 1)
+    FROM ids WHERE ids.id IS NOT NULL
+  ) SELECT id FROM ids WHERE id IS NOT NULL
+`).all() as { id: number }[];
+    return rows.map((row) => row.id);
+  }
+
   constructor(day: string, path: string, cacheSizeKib: number) {
     this.day = day;
     this.#db = openDatabase(path, { cacheSizeKib, walAutocheckpointPages: WAL_CHECKPOINT_PAGES });

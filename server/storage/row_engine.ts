@@ -263,6 +263,16 @@ class RowStore implements MetricStore {
     this.#assertOpen();
     const expired = this.#partitions.expiredDays(cutoffMs, nowMs);
     this.#partitions.remove(expired);
+    if (expired.length > 0) {
+      // Series with no sample left in any retained day were not written for longer than the
+      // retention period: they leave memory and index.db.
+      const live = new Set<number>();
+      for (const day of this.#partitions.days()) {
+        for (const id of this.#partitions.get(day).seriesIds()) live.add(id);
+        this.#partitions.evictIdle();
+      }
+      this.#index.retainOnly(live);
+    }
     return expired;
   }
 

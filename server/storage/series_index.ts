@@ -30,6 +30,8 @@ export class SeriesIndex {
   #db: DatabaseSync;
   #insert: StatementSync;
   #byIdentity = new Map<string, SeriesEntry>();
+  /** By id: ids are dense (SQLite rowids), so an array, not a map of 100k entries. */
+  #byId: (SeriesEntry | undefined)[] = [];
   #sorted: SeriesEntry[] | undefined;
   /** Per agent, so the common "one agent" query does not scan every series. */
   #byAgent = new Map<string, { entries: SeriesEntry[]; sorted: boolean }>();
@@ -56,21 +58,7 @@ export class SeriesIndex {
         );
       }
       if (version < SCHEMA_VERSION) this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-      const all = prepareReturningArrays(
-        this.#db,
-        "SELECT id, agent_id, metric_name, labels FROM series",
-      );
-      for (const row of all.all() as unknown as [number, string, string, string][]) {
-        const [id, agentId, metricName, labelsJson] = row;
-        const labels = JSON.parse(labelsJson) as Labels;
-        this.#remember(seriesIdentity(agentId, metricName, labelsJson), {
-          id,
-          agentId,
-          metricName,
-          labels,
-          labelsJson,
-        });
-      }
+      this.#load();
       this.#insert = this.#db.prepare(
         "INSERT INTO series (agent_id, metric_name, labels) VALUES (?, ?, ?)",
       );
@@ -80,8 +68,58 @@ export class SeriesIndex {
     }
   }
 
+  #load(): void {
+    const all = prepareReturningArrays(
+      this.#db,
+      "SELECT id, agent_id, metric_name, labels FROM series",
+    );
+    for (const row of all.all() as unknown as [number, string, string, string][]) {
+      const [id, agentId, metricName, labelsJson] = row;
+      const labels = JSON.parse(labelsJson) as Labels;
+      this.#remember(seriesIdentity(agentId, metricName, labelsJson), {
+        id,
+        agentId,
+        metricName,
+        labels,
+        labelsJson,
+      });
+    }
+  }
+
   get size(): number {
     return this.#byIdentity.size;
+  }
+
+  /** The entry with this id, if any. */
+  byId(id: number): SeriesEntry | undefined {
+    return this.#byId[id];
+  }
+
+  /**
+   * Replaces the whole catalogue with `records` (id, agent, metric, canonical labels JSON) in
+   * one transaction. An identity given twice keeps its highest id.
+   */
+  replaceAll(records: Iterable<readonly [number, string, string, string]>): void {
+    const sorted = [...records].sort((a, b) => b[0] - a[0]);
+    this.#db.exec("BEGIN");
+    try {
+      this.#db.exec("DELETE FROM series");
+      const insert = this.#db.prepare(
+        "INSERT OR IGNORE INTO series (id, agent_id, metric_name, labels) VALUES (?, ?, ?, ?)",
+      );
+      for (const [id, agentId, metricName, labelsJson] of sorted) {
+        insert.run(id, agentId, metricName, labelsJson);
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    this.#byIdentity.clear();
+    this.#byId = [];
+    this.#byAgent.clear();
+    this.#sorted = undefined;
+    this.#load();
   }
 
   get(identity: string): SeriesEntry | undefined {
@@ -101,6 +139,7 @@ export class SeriesIndex {
     if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
     for (const entry of added) {
       this.#byIdentity.delete(seriesIdentity(entry.agentId, entry.metricName, entry.labelsJson));
+      this.#byId[entry.id] = undefined;
       const agent = this.#byAgent.get(entry.agentId)!;
       agent.entries = agent.entries.filter((other) => other !== entry);
       if (agent.entries.length === 0) this.#byAgent.delete(entry.agentId);
@@ -110,6 +149,7 @@ export class SeriesIndex {
 
   #remember(identity: string, entry: SeriesEntry): void {
     this.#byIdentity.set(identity, entry);
+    this.#byId[entry.id] = entry;
     this.#sorted = undefined;
     const agent = this.#byAgent.get(entry.agentId);
     if (agent) {
@@ -133,6 +173,34 @@ export class SeriesIndex {
     };
     this.#remember(identity, entry);
     return entry;
+  }
+
+  /**
+   * Forgets every series whose id is not in `live` (in memory and in `index.db`): series not
+   * written for longer than the retention period. Returns the forgotten entries.
+   */
+  retainOnly(live: ReadonlySet<number>): SeriesEntry[] {
+    const gone = [...this.#byIdentity.values()].filter((entry) => !live.has(entry.id));
+    if (gone.length === 0) return gone;
+    const remove = this.#db.prepare("DELETE FROM series WHERE id = ?");
+    this.#db.exec("BEGIN");
+    try {
+      for (const entry of gone) remove.run(entry.id);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    for (const entry of gone) {
+      this.#byIdentity.delete(seriesIdentity(entry.agentId, entry.metricName, entry.labelsJson));
+    }
+    this.#sorted = undefined;
+    const goneIds = new Set(gone.map((entry) => entry.id));
+    for (const [agentId, agent] of this.#byAgent) {
+      agent.entries = agent.entries.filter((entry) => !goneIds.has(entry.id));
+      if (agent.entries.length === 0) this.#byAgent.delete(agentId);
+    }
+    return gone;
   }
 
   /** Matching series in query order (agent, metric, labels). */

@@ -6,6 +6,31 @@
  */
 import type { Labels, MetricDataPoint } from "../../shared/types.ts";
 
+/**
+ * A write that storage could not commit (no space, an I/O error, a busy file): it is not
+ * acknowledged, storage stays usable, and the same write succeeds once the cause is gone.
+ */
+export class StorageUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StorageUnavailableError";
+  }
+}
+
+/**
+ * Stored data that cannot be read back: a chunk whose checksum fails, a page SQLite calls
+ * malformed. Names the file; the store reports it in `issues()` until the file is gone.
+ */
+export class DamagedDataError extends Error {
+  /** The damaged file. */
+  readonly file: string;
+  constructor(file: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DamagedDataError";
+    this.file = file;
+  }
+}
+
 /** Identity of one series. */
 export interface SeriesKey {
   agentId: string;
@@ -102,6 +127,16 @@ export interface StorageStats {
   totalBytes: number;
 }
 
+/** Something that keeps a store from being fully usable, as health reports it. */
+export interface StorageIssue {
+  /** `writes_refused` (a commit failed), `low_disk_space`, `unreadable` (damaged data found). */
+  kind: "writes_refused" | "low_disk_space" | "unreadable";
+  message: string;
+  file?: string;
+  /** Since when, epoch ms. */
+  sinceMs: number;
+}
+
 /** A metric storage engine over `data_dir`. */
 export interface MetricStore {
   /**
@@ -137,6 +172,13 @@ export interface MetricStore {
    */
   deleteBefore(cutoffMs: number, nowMs: number): string[];
   stats(): StorageStats;
+  /** What keeps the store from being fully usable; empty when it is well. Optional. */
+  issues?(): StorageIssue[];
+  /**
+   * Tries again what a failure left undone (a failed commit, a low-space refusal), so health
+   * clears without waiting for the next write. Never throws. Optional.
+   */
+  heal?(): void;
   /** Flushes what the engine holds in memory (if anything) and closes every file. */
   close(): void;
 }

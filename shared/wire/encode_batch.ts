@@ -110,3 +110,16 @@ export function encodeMetricBatch(batch: MetricBatch): Uint8Array {
   }
   return writer.finish();
 }
+
+/**
+ * The `system_info` field (4) alone, as bytes to append to an encoded batch: protobuf merges
+ * concatenated messages, so `batch + encodeSystemInfoField(info)` decodes as the batch with its
+ * system info, without encoding the batch again.
+ */
+export function encodeSystemInfoField(info: SystemInfo): Uint8Array {
+  const writer = new Writer();
+  const start = writer.beginMessage(4);
+  writeSystemInfo(writer, info);
+  writer.endMessage(start);
+  return writer.finish();
+}

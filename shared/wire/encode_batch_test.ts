@@ -7,7 +7,7 @@ import { MetricBatchProto } from "../proto/mod.ts";
 import type { Labels, MetricBatch } from "../types.ts";
 import { normalize, Random, randomBatch } from "../../tests/helpers/wire_messages.ts";
 import { decodeMetricBatch } from "./decode_batch.ts";
-import { encodeMetricBatch } from "./encode_batch.ts";
+import { encodeMetricBatch, encodeSystemInfoField } from "./encode_batch.ts";
 
 const systemInfo = {
   hostname: "web-01",
@@ -139,5 +139,23 @@ Deno.test("decodeMetricBatch reads back what encodeMetricBatch writes", () => {
     const decoded = decodeMetricBatch(encodeMetricBatch(batch));
     if (batch.systemInfo) batch.systemInfo.cpuCores |= 0; // an int32 on the wire
     assert.deepEqual(normalize(decoded), normalize(batch), `seed ${seed}`);
+  }
+});
+
+Deno.test("encodeSystemInfoField appended to an encoded batch decodes as the batch with its system info", () => {
+  for (let seed = 1; seed <= 200; seed++) {
+    const rng = new Random(seed);
+    const { systemInfo, ...batch } = randomBatch(rng);
+    if (!systemInfo) continue;
+    const withInfo = encodeMetricBatch({ ...batch, systemInfo });
+    const appended = new Uint8Array([
+      ...encodeMetricBatch(batch),
+      ...encodeSystemInfoField(systemInfo),
+    ]);
+    assert.deepEqual(
+      normalize(MetricBatchProto.decode(appended)),
+      normalize(MetricBatchProto.decode(withInfo)),
+      `seed ${seed}`,
+    );
   }
 });

@@ -20,6 +20,6 @@ export type {
   ReportResponse,
   SystemInfoMessage,
 } from "./messages.ts";
-export { encodeMetricBatch } from "./encode_batch.ts";
+export { encodeMetricBatch, encodeSystemInfoField } from "./encode_batch.ts";
 export { type DecodeBatchOptions, decodeMetricBatch, TooManyPointsError } from "./decode_batch.ts";
 export { decodeReportResponse, encodeReportResponse } from "./report_response.ts";

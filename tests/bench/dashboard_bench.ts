@@ -120,7 +120,7 @@ export async function benchDashboard(
   let overviewDrawnMsP50: number | null = null;
   let agentPage24hDrawnMsP50: number | null = null;
   if (haveChromium) {
-    const server = serveApi(app, { hostname: "127.0.0.1", port: 0, log: silentLogger });
+    const server = await serveApi(app, { hostname: "127.0.0.1", port: 0, log: silentLogger });
     const browser = await launchChromium();
     try {
       const page = browser.context.pages()[0] ?? await browser.context.newPage();

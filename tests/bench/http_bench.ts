@@ -114,7 +114,7 @@ if (import.meta.main) {
   env.clock.set(endMs);
   const points = syntheticDay("bench-1", endMs, 20);
   for (let i = 0; i < points.length; i += 1000) env.ingest(points.slice(i, i + 1000));
-  const server = serveApi(createApiApp(env.deps), {
+  const server = await serveApi(createApiApp(env.deps), {
     hostname: "127.0.0.1",
     port: 0,
     log: silentLogger,

@@ -4,7 +4,7 @@
  *
  *   deno task bench            # full run (several minutes on 2 cores)
  *   deno task bench --quick    # smaller sizes, for a smoke run
- *   deno task bench --only storage,ingest,http,agent,alerts,dashboard,checks,prometheus
+ *   deno task bench --only storage,ingest,http,agent,alerts,dashboard,checks,prometheus,fleet
  */
 import { parseArgs } from "node:util";
 import { benchAgent, bundleAgent, bundleVariant, type ProcessCost } from "./agent_bench.ts";
@@ -16,6 +16,7 @@ import { benchHttp } from "./http_bench.ts";
 import { benchIngest } from "./ingest_bench.ts";
 import { benchPlainTable } from "./storage_bench.ts";
 import { benchPrometheus } from "./prometheus_bench.ts";
+import { benchFleet } from "./fleet_bench.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { reportMetrics, withClient } from "../helpers/grpc_client.ts";
 
@@ -28,6 +29,7 @@ const SECTIONS = [
   "dashboard",
   "checks",
   "prometheus",
+  "fleet",
 ] as const;
 const { values } = parseArgs({
   options: {
@@ -396,6 +398,29 @@ try {
         "",
       );
     }
+  }
+  if (only.has("fleet")) {
+    const fleet: Record<string, unknown> = {};
+    for (const agents of quick ? [100, 300] : [1_000, 3_000]) {
+      progress(`fleet load: ${agents} agents, 50 points each every second`);
+      const figures = await benchFleet({ agents, measureSecs: quick ? 10 : 60, progress });
+      fleet[agents] = figures;
+      const errors = Object.values(figures.errors).reduce((a, b) => a + b, 0);
+      row(
+        `fleet: ${fmt(agents)} agents × 50 points/s, errors · p50 / p99 ms`,
+        `${errors} of ${fmt(figures.calls)} · ${fmt(figures.p50Ms, 1)} / ${fmt(figures.p99Ms, 1)}`,
+        `CPU server ${fmt(figures.serverCpu, 2)}, listener ${fmt(figures.listenerCpu, 2)}, ` +
+          `clients ${fmt(figures.clientCpu, 2)}`,
+        agents >= 3_000 ? "p99 ≤ 100 ms" : "",
+      );
+      row(
+        `fleet: ${fmt(agents)} agents, peak RSS server + listener, MB`,
+        `${fmt(figures.serverRssMb)} + ${fmt(figures.listenerRssMb)}`,
+        "",
+        agents >= 3_000 ? "≤ 500" : "",
+      );
+    }
+    results.fleet = fleet;
   }
 } finally {
   await Deno.remove(tmp, { recursive: true });

@@ -54,7 +54,7 @@ export function sparkColumns(
 export async function screenshots(page: Page, name: string) {
   await Deno.mkdir(SCREENSHOT_DIR, { recursive: true });
   for (const scheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
+    await setColorScheme(page, scheme);
     for (const [width, label] of [[1280, "desktop"], [390, "phone"]] as const) {
       await page.setViewportSize({ width, height: label === "phone" ? 844 : 900 });
       await page.waitForTimeout(150); // a resize and a theme redraw are one frame each
@@ -64,8 +64,48 @@ export async function screenshots(page: Page, name: string) {
       assert.deepEqual([...png.slice(1, 4)], [0x50, 0x4e, 0x47], `${path} is a PNG`);
     }
   }
-  await page.emulateMedia({ colorScheme: "light" });
+  await setColorScheme(page, "light");
   await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+/**
+ * Runs `change` (a `goto`, a click, a theme switch) and waits until the view it brings up is
+ * loaded (`data-ready` or `data-drawn`, dashboard/main.ts). A `goto` that changes only the hash
+ * returns before the page has handled it, and the view before — often the same page, drawn — is
+ * still there: its children are marked first, and only a view without them counts.
+ */
+export async function showView(page: Page, change: () => Promise<unknown>): Promise<void> {
+  await page.evaluate(() => {
+    const view = (globalThis as any).document.querySelector("#view");
+    for (const child of view?.children ?? []) child.dataset.oldView = "";
+  });
+  await change();
+  await page.waitForFunction(() => {
+    const view = (globalThis as any).document.querySelector("#view");
+    return view !== null && view.querySelector("[data-old-view]") === null &&
+      (view.dataset.ready === "true" || view.dataset.drawn === "true");
+  });
+}
+
+/** `page.goto(url)`, then waits for the view at `url` to be loaded (see `showView`). */
+export function gotoView(page: Page, url: string): Promise<void> {
+  return showView(page, () => page.goto(url));
+}
+
+/**
+ * Switches the emulated theme and waits for the page to be drawn again: a theme change renders
+ * the page anew from fresh data (`dashboard/main.ts`), so until then its tables and charts are
+ * missing or stale, and a step that reads them races the reload.
+ */
+async function setColorScheme(page: Page, scheme: "light" | "dark") {
+  const dark = scheme === "dark";
+  const flips = await page.evaluate(
+    (dark: boolean) =>
+      (globalThis as any).matchMedia("(prefers-color-scheme: dark)").matches !== dark,
+    dark,
+  );
+  if (flips) await showView(page, () => page.emulateMedia({ colorScheme: scheme }));
+  else await page.emulateMedia({ colorScheme: scheme });
 }
 
 /**

@@ -18,9 +18,20 @@ export function listenerCommand(): ListenerCommand {
   };
 }
 
-/** Opens a client to 127.0.0.1:port, runs `use`, and always closes it. */
-export async function withClient<T>(port: number, use: (client: Client) => Promise<T>): Promise<T> {
-  const client = new MetricServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+/**
+ * Opens a client to 127.0.0.1:port, runs `use`, and always closes it. `channelOptions` are
+ * grpc-js channel options (e.g. `grpc.max_reconnect_backoff_ms` for a server that restarts).
+ */
+export async function withClient<T>(
+  port: number,
+  use: (client: Client) => Promise<T>,
+  channelOptions: Record<string, number | string> = {},
+): Promise<T> {
+  const client = new MetricServiceClient(
+    `127.0.0.1:${port}`,
+    credentials.createInsecure(),
+    channelOptions,
+  );
   try {
     return await use(client);
   } finally {

@@ -20,6 +20,19 @@ export interface ModuleGraph {
   dynamicImports: Set<string>;
 }
 
+/**
+ * With `"nodeModulesDir": "manual"`, `deno info` resolves an npm module to its file in
+ * `node_modules/.deno/`; this names it as the npm specifier it came from again
+ * (`file:///…/node_modules/.deno/@grpc+grpc-js@1.14.7/node_modules/@grpc/grpc-js/x.js` →
+ * `npm:/@grpc/grpc-js@1.14.7/x.js`), so a graph reads the same whichever way packages are laid out.
+ */
+function asNpmSpecifier(specifier: string): string {
+  const match =
+    /^file:\/\/.*\/node_modules\/\.deno\/[^/]+@([^/@]+)\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/
+      .exec(specifier);
+  return match ? `npm:/${match[2]}@${match[1]}/${match[3]}` : specifier;
+}
+
 /** The static graph of `entry` (a path or URL). */
 export async function staticModuleGraph(entry: string | URL): Promise<ModuleGraph> {
   const output = await new Deno.Command(Deno.execPath(), {
@@ -36,14 +49,16 @@ export async function staticModuleGraph(entry: string | URL): Promise<ModuleGrap
   const modules = new Set<string>();
   const dynamicImports = new Set<string>();
   const pending = info.roots.map(resolve);
+  const visited = new Set<string>();
   while (pending.length > 0) {
     const specifier = pending.pop()!;
-    if (modules.has(specifier)) continue;
-    modules.add(specifier);
+    if (visited.has(specifier)) continue;
+    visited.add(specifier);
+    modules.add(asNpmSpecifier(specifier));
     for (const dependency of byId.get(specifier)?.dependencies ?? []) {
       const target = dependency.code?.specifier;
       if (target === undefined) continue; // type-only
-      if (dependency.isDynamic) dynamicImports.add(resolve(target));
+      if (dependency.isDynamic) dynamicImports.add(asNpmSpecifier(resolve(target)));
       else pending.push(resolve(target));
     }
   }

@@ -4,6 +4,13 @@
  * then SIGKILL) and cleaned up by `stop()`.
  */
 
+/**
+ * Tests that start these peers run on Linux only: the references are Debian's packages, which
+ * `.ci/run` installs there (Homebrew's Prometheus is 3.x, whose semantics the differential test
+ * does not hold oxmon to).
+ */
+export const PEERS_AVAILABLE = Deno.build.os === "linux";
+
 export const PROMETHEUS_BIN = "/usr/bin/prometheus";
 export const VICTORIA_METRICS_BIN = "/usr/bin/victoria-metrics";
 

@@ -647,6 +647,32 @@ export function defineStorageConformanceTests(
         assert.deepEqual(onlySeries(store, { ...ALL_TIME, toMs: day(1) - 1 }), [[day(0) + 5, 7]]);
       });
     });
+    await t.step("series with no sample left leave the catalogue and index.db", async () => {
+      await withStore(open, (harness) => {
+        const store = harness.store;
+        store.write([
+          point("gone", "m", day(0) + MS_PER_HOUR, 1),
+          point("gone", "m", day(1) + MS_PER_HOUR, 2, { id: "x" }),
+          point("kept", "m", day(0) + MS_PER_HOUR, 3),
+          point("kept", "m", day(3) + MS_PER_HOUR, 4),
+        ]);
+        assert.equal(store.listSeries().length, 3);
+        store.deleteBefore(day(2), day(3) + 2 * MS_PER_HOUR);
+        assert.deepEqual(store.listSeries(), [{ agentId: "kept", metricName: "m", labels: {} }]);
+        assert.equal(store.stats().seriesCount, 1);
+        // A forgotten series written again is a new series with only its new samples.
+        assert.equal(store.write([point("gone", "m", day(3) + 5, 9)]).written, 1);
+        assert.deepEqual(
+          store.queryRaw({ agentId: "gone", ...ALL_TIME }).map((series) => series.samples),
+          [[{ timestampMs: day(3) + 5, value: 9 }]],
+        );
+        const reopened = harness.reopen();
+        assert.deepEqual(reopened.listSeries().map((series) => series.agentId).sort(), [
+          "gone",
+          "kept",
+        ]);
+      });
+    });
   });
 
   test("latest gives the newest sample of every series of an agent", async () => {

@@ -1,7 +1,10 @@
 /** One HTTP request for webhook and SMS senders: a non-2xx answer is an error. */
 
-/** How much of an error response's body goes into the error message. */
-const MAX_ERROR_BODY = 200;
+/**
+ * How much of an error response's body goes into the error message: more than is kept, so the
+ * channel queue's redaction sees whole secrets before it cuts the text short.
+ */
+const MAX_ERROR_BODY = 4096;
 
 export async function sendHttp(
   url: string,

@@ -131,6 +131,41 @@ Deno.test("the query API takes Grafana's form-encoded POSTs and lists series, la
   });
 });
 
+Deno.test("the query API applies limit and lookback_delta, and checks timeout", async () => {
+  await withApi(async ({ get }) => {
+    const [, names] = await get("/label/__name__/values?limit=1");
+    assert.deepEqual(names.data, ["oxmon_cpu_usage_percent"]);
+    const [, all] = await get("/label/__name__/values?limit=0");
+    assert.equal(all.data.length, 2);
+    const [, series] = await get(
+      `/series?match[]=${encodeURIComponent('{__name__=~".+"}')}&limit=1`,
+    );
+    assert.equal(series.data.length, 1);
+    const [, vector] = await get(
+      `/query?query=${encodeURIComponent('{__name__=~"oxmon_.+"}')}&limit=1`,
+    );
+    assert.equal(vector.data.result.length, 1);
+    // Samples are a minute apart: 30 s after one, a 10 s lookback finds none.
+    const at = (T0 + DAY + 30_000) / 1000;
+    const [, found] = await get(`/query?query=oxmon_cpu_usage_percent&time=${at}`);
+    assert.equal(found.data.result.length, 1);
+    const [, none] = await get(
+      `/query?query=oxmon_cpu_usage_percent&time=${at}&lookback_delta=10s&timeout=30s`,
+    );
+    assert.deepEqual(none.data.result, []);
+    for (
+      const [path, message] of [
+        ["/query?query=1&timeout=soon", /invalid parameter "timeout"/],
+        ["/labels?limit=-1", /invalid parameter "limit"/],
+      ] as const
+    ) {
+      const [status, body] = await get(path);
+      assert.equal(status, 400, path);
+      assert.match(body.error, message);
+    }
+  });
+});
+
 Deno.test("the query API refuses bad parameters with Prometheus' errors", async () => {
   await withApi(async ({ get }) => {
     const cases: [string, RegExp][] = [

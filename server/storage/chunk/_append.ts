@@ -13,13 +13,13 @@
 import type { Clock } from "../../../shared/clock.ts";
 import { dayName, dayNumber, MS_PER_HOUR, MS_PER_MINUTE } from "../../../shared/time.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
-import type { WriteResult } from "../types.ts";
+import { StorageUnavailableError, type WriteResult } from "../types.ts";
 import { canonicalLabelsJson, sameFloat64Bits, seriesIdentity } from "../points.ts";
 import type { SeriesEntry } from "../series_index.ts";
 import { encodeChunkInto } from "./codec.ts";
 import { ByteWriter } from "./_bytes.ts";
 import { HEAD_MAX_SAMPLES } from "./_head.ts";
-import type { ChunkPartition, NewChunk } from "./_partition.ts";
+import type { ChunkPartition, ChunkRow, NewChunk } from "./_partition.ts";
 import { chunkStats } from "./_aggregate.ts";
 import { type DayPlan, PlanBuffers, WritePlan } from "./_plan.ts";
 import { NO_DAY, PENDING_LOG_ID } from "./_series_state.ts";
@@ -44,12 +44,30 @@ export interface AppenderOptions {
   lateSampleMaxAgeMs?: number;
 }
 
+/**
+ * A plan whose commit failed (no space, an I/O error, a busy file): memory already holds its
+ * outcome, the files not yet, so it is committed again before anything else is written.
+ */
+export interface PendingCommit {
+  plan: WritePlan;
+  /** The latest failure. */
+  error: Error;
+  /** When its commit first failed, epoch ms. */
+  sinceMs: number;
+}
+
 export class Appender {
   readonly #state: StoreState;
   readonly #clock: Clock;
   readonly #maxAgeMs: number | undefined;
   readonly #lookup = new SeriesLookup();
-  readonly #buffers = new PlanBuffers();
+  #buffers = new PlanBuffers();
+  #pending: PendingCommit | undefined;
+
+  /** Drops the series-id cache: after series left the catalogue, their ids must not be used. */
+  forgetSeriesIds(): void {
+    this.#lookup.clear();
+  }
   /** Series id per point of the write in progress. */
   #pointIds = new Int32Array(1024);
   #nextSweepMs = -Infinity;
@@ -60,8 +78,33 @@ export class Appender {
     this.#maxAgeMs = options.lateSampleMaxAgeMs;
   }
 
+  /** The commit that failed and waits to be retried, if any. */
+  get pending(): Readonly<PendingCommit> | undefined {
+    return this.#pending;
+  }
+
+  /**
+   * Commits what a failed commit left pending; throws `StorageUnavailableError` (and changes
+   * nothing) while that still fails.
+   */
+  retryPending(): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    try {
+      this.#commitDays(pending.plan);
+    } catch (error) {
+      pending.error = error as Error;
+      throw this.#unavailable(error as Error);
+    } finally {
+      this.#state.partitions.evictIdle();
+    }
+    this.#pending = undefined;
+    this.#state.pendingSeals = undefined;
+  }
+
   /** `MetricStore.write` for points already validated. */
   write(points: readonly MetricDataPoint[]): WriteResult {
+    this.retryPending();
     const plan = this.newPlan();
     const result = plan.result;
     if (this.#maxAgeMs !== undefined) result.tooOld = 0;
@@ -69,6 +112,7 @@ export class Appender {
     const now = this.#clock.now();
     const oldestMs = this.#maxAgeMs === undefined ? -Infinity : now - this.#maxAgeMs;
     const ids = this.#resolveSeries(points);
+    const states = this.#state.states;
     try {
       for (let i = 0; i < points.length; i++) {
         const { timestampMs: ts, value } = points[i];
@@ -80,7 +124,9 @@ export class Appender {
         if (this.belongsToSealed(id, ts, plan)) {
           this.addLate(id, ts, value, plan);
         } else if (this.appendOpen(id, ts, value, plan, PENDING_LOG_ID)) {
-          plan.day(dayNumber(ts)).logSample(id, ts, value);
+          const day = plan.day(dayNumber(ts));
+          if (states.recordedDay[id] !== day.dayNum) this.#noteSeries(day, id);
+          day.logSample(id, ts, value);
         }
       }
       if (now >= this.#nextSweepMs) {
@@ -90,8 +136,13 @@ export class Appender {
     } catch (error) {
       // Routing reads partitions (a damaged one throws) after earlier samples of this write
       // went into open chunks without a head-log row: a retry would find them there and call
-      // them stored, and a crash would lose them. As after a failed commit, stop here.
-      this.#state.broken = error as Error;
+      // them stored, and a crash would lose them. What was routed is committed (or left
+      // pending) before the write fails, so memory and files agree again.
+      try {
+        this.commit(plan);
+      } catch {
+        // Pending now; the next write retries it.
+      }
       throw new Error(
         `Cannot write to the chunk store in ${this.#state.dataDir}: ${(error as Error).message}`,
         { cause: error },
@@ -103,6 +154,7 @@ export class Appender {
 
   /** Seals every open chunk and commits them (at close). */
   sealAll(): void {
+    this.retryPending();
     const plan = this.newPlan();
     this.#sweep(Infinity, plan);
     this.commit(plan);
@@ -156,7 +208,9 @@ export class Appender {
         for (const entry of added) states.remove(entry.id);
       }
       lookup.clear();
-      throw error;
+      const message = (error as Error).message;
+      if (message.includes(index.path)) throw error;
+      throw new StorageUnavailableError(`${index.path}: ${message}`, { cause: error });
     }
     return ids;
   }
@@ -183,7 +237,18 @@ export class Appender {
     const states = this.#state.states;
     if (ts > states.sealedUpTo[id]) states.sealedUpTo[id] = ts;
     states.maySealed[id] = 1;
-    plan.day(dayNumber(ts)).addLate(id, ts, value);
+    const day = plan.day(dayNumber(ts));
+    this.#noteSeries(day, id);
+    day.addLate(id, ts, value);
+  }
+
+  /** Makes the day's commit write the series' identity record unless known to be there. */
+  #noteSeries(day: DayPlan, id: number): void {
+    const states = this.#state.states;
+    if (states.recordedDay[id] === day.dayNum) return;
+    // Marked now: the plan either commits or stays pending until it does.
+    states.recordedDay[id] = day.dayNum;
+    day.unrecorded.push(id);
   }
 
   /**
@@ -242,6 +307,7 @@ export class Appender {
     const dayNum = states.headDay[id];
     const count = heads.copyTo(id, sealTimestamps, sealValues);
     const day = plan.day(dayNum);
+    this.#noteSeries(day, id);
     day.seals.push(newChunk(id, sealTimestamps, sealValues, count, plan.buffers.chunks));
     const lastTs = heads.lastTs(id);
     heads.release(id);
@@ -270,15 +336,51 @@ export class Appender {
   /**
    * Commits the plan, one transaction per day: sealed chunks, late merges (counted in the
    * plan's result), the head-log row, and the removal of head-log rows no open chunk needs.
+   * When a day's commit fails, the plan becomes pending: the days not yet committed are
+   * committed before the next write (`retryPending`), and this throws
+   * `StorageUnavailableError`. Nothing is lost that was acknowledged: a failed day's head-log
+   * rows and chunks stay as they were on disk.
    */
   commit(plan: WritePlan): void {
+    if (this.#pending !== undefined) {
+      throw new Error("Cannot commit a plan while another one waits to be committed");
+    }
+    try {
+      this.#commitDays(plan);
+    } catch (error) {
+      this.#pending = { plan, error: error as Error, sinceMs: this.#clock.now() };
+      this.#state.pendingSeals = sealsOf(plan);
+      // The pending plan keeps viewing its buffers; later plans get their own.
+      this.#buffers = new PlanBuffers();
+      throw this.#unavailable(error as Error);
+    } finally {
+      this.#state.partitions.evictIdle();
+    }
+    plan.buffers.recycle();
+  }
+
+  #unavailable(error: Error): StorageUnavailableError {
+    return new StorageUnavailableError(
+      `Cannot commit to the chunk store: ${error.message}; ` +
+        "the write was not acknowledged, retry it later",
+      { cause: error },
+    );
+  }
+
+  /** Commits each day of the plan not committed yet; the failing day is rolled back. */
+  #commitDays(plan: WritePlan): void {
     const state = this.#state;
     let current: ChunkPartition | undefined;
     try {
       for (const day of plan.ordered()) {
+        if (day.committed) continue;
         const partition = state.partitions.get(dayName(day.dayNum), true);
         current = partition;
         partition.begin();
+        for (const id of day.unrecorded) {
+          const entry = state.states.entries[id]!;
+          partition.recordSeries(id, entry.agentId, entry.metricName, entry.labelsJson);
+        }
         for (const chunk of day.seals) partition.insertChunk(chunk);
         for (const [id, samples] of day.late) {
           mergeLate(partition, state.states.entries[id]!, samples, plan.result);
@@ -291,25 +393,26 @@ export class Appender {
         if (day.cleanLog) partition.deleteLogBelow(Math.min(refs.minLive(), rowId));
         partition.commit();
         current = undefined;
+        day.committed = true;
         this.#adoptPending(day, rowId);
         if (
           day.cleanLog && rowId === Infinity && refs.minLive() === Infinity &&
           day.dayNum < dayNumber(this.#clock.now())
         ) {
           // A past day whose last open chunk is sealed: its head log is empty for good.
-          partition.releaseFreePages();
+          try {
+            partition.releaseFreePages();
+          } catch {
+            // Only space is not given back yet; the next seal of the day tries again.
+          }
         }
       }
     } catch (error) {
       current?.rollback();
-      state.broken = error as Error;
-      throw new Error(
-        `Cannot commit to the chunk store in ${state.dataDir}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    } finally {
-      plan.buffers.recycle();
-      state.partitions.evictIdle();
+      // SQLite's words ("database or disk is full") do not say which file; this does.
+      const message = (error as Error).message;
+      if (current === undefined || message.includes(current.path)) throw error;
+      throw new Error(`${current.path}: ${message}`, { cause: error });
     }
   }
 
@@ -325,6 +428,19 @@ export class Appender {
       this.#state.logRefs(day.dayNum).add(rowId);
     }
   }
+}
+
+/** The chunks a plan seals, by series id, as rows a query can read. */
+function sealsOf(plan: WritePlan): Map<number, ChunkRow[]> {
+  const seals = new Map<number, ChunkRow[]>();
+  for (const day of plan.days.values()) {
+    for (const chunk of day.seals) {
+      let list = seals.get(chunk.seriesId);
+      if (!list) seals.set(chunk.seriesId, list = []);
+      list.push({ rowid: -1, ...chunk });
+    }
+  }
+  return seals;
 }
 
 /** A sealed chunk whose bytes are appended to `out` (a fresh buffer when not given). */

@@ -52,13 +52,22 @@ export class HeadLogRowWriter {
   }
 }
 
+/** One sample of a head-log row: series id, timestamp, value. */
+export type HeadLogSample = [number, number, number];
+
 /** Calls `visit` per sample; throws an error naming `where` when the row is damaged. */
 export function readHeadLogRow(
   bytes: Uint8Array,
   where: string,
   visit: (seriesId: number, ts: number, value: number) => void,
 ): void {
-  let samples: Array<[number, number, number]>;
+  // Visited only once the whole row is known good, so a damaged row applies nothing.
+  for (const [seriesId, ts, value] of decodeHeadLogRow(bytes, where)) visit(seriesId, ts, value);
+}
+
+/** The samples of a row; throws an error naming `where` when the row is damaged. */
+export function decodeHeadLogRow(bytes: Uint8Array, where: string): HeadLogSample[] {
+  let samples: HeadLogSample[];
   try {
     if (bytes.length < 5) throw new RangeError(`too short (${bytes.length} bytes)`);
     const bodyEnd = bytes.length - 4;
@@ -83,6 +92,5 @@ export function readHeadLogRow(
   } catch (error) {
     throw new Error(`Cannot replay ${where}: ${(error as Error).message}`, { cause: error });
   }
-  // Visited only once the whole row is known good, so a damaged row applies nothing.
-  for (const [seriesId, ts, value] of samples) visit(seriesId, ts, value);
+  return samples;
 }

@@ -22,7 +22,23 @@ const SCHEMA = `
   );
   CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, start_ts);
   CREATE TABLE IF NOT EXISTS head_log (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+  CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    metric_name TEXT NOT NULL,
+    labels TEXT NOT NULL
+  );
 `;
+
+/**
+ * `PRAGMA user_version` of a partition whose `series` table names every series id it holds
+ * (chunks and head log): the identity records `index.db` is checked against, and rebuilt from.
+ * Partitions written before have 0 and are filled in from a sound `index.db` at open.
+ */
+export const IDENTITY_RECORDED = 1;
+
+/** One identity record: series id, agent, metric, canonical labels JSON. */
+export type SeriesRecord = [number, string, string, string];
 
 export interface ChunkRow {
   rowid: number;
@@ -68,6 +84,20 @@ export class ChunkPartition {
   #readLog: StatementSync;
   #begin: StatementSync;
   #commit: StatementSync;
+  #recordSeries: StatementSync;
+
+  /** Ids of the series with a sealed chunk in this day (a skip scan of `chunks_by_series`). */
+  sealedSeriesIds(): number[] {
+    const rows = this.#db.prepare(`
+  WITH RECURSIVE ids(id) AS (
+    SELECT min(series_id) FROM chunks
+    UNION ALL
+    SELECT (SELECT series_id FROM chunks WHERE series_id > ids.id ORDER BY series_id LIMIT 1)
+    FROM ids WHERE ids.id IS NOT NULL
+  ) SELECT id FROM ids WHERE id IS NOT NULL
+`).all() as { id: number }[];
+    return rows.map((row) => row.id);
+  }
 
   constructor(day: string, path: string, cacheSizeKib: number) {
     this.day = day;
@@ -75,7 +105,15 @@ export class ChunkPartition {
     // The head log frees as many pages as it fills; incremental vacuum gives them back.
     this.#db = openDatabase(path, { cacheSizeKib, incrementalVacuum: true });
     try {
+      const fresh = this.#db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as {
+        n: number;
+      };
       this.#db.exec(SCHEMA);
+      // A new file records every series it is given from its first write on.
+      if (fresh.n === 0) this.#db.exec(`PRAGMA user_version = ${IDENTITY_RECORDED}`);
+      this.#recordSeries = this.#db.prepare(
+        "INSERT OR IGNORE INTO series (id, agent_id, metric_name, labels) VALUES (?, ?, ?, ?)",
+      );
       const columns = "rowid, start_ts, end_ts, count, min, max, sum, data";
       this.#insertChunk = this.#db.prepare(
         "INSERT INTO chunks (series_id, start_ts, end_ts, count, min, max, sum, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -168,6 +206,37 @@ export class ChunkPartition {
 
   readLog(): Array<[number, Uint8Array]> {
     return this.#readLog.all() as unknown as Array<[number, Uint8Array]>;
+  }
+
+  /** Records which series an id names here (inside the open transaction); kept if known. */
+  recordSeries(id: number, agentId: string, metricName: string, labelsJson: string): void {
+    this.#recordSeries.run(id, agentId, metricName, labelsJson);
+  }
+
+  /** Every identity record, by id. */
+  seriesRecords(): SeriesRecord[] {
+    const statement = prepareReturningArrays(
+      this.#db,
+      "SELECT id, agent_id, metric_name, labels FROM series ORDER BY id",
+    );
+    return statement.all() as unknown as SeriesRecord[];
+  }
+
+  /** Whether every series id held here has an identity record (see `IDENTITY_RECORDED`). */
+  get identityRecorded(): boolean {
+    const row = this.#db.prepare("PRAGMA user_version").get() as { user_version: number };
+    return row.user_version >= IDENTITY_RECORDED;
+  }
+
+  /** Says that every series id held here now has its identity record. */
+  markIdentityRecorded(): void {
+    this.#db.exec(`PRAGMA user_version = ${IDENTITY_RECORDED}`);
+  }
+
+  /** Series ids of the sealed chunks (the head log's are read by whoever decodes it). */
+  chunkSeriesIds(): number[] {
+    const statement = prepareReturningArrays(this.#db, "SELECT DISTINCT series_id FROM chunks");
+    return (statement.all() as unknown as [number][]).map(([id]) => id);
   }
 
   /** Whether the row engine left samples here (a `samples` table with rows). */

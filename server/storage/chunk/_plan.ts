@@ -19,6 +19,10 @@ export class DayPlan {
   log: HeadLogRowWriter | undefined;
   /** Delete the head-log rows no open chunk needs any more. */
   cleanLog = false;
+  /** Series whose identity record this day's partition may lack; recorded by the commit. */
+  readonly unrecorded: number[] = [];
+  /** Set once this day's transaction is committed (a plan left pending skips it on retry). */
+  committed = false;
   readonly #buffers: PlanBuffers;
 
   constructor(dayNum: number, buffers: PlanBuffers) {

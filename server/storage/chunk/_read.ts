@@ -3,7 +3,7 @@
  * open chunk visited in its place in time. Buckets aggregate a chunk that lies wholly inside
  * one bucket from its stored min, max, sum and count, without decoding it.
  */
-import { dayNumber, dayStartMs, MS_PER_HOUR } from "../../../shared/time.ts";
+import { dayNumber, dayStartMs, MS_PER_DAY, MS_PER_HOUR } from "../../../shared/time.ts";
 import type {
   BlockSeries,
   BucketedSeries,
@@ -115,7 +115,14 @@ export class ChunkReader {
         : undefined;
       for (const day of newestFirst) {
         if (headDay !== NO_DAY && dayNumber(dayStartMs(day)) < headDay) break;
-        const row = partitions.get(day).lastChunk(entry.id);
+        const dayStart = dayStartMs(day);
+        const row = withPending(
+          this.#state,
+          entry.id,
+          [lastChunkOf(this.#state, day, entry.id)].filter((one) => one !== undefined),
+          dayStart,
+          dayStart + MS_PER_DAY - 1,
+        ).at(-1);
         if (!row) continue;
         if (!newest || row.endTs > newest.timestampMs) {
           const { timestamps, values } = decodeStoredChunk(row, entry, day);
@@ -128,6 +135,32 @@ export class ChunkReader {
     partitions.evictIdle();
     return result;
   }
+}
+
+function lastChunkOf(state: StoreState, day: string, id: number): ChunkRow | undefined {
+  try {
+    return state.partitions.get(day).lastChunk(id);
+  } catch (error) {
+    throw state.noteDamage(error, `${day}.db`);
+  }
+}
+
+/**
+ * `rows` with the series' chunks that a failed commit sealed and that wait to be committed
+ * (`StoreState.pendingSeals`) starting in `[fromStart, toStart]`, ascending.
+ */
+function withPending(
+  state: StoreState,
+  id: number,
+  rows: ChunkRow[],
+  fromStart: number,
+  toStart: number,
+): ChunkRow[] {
+  const pending = state.pendingSeals?.get(id);
+  if (pending === undefined) return rows;
+  const extra = pending.filter((row) => row.startTs >= fromStart && row.startTs <= toStart);
+  if (extra.length === 0) return rows;
+  return [...rows, ...extra].sort((a, b) => a.startTs - b.startTs);
 }
 
 /** One series' samples in `[fromMs, toMs]` from the partitions of `days`. */
@@ -159,9 +192,20 @@ function forEachSample(state: StoreState, entry: SeriesEntry, scan: SampleScan):
     const dayStart = dayStartMs(day);
     const dayNum = dayNumber(dayStart);
     if (!headDone && headDay < dayNum) visitHead();
-    const partition = state.partitions.get(day);
     const fromStart = Math.max(fromMs - (fromMs % MS_PER_HOUR), dayStart);
-    const rows = partition.chunksStarting(id, fromStart, toMs);
+    let stored: ChunkRow[];
+    try {
+      stored = state.partitions.get(day).chunksStarting(id, fromStart, toMs);
+    } catch (error) {
+      throw state.noteDamage(error, `${day}.db`);
+    }
+    const rows = withPending(
+      state,
+      id,
+      stored,
+      fromStart,
+      Math.min(toMs, dayStart + MS_PER_DAY - 1),
+    );
     for (const row of rows) {
       if (row.endTs < fromMs) continue;
       if (takeChunk?.(row, day)) continue;

@@ -9,8 +9,9 @@
  */
 import type { Logger } from "../../../shared/log.ts";
 import { dayNumber, dayStartMs } from "../../../shared/time.ts";
+import { DamagedDataError, StorageUnavailableError } from "../types.ts";
 import type { Appender } from "./_append.ts";
-import { readHeadLogRow } from "./_head_log.ts";
+import { decodeHeadLogRow, type HeadLogSample } from "./_head_log.ts";
 import type { StoreState } from "./_store_state.ts";
 
 /** Series ids named in the warning, at most; the counts cover all of them. */
@@ -27,6 +28,8 @@ export interface ReplayStats {
   unknownSeriesSamples: number;
   /** Distinct unknown series ids. */
   unknownSeries: number;
+  /** Rows skipped because their checksum failed. */
+  damagedRows: number;
 }
 
 export interface ReplayOptions {
@@ -48,35 +51,62 @@ export function replayHeadLogs(state: StoreState, options: ReplayOptions): Repla
     alreadySealed: 0,
     unknownSeriesSamples: 0,
     unknownSeries: 0,
+    damagedRows: 0,
   };
   /** Samples per unknown series id. */
   const unknown = new Map<number, number>();
+  const damagedFiles = new Set<string>();
+  const place = (logId: number) => (id: number, ts: number, value: number) => {
+    if (states.entries[id] === undefined) {
+      unknown.set(id, (unknown.get(id) ?? 0) + 1);
+      return;
+    }
+    if (!appender.belongsToSealed(id, ts, plan)) {
+      appender.appendOpen(id, ts, value, plan, logId);
+    } else if (ts > states.sealedUpTo[id]) {
+      // Older than the open chunk's hour but not sealed yet.
+      appender.addLate(id, ts, value, plan);
+    } else {
+      stats.alreadySealed++;
+      return;
+    }
+    stats.samples++;
+  };
   for (const day of partitions.days()) {
     const rows = partitions.get(day).readLog();
     if (rows.length === 0) continue;
     plan.day(dayNumber(dayStartMs(day))).cleanLog = true;
     for (const [logId, data] of rows) {
       stats.rows++;
-      readHeadLogRow(data, `head-log row ${logId} of ${day}.db`, (id, ts, value) => {
-        if (states.entries[id] === undefined) {
-          unknown.set(id, (unknown.get(id) ?? 0) + 1);
-          return;
-        }
-        if (!appender.belongsToSealed(id, ts, plan)) {
-          appender.appendOpen(id, ts, value, plan, logId);
-        } else if (ts > states.sealedUpTo[id]) {
-          // Older than the open chunk's hour but not sealed yet.
-          appender.addLate(id, ts, value, plan);
-        } else {
-          stats.alreadySealed++;
-          return;
-        }
-        stats.samples++;
-      });
+      const where = `head-log row ${logId} of ${day}.db`;
+      let samples: HeadLogSample[];
+      try {
+        samples = decodeHeadLogRow(data, where);
+      } catch (error) {
+        // A row SQLite returns but whose checksum fails: its samples are lost, the rest is not.
+        stats.damagedRows++;
+        state.noteDamage(new DamagedDataError(`${day}.db`, (error as Error).message));
+        damagedFiles.add(`${day}.db`);
+        continue;
+      }
+      const visit = place(logId);
+      for (const [id, ts, value] of samples) visit(id, ts, value);
     }
   }
+  if (damagedFiles.size > 0) {
+    log.error("head-log replay skipped damaged rows; their samples are lost", {
+      rows: stats.damagedRows,
+      files: [...damagedFiles].join(","),
+    });
+  }
   if (stats.rows === 0) return stats;
-  appender.commit(plan);
+  try {
+    appender.commit(plan);
+  } catch (error) {
+    if (!(error instanceof StorageUnavailableError)) throw error;
+    // Memory holds every replayed sample; the commit (seals, log clean-up) waits for space.
+    log.warn("chunk store replay could not commit; retrying before the next write", { error });
+  }
   if (unknown.size > 0) {
     stats.unknownSeries = unknown.size;
     for (const count of unknown.values()) stats.unknownSeriesSamples += count;

@@ -39,11 +39,14 @@ async function crashedDataDir(): Promise<string> {
 Deno.test("chunk store replay skips head-log samples of unknown series and warns once with the counts", async () => {
   const dataDir = await crashedDataDir();
   try {
-    const index = openDatabase(join(dataDir, "index.db"));
-    try {
-      index.exec("DELETE FROM series WHERE metric_name LIKE 'lost.%'");
-    } finally {
-      index.close();
+    // Unknown to index.db and to the partition's identity records alike: nothing names them.
+    for (const file of ["index.db", "2026-01-01.db"]) {
+      const db = openDatabase(join(dataDir, file));
+      try {
+        db.exec("DELETE FROM series WHERE metric_name LIKE 'lost.%'");
+      } finally {
+        db.close();
+      }
     }
     const log = memoryLogger("debug");
     const store = openChunkStore({ dataDir, log });
@@ -75,6 +78,33 @@ Deno.test("chunk store replay of a clean head log warns about nothing", async ()
     store.close();
     assert.deepEqual(log.lines.filter((line) => line.includes(" WARN ")), []);
     assert.match(log.lines.join("\n"), /replayed its head log rows=1 samples=150 /);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("chunk store replay finds series index.db lost through the partition's identity records", async () => {
+  const dataDir = await crashedDataDir();
+  try {
+    const index = openDatabase(join(dataDir, "index.db"));
+    try {
+      index.exec("DELETE FROM series WHERE metric_name LIKE 'lost.%'");
+    } finally {
+      index.close();
+    }
+    const log = memoryLogger("debug");
+    const store = openChunkStore({ dataDir, log });
+    try {
+      assert.match(log.lines.join("\n"), /rebuilt it from them .*mismatched_ids=2 /);
+      const found = store.queryRaw({ fromMs: 0, toMs: T0 + 86_400_000 });
+      assert.deepEqual(found.map((series) => [series.metricName, series.samples.length]), [
+        ["kept", 50],
+        ["lost.one", 60],
+        ["lost.two", 40],
+      ]);
+    } finally {
+      store.close();
+    }
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }

@@ -29,6 +29,11 @@ export class SeriesStates {
    * first writes after new agents arrived several times slower).
    */
   maySealed = new Uint8Array(0);
+  /**
+   * The day whose partition is known to hold this series' identity record (or whose pending
+   * commit writes it), or `NO_DAY`: spares an insert per sample.
+   */
+  recordedDay = new Int32Array(0);
   /** Open chunks, for the close and sweep shortcuts. */
   openHeads = 0;
 
@@ -41,6 +46,7 @@ export class SeriesStates {
     this.sealedDay[id] = NO_DAY;
     this.sealedUpTo[id] = -Infinity;
     this.maySealed[id] = created ? 0 : 1;
+    this.recordedDay[id] = NO_DAY;
   }
 
   remove(id: number): void {
@@ -67,5 +73,6 @@ export class SeriesStates {
     this.sealedDay = grow(this.sealedDay, NO_DAY);
     this.sealedUpTo = grow(this.sealedUpTo, -Infinity);
     this.maySealed = grow(this.maySealed, 1);
+    this.recordedDay = grow(this.recordedDay, NO_DAY);
   }
 }

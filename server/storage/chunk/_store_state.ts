@@ -4,7 +4,10 @@
  * series catalogue, per-series state and open chunks in memory, the head-log rows open chunks
  * still need, and the day partitions.
  */
+import { isAbsolute, join } from "node:path";
 import { dayNumber, dayStartMs } from "../../../shared/time.ts";
+import { isDamageError } from "../../quarantine.ts";
+import { DamagedDataError } from "../types.ts";
 import type { PartitionCache } from "../partition_cache.ts";
 import type { SeriesEntry, SeriesIndex } from "../series_index.ts";
 import { decodeChunk, type DecodedChunk } from "./codec.ts";
@@ -22,11 +25,25 @@ export class StoreState {
   readonly heads = new HeadTable();
   /** Per day number. */
   readonly #logRefs = new Map<number, LogReferences>();
-  /** Set when a write failed half-way: memory no longer matches the files. */
-  broken: Error | undefined;
+  /** Files found damaged since open (by path): what health lists as unreadable. */
+  readonly unreadable = new Map<string, { message: string; sinceMs: number }>();
+  /**
+   * Chunks sealed by a commit that failed and waits to be retried, per series id: no longer in
+   * the open chunks and not yet in the files, so queries read them from here meanwhile.
+   */
+  pendingSeals: Map<number, ChunkRow[]> | undefined;
 
-  constructor(dataDir: string, index: SeriesIndex, partitions: PartitionCache<ChunkPartition>) {
+  /** The store's clock, for when damage was found. */
+  readonly now: () => number;
+
+  constructor(
+    dataDir: string,
+    index: SeriesIndex,
+    partitions: PartitionCache<ChunkPartition>,
+    now: () => number = Date.now,
+  ) {
     this.dataDir = dataDir;
+    this.now = now;
     this.index = index;
     this.partitions = partitions;
     for (const entry of index.match()) this.states.add(entry, false);
@@ -54,6 +71,26 @@ export class StoreState {
     for (const dayNum of dayNums) this.#logRefs.delete(dayNum);
   }
 
+  /**
+   * Remembers damage `error` reports (a `DamagedDataError`, or SQLite's own words about a
+   * partition being read, `file`), so health says so; returns the error to throw.
+   */
+  noteDamage(error: unknown, file?: string): unknown {
+    let damaged: DamagedDataError | undefined;
+    if (error instanceof DamagedDataError) damaged = error;
+    else if (file !== undefined && isDamageError(error)) {
+      damaged = new DamagedDataError(file, `${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    if (damaged === undefined) return error;
+    const path = isAbsolute(damaged.file) ? damaged.file : join(this.dataDir, damaged.file);
+    if (!this.unreadable.has(path)) {
+      this.unreadable.set(path, { message: damaged.message, sinceMs: this.now() });
+    }
+    return damaged;
+  }
+
   close(): void {
     try {
       this.partitions.closeAll();
@@ -69,12 +106,19 @@ export function describeSeries(entry: SeriesEntry): string {
   }, labels ${entry.labelsJson})`;
 }
 
-/** Decodes a stored chunk; a damaged one throws an error naming its series, start and file. */
+/**
+ * Decodes a stored chunk; a damaged one throws a `DamagedDataError` naming its series, start
+ * and file.
+ */
 export function decodeStoredChunk(row: ChunkRow, entry: SeriesEntry, day: string): DecodedChunk {
-  return decodeChunk(
-    row.data,
-    `chunk of ${describeSeries(entry)} starting ${
-      new Date(row.startTs).toISOString()
-    } in ${day}.db`,
-  );
+  try {
+    return decodeChunk(
+      row.data,
+      `chunk of ${describeSeries(entry)} starting ${
+        new Date(row.startTs).toISOString()
+      } in ${day}.db`,
+    );
+  } catch (error) {
+    throw new DamagedDataError(`${day}.db`, (error as Error).message, { cause: error });
+  }
 }

@@ -14,25 +14,37 @@
  * `_replay.ts` replays the head logs at open and `_convert.ts` converts row-engine partitions;
  * `_store_state.ts` is what they share.
  */
+import { NO_DAY } from "./_series_state.ts";
 import { type Clock, systemClock } from "../../../shared/clock.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
-import type {
-  BlockSeries,
-  BucketedSeries,
-  LatestSample,
-  MetricStore,
-  RawSeries,
-  SeriesKey,
-  SeriesQuery,
-  StorageStats,
-  StoreOptions,
-  WriteResult,
+import { statfsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type BlockSeries,
+  type BucketedSeries,
+  type LatestSample,
+  type MetricStore,
+  type RawSeries,
+  type SeriesKey,
+  type SeriesQuery,
+  type StorageIssue,
+  type StorageStats,
+  StorageUnavailableError,
+  type StoreOptions,
+  type WriteResult,
 } from "../types.ts";
 import { validatePoints, validateRange, validateStep } from "../points.ts";
-import { partitionStats } from "../partition_files.ts";
+import {
+  listPartitionDays,
+  partitionPath,
+  partitionStats,
+  sqliteFileBytes,
+} from "../partition_files.ts";
 import { PartitionCache } from "../partition_cache.ts";
-import { SeriesIndex, seriesKeyOf } from "../series_index.ts";
+import { INDEX_FILE, SeriesIndex, seriesKeyOf } from "../series_index.ts";
+import { checkSqliteFile, isDamageError, moveAside } from "../../quarantine.ts";
+import { reconcileSeriesIdentity } from "./_identity.ts";
 import { ChunkPartition } from "./_partition.ts";
 import { Appender } from "./_append.ts";
 import { ChunkReader } from "./_read.ts";
@@ -54,6 +66,20 @@ export interface ChunkStoreOptions extends StoreOptions {
   maxOpenPartitions?: number;
   /** Where replay and conversion at open are reported. Default: silent. */
   log?: Logger;
+  /**
+   * Writes are refused (`StorageUnavailableError`) while the file system of `dataDir` has
+   * fewer free bytes than this, before SQLite runs out of space half-way. Default 0: off.
+   */
+  minFreeBytes?: number;
+  /** Free bytes for the store's files. Default: `statfs` of `dataDir`. */
+  freeBytes?: () => number;
+  /** How often free space is looked at, at most. Default 1,000 ms. */
+  spaceCheckIntervalMs?: number;
+  /**
+   * Moves a damaged file aside and reports it (`lost` says what that costs). Default: renamed
+   * to `<name>.damaged-<time>` and logged.
+   */
+  quarantine?: (path: string, reason: string, lost: string) => void;
 }
 
 const DEFAULT_CACHE_KIB = 65_536;
@@ -92,8 +118,18 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
     );
   }
   const log = options.log ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const quarantine = options.quarantine ?? ((path: string, reason: string, lost: string) => {
+    const moved = moveAside(path, clock.now());
+    log.error(`DAMAGED FILE moved aside; ${lost}`, {
+      file: path,
+      moved_to: moved,
+      sqlite_error: reason,
+    });
+  });
   Deno.mkdirSync(dataDir, { recursive: true });
-  const index = new SeriesIndex(dataDir, cacheSizeKib);
+  quarantineDamagedFiles(dataDir, quarantine, log);
+  const index = openIndex(dataDir, cacheSizeKib, quarantine);
   let state: StoreState | undefined;
   try {
     const partitionCacheKib = Math.min(cacheSizeKib, PARTITION_CACHE_KIB);
@@ -101,12 +137,18 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
       maxOpen,
       openPartition: (day, path) => new ChunkPartition(day, path, partitionCacheKib),
     });
-    state = new StoreState(dataDir, index, partitions);
-    const clock = options.clock ?? systemClock;
+    reconcileSeriesIdentity(index, partitions, log);
+    state = new StoreState(dataDir, index, partitions, () => clock.now());
     const appender = new Appender(state, { clock, lateSampleMaxAgeMs: maxAge });
     replayHeadLogs(state, { appender, log });
-    convertRowPartitions(state, { appender, log });
-    return new ChunkStore(state, appender);
+    if (appender.pending === undefined) convertRowPartitions(state, { appender, log });
+    return new ChunkStore(state, appender, {
+      clock,
+      log,
+      minFreeBytes: options.minFreeBytes ?? 0,
+      freeBytes: options.freeBytes ?? (() => freeBytesOf(dataDir)),
+      spaceCheckIntervalMs: options.spaceCheckIntervalMs ?? 1_000,
+    });
   } catch (error) {
     if (state) state.close();
     else index.close();
@@ -114,65 +156,255 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
   }
 }
 
+const LOST_INDEX = "index.db is rebuilt from the identity records of the partitions";
+
+/**
+ * Checks `index.db` and every partition with `PRAGMA quick_check` (about 1 GB/s) and moves the
+ * damaged ones aside, newest partition first, so the store opens on what is sound.
+ */
+function quarantineDamagedFiles(
+  dataDir: string,
+  quarantine: (path: string, reason: string, lost: string) => void,
+  log: Logger,
+): void {
+  const started = performance.now();
+  const indexPath = join(dataDir, INDEX_FILE);
+  const indexDamage = checkSqliteFile(indexPath);
+  if (indexDamage !== undefined) quarantine(indexPath, indexDamage, LOST_INDEX);
+  let bytes = 0;
+  const days = listPartitionDays(dataDir).reverse();
+  for (const day of days) {
+    const path = partitionPath(dataDir, day);
+    bytes += sqliteFileBytes(path);
+    const damage = checkSqliteFile(path);
+    if (damage !== undefined) {
+      quarantine(path, damage, `the samples of ${day} in it are no longer served`);
+    }
+  }
+  log.info("chunk store checked its files", {
+    partitions: days.length,
+    bytes,
+    ms: Math.round(performance.now() - started),
+  });
+}
+
+/** Opens `index.db`; one SQLite says is damaged is moved aside and started anew. */
+function openIndex(
+  dataDir: string,
+  cacheSizeKib: number,
+  quarantine: (path: string, reason: string, lost: string) => void,
+): SeriesIndex {
+  try {
+    return new SeriesIndex(dataDir, cacheSizeKib);
+  } catch (error) {
+    if (!isDamageError(error) && !(error instanceof SyntaxError)) throw error;
+    quarantine(join(dataDir, INDEX_FILE), (error as Error).message, LOST_INDEX);
+    return new SeriesIndex(dataDir, cacheSizeKib);
+  }
+}
+
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes available to this process on the file system holding `path`. */
+export function freeBytesOf(path: string): number {
+  const stats = statfsSync(path);
+  return Number(stats.bavail) * Number(stats.bsize);
+}
+
+interface SpaceOptions {
+  clock: Clock;
+  log: Logger;
+  minFreeBytes: number;
+  freeBytes: () => number;
+  spaceCheckIntervalMs: number;
+}
+
 class ChunkStore implements MetricStore {
   readonly #state: StoreState;
   readonly #appender: Appender;
   readonly #reader: ChunkReader;
+  readonly #space: SpaceOptions;
   #closed = false;
+  #nextSpaceCheck = -Infinity;
+  /** Set while free space is below `minFreeBytes`. */
+  #lowSpace: { freeBytes: number; sinceMs: number } | undefined;
 
-  constructor(state: StoreState, appender: Appender) {
+  constructor(state: StoreState, appender: Appender, space: SpaceOptions) {
     this.#state = state;
     this.#appender = appender;
     this.#reader = new ChunkReader(state);
+    this.#space = space;
   }
 
   write(points: readonly MetricDataPoint[]): WriteResult {
-    this.#assertUsable();
+    this.#assertOpen();
     validatePoints(points);
+    this.#checkSpace(false);
+    if (this.#lowSpace !== undefined) {
+      throw new StorageUnavailableError(
+        `Cannot write to the chunk store in ${this.#state.dataDir}: ${this.#lowSpaceMessage()}`,
+      );
+    }
     return this.#appender.write(points);
   }
 
+  issues(): StorageIssue[] {
+    const issues: StorageIssue[] = [];
+    if (this.#lowSpace !== undefined) {
+      issues.push({
+        kind: "low_disk_space",
+        message: this.#lowSpaceMessage(),
+        sinceMs: this.#lowSpace.sinceMs,
+      });
+    }
+    for (const [file, { message, sinceMs }] of this.#state.unreadable) {
+      if (!existsSync(file)) {
+        this.#state.unreadable.delete(file); // Removed by retention or by hand.
+        continue;
+      }
+      issues.push({ kind: "unreadable", file, message, sinceMs });
+    }
+    const pending = this.#appender.pending;
+    if (pending !== undefined) {
+      issues.push({
+        kind: "writes_refused",
+        message: `writes are refused until a failed commit succeeds: ${pending.error.message}`,
+        sinceMs: pending.sinceMs,
+      });
+    }
+    return issues;
+  }
+
+  heal(): void {
+    if (this.#closed) return;
+    this.#checkSpace(true);
+    try {
+      this.#appender.retryPending();
+    } catch {
+      // Still failing: issues() says why, the next write or heal tries again.
+    }
+  }
+
+  #lowSpaceMessage(): string {
+    const free = this.#lowSpace?.freeBytes ?? 0;
+    return `only ${free} bytes are free for ${this.#state.dataDir}, less than min_free_bytes ` +
+      `(${this.#space.minFreeBytes}): new data is refused until space is freed`;
+  }
+
+  /** Looks at free space at most once per interval (or now, when `force`). */
+  #checkSpace(force: boolean): void {
+    const { minFreeBytes, spaceCheckIntervalMs, freeBytes, clock, log } = this.#space;
+    if (minFreeBytes <= 0) return;
+    const now = performance.now();
+    if (!force && now < this.#nextSpaceCheck) return;
+    this.#nextSpaceCheck = now + spaceCheckIntervalMs;
+    let free: number;
+    try {
+      free = freeBytes();
+    } catch (error) {
+      log.warn("cannot read the free space of the data directory", {
+        data_dir: this.#state.dataDir,
+        error,
+      });
+      return;
+    }
+    if (free < minFreeBytes) {
+      if (this.#lowSpace === undefined) {
+        this.#lowSpace = { freeBytes: free, sinceMs: clock.now() };
+        log.error("low disk space: refusing new data", {
+          data_dir: this.#state.dataDir,
+          free_bytes: free,
+          min_free_bytes: minFreeBytes,
+        });
+      } else this.#lowSpace.freeBytes = free;
+    } else if (this.#lowSpace !== undefined) {
+      log.info("disk space recovered: accepting data again", {
+        data_dir: this.#state.dataDir,
+        free_bytes: free,
+        refused_since: new Date(this.#lowSpace.sinceMs).toISOString(),
+      });
+      this.#lowSpace = undefined;
+    }
+  }
+
   queryRaw(query: SeriesQuery): RawSeries[] {
-    this.#assertUsable();
+    this.#assertOpen();
     validateRange(query);
-    return this.#reader.queryRaw(query);
+    try {
+      return this.#reader.queryRaw(query);
+    } catch (error) {
+      throw this.#state.noteDamage(error);
+    }
   }
 
   queryBuckets(query: SeriesQuery, stepMs: number): BucketedSeries[] {
-    this.#assertUsable();
+    this.#assertOpen();
     validateRange(query);
     validateStep(stepMs);
-    return this.#reader.queryBuckets(query, stepMs);
+    try {
+      return this.#reader.queryBuckets(query, stepMs);
+    } catch (error) {
+      throw this.#state.noteDamage(error);
+    }
   }
 
   queryBlocks(query: SeriesQuery): BlockSeries[] {
-    this.#assertUsable();
+    this.#assertOpen();
     validateRange(query);
-    return this.#reader.queryBlocks(query);
+    try {
+      return this.#reader.queryBlocks(query);
+    } catch (error) {
+      throw this.#state.noteDamage(error);
+    }
   }
 
   latest(agentId: string): LatestSample[] {
-    this.#assertUsable();
-    return this.#reader.latest(agentId);
+    this.#assertOpen();
+    try {
+      return this.#reader.latest(agentId);
+    } catch (error) {
+      throw this.#state.noteDamage(error);
+    }
   }
 
   listSeries(filter?: Omit<SeriesQuery, "fromMs" | "toMs">): SeriesKey[] {
-    this.#assertUsable();
+    this.#assertOpen();
     return this.#state.index.match(filter).map(seriesKeyOf);
   }
 
   deleteBefore(cutoffMs: number, nowMs: number): string[] {
-    this.#assertUsable();
+    this.#assertOpen();
     const { partitions } = this.#state;
     const expired = partitions.expiredDays(cutoffMs, nowMs);
     if (expired.length === 0) return expired;
     this.#state.forgetDays(expired);
     partitions.remove(expired);
+    // Series with no chunk left in any retained day and no open chunk were not written for
+    // longer than the retention period: they leave memory and index.db.
+    const { states, index } = this.#state;
+    const live = new Set<number>();
+    for (let id = 0; id < states.limit; id++) {
+      if (states.entries[id] !== undefined && states.headDay[id] !== NO_DAY) live.add(id);
+    }
+    for (const day of partitions.days()) {
+      for (const id of partitions.get(day).sealedSeriesIds()) live.add(id);
+      partitions.evictIdle();
+    }
+    const gone = index.retainOnly(live);
+    for (const entry of gone) states.remove(entry.id);
+    if (gone.length > 0) this.#appender.forgetSeriesIds();
     return expired;
   }
 
   stats(): StorageStats {
-    this.#assertUsable();
+    this.#assertOpen();
     const { dataDir, partitions, index } = this.#state;
     return partitionStats("chunk", dataDir, partitions.days(), index);
   }
@@ -180,24 +412,21 @@ class ChunkStore implements MetricStore {
   close(): void {
     if (this.#closed) return;
     try {
-      if (!this.#state.broken && this.#state.states.openHeads > 0) this.#appender.sealAll();
+      if (this.#state.states.openHeads > 0) this.#appender.sealAll();
       for (const partition of this.#state.partitions.openPartitions()) {
         partition.releaseFreePages();
       }
+    } catch (error) {
+      // Open chunks stay in their head logs, which the next open replays: nothing is lost.
+      if (!(error instanceof StorageUnavailableError)) throw error;
+      this.#space.log.warn("chunk store could not seal its open chunks at close", { error });
     } finally {
       this.#closed = true;
       this.#state.close();
     }
   }
 
-  #assertUsable(): void {
+  #assertOpen(): void {
     if (this.#closed) throw new Error("Cannot use the chunk store: it is closed");
-    const broken = this.#state.broken;
-    if (broken) {
-      throw new Error(
-        `Cannot use the chunk store: a write failed half-way (${broken.message}); reopen it to recover from its files`,
-        { cause: broken },
-      );
-    }
   }
 }

@@ -7,7 +7,9 @@ import type { MetricDataPoint } from "../../../shared/types.ts";
 import { defineStorageConformanceTests } from "../../../tests/helpers/storage_conformance.ts";
 import { removePartitionFiles } from "../partition_files.ts";
 import { openRowStore } from "../row_engine.ts";
-import type { MetricStore } from "../types.ts";
+import { DamagedDataError, type MetricStore, StorageUnavailableError } from "../types.ts";
+import { memoryLogger } from "../../../shared/log.ts";
+import { ChunkPartition } from "./_partition.ts";
 import { CHUNK_MAX_SAMPLES, type ChunkStoreOptions, openChunkStore } from "./engine.ts";
 
 defineStorageConformanceTests("chunk", (dataDir) => openChunkStore({ dataDir }));
@@ -190,26 +192,159 @@ Deno.test("chunk store reports a corrupt chunk naming its series and chunk", asy
         /Cannot decode chunk of series 1 \(agent "a", metric "cpu.usage", labels \{"core":"0"\}\) starting 2026-01-01T10:00:00.000Z in 2026-01-01.db: /,
       );
       assert.throws(() => store.queryBuckets({ fromMs: T0, toMs: T0 + 60_000 }, 1000), /checksum/);
+      // Health is told: the file is listed as unreadable, with what was wrong.
+      const issues = store.issues!();
+      assert.deepEqual(issues.map((issue) => [issue.kind, issue.file]), [
+        ["unreadable", join(dataDir, `${DAY0}.db`)],
+      ]);
+      assert.match(issues[0].message, /checksum/);
+      assert.throws(() => allSamples(store), DamagedDataError);
     });
   });
 });
 
-Deno.test("chunk store refuses to write on after a write failed half-way through routing", async () => {
+Deno.test("chunk store replays around a damaged head-log row and reports the file", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0 + 30 * 60_000);
+    const store = openChunkStore({ dataDir, clock });
+    store.write(series(T0, 10));
+    store.write(series(T0 + 100_000, 10, 10_000, "memory.used"));
+    store.write(series(T0 + 200_000, 10, 10_000, "load"));
+    // Never closed: the open chunks live in three head-log rows. The second one is damaged.
+    const db = new DatabaseSync(join(dataDir, `${DAY0}.db`));
+    try {
+      db.exec("UPDATE head_log SET data = substr(data, 1, length(data) - 1) || x'00' WHERE id = 2");
+    } finally {
+      db.close();
+    }
+    // The first store is left as a crash leaves it: not closed.
+    const log = memoryLogger("info");
+    withStore(dataDir, { clock, log }, (reopened) => {
+      assert.deepEqual(allSamples(reopened).map((one) => [one.metricName, one.samples.length]), [
+        ["cpu.usage", 10],
+        ["load", 10],
+      ]);
+      assert.match(log.lines.join("\n"), /skipped damaged rows; their samples are lost rows=1/);
+      assert.deepEqual(reopened.issues!().map((issue) => issue.kind), ["unreadable"]);
+    });
+  });
+});
+
+Deno.test("chunk store commits what a write routed before a damaged partition failed it", async () => {
   await withDir((dataDir) => {
     const clock = new ManualClock(T0 + 26 * MS_PER_HOUR);
+    const fresh = point(T0 + 24 * MS_PER_HOUR, 1, "memory.used");
     withStore(dataDir, { clock, maxOpenPartitions: 1 }, (store) => {
       store.write([point(T0, 1)]);
       store.write([point(T0 + MS_PER_HOUR, 1)]); // seals the 10:00 chunk of 2026-01-01
       store.write([point(T0 + 24 * MS_PER_HOUR, 1)]); // opens 2026-01-02, closes 2026-01-01
       // The closed day file is damaged: reading it for the late sample below throws, after the
-      // first sample of the write already went into an open chunk without a head-log row.
+      // first sample of the write already went into an open chunk.
       removePartitionFiles(dataDir, DAY0);
       Deno.writeTextFileSync(join(dataDir, `${DAY0}.db`), "not a database ".repeat(500));
-      const fresh = point(T0 + 24 * MS_PER_HOUR, 1, "memory.used");
       assert.throws(() => store.write([fresh, point(T0 + 1_000, 2)]), /not a database/);
-      // Acknowledging the retry as "already stored" would lose it in a crash.
-      assert.throws(() => store.write([fresh]), /a write failed half-way .*not a database/);
+      // Not latched: the sample routed before the failure was committed with its head-log row,
+      // so the retry is rightly "already stored", and other writes go on.
+      assert.deepEqual(store.write([fresh]), { written: 0, duplicates: 1, conflicts: 0 });
+      store.write([point(T0 + 24 * MS_PER_HOUR + 10_000, 2)]);
     });
+    // Durable: a store that was never closed replays it from the head log.
+    Deno.removeSync(join(dataDir, `${DAY0}.db`));
+    withStore(dataDir, { clock }, (store) => {
+      const samples = store.queryRaw({
+        fromMs: T0 + 24 * MS_PER_HOUR,
+        toMs: T0 + 25 * MS_PER_HOUR,
+      });
+      assert.deepEqual(samples.map((one) => [one.metricName, one.samples.length]), [
+        ["cpu.usage", 2],
+        ["memory.used", 1],
+      ]);
+    });
+  });
+});
+
+Deno.test("chunk store heals after failed commits: writes refused meanwhile, reads served, nothing lost", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0 + 30 * 60_000);
+    const original = ChunkPartition.prototype.commit;
+    let failures = 0;
+    const diskFull = () => {
+      failures++;
+      throw Object.assign(new Error("database or disk is full"), { errcode: 13 });
+    };
+    const store = openChunkStore({ dataDir, clock });
+    try {
+      const before = series(T0, 100); // 10:00:00 to 10:16:30, one open chunk
+      store.write(before);
+      ChunkPartition.prototype.commit = diskFull;
+      // 359 samples in the open chunk: the 360th seals it in the write whose commit fails.
+      const during = series(T0 + 100 * 10_000, 300);
+      assert.throws(() => store.write(during.slice(0, 260)), StorageUnavailableError);
+      assert.throws(() => store.write(during.slice(260)), /disk is full/);
+      assert.equal(failures, 2, "the failed commit is retried before the next write");
+      assert.deepEqual(store.issues!().map((issue) => issue.kind), ["writes_refused"]);
+      assert.match(store.issues!()[0].message, /2026-01-01\.db: database or disk is full/);
+      assert.equal(store.issues!()[0].sinceMs, clock.now());
+      // Reads go on: what was acknowledged before is there.
+      const read = store.queryRaw({ fromMs: T0, toMs: T0 + 99 * 10_000 })[0];
+      assert.deepEqual(read.samples.length, 100);
+      store.heal!();
+      assert.equal(failures, 3);
+
+      ChunkPartition.prototype.commit = original;
+      store.heal!();
+      assert.deepEqual(store.issues!(), []);
+      // The refused writes are sent again, as an agent does: nothing is lost, nothing doubled.
+      store.write(during.slice(0, 260));
+      store.write(during.slice(260));
+      assert.deepEqual(allSamples(store)[0].samples.length, 400);
+    } finally {
+      ChunkPartition.prototype.commit = original;
+      store.close();
+    }
+    withStore(dataDir, { clock }, (store) => {
+      const samples = allSamples(store)[0].samples;
+      assert.equal(samples.length, 400);
+      const sent = [...series(T0, 100), ...series(T0 + 100 * 10_000, 300)];
+      assert.deepEqual(
+        samples.map((sample) => [sample.timestampMs, sample.value]),
+        sent.map((p) => [p.timestampMs, p.value]),
+      );
+    });
+  });
+});
+
+Deno.test("chunk store refuses new data below minFreeBytes and takes it again once space is back", async () => {
+  await withDir((dataDir) => {
+    let free = 10_000_000;
+    const store = openChunkStore({
+      dataDir,
+      minFreeBytes: 1_000_000,
+      freeBytes: () => free,
+      spaceCheckIntervalMs: 0,
+      clock: new ManualClock(T0 + 60_000),
+    });
+    try {
+      store.write([point(T0, 1)]);
+      free = 999_999;
+      assert.throws(
+        () => store.write([point(T0 + 10_000, 2)]),
+        (error: Error) => {
+          assert.ok(error instanceof StorageUnavailableError);
+          assert.match(error.message, /only 999999 bytes are free .* min_free_bytes \(1000000\)/);
+          return true;
+        },
+      );
+      assert.deepEqual(store.issues!().map((issue) => issue.kind), ["low_disk_space"]);
+      assert.equal(allSamples(store)[0].samples.length, 1, "reads go on");
+      free = 5_000_000;
+      store.heal!();
+      assert.deepEqual(store.issues!(), []);
+      store.write([point(T0 + 10_000, 2)]);
+      assert.equal(allSamples(store)[0].samples.length, 2);
+    } finally {
+      store.close();
+    }
   });
 });
 
