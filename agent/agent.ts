@@ -14,7 +14,8 @@ import { delay } from "../shared/deadline.ts";
 import { MS_PER_SECOND } from "../shared/time.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
 import type { MetricDataPoint, SystemInfo } from "../shared/types.ts";
-import type { ProbedCheckSpec } from "../shared/checks/spec.ts";
+// Type only: the checks modules load on first use, from ./checks.ts.
+import type { ProbedCheckSpec } from "../shared/checks/mod.ts";
 import { backoffDelayMs, type BackoffOptions } from "./backoff.ts";
 import { BatchBuffer } from "./buffer.ts";
 import { Spool } from "./spool.ts";

@@ -6,11 +6,13 @@
 import type { Clock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import type { MetricDataPoint } from "../shared/types.ts";
-import { CheckRunner } from "../shared/checks/runner.ts";
-import { runnableCheck } from "../shared/checks/probe.ts";
-import { fetchTransport } from "../shared/checks/http.ts";
-import { checkResultPoints } from "../shared/checks/points.ts";
-import type { ProbedCheckSpec } from "../shared/checks/spec.ts";
+import {
+  checkResultPoints,
+  CheckRunner,
+  fetchTransport,
+  type ProbedCheckSpec,
+  runnableCheck,
+} from "../shared/checks/mod.ts";
 
 export interface AgentChecksOptions {
   agentId: string;

@@ -10,11 +10,11 @@ import {
   makeGenericClientConstructor,
   status,
 } from "@grpc/grpc-js";
-import { metricServiceDefinition } from "../shared/proto/service.ts";
+import { metricServiceDefinition } from "../shared/proto/mod.ts";
 import { reportMetrics } from "./helpers/grpc_client.ts";
 import { eventually, startTestServer, type TestServer } from "./helpers/server_process.ts";
 import { parseAgentConfig, runAgent } from "../agent/mod.ts";
-import { makeTestCerts, type TestCerts } from "./helpers/tls_certs.ts";
+import { makeTestCerts, type TestCerts } from "./helpers/pki.ts";
 
 const Client = makeGenericClientConstructor(metricServiceDefinition, "MetricService");
 const ADMIN = "admin-token-0123456789";

@@ -4,8 +4,11 @@
  */
 import { type Client, credentials, makeGenericClientConstructor, Metadata } from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import type { IMetricBatchProto, IReportResponse } from "../../shared/proto/mod.ts";
-import { metricServiceDefinition } from "../../shared/proto/service.ts";
+import {
+  type IMetricBatchProto,
+  type IReportResponse,
+  metricServiceDefinition,
+} from "../../shared/proto/mod.ts";
 import type { ListenerCommand } from "../../server/ingest/supervisor.ts";
 
 const MetricServiceClient = makeGenericClientConstructor(metricServiceDefinition, "MetricService");

@@ -12,10 +12,14 @@ import {
   status,
 } from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import type { IReportResponse, MetricBatchProto } from "../shared/proto/mod.ts";
+import {
+  type IReportResponse,
+  type MetricBatchProto,
+  metricServiceDefinition,
+} from "../../shared/proto/mod.ts";
+import type { TestCertificates } from "./pki.ts";
 
 export type DecodedBatch = ReturnType<typeof MetricBatchProto.decode>;
-import { metricServiceDefinition } from "../shared/proto/service.ts";
 
 export interface Received {
   batch: DecodedBatch;
@@ -113,81 +117,4 @@ export async function waitFor(
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-export interface TestCertificates {
-  /** PEM of a throw-away CA, for the client to trust. */
-  caCert: string;
-  /** PEM key and certificate for 127.0.0.1 and localhost, signed by the CA. */
-  serverKey: string;
-  serverCert: string;
-}
-
-async function openssl(args: string[]): Promise<void> {
-  const { success, stderr } = await new Deno.Command("openssl", {
-    args,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!success) {
-    throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(stderr)}`);
-  }
-}
-
-/**
- * A CA and a server certificate it signed, made by openssl in `dir`. A self-signed server
- * certificate will not do: rustls (under Deno's fetch) refuses a CA certificate used as the
- * server's own.
- */
-export async function testCertificates(dir: string): Promise<TestCertificates> {
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await openssl([
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    `${dir}/ca.key`,
-    "-out",
-    `${dir}/ca.pem`,
-    "-days",
-    "1",
-    "-subj",
-    "/CN=oxmon test CA",
-  ]);
-  await openssl([
-    "req",
-    ...ec,
-    "-keyout",
-    `${dir}/server.key`,
-    "-out",
-    `${dir}/server.csr`,
-    "-subj",
-    "/CN=localhost",
-  ]);
-  await Deno.writeTextFile(
-    `${dir}/server.ext`,
-    "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
-  );
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    `${dir}/server.csr`,
-    "-CA",
-    `${dir}/ca.pem`,
-    "-CAkey",
-    `${dir}/ca.key`,
-    "-CAcreateserial",
-    "-out",
-    `${dir}/server.pem`,
-    "-days",
-    "1",
-    "-extfile",
-    `${dir}/server.ext`,
-  ]);
-  return {
-    caCert: await Deno.readTextFile(`${dir}/ca.pem`),
-    serverKey: await Deno.readTextFile(`${dir}/server.key`),
-    serverCert: await Deno.readTextFile(`${dir}/server.pem`),
-  };
 }
