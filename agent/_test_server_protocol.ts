@@ -1,0 +1,62 @@
+/**
+ * The JSON-lines protocol between `_test_server.ts` (in the test process) and
+ * `_test_server_child.ts` (the grpc-js server in its own process), in one place for both ends.
+ */
+import type { IReportResponse } from "../shared/proto/mod.ts";
+
+/** PEM key and certificate the server presents, and the CA it trusts for client certificates. */
+export interface ServerTls {
+  caCert: string;
+  serverKey: string;
+  serverCert: string;
+}
+
+/** Parent → child, the first line. */
+export interface ChildSettings {
+  port: number;
+  tls?: ServerTls;
+}
+
+/**
+ * How a call is answered. `null` accepts with `{ success: true, message: "ok" }`; a gRPC status
+ * `code` fails the call; a `ReportResponse` is sent as it is.
+ */
+export type ChildReply = null | { code: number; details: string } | IReportResponse;
+
+/** Parent → child, one per call, in any order. */
+export interface ChildAnswer {
+  id: number;
+  reply: ChildReply;
+}
+
+/** Child → parent. `request` is the serialized `MetricBatchProto`, in base64. */
+export type ChildEvent =
+  | { event: "listening"; port: number }
+  | { event: "error"; message: string }
+  | {
+    event: "call";
+    id: number;
+    request: string;
+    metadata: Record<string, string>;
+    peer: string;
+  };
+
+const encoder = new TextEncoder();
+
+/** One message as a line of JSON, encoded. */
+export function encodeLine(message: ChildSettings | ChildAnswer | ChildEvent): Uint8Array {
+  return encoder.encode(`${JSON.stringify(message)}\n`);
+}
+
+/** The lines of a UTF-8 stream, without their `\n`; a last line without one is dropped. */
+export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let pending = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    let end: number;
+    while ((end = pending.indexOf("\n")) >= 0) {
+      yield pending.slice(0, end);
+      pending = pending.slice(end + 1);
+    }
+  }
+}
