@@ -4,6 +4,8 @@
  */
 import type { IReportResponse } from "../shared/proto/mod.ts";
 
+export { readLines } from "../tests/helpers/lines.ts";
+
 /** PEM key and certificate the server presents, and the CA it trusts for client certificates. */
 export interface ServerTls {
   caCert: string;
@@ -46,17 +48,4 @@ const encoder = new TextEncoder();
 /** One message as a line of JSON, encoded. */
 export function encodeLine(message: ChildSettings | ChildAnswer | ChildEvent): Uint8Array {
   return encoder.encode(`${JSON.stringify(message)}\n`);
-}
-
-/** The lines of a UTF-8 stream, without their `\n`; a last line without one is dropped. */
-export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let pending = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
-    let end: number;
-    while ((end = pending.indexOf("\n")) >= 0) {
-      yield pending.slice(0, end);
-      pending = pending.slice(end + 1);
-    }
-  }
 }
