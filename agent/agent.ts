@@ -14,11 +14,13 @@ import { delay } from "../shared/deadline.ts";
 import { MS_PER_SECOND } from "../shared/time.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
 import type { MetricDataPoint, SystemInfo } from "../shared/types.ts";
-import { CheckRunner } from "../shared/checks/runner.ts";
-import { runnableCheck } from "../shared/checks/probe.ts";
-import { fetchTransport } from "../shared/checks/http.ts";
-import { checkResultPoints } from "../shared/checks/points.ts";
-import type { ProbedCheckSpec } from "../shared/checks/spec.ts";
+import {
+  checkResultPoints,
+  CheckRunner,
+  fetchTransport,
+  type ProbedCheckSpec,
+  runnableCheck,
+} from "../shared/checks/mod.ts";
 import { backoffDelayMs, type BackoffOptions } from "./backoff.ts";
 import { BatchBuffer } from "./buffer.ts";
 import { Spool } from "./spool.ts";

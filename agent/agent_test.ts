@@ -8,7 +8,12 @@ import { memoryLogger } from "../shared/log.ts";
 import { type AgentStats, runAgent } from "./agent.ts";
 import type { Collector } from "./collectors/types.ts";
 import { type AgentConfig, parseAgentConfig } from "./config.ts";
-import { type Received, reservePort, startRecordingServer, waitFor } from "./_test_server.ts";
+import {
+  type Received,
+  reservePort,
+  startRecordingServer,
+  waitFor,
+} from "../tests/helpers/recording_grpc_server.ts";
 
 const systemInfo = {
   hostname: "test-host",

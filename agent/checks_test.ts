@@ -7,7 +7,11 @@ import assert from "node:assert/strict";
 import { memoryLogger } from "../shared/log.ts";
 import { runAgent } from "./agent.ts";
 import { parseAgentConfig } from "./config.ts";
-import { reservePort, startRecordingServer, waitFor } from "./_test_server.ts";
+import {
+  reservePort,
+  startRecordingServer,
+  waitFor,
+} from "../tests/helpers/recording_grpc_server.ts";
 
 Deno.test("checks of the agent's config travel in its normal batches as check samples", async () => {
   const target = Deno.serve(

@@ -4,15 +4,15 @@
  * (`auth_token`, `[filters]`, `[collectors]`, …; config/agent.example.toml shows every key).
  * Parsed once at start-up into a frozen object; every problem is reported with its TOML path.
  */
-// Not mod.ts: it loads smol-toml, which the agent replaces with `_toml.ts`.
+// Not mod.ts: it loads smol-toml, which the agent replaces with `_toml.ts` (see mod.ts).
 import { ConfigError, type TableReader } from "../shared/config/reader.ts";
 import { configLoader } from "../shared/config/loader.ts";
-import { isLogLevel, type LogLevel } from "../shared/log.ts";
+import { type LogFormat, type LogLevel, readLogConfig } from "../shared/log.ts";
 import { DEFAULT_FS_TYPES_EXCLUDE } from "./collectors/filesystem.ts";
 import { COLLECTOR_NAMES } from "./collectors/registry.ts";
 import type { NameFilter } from "./collectors/types.ts";
 import { parseTomlSubset } from "./_toml.ts";
-import { type ChecksConfig, readChecksConfig } from "../shared/checks/config.ts";
+import { type ChecksConfig, readChecksConfig } from "../shared/checks/mod.ts";
 
 export interface ServerEndpoint {
   /** `host:port`, as the gRPC client takes it. */
@@ -55,7 +55,7 @@ export interface AgentConfig {
   /** Collector name → enabled, for every collector in the registry. */
   collectors: Readonly<Record<string, boolean>>;
   logLevel: LogLevel;
-  logFormat: "text" | "json";
+  logFormat: LogFormat;
   /** `[[checks]]` this agent runs (http, tcp, dns) and `[check_settings]`. */
   checks: ChecksConfig;
 }
@@ -180,13 +180,7 @@ export function readAgentConfig(root: TableReader): AgentConfig {
   }
   collectorTable.finish();
 
-  const log = root.table("log");
-  const logLevel = log.string("level", { default: "info" });
-  if (!isLogLevel(logLevel)) {
-    log.problem("level", `expected debug, info, warn or error, got "${logLevel}"`);
-  }
-  const logFormat = log.string("format", { default: "text", oneOf: ["text", "json"] });
-  log.finish();
+  const log = readLogConfig(root.table("log"));
 
   return {
     agentId,
@@ -212,8 +206,8 @@ export function readAgentConfig(root: TableReader): AgentConfig {
     sysRoot: root.string("sys_root", { default: "/sys" }),
     filters: filterConfig,
     collectors,
-    logLevel: isLogLevel(logLevel) ? logLevel : "info",
-    logFormat: logFormat as "text" | "json",
+    logLevel: log.level,
+    logFormat: log.format,
     checks: readChecksConfig(root, { side: "agent" }),
   };
 }

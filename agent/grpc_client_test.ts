@@ -2,12 +2,12 @@
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import type { MetricBatch } from "../shared/types.ts";
+import { testCertificates } from "../tests/helpers/pki.ts";
 import {
   reservePort,
   type Respond,
   startRecordingServer,
-  testCertificates,
-} from "./_test_server.ts";
+} from "../tests/helpers/recording_grpc_server.ts";
 import {
   decodeReportResponse,
   encodeMetricBatch,

@@ -103,7 +103,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
   const controller = new AbortController();
-  const stopListening = onStopSignals({
+  const stopped = onStopSignals({
     onStop: () => controller.abort(),
     onForce: () => {
       log.warn("second stop signal: exiting without sending what is buffered");
@@ -116,7 +116,7 @@ export async function main(args: string[]): Promise<number> {
     log.error("agent could not run", { error });
     return 1;
   } finally {
-    stopListening();
+    stopped();
   }
   return 0;
 }

@@ -1,7 +1,7 @@
 /** The agent executable as a subprocess: flags, config errors, and a clean SIGTERM shutdown. */
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
-import { startRecordingServer, waitFor } from "./_test_server.ts";
+import { startRecordingServer, waitFor } from "../tests/helpers/recording_grpc_server.ts";
 import { parseFlags } from "./main.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import type { MetricBatch } from "../shared/types.ts";
-import { reservePort, type Respond, startRecordingServer } from "./_test_server.ts";
+import {
+  reservePort,
+  type Respond,
+  startRecordingServer,
+} from "../tests/helpers/recording_grpc_server.ts";
 import { encodeMetricBatch } from "../shared/wire/encode_batch.ts";
 import { GrpcBatchSender } from "./sender.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FIXTURES } from "./collectors/_testing.ts";
+import { FIXTURES } from "../tests/helpers/proc_fixture.ts";
 import { loadStatfs } from "./collectors/statfs.ts";
 import { countCpus, linuxSystemInfo, parseOsRelease } from "./system_info.ts";
 

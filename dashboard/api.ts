@@ -31,7 +31,10 @@ export function apiUrl(path: string, params: Params = {}): string {
   return `api/v1${path}${query ? "?" + query : ""}`;
 }
 
-/** GETs `/api/v1<path>` and returns its JSON; throws `ApiError` with the server's message. */
+/**
+ * GETs `/api/v1<path>` and returns its JSON; throws `ApiError` with the server's message, or an
+ * `AbortError` once `signal` is aborted (also when the answer arrived first).
+ */
 export async function api<T>(path: string, params?: Params, signal?: AbortSignal): Promise<T> {
   let response: Response;
   try {
@@ -41,7 +44,7 @@ export async function api<T>(path: string, params?: Params, signal?: AbortSignal
       signal,
     });
   } catch (error) {
-    if ((error as Error).name === "AbortError") throw error;
+    signal?.throwIfAborted();
     throw new ApiError(0, `Cannot reach the oxmon server (${(error as Error).message})`);
   }
   if (response.status === 401) {
@@ -52,8 +55,13 @@ export async function api<T>(path: string, params?: Params, signal?: AbortSignal
   try {
     body = await response.json();
   } catch {
+    // An abort cuts the body short: that is not a server fault to report.
+    signal?.throwIfAborted();
     throw new ApiError(response.status, `The server sent no JSON (HTTP ${response.status})`);
   }
+  // The answer came, but the view or range it was for is gone: the caller must not draw it
+  // (see view.ts).
+  signal?.throwIfAborted();
   if (!response.ok) {
     const text = (body as { error?: string })?.error ?? `HTTP ${response.status}`;
     throw new ApiError(response.status, text);

@@ -44,6 +44,22 @@ export interface CheckRow {
 export const rowKey = (agentId: string, name: string, target: string): string =>
   JSON.stringify([agentId, name, target]);
 
+type LatestSample = LatestAnswer["series"][number];
+
+const sampleKey = (one: LatestSample) =>
+  rowKey(one.agent_id, one.labels.check ?? "", one.labels.target ?? "");
+
+/**
+ * Whether two readings of the newest `check.up` samples name the same newest run of every
+ * check: read before and after the other metrics, they tell that no run was stored in between,
+ * so the other metrics' newest samples belong to the same runs (see `loadLatest`, pages/checks.ts).
+ */
+export function sameRuns(before: readonly LatestSample[], after: readonly LatestSample[]): boolean {
+  if (before.length !== after.length) return false;
+  const runs = new Map(before.map((one) => [sampleKey(one), one.timestamp]));
+  return after.every((one) => runs.get(sampleKey(one)) === one.timestamp);
+}
+
 /** An agent's check carries no type in its samples: its target tells (see `targetOf`). */
 export function typeOfTarget(target: string): string {
   if (target === "heartbeat") return "heartbeat";
@@ -77,8 +93,6 @@ export interface CheckSources {
 
 export function checkRows(sources: CheckSources): CheckRow[] {
   const rows = new Map<string, CheckRow>();
-  const sampleKey = (one: LatestAnswer["series"][number]) =>
-    rowKey(one.agent_id, one.labels.check ?? "", one.labels.target ?? "");
   const byKey = (series: LatestAnswer["series"]) =>
     new Map(series.map((one) => [sampleKey(one), one]));
   const durations = byKey(sources.latest.duration);
@@ -112,7 +126,7 @@ export function checkRows(sources: CheckSources): CheckRow[] {
     const key = sampleKey(up);
     const atMs = Date.parse(up.timestamp);
     // Samples of the same run share its timestamp; an older one is from an earlier run.
-    const sameRun = (one: LatestAnswer["series"][number] | undefined) =>
+    const sameRun = (one: LatestSample | undefined) =>
       one && Date.parse(one.timestamp) === atMs ? one.value : null;
     const known = rows.get(key);
     if (known) {

@@ -39,3 +39,26 @@ export function message(kind: "error" | "info" | "empty", text: string, ...extra
     ...extra,
   ]);
 }
+
+/**
+ * A decorative canvas of `width`×`height` CSS pixels drawn at the screen's pixel density, with
+ * its 2D context (null when the browser gives none) scaled so that drawing counts CSS pixels.
+ */
+export function pixelCanvas(
+  width: number,
+  height: number,
+  options: { className: string; title?: string },
+): { canvas: HTMLCanvasElement; context: CanvasRenderingContext2D | null } {
+  const canvas = document.createElement("canvas");
+  const ratio = globalThis.devicePixelRatio || 1;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  canvas.className = options.className;
+  canvas.setAttribute("aria-hidden", "true");
+  if (options.title) canvas.title = options.title;
+  const context = canvas.getContext("2d");
+  context?.scale(ratio, ratio);
+  return { canvas, context };
+}

@@ -10,9 +10,9 @@ import { certPage } from "./pages/cert.ts";
 import { checkPage } from "./pages/check.ts";
 import { checksPage } from "./pages/checks.ts";
 import { overviewPage } from "./pages/overview.ts";
-import type { Page } from "./pages/page.ts";
 import { parseRoute } from "./route.ts";
 import type { HealthAnswer } from "./types.ts";
+import { View } from "./view.ts";
 
 const view = h("main", { id: "view", tabindex: "-1" });
 const meta = h("span", { className: "meta", id: "meta" }, "connecting…");
@@ -38,14 +38,14 @@ function skipToContent(event: Event) {
   view.focus();
 }
 
-let current: Page | undefined;
+let current: View | undefined;
 let renderedHash: string | undefined;
 let signedOut = false;
 
 function render(force = false) {
   if (!force && location.hash === renderedHash) return;
   renderedHash = location.hash;
-  current?.dispose();
+  current?.leave();
   current = undefined;
   delete view.dataset.ready;
   delete view.dataset.drawn;
@@ -58,29 +58,30 @@ function render(force = false) {
   );
   navLinks.alerts.toggleAttribute("aria-current", route.page === "alerts");
   if (signedOut) return showSignedOut();
+  current = new View(view);
   switch (route.page) {
     case "overview":
-      current = overviewPage(view, route.params);
+      overviewPage(current, route.params);
       document.title = "oxmon · fleet";
       break;
     case "agent":
-      current = agentPage(view, route.agentId, route.params);
+      agentPage(current, route.agentId, route.params);
       document.title = `oxmon · ${route.agentId}`;
       break;
     case "alerts":
-      current = alertsPage(view, route.params);
+      alertsPage(current, route.params);
       document.title = "oxmon · alerts";
       break;
     case "checks":
-      current = checksPage(view, route.params);
+      checksPage(current, route.params);
       document.title = "oxmon · checks";
       break;
     case "check":
-      current = checkPage(view, route.agentId, route.name, route.params);
+      checkPage(current, route.agentId, route.name, route.params);
       document.title = `oxmon · check ${route.name}`;
       break;
     case "cert":
-      current = certPage(view, route.domain, route.port, route.params);
+      certPage(current, route.domain, route.port, route.params);
       document.title = `oxmon · certificate ${route.domain}`;
       break;
     default:
@@ -98,7 +99,7 @@ function render(force = false) {
 
 /** A 401 from any request: the server wants a signed-in user. */
 function showSignedOut() {
-  current?.dispose();
+  current?.leave();
   current = undefined;
   replace(
     view,

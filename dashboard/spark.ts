@@ -6,6 +6,7 @@
  * agent page's charts start at the first sample the same way), and says so beside it. Each
  * bucket spans its own width, so a single bucket is a level line, never a dot.
  */
+import { pixelCanvas } from "./dom.ts";
 
 export interface SparklineOptions {
   /** Top of the y axis; default the largest value plus a tenth. */
@@ -25,22 +26,15 @@ export function sparkline(
 ): HTMLCanvasElement {
   const width = options.width ?? 80;
   const height = options.height ?? 22;
-  const canvas = document.createElement("canvas");
-  const ratio = globalThis.devicePixelRatio || 1;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${height}px`;
-  canvas.className = "spark";
-  canvas.setAttribute("aria-hidden", "true");
-  if (options.title) canvas.title = options.title;
+  const { canvas, context } = pixelCanvas(width, height, {
+    className: "spark",
+    title: options.title,
+  });
   const startIndex = Math.min(Math.max(0, options.startIndex ?? 0), allValues.length);
   const values = allValues.slice(startIndex);
   const present = values.filter((value): value is number => value !== null);
   canvas.dataset.points = String(present.length);
-  const context = canvas.getContext("2d");
   if (!context || present.length === 0) return canvas;
-  context.scale(ratio, ratio);
   const top = options.max ?? Math.max(...present) * 1.1;
   const scale = top > 0 ? (height - 3) / top : 0;
   const bucketWidth = width / values.length;

@@ -2,6 +2,7 @@
  * A check's runs over the range as a strip of buckets: green where every run succeeded, red
  * where every run failed, amber where some failed, and a faint line where no run happened.
  */
+import { pixelCanvas } from "./dom.ts";
 
 export interface UpBucket {
   /** Share of runs that succeeded. */
@@ -35,18 +36,11 @@ export function upStrip(
 ): HTMLCanvasElement {
   const width = options.width ?? 120;
   const height = options.height ?? 14;
-  const canvas = document.createElement("canvas");
-  const ratio = globalThis.devicePixelRatio || 1;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${height}px`;
-  canvas.className = "strip";
-  canvas.setAttribute("aria-hidden", "true");
-  if (options.title) canvas.title = options.title;
-  const context = canvas.getContext("2d");
+  const { canvas, context } = pixelCanvas(width, height, {
+    className: "strip",
+    title: options.title,
+  });
   if (!context || buckets.length === 0) return canvas;
-  context.scale(ratio, ratio);
   const slot = width / buckets.length;
   // A hair of space between buckets when they are wide enough to show it.
   const gap = slot >= 4 ? 1 : 0;

@@ -8,6 +8,7 @@
  *   deno task demo [--data-dir DIR] [--http-port N] [--grpc-port N]   (ports: 0 picks free ones)
  */
 import { parseArgs } from "node:util";
+import { delay } from "../shared/deadline.ts";
 import { onStopSignals } from "../shared/stop_signals.ts";
 import { agentTaskFlags } from "./agent_flags.ts";
 
@@ -81,7 +82,7 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number): Prom
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await delay(100);
   }
   return false;
 }
@@ -128,12 +129,12 @@ const stopChildren = () => {
     }
   }
 };
-const stopListening = onStopSignals({ onStop: stopChildren });
+const stopped = onStopSignals({ onStop: stopChildren });
 
 async function finish(code: number): Promise<never> {
   stopChildren();
   const codes = await Promise.all(children.map((child) => child.status.then((s) => s.code)));
-  stopListening();
+  stopped();
   const clean = codes.every((c) => c === 0);
   say(clean ? "stopped cleanly" : `stopped; exit codes ${codes.join(", ")}`);
   Deno.exit(clean ? code : 1);

@@ -17,6 +17,7 @@
  * it is then killed, Windows having no SIGTERM to send.
  */
 import { parseArgs } from "node:util";
+import { delay } from "../shared/deadline.ts";
 
 export interface SmokeOptions {
   /** argv of the server, e.g. `["deno", "run", "-A", "oxmon-server.js"]`. */
@@ -84,7 +85,7 @@ async function run(argv: string[], args: string[], cwd: string) {
 async function until(what: string, condition: () => Promise<boolean>, deadline: number) {
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await delay(250);
   }
 }
 
@@ -151,7 +152,7 @@ export async function runSmoke(options: SmokeOptions): Promise<void> {
       programs.push(agent);
       let exited = false;
       agent.process.status.then(() => exited = true);
-      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      await delay(4_000);
       if (exited) throw new Error("the agent exited on its own");
       if (!agent.log.some((line) => line.includes("agent starting"))) {
         throw new Error("the agent did not log that it started");

@@ -7,22 +7,22 @@
  */
 import type { Hono, MiddlewareHandler } from "hono";
 import { type AlertRouteDeps, createAlertRoutes } from "./alerts/mod.ts";
-import { type CertRouteDeps, createCertRoutes } from "./certs/api.ts";
-import { type CheckRouteDeps, createCheckRoutes, createHeartbeatRoutes } from "./checks/api.ts";
+import { type CertRouteDeps, createCertRoutes } from "./certs/routes.ts";
+import { type CheckRouteDeps, createCheckRoutes, createHeartbeatRoutes } from "./checks/routes.ts";
 import { createFleetRoutes, type FleetRouteDeps } from "./fleet/mod.ts";
-import { createNotificationRoutes, type NotificationRoutesDeps } from "./notify/mod.ts";
+import { createNotificationRoutes, type NotificationRouteDeps } from "./notify/mod.ts";
 import {
-  metricsRoutes,
+  createQueryApiRoutes,
+  createRemoteWriteRoutes,
+  createSelfMetricsRoutes,
   type QueryApiOptions,
-  queryApiRoutes,
   type RemoteWriteReceiver,
-  remoteWriteRoutes,
   type SelfMetricsSources,
 } from "./prometheus/mod.ts";
 
 export interface ApiMountDeps {
   alerts: AlertRouteDeps["engine"];
-  deliveries: NotificationRoutesDeps["deliveries"];
+  deliveries: NotificationRouteDeps["deliveries"];
   fleet: FleetRouteDeps["fleet"];
   certs: Omit<CertRouteDeps, "guardWrites">;
   checks: CheckRouteDeps["checks"];
@@ -57,8 +57,8 @@ export interface RootMountDeps {
 
 export function rootMounts(deps: RootMountDeps): Record<string, Hono> {
   return {
-    "prometheus-write": remoteWriteRoutes(deps.remoteWriteIn),
-    "prometheus-scrape": metricsRoutes(deps.exposition),
-    "prometheus-query": queryApiRoutes(deps.queryApi),
+    "prometheus-write": createRemoteWriteRoutes(deps.remoteWriteIn),
+    "prometheus-scrape": createSelfMetricsRoutes(deps.exposition),
+    "prometheus-query": createQueryApiRoutes(deps.queryApi),
   };
 }

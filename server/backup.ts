@@ -5,8 +5,9 @@
  * snapshot of a database through SQLite (a reader never blocks the writer in WAL mode) and writes
  * it as one self-contained file.
  */
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
+import { openDatabase } from "./sqlite.ts";
 
 export interface BackupFile {
   name: string;
@@ -51,9 +52,8 @@ export async function backupDataDir(dataDir: string, targetDir: string): Promise
     const target = join(targetDir, name);
     let db: DatabaseSync | undefined;
     try {
-      db = new DatabaseSync(join(dataDir, name), { readOnly: true });
       // A busy writer holds its lock only for a commit; wait for it rather than fail.
-      db.exec("PRAGMA busy_timeout = 10000");
+      db = openDatabase(join(dataDir, name), { readOnly: true, busyTimeoutMs: 10_000 });
       db.exec(`VACUUM INTO '${target.replaceAll("'", "''")}'`);
     } catch (error) {
       throw new Error(`Cannot back up ${join(dataDir, name)}: ${(error as Error).message}`, {

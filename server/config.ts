@@ -4,18 +4,18 @@
  * Parsed once at start-up into a frozen object; every problem is reported with its TOML path.
  */
 import { loadConfigFile, loadConfigText, type TableReader } from "../shared/config/mod.ts";
-import { isLogLevel, type LogLevel } from "../shared/log.ts";
-import { type ChecksConfig, readChecksConfig } from "../shared/checks/config.ts";
-import { type AlertConfig, readAlertConfig } from "./alerts/config.ts";
+import { type LogFormat, type LogLevel, readLogConfig } from "../shared/log.ts";
+import { type ChecksConfig, readChecksConfig } from "../shared/checks/mod.ts";
+import { type AlertConfig, readAlertConfig } from "./alerts/mod.ts";
 import { type CertCheckConfig, readCertCheckConfig } from "./certs/config.ts";
-import { type NotificationConfig, readNotificationConfig } from "./notify/config.ts";
+import { type NotificationConfig, readNotificationConfig } from "./notify/mod.ts";
 import { httpExposureProblem, readSecurityConfig, type SecurityConfig } from "./auth/config.ts";
 import {
   type PrometheusConfig,
   readPrometheusConfig,
   readRemoteWriteConfig,
   type RemoteWriteConfig,
-} from "./prometheus/config.ts";
+} from "./prometheus/mod.ts";
 
 export interface IngestLimits {
   /** Most points one batch may carry. */
@@ -54,7 +54,7 @@ export interface ServerConfig {
   agentIntervalSecs: number;
   ingest: IngestLimits;
   logLevel: LogLevel;
-  logFormat: "text" | "json";
+  logFormat: LogFormat;
   alert: AlertConfig;
   notification: NotificationConfig;
   /** `[cert_check]`: certificate expiry of monitored domains. */
@@ -80,6 +80,21 @@ export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({
   maxSeriesTotal: 1_000_000,
   maxNewSeriesPerAgentPerMinute: 1_000,
 });
+
+/** The TOML key of each ingest limit under `[ingest]`, and its bounds. */
+const INGEST_LIMIT_KEYS = {
+  maxPointsPerBatch: ["max_points_per_batch", 1],
+  maxBatchBytes: ["max_batch_bytes", 1024, 64 * 1024 * 1024],
+  maxAgentIdLength: ["max_agent_id_length", 1, 1024],
+  maxMetricNameLength: ["max_metric_name_length", 1, 1024],
+  maxLabelsPerPoint: ["max_labels_per_point", 0, 256],
+  maxLabelNameLength: ["max_label_name_length", 1],
+  maxLabelValueLength: ["max_label_value_length", 1],
+  maxFutureSecs: ["max_future_secs", 0],
+  maxSeriesPerAgent: ["max_series_per_agent", 1],
+  maxSeriesTotal: ["max_series_total", 1],
+  maxNewSeriesPerAgentPerMinute: ["max_new_series_per_agent_per_minute", 1],
+} as const;
 
 /**
  * 100 MiB: room for the checkpoint of a busy write-ahead log and an hour's sealing, so writes
@@ -109,64 +124,9 @@ export function readServerConfig(root: TableReader): ServerConfig {
   const exposure = httpExposureProblem(httpHost, security.apiTokens);
   if (exposure) root.problem("http_host", exposure);
   const limits = root.table("ingest");
-  const ingest: IngestLimits = {
-    maxPointsPerBatch: limits.integer("max_points_per_batch", {
-      default: DEFAULT_INGEST_LIMITS.maxPointsPerBatch,
-      min: 1,
-    }),
-    maxBatchBytes: limits.integer("max_batch_bytes", {
-      default: DEFAULT_INGEST_LIMITS.maxBatchBytes,
-      min: 1024,
-      max: 64 * 1024 * 1024,
-    }),
-    maxAgentIdLength: limits.integer("max_agent_id_length", {
-      default: DEFAULT_INGEST_LIMITS.maxAgentIdLength,
-      min: 1,
-      max: 1024,
-    }),
-    maxMetricNameLength: limits.integer("max_metric_name_length", {
-      default: DEFAULT_INGEST_LIMITS.maxMetricNameLength,
-      min: 1,
-      max: 1024,
-    }),
-    maxLabelsPerPoint: limits.integer("max_labels_per_point", {
-      default: DEFAULT_INGEST_LIMITS.maxLabelsPerPoint,
-      min: 0,
-      max: 256,
-    }),
-    maxLabelNameLength: limits.integer("max_label_name_length", {
-      default: DEFAULT_INGEST_LIMITS.maxLabelNameLength,
-      min: 1,
-    }),
-    maxLabelValueLength: limits.integer("max_label_value_length", {
-      default: DEFAULT_INGEST_LIMITS.maxLabelValueLength,
-      min: 1,
-    }),
-    maxFutureSecs: limits.integer("max_future_secs", {
-      default: DEFAULT_INGEST_LIMITS.maxFutureSecs,
-      min: 0,
-    }),
-    maxSeriesPerAgent: limits.integer("max_series_per_agent", {
-      default: DEFAULT_INGEST_LIMITS.maxSeriesPerAgent,
-      min: 1,
-    }),
-    maxSeriesTotal: limits.integer("max_series_total", {
-      default: DEFAULT_INGEST_LIMITS.maxSeriesTotal,
-      min: 1,
-    }),
-    maxNewSeriesPerAgentPerMinute: limits.integer("max_new_series_per_agent_per_minute", {
-      default: DEFAULT_INGEST_LIMITS.maxNewSeriesPerAgentPerMinute,
-      min: 1,
-    }),
-  };
+  const ingest: IngestLimits = limits.integers(DEFAULT_INGEST_LIMITS, INGEST_LIMIT_KEYS);
   limits.finish();
-  const log = root.table("log");
-  const logLevel = log.string("level", { default: "info" });
-  const logFormat = log.string("format", { default: "text", oneOf: ["text", "json"] });
-  if (!isLogLevel(logLevel)) {
-    log.problem("level", `expected debug, info, warn or error, got "${logLevel}"`);
-  }
-  log.finish();
+  const log = readLogConfig(root.table("log"));
   const topLevelAggregation = root.has("aggregation_window_secs")
     ? root.integer("aggregation_window_secs", { min: 0 })
     : undefined;
@@ -185,8 +145,8 @@ export function readServerConfig(root: TableReader): ServerConfig {
     agentIntervalSecs: root.integer("agent_interval_secs", { default: 10, min: 1 }),
     shutdownGraceSecs: root.integer("shutdown_grace_secs", { default: 10, min: 0 }),
     ingest,
-    logLevel: isLogLevel(logLevel) ? logLevel : "info",
-    logFormat: logFormat as "text" | "json",
+    logLevel: log.level,
+    logFormat: log.format,
     alert: readAlertConfig(root.table("alert")),
     notification: readNotificationConfig(root.table("notification"), topLevelAggregation),
     certCheck: readCertCheckConfig(root.table("cert_check")),

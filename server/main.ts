@@ -127,7 +127,7 @@ async function main(args: string[]): Promise<number> {
       log.error("shutdown failed", { error });
       Deno.exit(1);
     });
-  const stopListening = onStopSignals({
+  const stopped = onStopSignals({
     onStop: () => {
       stopRequested = true;
       if (server) stop(server);
@@ -144,7 +144,7 @@ async function main(args: string[]): Promise<number> {
   } catch (error) {
     // E.g. a port in use or a data_dir that cannot be written: say so plainly, no stack trace.
     log.error("cannot start the server", { error });
-    stopListening();
+    stopped();
     return 1;
   }
   // SIGHUP: certificate renewals without a restart (the files are also watched for changes).
@@ -155,7 +155,7 @@ async function main(args: string[]): Promise<number> {
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", reload);
   if (stopRequested) stop(server);
   await server.finished;
-  stopListening();
+  stopped();
   if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", reload);
   return 0;
 }

@@ -6,12 +6,11 @@ import { join } from "node:path";
 import { type Clock, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import { openAgentRegistry } from "./agents/sqlite_registry.ts";
-import { openAlertEngine } from "./alerts/mod.ts";
-import { deferObservations } from "./alerts/deferred.ts";
+import { deferObservations, openAlertEngine } from "./alerts/mod.ts";
 import { createApiApp, type HealthIssue } from "./api/app.ts";
 import { apiMounts, rootMounts } from "./api_mounts.ts";
 import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
-import { CertStore } from "./certs/store.ts";
+import { openCertStore } from "./certs/store.ts";
 import { SERVER_AGENT_ID, ServerChecks } from "./checks/service.ts";
 import { serveApi } from "./api/serve.ts";
 import type { ServerConfig } from "./config.ts";
@@ -21,17 +20,16 @@ import { requireScope } from "./auth/require_scope.ts";
 import { httpExposureProblem, isLoopbackHost } from "./auth/config.ts";
 import { createHostGuard } from "./auth/host_guard.ts";
 import { SessionStore } from "./auth/sessions.ts";
-import { whitelistRoutes } from "./auth/whitelist_routes.ts";
-import { WhitelistStore } from "./auth/whitelist_store.ts";
+import { createWhitelistRoutes } from "./auth/whitelist_routes.ts";
+import { openWhitelistStore, type WhitelistStore } from "./auth/whitelist_store.ts";
 import { FleetSummary } from "./fleet/mod.ts";
 import { IngestService } from "./ingest/service.ts";
 import { SeriesGuard } from "./ingest/series_guard.ts";
 import { GrpcIngestSupervisor } from "./ingest/supervisor.ts";
-import { createNotifier } from "./notify/mod.ts";
-import { defaultSender } from "./notify/notifier.ts";
+import { defaultSender, openNotifier } from "./notify/mod.ts";
 import {
   newestStoredSamples,
-  RemoteWriteForwarder,
+  openRemoteWriteForwarder,
   remoteWriteHealth,
   RemoteWriteReceiver,
   ServerCounters,
@@ -161,7 +159,7 @@ export async function startServer(
     opened.push(registry);
     const notifyPath = join(config.dataDir, "notify.db");
     notifier = quarantine.open(notifyPath, LOST.notify, () =>
-      createNotifier({
+      openNotifier({
         config: config.notification,
         deliveryStorePath: notifyPath,
         clock,
@@ -195,7 +193,7 @@ export async function startServer(
     whitelist = quarantine.open(
       whitelistPath,
       LOST.whitelist,
-      () => new WhitelistStore(whitelistPath),
+      () => openWhitelistStore(whitelistPath),
     );
   } catch (error) {
     await closeAll();
@@ -246,7 +244,7 @@ export async function startServer(
   });
   // Committed samples also go to every [[remote_write]] endpoint; what storage already held
   // before this start is never sent again.
-  const remoteWrite = new RemoteWriteForwarder({
+  const remoteWrite = openRemoteWriteForwarder({
     endpoints: config.remoteWrite,
     dataDir: config.dataDir,
     clock,
@@ -293,7 +291,7 @@ export async function startServer(
   const commitLocal = (points: MetricDataPoint[]) => void ingest.commitLocal(points);
   const certsPath = join(config.dataDir, "certs.db");
   const certStore = quarantine.open(certsPath, LOST.certs, () => {
-    const opened = new CertStore(certsPath);
+    const opened = openCertStore(certsPath);
     opened.syncConfigDomains(
       config.certCheck.domains.map((d) => ({ ...d, checkIntervalSecs: d.intervalSecs })),
       startedAtMs,
@@ -394,7 +392,7 @@ export async function startServer(
       clock,
       log: log.with({ component: "api" }),
     }),
-    whitelist: whitelistRoutes({
+    whitelist: createWhitelistRoutes({
       store: whitelist,
       registry,
       clock,

@@ -1,3 +1,5 @@
+import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND } from "./time.ts";
+
 /**
  * Parses a duration given as plain seconds (`"300"`, `300`) or with a unit (`"500ms"`, `"30s"`,
  * `"5m"`, `"2h"`, `"1d"`, `"1w"`, or combined as `"1h30m"`). Returns milliseconds.
@@ -8,17 +10,17 @@ export function parseDurationMs(input: string | number): number {
     if (!Number.isFinite(input) || input <= 0) {
       throw new RangeError(`expected a positive duration, got ${input}`);
     }
-    return input * 1000;
+    return input * MS_PER_SECOND;
   }
   const text = input.trim();
   if (/^\d+(\.\d+)?$/.test(text)) return parseDurationMs(Number(text));
   const unitMs: Record<string, number> = {
     ms: 1,
-    s: 1000,
-    m: 60_000,
-    h: 3_600_000,
-    d: 86_400_000,
-    w: 604_800_000,
+    s: MS_PER_SECOND,
+    m: MS_PER_MINUTE,
+    h: MS_PER_HOUR,
+    d: MS_PER_DAY,
+    w: 7 * MS_PER_DAY,
   };
   const part = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/y;
   let total = 0;

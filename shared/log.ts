@@ -3,6 +3,7 @@
  * Lines go to stderr as `2026-11-27T01:02:03.456Z INFO  message key=value ...` (or one JSON
  * object per line with `format: "json"`), so stdout stays free for CLI output.
  */
+import type { TableReader } from "./config/reader.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = typeof LOG_LEVELS[number];
@@ -17,11 +18,13 @@ export interface Logger {
   with(fields: LogFields): Logger;
 }
 
+export type LogFormat = "text" | "json";
+
 export interface LoggerOptions {
   /** Lowest level written. Default `"info"`. */
   level?: LogLevel;
   /** `"text"` (default) or `"json"`. */
-  format?: "text" | "json";
+  format?: LogFormat;
   /** Where finished lines go. Default: stderr. */
   sink?: (line: string) => void;
 }
@@ -60,6 +63,17 @@ function formatValue(value: unknown): string {
 
 export function isLogLevel(value: unknown): value is LogLevel {
   return typeof value === "string" && (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+/** The `[log]` table of the agent's and the server's config: `level` and `format`. */
+export function readLogConfig(table: TableReader): { level: LogLevel; format: LogFormat } {
+  const level = table.string("level", { default: "info" });
+  if (!isLogLevel(level)) {
+    table.problem("level", `expected debug, info, warn or error, got "${level}"`);
+  }
+  const format = table.string("format", { default: "text", oneOf: ["text", "json"] });
+  table.finish();
+  return { level: isLogLevel(level) ? level : "info", format: format as LogFormat };
 }
 
 export function createLogger(options: LoggerOptions = {}, baseFields: LogFields = {}): Logger {

@@ -45,15 +45,26 @@ export function stopSignalHandler(options: StopSignalOptions): (signal: Deno.Sig
   };
 }
 
-/** Listens for the stop signals; returns a function that stops listening. */
+/**
+ * Listens for the stop signals until the process exits. Returns `stopped`, to call once the
+ * program has stopped: a signal after that is passed to `onRepeat` only, neither stopping nor
+ * forcing anything.
+ *
+ * The listeners are never removed. Without one, the default action applies again: a signal that
+ * arrives while the program exits — the demo's or `deno task`'s forwarded copy, a beat late on a
+ * loaded machine — kills it with 130 or 143 after a clean stop. For programs that end with
+ * `Deno.exit()` (a listener does not keep a process alive).
+ */
 export function onStopSignals(options: StopSignalOptions): () => void {
   const handle = stopSignalHandler(options);
-  const listeners = stopSignals().map((signal) => {
-    const listener = () => handle(signal);
-    Deno.addSignalListener(signal, listener);
-    return [signal, listener] as const;
-  });
+  let stopped = false;
+  for (const signal of stopSignals()) {
+    Deno.addSignalListener(signal, () => {
+      if (stopped) options.onRepeat?.(signal);
+      else handle(signal);
+    });
+  }
   return () => {
-    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    stopped = true;
   };
 }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import { sha256Hex } from "../server/auth/tokens.ts";
 import { reportMetrics, withClient } from "./helpers/grpc_client.ts";
-import { startTestServer, type TestServer } from "./helpers/server_process.ts";
+import { type TestServer, withTestServer } from "./helpers/server_process.ts";
 
 const TOKEN_A = "tok-A-0123456789abcdef";
 const TOKEN_B = "tok-B-0123456789abcdef";
@@ -45,17 +45,6 @@ async function report(server: TestServer, agentId: string, token?: string) {
   return result;
 }
 
-async function withServer(toml: string, use: (server: TestServer) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "oxmon-identity-" });
-  const server = await startTestServer(`${dir}/data`, toml);
-  try {
-    await use(server);
-  } finally {
-    await server.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 async function agentIds(server: TestServer): Promise<string[]> {
   const response = await fetch(`${server.apiUrl}/api/v1/agents`, {
     headers: { authorization: `Bearer ${ADMIN}` },
@@ -71,7 +60,7 @@ scope = "admin"
 `;
 
 Deno.test("a token bound to agent-a cannot write as agent-b or a new host: PERMISSION_DENIED, counted, nothing stored", async () => {
-  await withServer(
+  await withTestServer(
     `
 [[agent_tokens]]
 name = "host a"
@@ -115,7 +104,7 @@ ${ADMIN_TOKEN_TOML}`,
 });
 
 Deno.test("the original flat agent_tokens list still lets each token write as any agent, with a warning in health", async () => {
-  await withServer(
+  await withTestServer(
     `agent_tokens = ["${TOKEN_A}", "${TOKEN_B}"]\n${ADMIN_TOKEN_TOML}`,
     async (server) => {
       assert.equal((await report(server, "agent-b", TOKEN_A)).code, status.OK);
@@ -131,7 +120,7 @@ Deno.test("the original flat agent_tokens list still lets each token write as an
 });
 
 Deno.test("the whitelist API issues, lists, updates, rotates and revokes hashed agent tokens bound to one agent id", async () => {
-  await withServer(`require_agent_auth = true\n${ADMIN_TOKEN_TOML}`, async (server) => {
+  await withTestServer(`require_agent_auth = true\n${ADMIN_TOKEN_TOML}`, async (server) => {
     const api = async (method: string, path: string, body?: unknown) => {
       const response = await fetch(`${server.apiUrl}/api/v1/agents/whitelist${path}`, {
         method,

@@ -4,7 +4,7 @@
  * collected once the server is up — each exactly once, oldest first.
  */
 import assert from "node:assert/strict";
-import { reservePort } from "../agent/_test_server.ts";
+import { reservePort } from "./helpers/recording_grpc_server.ts";
 import { eventually, startTestServer } from "./helpers/server_process.ts";
 
 const AGENT_MAIN = new URL("../agent/main.ts", import.meta.url).pathname;

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { requiredAccess } from "../server/auth/access.ts";
 import { parseServerConfig } from "../server/config.ts";
-import { startTestServer, type TestServer } from "./helpers/server_process.ts";
+import { type TestServer, withTestServer } from "./helpers/server_process.ts";
 
 const READ_TOKEN = "read-token-0123456789";
 const ADMIN_TOKEN = "admin-token-0123456789";
@@ -21,17 +21,6 @@ name = "ops"
 token = "${ADMIN_TOKEN}"
 scope = "admin"
 `;
-
-async function withServer(toml: string, use: (server: TestServer) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "oxmon-auth-" });
-  const server = await startTestServer(`${dir}/data`, toml);
-  try {
-    await use(server);
-  } finally {
-    await server.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** Every route the server declares, with a concrete path (`:id` → `nobody`). */
 function declaredRoutes(server: TestServer): { method: string; path: string }[] {
@@ -63,7 +52,7 @@ async function call(
 }
 
 Deno.test("every API route refuses a request without a token, serves read tokens what they may read and admin the rest", async () => {
-  await withServer(TOKENS, async (server) => {
+  await withTestServer(TOKENS, async (server) => {
     const routes = declaredRoutes(server);
     for (
       const expected of [
@@ -109,7 +98,7 @@ Deno.test("every API route refuses a request without a token, serves read tokens
 });
 
 Deno.test("a percent-encoded path needs what the route it reaches needs", async () => {
-  await withServer(TOKENS, async (server) => {
+  await withTestServer(TOKENS, async (server) => {
     // The router decodes `%77` to `w`: this is the whitelist, not an agent called "%77hitelist".
     for (const path of ["/api/v1/agents/%77hitelist", "/api/v1/notifications/%64eliveries"]) {
       const read = await call(server, "GET", path, READ_TOKEN);
@@ -120,7 +109,7 @@ Deno.test("a percent-encoded path needs what the route it reaches needs", async 
       assert.equal(admin.status, 200, `${path} with admin`);
     }
   });
-  await withServer("", async (server) => {
+  await withTestServer("", async (server) => {
     const minted = await call(server, "POST", "/api/v1/agents/%77hitelist");
     await minted.body?.cancel();
     assert.equal(minted.status, 401, "a loopback caller without a token mints no agent token");
@@ -128,7 +117,7 @@ Deno.test("a percent-encoded path needs what the route it reaches needs", async 
 });
 
 Deno.test("health tells a stranger only up or degraded, and a reader everything", async () => {
-  await withServer(TOKENS, async (server) => {
+  await withTestServer(TOKENS, async (server) => {
     const anonymous = await (await call(server, "GET", "/api/v1/health")).json();
     assert.deepEqual(anonymous, { status: "ok" });
     const full = await (await call(server, "GET", "/api/v1/health", READ_TOKEN)).json();
@@ -139,7 +128,7 @@ Deno.test("health tells a stranger only up or degraded, and a reader everything"
 });
 
 Deno.test("the dashboard sends a stranger to the sign-in form", async () => {
-  await withServer(TOKENS, async (server) => {
+  await withTestServer(TOKENS, async (server) => {
     const response = await call(server, "GET", "/");
     await response.body?.cancel();
     assert.equal(response.status, 303);
@@ -167,7 +156,7 @@ async function statusWithHost(port: number, host: string): Promise<number> {
 }
 
 Deno.test("a Host the server does not serve is refused (DNS rebinding), configured and local ones are served", async () => {
-  await withServer(
+  await withTestServer(
     `${TOKENS}\n[http]\nallowed_hosts = ["monitor.example.com", "*.ops.example"]`,
     async (server) => {
       const port = server.httpPort;
@@ -190,7 +179,7 @@ Deno.test("without API tokens the server serves loopback without a token, keeps 
   );
   assert.equal(parseServerConfig(`http_host = "0.0.0.0"\n${TOKENS}`).httpHost, "0.0.0.0");
   assert.equal(parseServerConfig(TOKENS).httpHost, "0.0.0.0");
-  await withServer("", async (server) => {
+  await withTestServer("", async (server) => {
     const agents = await call(server, "GET", "/api/v1/agents");
     assert.equal(agents.status, 200);
     await agents.body?.cancel();

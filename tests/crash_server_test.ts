@@ -8,7 +8,7 @@
  * (Rollup tiers — issue 12 — have not landed; their crash case is not here yet.)
  */
 import assert from "node:assert/strict";
-import { reservePort } from "../agent/_test_server.ts";
+import { reservePort } from "./helpers/recording_grpc_server.ts";
 import { Random } from "./helpers/chunk_random.ts";
 import {
   assertFilesSound,

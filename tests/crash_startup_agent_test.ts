@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { reservePort } from "../agent/_test_server.ts";
+import { reservePort } from "./helpers/recording_grpc_server.ts";
 import { openChunkStore } from "../server/storage/chunk/engine.ts";
 import { Random } from "./helpers/chunk_random.ts";
 import { assertFilesSound, randomDelay } from "./helpers/crash.ts";

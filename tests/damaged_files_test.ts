@@ -9,8 +9,8 @@ import { memoryLogger } from "../shared/log.ts";
 import { openAgentRegistry } from "../server/agents/sqlite_registry.ts";
 import { AlertStore } from "../server/alerts/store.ts";
 import { parseServerConfig } from "../server/config.ts";
-import { CertStore } from "../server/certs/store.ts";
-import { DeliveryStore } from "../server/notify/delivery_store.ts";
+import { openCertStore } from "../server/certs/store.ts";
+import { openDeliveryStore } from "../server/notify/mod.ts";
 import { startServer } from "../server/server.ts";
 import { openChunkStore } from "../server/storage/chunk/engine.ts";
 import { reportMetrics, withClient } from "./helpers/grpc_client.ts";
@@ -58,7 +58,7 @@ function fill(dataDir: string, damaged: string): void {
     seen: [],
   });
   alerts.close();
-  const deliveries = new DeliveryStore(join(dataDir, "notify.db"));
+  const deliveries = openDeliveryStore(join(dataDir, "notify.db"));
   for (let i = 0; i < ROWS; i++) {
     deliveries.add({
       timeMs: Date.now() - i,
@@ -73,7 +73,7 @@ function fill(dataDir: string, damaged: string): void {
   }
   deliveries.close();
   if (damaged !== "certs.db") return;
-  const certs = new CertStore(join(dataDir, "certs.db"));
+  const certs = openCertStore(join(dataDir, "certs.db"));
   certs.addDomains(
     Array.from({ length: ROWS }, (_, i) => ({
       domain: `host-${i}.example.com`,

@@ -5,6 +5,7 @@ import {
   checkRows,
   type CheckSources,
   expiryThresholds,
+  sameRuns,
   typeOfTarget,
 } from "../dashboard/checks_model.ts";
 import type { CertDomain, CertResult, LatestAnswer, ServerCheck } from "../dashboard/types.ts";
@@ -110,6 +111,20 @@ Deno.test("checkRows: down first, then stale, waiting and up; each from its best
   // Without the server's list, its stored checks are shown as they last were.
   const withoutServer = checkRows({ ...sources, serverChecks: undefined });
   assert.equal(withoutServer.find((one) => one.name === "gone")!.state, "up");
+});
+
+Deno.test("sameRuns: two readings of check.up agree only when no check ran in between", () => {
+  const api = (atMs: number) =>
+    sample("web-1", "check.up", "api", "http://127.0.0.1/health", 1, atMs);
+  const db = sample("oxmon-server", "check.up", "db", "10.0.0.5:5432", 0);
+  assert.ok(sameRuns([db, api(T)], [api(T), db]), "the same runs, in another order");
+  assert.ok(!sameRuns([db, api(T)], [db, api(T + 1_000)]), "api ran again");
+  assert.ok(!sameRuns([db], [db, api(T)]), "api's first run");
+  assert.ok(
+    !sameRuns([db, api(T)], [db, { ...api(T), labels: { check: "api", target: "http://x/" } }]),
+    "api's target changed: another row",
+  );
+  assert.ok(sameRuns([], []));
 });
 
 function domain(id: string, port: number, enabled = true): CertDomain {

@@ -8,7 +8,13 @@
  */
 import assert from "node:assert/strict";
 import { haveChromium, launchChromium, spawnAgent } from "./helpers/chromium.ts";
-import { linePixels, screenshots, sparkColumns, themePixels } from "./helpers/dashboard_page.ts";
+import {
+  gotoView,
+  linePixels,
+  screenshots,
+  sparkColumns,
+  themePixels,
+} from "./helpers/dashboard_page.ts";
 import { type CertPair, makeTestPki } from "./helpers/pki.ts";
 import { eventually, startTestServer } from "./helpers/server_process.ts";
 
@@ -221,8 +227,7 @@ interval_secs = 1
       );
 
       await t.step("the nav, a check and its charts are reached by keyboard", async () => {
-        await page.goto(`${origin}/#/`);
-        await page.waitForSelector('#view[data-ready="true"]');
+        await gotoView(page, `${origin}/#/`);
         const focusedText = () =>
           page.evaluate(() => (globalThis as any).document.activeElement?.textContent ?? "");
         const tabTo = async (text: string) => {
@@ -265,8 +270,7 @@ interval_secs = 1
       });
 
       await t.step("an HTTPS check charts its status code and certificate days", async () => {
-        await page.goto(`${origin}/#/checks/check/oxmon-server/web?range=15m`);
-        await page.waitForSelector('#view[data-drawn="true"]');
+        await gotoView(page, `${origin}/#/checks/check/oxmon-server/web?range=15m`);
         assert.match(await page.textContent("#check-last") ?? "", /Up .*HTTP 200.*89 days left/);
         for (const chart of ["check-up", "check-duration", "check-code", "check-cert"]) {
           assert.ok(await linePixels(page, chart) > 20, `${chart} draws a line`);
@@ -275,8 +279,7 @@ interval_secs = 1
         assert.match(await page.textContent('[data-chart="check-cert"] .legend') ?? "", /89 days/);
         await screenshots(page, "check");
         // An agent's check has its own page too.
-        await page.goto(`${origin}/#/checks/check/web-1/api-health?range=15m`);
-        await page.waitForSelector('#view[data-drawn="true"]');
+        await gotoView(page, `${origin}/#/checks/check/web-1/api-health?range=15m`);
         assert.match(
           await page.textContent("#check-info") ?? "",
           /http · .*\/api\/v1\/health · runs on agent web-1/,
@@ -298,7 +301,7 @@ interval_secs = 1
           (trs: any[]) => trs.map((tr) => tr.dataset.valid),
         );
         assert.ok(history.length >= 1 && history.every((v) => v === "false"), String(history));
-        await page.goto(`${origin}/#/checks/cert/localhost:${valid.port}`);
+        await gotoView(page, `${origin}/#/checks/cert/localhost:${valid.port}`);
         await page.waitForSelector("#cert-history tbody tr");
         assert.match(await page.textContent("#cert-title") ?? "", /valid/);
         assert.match(await page.textContent('[data-chart="cert-days"] .legend') ?? "", /89 days/);

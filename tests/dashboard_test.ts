@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { haveChromium, launchChromium, spawnAgent } from "./helpers/chromium.ts";
-import { linePixels, screenshots, sparkColumns } from "./helpers/dashboard_page.ts";
+import { gotoView, linePixels, screenshots, sparkColumns } from "./helpers/dashboard_page.ts";
 import { eventually, startTestServer } from "./helpers/server_process.ts";
 
 if (!haveChromium) {
@@ -163,8 +163,18 @@ Deno.test({
       });
 
       await t.step("an agent page draws every chart with data", async () => {
-        await page.goto(`${origin}/#/agent/web-1?range=15m`);
-        await page.waitForSelector('#view[data-drawn="true"]', { timeout: 10_000 });
+        // A chart's x axis spans at least a minute, so three rounds of rates are a 16-pixel stub
+        // of a line. The overview's step usually lasts long enough for more; when it did not (it
+        // failed early, say), wait for them.
+        await eventually(async () => {
+          const points = async (metric: string) => {
+            const { body } = await server.getJson(`/api/v1/metrics?agent=web-1&metric=${metric}`);
+            const series = body.series as { points: unknown[] }[];
+            return series.length ? Math.min(...series.map((one) => one.points.length)) : 0;
+          };
+          return await points("cpu.usage") >= 6 && await points("network.bytes_recv") >= 6;
+        }, "six rounds of web-1's rates");
+        await gotoView(page, `${origin}/#/agent/web-1?range=15m`);
         const charts = await page.$$eval("[data-chart]", (cards) =>
           cards.map((card) => ({
             chart: card.getAttribute("data-chart"),
@@ -225,14 +235,9 @@ Deno.test({
       });
 
       await t.step("the crosshair tooltip shows values with units", async () => {
-        await page.goto(`${origin}/#/agent/web-1?range=15m`);
-        // Only the hash changes: until the page handles it, the 6 h view is still drawn, and a
-        // 6 h load still under way may mark the new view drawn; wait for the 15 min charts.
-        await page.waitForFunction(() => {
-          const doc = (globalThis as any).document;
-          return doc.querySelector('button[data-range="15m"]')?.getAttribute("aria-pressed") ===
-              "true" && doc.querySelector('[data-chart="memory"] .u-over') !== null;
-        });
+        // Only the hash changes: until the page handles it, the 6 h view is still drawn.
+        await gotoView(page, `${origin}/#/agent/web-1?range=15m`);
+        assert.equal(await page.getAttribute('button[data-range="15m"]', "aria-pressed"), "true");
         const over = await page.$('[data-chart="memory"] .u-over');
         const box = await over!.boundingBox();
         await page.mouse.move(box!.x + box!.width - 3, box!.y + box!.height / 2);
@@ -285,14 +290,13 @@ Deno.test({
       });
 
       await t.step("a bad range in the URL shows a message, not a blank page", async () => {
-        await page.goto(`${origin}/#/agent/web-1?from=yesterday&to=now`);
-        await page.waitForSelector('#view[data-drawn="true"]');
+        await gotoView(page, `${origin}/#/agent/web-1?from=yesterday&to=now`);
         assert.match(
           await page.textContent("#range-error") ?? "",
           /start time "yesterday" is not a time.*last hour/,
         );
         assert.ok(await linePixels(page, "cpu") > 20);
-        await page.goto(`${origin}/#/nowhere`);
+        await gotoView(page, `${origin}/#/nowhere`);
         assert.match(await page.textContent("#view") ?? "", /There is no page at "\/nowhere"/);
       });
 

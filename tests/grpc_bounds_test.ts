@@ -9,6 +9,8 @@ import { status } from "@grpc/grpc-js";
 import { REPORT_METRICS_PATH as PATH } from "../shared/wire/method.ts";
 import { openClient, reportMetrics, withClient } from "./helpers/grpc_client.ts";
 import { type RawSession, startHttp2Clients } from "./helpers/http2_client.ts";
+import { deadline } from "../shared/deadline.ts";
+import { closedWithin } from "./helpers/closed_within.ts";
 import { eventually, startTestServer, type TestServer } from "./helpers/server_process.ts";
 
 const TOKEN = "agent-token-0123456789";
@@ -134,30 +136,6 @@ Deno.test("calls beyond the in-flight byte budget get RESOURCE_EXHAUSTED; the se
   );
 });
 
-/** Resolves with how long until the server closed `conn`; rejects after `limitMs`. */
-async function closedWithin(conn: Deno.Conn, limitMs: number): Promise<number> {
-  const started = performance.now();
-  const buffer = new Uint8Array(4096);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      (async () => {
-        try {
-          while ((await conn.read(buffer)) !== null) { /* drain */ }
-        } catch {
-          // Reset: closed too.
-        }
-      })(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`still open after ${limitMs} ms`)), limitMs);
-      }),
-    ]);
-    return performance.now() - started;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 /** An empty SETTINGS frame. */
 const SETTINGS = new Uint8Array([0, 0, 0, 4, 0, 0, 0, 0, 0]);
@@ -189,12 +167,7 @@ Deno.test("200 silent, preface-only and idle gRPC connections are closed by the 
         }
         const waits = await Promise.all(sockets.map(({ conn }) => closedWithin(conn, 8_000)));
         assert.ok(Math.max(...waits) < 4_000, `a silent socket lasted ${Math.max(...waits)} ms`);
-        const idle = await Promise.race([
-          Promise.all(idleClosed),
-          new Promise<never>((_, reject) =>
-            setTimeout(() => reject(new Error("idle connections still open after 10 s")), 10_000)
-          ),
-        ]);
+        const idle = await deadline(Promise.all(idleClosed), 10_000);
         assert.ok(Math.max(...idle) < 8_000, `an idle connection lasted ${Math.max(...idle)} ms`);
         // A new client is served as before.
         assert.equal(await validReport(server, "web-1"), status.OK);

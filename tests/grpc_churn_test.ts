@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openAgentRegistry } from "../server/agents/sqlite_registry.ts";
 import { DEFAULT_INGEST_LIMITS } from "../server/config.ts";
-import { encodeBatch } from "../server/ingest/_testing.ts";
+import { encodeBatch } from "./helpers/ingest_fakes.ts";
 import { IngestService } from "../server/ingest/service.ts";
 import { GrpcIngestSupervisor } from "../server/ingest/supervisor.ts";
 import { openRowStore } from "../server/storage/row_engine.ts";

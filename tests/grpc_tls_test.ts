@@ -7,7 +7,7 @@ import { status } from "@grpc/grpc-js";
 import { openClient, reportMetrics, type TestGrpcClientOptions } from "./helpers/grpc_client.ts";
 import { eventually, startTestServer, type TestServer } from "./helpers/server_process.ts";
 import { parseAgentConfig, runAgent } from "../agent/mod.ts";
-import { makeTestCerts, type TestCerts } from "./helpers/tls_certs.ts";
+import { makeTestCerts, type TestCerts } from "./helpers/pki.ts";
 
 const ADMIN = "admin-token-0123456789";
 

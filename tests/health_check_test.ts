@@ -3,7 +3,7 @@
  * certificate names another host than the loopback address the probe uses.
  */
 import assert from "node:assert/strict";
-import { makeTestCerts } from "./helpers/tls_certs.ts";
+import { makeTestCerts } from "./helpers/pki.ts";
 import { SERVER_MAIN, startTestServer } from "./helpers/server_process.ts";
 
 Deno.test("--health-check probes an HTTPS server whose certificate names another host", async () => {

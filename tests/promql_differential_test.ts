@@ -11,9 +11,9 @@ import { silentLogger } from "../shared/log.ts";
 import { openAgentRegistry } from "../server/agents/sqlite_registry.ts";
 import { DEFAULT_INGEST_LIMITS } from "../server/config.ts";
 import { IngestService } from "../server/ingest/service.ts";
-import { queryApiRoutes } from "../server/prometheus/promql/api.ts";
+import { createQueryApiRoutes } from "../server/prometheus/promql/routes.ts";
 import { RemoteWriteReceiver } from "../server/prometheus/remote_write_receiver.ts";
-import { type TestSeries, writeRequest } from "../server/prometheus/_testing.ts";
+import { type TestSeries, writeRequest } from "./helpers/remote_write_body.ts";
 import { openChunkStore } from "../server/storage/chunk/engine.ts";
 import { seededRandom } from "./helpers/agent_data.ts";
 import { PEERS_AVAILABLE, startPrometheus } from "./helpers/prometheus_peers.ts";
@@ -181,7 +181,7 @@ Deno.test({
     maxPointsPerBatch: 10_000,
     log: silentLogger,
   });
-  const api = queryApiRoutes({
+  const api = createQueryApiRoutes({
     store,
     clock: systemClock,
     log: silentLogger,

@@ -11,7 +11,10 @@ import { openAgentRegistry } from "../server/agents/sqlite_registry.ts";
 import { DEFAULT_INGEST_LIMITS, parseServerConfig } from "../server/config.ts";
 import { IngestService } from "../server/ingest/service.ts";
 import { toPromLabels } from "../server/prometheus/naming.ts";
-import { newestStoredSamples, RemoteWriteForwarder } from "../server/prometheus/remote_write.ts";
+import {
+  newestStoredSamples,
+  openRemoteWriteForwarder,
+} from "../server/prometheus/remote_write.ts";
 import { openChunkStore } from "../server/storage/chunk/engine.ts";
 import type { RawSeries } from "../server/storage/types.ts";
 import { agentBatches } from "./helpers/agent_data.ts";
@@ -32,7 +35,7 @@ function openOxmon(dataDir: string, remoteWriteToml: string) {
   const config = parseServerConfig(`data_dir = ${JSON.stringify(dataDir)}\n${remoteWriteToml}`);
   const store = openChunkStore({ dataDir, clock: systemClock, lateSampleMaxAgeMs: 7 * 86_400_000 });
   const registry = openAgentRegistry(`${dataDir}/agents.db`);
-  const forwarder = new RemoteWriteForwarder({
+  const forwarder = openRemoteWriteForwarder({
     endpoints: config.remoteWrite,
     dataDir,
     clock: systemClock,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { byKey, fixtureRoot, FIXTURES } from "./_testing.ts";
+import { byKey, fixtureRoot, FIXTURES } from "../../tests/helpers/proc_fixture.ts";
 import { busyPercent, CpuCollector, parseProcStat } from "./cpu.ts";
 
 Deno.test("parseProcStat reads the aggregate line and every online core", () => {

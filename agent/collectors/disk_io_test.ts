@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_DEVICE_EXCLUDE } from "../config.ts";
-import { byKey, fixtureRoot, FIXTURES } from "./_testing.ts";
+import { byKey, fixtureRoot, FIXTURES } from "../../tests/helpers/proc_fixture.ts";
 import { DiskIoCollector, isWholeDevice, listBlockDevices, parseDiskstats } from "./disk_io.ts";
 
 const SYS_ROOT = `${FIXTURES}sys`;

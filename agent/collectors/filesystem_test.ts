@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { compileFilter } from "../../shared/glob.ts";
-import { byKey, FIXTURES } from "./_testing.ts";
+import { byKey, FIXTURES } from "../../tests/helpers/proc_fixture.ts";
 import {
   DEFAULT_FS_TYPES_EXCLUDE,
   FilesystemCollector,

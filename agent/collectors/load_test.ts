@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { byKey, fixtureRoot } from "./_testing.ts";
+import { byKey, fixtureRoot } from "../../tests/helpers/proc_fixture.ts";
 import { LoadCollector, parseLoadavg } from "./load.ts";
 
 Deno.test("parseLoadavg reads the three averages, task counts and the last PID", () => {

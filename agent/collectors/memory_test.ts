@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { byKey, fixtureRoot, FIXTURES } from "./_testing.ts";
+import { byKey, fixtureRoot, FIXTURES } from "../../tests/helpers/proc_fixture.ts";
 import { MEMINFO_FIELDS, MemoryCollector, memorySamples, parseMeminfo } from "./memory.ts";
 
 const KIB = 1024;

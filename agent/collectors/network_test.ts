@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_INTERFACE_EXCLUDE } from "../config.ts";
-import { byKey, fixtureRoot, FIXTURES } from "./_testing.ts";
+import { byKey, fixtureRoot, FIXTURES } from "../../tests/helpers/proc_fixture.ts";
 import { NetworkCollector, parseNetDev } from "./network.ts";
 
 Deno.test("parseNetDev reads receive and transmit counters, with or without a space", () => {

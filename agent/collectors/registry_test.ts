@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_DEVICE_EXCLUDE, DEFAULT_INTERFACE_EXCLUDE } from "../config.ts";
-import { fixtureRoot, FIXTURES } from "./_testing.ts";
+import { fixtureRoot, FIXTURES } from "../../tests/helpers/proc_fixture.ts";
 import { DEFAULT_FS_TYPES_EXCLUDE } from "./filesystem.ts";
 import { COLLECTORS, createCollectors, detectPlatform } from "./registry.ts";
 import type { CollectorOptions } from "./types.ts";

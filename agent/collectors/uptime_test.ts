@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fixtureRoot } from "./_testing.ts";
+import { fixtureRoot } from "../../tests/helpers/proc_fixture.ts";
 import { parseUptime, UptimeCollector } from "./uptime.ts";
 
 Deno.test("parseUptime reads seconds since boot", () => {

@@ -18,7 +18,7 @@ import {
 import { RangeBar } from "../range_bar.ts";
 import { agentHref } from "../route.ts";
 import type { AgentAnswer, MetricsAnswer } from "../types.ts";
-import type { Page } from "./page.ts";
+import { Loads, type View } from "../view.ts";
 
 const REFRESH_MS = 10_000;
 
@@ -123,7 +123,8 @@ export function chartOf(metric: string): string | undefined {
   return CHARTS.find((def) => def.metrics.includes(metric))?.id;
 }
 
-export function agentPage(root: HTMLElement, agentId: string, params: URLSearchParams): Page {
+export function agentPage(view: View, agentId: string, params: URLSearchParams): void {
+  const root = view.root;
   const parsed = rangeFromParams(params, Date.now());
   let range: TimeRange = parsed.range;
   let perCore = params.get("cores") === "1";
@@ -131,7 +132,7 @@ export function agentPage(root: HTMLElement, agentId: string, params: URLSearchP
   const focus = params.get("focus");
   let focused = false;
   let timer: number | undefined;
-  let controller = new AbortController();
+  const loads = new Loads(view);
   const started = performance.now();
 
   const info = h("p", { className: "sysinfo", id: "sysinfo" });
@@ -243,8 +244,7 @@ export function agentPage(root: HTMLElement, agentId: string, params: URLSearchP
         : "No system information reported.";
       return true;
     } catch (e) {
-      if ((e as Error).name === "AbortError") return false;
-      replace(info, message("error", (e as Error).message));
+      if (!signal.aborted) replace(info, message("error", (e as Error).message));
       return false;
     }
   }
@@ -291,9 +291,7 @@ export function agentPage(root: HTMLElement, agentId: string, params: URLSearchP
 
   async function load() {
     clearTimeout(timer);
-    controller.abort();
-    controller = new AbortController();
-    const signal = controller.signal;
+    const signal = loads.start();
     if (range.kind === "preset") range = presetRange(range.preset, Date.now());
     renderControls();
     const stepSecs = chooseStepSecs(range.toMs - range.fromMs);
@@ -304,6 +302,8 @@ export function agentPage(root: HTMLElement, agentId: string, params: URLSearchP
         loadInfo(signal),
         ...CHARTS.map((def) => loadChart(def, window, stepSecs, signal)),
       ]);
+      // loadInfo answers false, not an AbortError, when aborted after the charts came.
+      if (signal.aborted) return;
       if (!known) {
         for (const card of cards.values()) {
           card.update({
@@ -342,7 +342,7 @@ export function agentPage(root: HTMLElement, agentId: string, params: URLSearchP
         formatValue(stepSecs, "seconds")
       }`;
     } catch (e) {
-      if ((e as Error).name === "AbortError") return;
+      if (signal.aborted) return;
       updated.textContent = `Refresh failed: ${(e as Error).message}`;
       if (!root.dataset.drawn) {
         for (const card of cards.values()) {
@@ -368,17 +368,12 @@ export function agentPage(root: HTMLElement, agentId: string, params: URLSearchP
         chart.scrollIntoView({ block: "center" });
       }
     }
-    if (range.kind === "preset" && !paused && !signal.aborted) {
-      timer = setTimeout(load, REFRESH_MS);
-    }
+    if (range.kind === "preset" && !paused) timer = setTimeout(load, REFRESH_MS);
   }
 
+  view.onLeave(() => {
+    clearTimeout(timer);
+    for (const card of cards.values()) card.destroy();
+  });
   load();
-  return {
-    dispose() {
-      clearTimeout(timer);
-      controller.abort();
-      for (const card of cards.values()) card.destroy();
-    },
-  };
 }

@@ -18,7 +18,7 @@ import type {
   RulesAnswer,
   Severity,
 } from "../types.ts";
-import type { Page } from "./page.ts";
+import { Loads, type View } from "../view.ts";
 
 const HISTORY_PAGE = 50;
 const DELIVERY_PAGE = 20;
@@ -75,7 +75,8 @@ function series(alert: { metric: string; labels: Record<string, string> }): stri
   return alert.metric + (labels ? ` {${labels}}` : "");
 }
 
-export function alertsPage(root: HTMLElement, params: URLSearchParams): Page {
+export function alertsPage(view: View, params: URLSearchParams): void {
+  const root = view.root;
   const filters = {
     severity: params.get("severity") ?? "",
     agent: params.get("agent") ?? "",
@@ -88,7 +89,11 @@ export function alertsPage(root: HTMLElement, params: URLSearchParams): Page {
   let deliveryPage = 0;
   let rules: RulesAnswer | undefined;
   let timer: number | undefined;
-  let controller = new AbortController();
+  const loads = new Loads(view);
+  // The history and the deliveries also load on their own (filters, pagers): whichever load of
+  // each started last is the one shown.
+  const historyLoads = new Loads(view);
+  const deliveryLoads = new Loads(view);
 
   const activeBox = h("section", {
     className: "card",
@@ -233,7 +238,7 @@ export function alertsPage(root: HTMLElement, params: URLSearchParams): Page {
         ),
       );
     } catch (e) {
-      if ((e as Error).name === "AbortError") return;
+      if (signal.aborted) return;
       replace(activeBox, h("h3", { id: "h-active" }, "Firing now"), failure(e));
     }
   }
@@ -245,8 +250,9 @@ export function alertsPage(root: HTMLElement, params: URLSearchParams): Page {
     return message("error", (e as Error).message);
   }
 
-  async function loadHistory(signal = controller.signal) {
+  async function loadHistory() {
     saveUrl();
+    const signal = historyLoads.start();
     try {
       const answer = await api<HistoryAnswer>("/alerts/history", {
         severity: filters.severity,
@@ -282,7 +288,7 @@ export function alertsPage(root: HTMLElement, params: URLSearchParams): Page {
         loadHistory();
       });
     } catch (e) {
-      if ((e as Error).name === "AbortError") return;
+      if (signal.aborted) return;
       replace(historyBox, failure(e));
       replace(historyPager);
     }
@@ -367,12 +373,13 @@ export function alertsPage(root: HTMLElement, params: URLSearchParams): Page {
           ),
       );
     } catch (e) {
-      if ((e as Error).name === "AbortError") return;
+      if (signal.aborted) return;
       replace(rulesBox, h("h3", { id: "h-rules" }, "Rules"), failure(e));
     }
   }
 
-  async function loadDeliveries(signal = controller.signal) {
+  async function loadDeliveries() {
+    const signal = deliveryLoads.start();
     try {
       const answer = await api<DeliveriesAnswer>("/notifications/deliveries", {
         limit: DELIVERY_PAGE,
@@ -418,7 +425,7 @@ export function alertsPage(root: HTMLElement, params: URLSearchParams): Page {
         loadDeliveries();
       });
     } catch (e) {
-      if ((e as Error).name === "AbortError") return;
+      if (signal.aborted) return;
       replace(deliveriesBox, failure(e));
       replace(deliveryPager);
     }
@@ -426,26 +433,22 @@ export function alertsPage(root: HTMLElement, params: URLSearchParams): Page {
 
   async function refresh() {
     clearTimeout(timer);
-    controller.abort();
-    controller = new AbortController();
-    const signal = controller.signal;
+    const signal = loads.start();
     await Promise.all([
       loadActive(signal),
       rules ? Promise.resolve() : loadRules(signal),
-      loadHistory(signal),
-      loadDeliveries(signal),
+      loadHistory(),
+      loadDeliveries(),
     ]);
+    // The loads end quietly when aborted: a refresh of a view the user left must not mark the
+    // view now shown ready.
+    if (signal.aborted) return;
     root.dataset.ready = "true";
-    if (!signal.aborted) timer = setTimeout(refresh, REFRESH_MS);
+    timer = setTimeout(refresh, REFRESH_MS);
   }
 
+  view.onLeave(() => clearTimeout(timer));
   refresh();
-  return {
-    dispose() {
-      clearTimeout(timer);
-      controller.abort();
-    },
-  };
 }
 
 export function pagerOf(

@@ -9,8 +9,8 @@ import { domainLabel } from "../checks_model.ts";
 import { h, message, replace } from "../dom.ts";
 import { formatAgo, formatTime, formatValue } from "../format.ts";
 import type { CertDomain, CertDomainsAnswer, CertHistoryAnswer, CertResult } from "../types.ts";
+import { Loads, type View } from "../view.ts";
 import { pagerOf } from "./alerts.ts";
-import type { Page } from "./page.ts";
 
 const HISTORY_PAGE = 25;
 /** Results drawn in the days-left chart. */
@@ -18,16 +18,19 @@ const CHART_RESULTS = 500;
 const REFRESH_MS = 30_000;
 
 export function certPage(
-  root: HTMLElement,
+  view: View,
   domainName: string,
   port: number,
   params: URLSearchParams,
-): Page {
+): void {
+  const root = view.root;
   const label = domainLabel({ domain: domainName, port });
   let historyPage = Math.max(0, Number(params.get("page") ?? 1) - 1 || 0);
   let domain: CertDomain | undefined;
   let timer: number | undefined;
-  let controller = new AbortController();
+  const loads = new Loads(view);
+  /** The history table's loads: a refresh's and the pager's, whichever started last wins. */
+  const historyLoads = new Loads(view);
 
   const title = h("h2", { id: "cert-title" }, label);
   const info = h("p", { className: "sysinfo", id: "cert-info" });
@@ -131,13 +134,20 @@ export function certPage(
     );
   }
 
-  async function loadHistory(signal = controller.signal) {
+  async function loadHistory() {
     if (!domain) return;
-    const answer = await api<CertHistoryAnswer>(
-      `/certs/domains/${encodeURIComponent(domain.id)}/history`,
-      { limit: HISTORY_PAGE, offset: historyPage * HISTORY_PAGE },
-      signal,
-    );
+    const signal = historyLoads.start();
+    let answer: CertHistoryAnswer;
+    try {
+      answer = await api<CertHistoryAnswer>(
+        `/certs/domains/${encodeURIComponent(domain.id)}/history`,
+        { limit: HISTORY_PAGE, offset: historyPage * HISTORY_PAGE },
+        signal,
+      );
+    } catch (e) {
+      if (signal.aborted) return; // a newer page of it was asked for, or the view left
+      throw e;
+    }
     historyTitle.textContent = `History (${answer.total})`;
     replace(
       historyBox,
@@ -225,9 +235,7 @@ export function certPage(
 
   async function refresh() {
     clearTimeout(timer);
-    controller.abort();
-    controller = new AbortController();
-    const signal = controller.signal;
+    const signal = loads.start();
     try {
       domain = await findDomain(signal);
       if (!domain) {
@@ -266,9 +274,10 @@ export function certPage(
           domain.note ?? "",
         ].filter(Boolean).join(" · ");
         renderDetails(latest);
-        await Promise.all([loadHistory(signal), loadChart(signal)]);
+        await Promise.all([loadHistory(), loadChart(signal)]);
       }
     } catch (e) {
+      if (signal.aborted) return;
       showError(e);
     }
     if (signal.aborted) return;
@@ -276,12 +285,9 @@ export function certPage(
     timer = setTimeout(refresh, REFRESH_MS);
   }
 
+  view.onLeave(() => {
+    clearTimeout(timer);
+    chart.destroy();
+  });
   refresh();
-  return {
-    dispose() {
-      clearTimeout(timer);
-      controller.abort();
-      chart.destroy();
-    },
-  };
 }

@@ -18,7 +18,7 @@ import {
 import { RangeBar } from "../range_bar.ts";
 import { agentHref, checkHref } from "../route.ts";
 import type { AgentAnswer, LatestAnswer, MetricsAnswer, ServerCheck } from "../types.ts";
-import type { Page } from "./page.ts";
+import { Loads, type View } from "../view.ts";
 
 const REFRESH_MS = 10_000;
 
@@ -71,16 +71,17 @@ export const CHECK_CHARTS: CheckChart[] = [
 ];
 
 export function checkPage(
-  root: HTMLElement,
+  view: View,
   agentId: string,
   name: string,
   params: URLSearchParams,
-): Page {
+): void {
+  const root = view.root;
   const parsed = rangeFromParams(params, Date.now());
   let range: TimeRange = parsed.range;
   let paused = params.get("paused") === "1";
   let timer: number | undefined;
-  let controller = new AbortController();
+  const loads = new Loads(view);
   const started = performance.now();
   const onServer = agentId === SERVER_AGENT_ID;
 
@@ -205,6 +206,7 @@ export function checkPage(
           undefined
         ),
     ]);
+    signal.throwIfAborted(); // the agent's status is optional: its abort is swallowed above
     const up = latest.series.filter((one) => one.metric === "check.up")
       .sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp))[0];
     if (!up) {
@@ -268,9 +270,7 @@ export function checkPage(
 
   async function load() {
     clearTimeout(timer);
-    controller.abort();
-    controller = new AbortController();
-    const signal = controller.signal;
+    const signal = loads.start();
     if (range.kind === "preset") range = presetRange(range.preset, Date.now());
     bar.render(range, paused);
     const window = range;
@@ -288,6 +288,7 @@ export function checkPage(
         info,
         ...CHECK_CHARTS.map((def) => loadChart(def, window, stepSecs, signal)),
       ]);
+      if (signal.aborted) return;
       // As on the agent page: a new check's runs fill the charts instead of a sliver at the end.
       let first = Infinity;
       for (const series of loaded) {
@@ -311,24 +312,19 @@ export function checkPage(
         formatValue(stepSecs, "seconds")
       }`;
     } catch (e) {
-      if ((e as Error).name === "AbortError") return;
+      if (signal.aborted) return;
       bar.updated.textContent = `Refresh failed: ${(e as Error).message}`;
       if (!root.dataset.drawn) replace(last, message("error", (e as Error).message));
     }
     if (!root.dataset.drawn) root.dataset.drawnMs = String(Math.round(performance.now() - started));
     root.dataset.drawn = "true";
     root.dataset.ready = "true";
-    if (range.kind === "preset" && !paused && !signal.aborted) {
-      timer = setTimeout(load, REFRESH_MS);
-    }
+    if (range.kind === "preset" && !paused) timer = setTimeout(load, REFRESH_MS);
   }
 
+  view.onLeave(() => {
+    clearTimeout(timer);
+    for (const card of cards.values()) card.destroy();
+  });
   load();
-  return {
-    dispose() {
-      clearTimeout(timer);
-      controller.abort();
-      for (const card of cards.values()) card.destroy();
-    },
-  };
 }

@@ -10,9 +10,11 @@ import {
   certRows,
   type CheckRow,
   checkRows,
+  type CheckSources,
   domainLabel,
   expiryThresholds,
   rowKey,
+  sameRuns,
 } from "../checks_model.ts";
 import { h, message, replace } from "../dom.ts";
 import { formatAgo, formatTime, formatValue } from "../format.ts";
@@ -29,14 +31,16 @@ import type {
   MetricsAnswer,
   RulesAnswer,
 } from "../types.ts";
+import { Loads, type View } from "../view.ts";
 import { pagerOf } from "./alerts.ts";
-import type { Page } from "./page.ts";
 
 const RANGES = Object.keys(PRESETS);
 const PAGE_SIZE = 100;
 const REFRESH_MS = 10_000;
 /** Buckets of a row's strip and duration line. */
 const BUCKETS = 48;
+/** Readings of the newest check samples per load, at most (see `loadLatest`). */
+const LATEST_READS = 3;
 /** Certificate domains read in one call (the API's largest page). */
 const MAX_DOMAINS = 1000;
 
@@ -66,7 +70,8 @@ function orEmpty<T>(promise: Promise<T>, empty: T): Promise<T> {
   });
 }
 
-export function checksPage(root: HTMLElement, params: URLSearchParams): Page {
+export function checksPage(view: View, params: URLSearchParams): void {
+  const root = view.root;
   const state = {
     range: RANGES.includes(params.get("range") ?? "") ? params.get("range")! : "1h",
     filter: params.get("q") ?? "",
@@ -79,7 +84,7 @@ export function checksPage(root: HTMLElement, params: URLSearchParams): Page {
   let rules: RulesAnswer | undefined;
   const errors = { checks: "", certs: "", range: "" };
   let timer: number | undefined;
-  let controller = new AbortController();
+  const loads = new Loads(view);
 
   const summary = h("p", { className: "status-line", id: "checks-summary", role: "status" });
   const filterInput = h("input", {
@@ -452,23 +457,39 @@ export function checksPage(root: HTMLElement, params: URLSearchParams): Page {
     );
   }
 
-  async function loadChecks(signal: AbortSignal) {
+  /**
+   * The newest samples of every check, each row's from one run. Each metric is a request of its
+   * own, and runs are stored meanwhile (at a 1 s interval, every second): one run's state beside
+   * the next one's duration and code does not make a row, and the row showed "–" for them. So
+   * `check.up` is read before and after the other metrics, and when a check's newest run changed
+   * in between they are read again: at most `LATEST_READS` times, then the last reading stands.
+   */
+  async function loadLatest(signal: AbortSignal): Promise<CheckSources["latest"]> {
     const latest = (metric: string) =>
       api<LatestAnswer>("/metrics/latest", { metric }, signal).then((answer) => answer.series);
-    const [serverChecks, up, duration, statusCode, certificateDays, agents] = await Promise.all([
+    let up = await latest("check.up");
+    for (let read = 1;; read++) {
+      const [duration, statusCode, certificateDays] = await Promise.all([
+        latest("check.duration_seconds"),
+        latest("check.status_code"),
+        latest("check.certificate_days_until_expiry"),
+      ]);
+      const upAfter = await latest("check.up");
+      if (sameRuns(up, upAfter) || read === LATEST_READS) {
+        return { up: upAfter, duration, statusCode, certificateDays };
+      }
+      up = upAfter;
+    }
+  }
+
+  async function loadChecks(signal: AbortSignal) {
+    const [serverChecks, latest, agents] = await Promise.all([
       // A server without the checks routes: the checks in storage (agents') are still shown.
       orEmpty(api<ChecksAnswer>("/checks", {}, signal), undefined).then((answer) => answer?.checks),
-      latest("check.up"),
-      latest("check.duration_seconds"),
-      latest("check.status_code"),
-      latest("check.certificate_days_until_expiry"),
+      loadLatest(signal),
       api<AgentsAnswer>("/agents", {}, signal).then((answer) => answer.agents),
     ]);
-    return checkRows({
-      serverChecks,
-      latest: { up, duration, statusCode, certificateDays },
-      agents,
-    });
+    return checkRows({ serverChecks, latest, agents });
   }
 
   async function loadRanges(signal: AbortSignal): Promise<RangeData> {
@@ -518,13 +539,12 @@ export function checksPage(root: HTMLElement, params: URLSearchParams): Page {
 
   async function load() {
     clearTimeout(timer);
-    controller.abort();
-    controller = new AbortController();
-    const signal = controller.signal;
+    const signal = loads.start();
     const started = performance.now();
     if (!rules) {
       rules = await orEmpty(api<RulesAnswer>("/alerts/rules", {}, signal), { rules: [] })
         .catch(() => undefined);
+      if (signal.aborted) return;
     }
     const settle = async <T>(work: Promise<T>, kind: keyof typeof errors) => {
       try {
@@ -532,7 +552,7 @@ export function checksPage(root: HTMLElement, params: URLSearchParams): Page {
         errors[kind] = "";
         return value;
       } catch (e) {
-        if ((e as Error).name !== "AbortError") errors[kind] = (e as Error).message;
+        if (!signal.aborted) errors[kind] = (e as Error).message;
         return undefined;
       }
     };
@@ -551,12 +571,7 @@ export function checksPage(root: HTMLElement, params: URLSearchParams): Page {
     timer = setTimeout(load, REFRESH_MS);
   }
 
+  view.onLeave(() => clearTimeout(timer));
   render();
   load();
-  return {
-    dispose() {
-      clearTimeout(timer);
-      controller.abort();
-    },
-  };
 }

@@ -10,8 +10,8 @@ import { formatAgo, formatDuration, formatTime, formatValue } from "../format.ts
 import { agentHref, hrefWith, replaceHash } from "../route.ts";
 import { sparkline } from "../spark.ts";
 import type { ActiveAlertsAnswer, FleetAgent, FleetAnswer } from "../types.ts";
+import { Loads, type View } from "../view.ts";
 import { alertChartHref, severityBadge, sourceLink } from "./alerts.ts";
-import type { Page } from "./page.ts";
 
 const RANGES = ["15m", "1h", "6h", "24h", "7d", "30d"];
 export const PAGE_SIZE = 50;
@@ -19,9 +19,11 @@ const REFRESH_MS = 10_000;
 
 const STATUS_RANK = { absent: 0, inactive: 1, active: 2 } as const;
 
-/** Where an agent's sparklines start: the bucket of its first sample when that is in range. */
+/** Where an agent's sparklines start: the bucket of its first report when that is in range. */
 interface SparkStart {
   index: number;
+  /** First seen within the range: its line is stretched over the cell (see `sparkBuckets`). */
+  newcomer: boolean;
   title?: string;
 }
 
@@ -41,13 +43,31 @@ function sparkCell(
 ) {
   return [
     h("span", { className: "now", title: text }, text),
-    sparkline(values ?? [], {
+    sparkline(sparkBuckets(values ?? [], start), {
       max: options.max,
       color: options.color,
-      startIndex: start.index,
       title: start.title,
     }),
   ];
+}
+
+/**
+ * The buckets a sparkline draws. A newcomer's line runs across the cell (README), from its first
+ * sample of the metric to its newest: a rate's first sample comes a round after the agent's
+ * first report, which may be in the next bucket, and the current bucket, still filling, may hold
+ * nothing yet; either empty bucket would leave half a new agent's cell blank. Other agents keep
+ * every bucket of the range, so the same x is the same time down the column.
+ */
+export function sparkBuckets(
+  values: readonly (number | null)[],
+  start: SparkStart,
+): (number | null)[] {
+  if (!start.newcomer) return [...values];
+  let first = start.index;
+  while (first < values.length && values[first] === null) first++;
+  let end = values.length;
+  if (end - 1 > first && values[end - 1] === null) end--;
+  return values.slice(first, end);
 }
 
 const COLUMNS: Column[] = [
@@ -121,9 +141,10 @@ export function sparkStart(
 ): SparkStart {
   const fromMs = Date.parse(fleet.from);
   const firstMs = Date.parse(agent.first_seen);
-  if (!(firstMs > fromMs)) return { index: 0 };
+  if (!(firstMs > fromMs)) return { index: 0, newcomer: false };
   return {
     index: Math.floor((firstMs - fromMs) / (fleet.step_secs * 1000)),
+    newcomer: true,
     title: `Since ${formatTime(firstMs, true)}: the agent has reported for ${
       formatDuration(Math.max(1000, nowMs - firstMs))
     }, less than the range`,
@@ -144,7 +165,8 @@ function matcher(filter: string): (agentId: string) => boolean {
   return (agentId) => agentId.toLowerCase().includes(lower);
 }
 
-export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
+export function overviewPage(view: View, params: URLSearchParams): void {
+  const root = view.root;
   const state = {
     range: RANGES.includes(params.get("range") ?? "") ? params.get("range")! : "1h",
     filter: params.get("q") ?? "",
@@ -157,7 +179,7 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
   let alerts: ActiveAlertsAnswer | undefined;
   let error = "";
   let timer: number | undefined;
-  let controller = new AbortController();
+  const loads = new Loads(view);
 
   const alertsBox = h("section", { className: "firing", "aria-label": "Firing alerts" });
   const status = h("div", { className: "status-line", role: "status" });
@@ -425,7 +447,7 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
         { className: "status" },
         h("span", {}, statusText),
         h("small", {}, `seen ${formatAgo(Date.parse(agent.last_seen), nowMs)}`),
-        start.index > 0
+        start.newcomer
           ? h(
             "small",
             { className: "new", title: start.title },
@@ -448,9 +470,7 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
 
   async function load() {
     clearTimeout(timer);
-    controller.abort();
-    controller = new AbortController();
-    const signal = controller.signal;
+    const signal = loads.start();
     const started = performance.now();
     try {
       const [fleetAnswer, alertAnswer] = await Promise.all([
@@ -460,24 +480,20 @@ export function overviewPage(root: HTMLElement, params: URLSearchParams): Page {
           throw e;
         }),
       ]);
+      if (signal.aborted) return;
       fleet = fleetAnswer;
       alerts = alertAnswer;
       error = "";
     } catch (e) {
-      if ((e as Error).name === "AbortError") return;
+      if (signal.aborted) return;
       error = (e as Error).message;
     }
     render();
     root.dataset.loadedMs = String(Math.round(performance.now() - started));
     root.dataset.ready = "true";
-    if (!signal.aborted) timer = setTimeout(load, REFRESH_MS);
+    timer = setTimeout(load, REFRESH_MS);
   }
 
+  view.onLeave(() => clearTimeout(timer));
   load();
-  return {
-    dispose() {
-      clearTimeout(timer);
-      controller.abort();
-    },
-  };
 }

@@ -8,7 +8,7 @@
  * label filter, or any point at all.
  */
 import { compileGlob } from "../../shared/glob.ts";
-import { MS_PER_SECOND } from "../../shared/time.ts";
+import { MS_PER_DAY, MS_PER_SECOND } from "../../shared/time.ts";
 import type { Labels, MetricDataPoint } from "../../shared/types.ts";
 import type { AgentAbsentRuleConfig, AlertRuleConfig } from "./config.ts";
 import { labelsMatch } from "./_series.ts";
@@ -46,7 +46,7 @@ export interface RuleIndexOptions {
  * How long a silent `check_failed` series is kept (and its alert stays firing): a check may run
  * only once a day, and "no data" between two runs must not resolve its alert.
  */
-export const CHECK_SERIES_RETAIN_MS = 2 * 86_400_000;
+export const CHECK_SERIES_RETAIN_MS = 2 * MS_PER_DAY;
 
 export class RuleIndex {
   /** `agent_absent` rules with no metric and no label filter: any point of the agent counts. */

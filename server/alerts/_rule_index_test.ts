@@ -2,19 +2,10 @@ import assert from "node:assert/strict";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import type { AlertRuleConfig } from "./config.ts";
 import { RuleIndex, rulesMatching } from "./_rule_index.ts";
-import { threshold } from "./_test_util.ts";
+import { agentAbsent, threshold } from "../../tests/helpers/alert_harness.ts";
 
 function absent(name: string, metric: string, labels = {}): AlertRuleConfig {
-  return {
-    name,
-    type: "agent_absent",
-    metric,
-    agentPattern: "*",
-    labels,
-    severity: "critical",
-    silenceSecs: 600,
-    absentSecs: 120,
-  };
+  return agentAbsent({ name, metric, labels });
 }
 
 const point = (agentId: string, labels = {}): MetricDataPoint => ({

@@ -2,17 +2,9 @@ import assert from "node:assert/strict";
 import type { AgentAbsentRuleConfig } from "./config.ts";
 import { BREACH, CLEAR } from "./_evaluator.ts";
 import { AgentAbsentEvaluator } from "./agent_absent.ts";
+import { agentAbsent } from "../../tests/helpers/alert_harness.ts";
 
-const RULE: AgentAbsentRuleConfig = {
-  name: "agent-down",
-  type: "agent_absent",
-  metric: "",
-  agentPattern: "*",
-  labels: {},
-  severity: "critical",
-  silenceSecs: 600,
-  absentSecs: 120,
-};
+const RULE: AgentAbsentRuleConfig = agentAbsent();
 
 Deno.test("AgentAbsentEvaluator breaches once absent_secs pass on the server clock", () => {
   const absent = new AgentAbsentEvaluator(RULE);

@@ -4,19 +4,9 @@ import type { AgentAbsentRuleConfig, CheckFailedRuleConfig } from "./config.ts";
 import { readAlertConfig } from "./config.ts";
 import { BREACH, CLEAR, UNKNOWN } from "./_evaluator.ts";
 import { CheckFailedEvaluator } from "./check_failed.ts";
-import { withEngine } from "./_test_util.ts";
+import { agentAbsent, checkFailed, withEngine } from "../../tests/helpers/alert_harness.ts";
 
-const RULE: CheckFailedRuleConfig = {
-  name: "check-down",
-  type: "check_failed",
-  metric: "check.up",
-  agentPattern: "*",
-  labels: {},
-  severity: "critical",
-  silenceSecs: 600,
-  consecutiveFailures: 3,
-  durationSecs: 0,
-};
+const RULE: CheckFailedRuleConfig = checkFailed();
 
 Deno.test("check_failed fires on the Nth failed run in a row and a success resets the count", () => {
   const rule = new CheckFailedEvaluator(RULE);
@@ -77,16 +67,7 @@ labels = { check = "api" }
 });
 
 Deno.test("the engine raises and resolves check_failed per check, and absent rules ignore the server's identities", async () => {
-  const absent: AgentAbsentRuleConfig = {
-    name: "agent-down",
-    type: "agent_absent",
-    metric: "",
-    agentPattern: "*",
-    labels: {},
-    severity: "critical",
-    silenceSecs: 600,
-    absentSecs: 60,
-  };
+  const absent: AgentAbsentRuleConfig = agentAbsent({ absentSecs: 60 });
   await withEngine([{ ...RULE, consecutiveFailures: 2 }, absent], (h) => {
     const api = { check: "api", target: "https://api.example/health" };
     const db = { check: "db", target: "10.0.0.5:5432" };

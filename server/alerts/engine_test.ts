@@ -3,7 +3,15 @@ import { memoryLogger } from "../../shared/log.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import type { AlertRuleConfig } from "./config.ts";
 import { openAlertEngine } from "./engine.ts";
-import { statuses, T0, threshold, withEngine } from "./_test_util.ts";
+import {
+  agentAbsent,
+  rateOfChange,
+  statuses,
+  T0,
+  threshold,
+  trendPrediction,
+  withEngine,
+} from "../../tests/helpers/alert_harness.ts";
 
 Deno.test("AlertEngine raises a firing series once per silence_secs and resolves it once", async () => {
   await withEngine([threshold()], (h) => {
@@ -146,32 +154,7 @@ Deno.test("AlertEngine holds a threshold alert until duration_secs of breaching 
 });
 
 Deno.test("AlertEngine raises rate_of_change and trend_prediction events with their details", async () => {
-  const rules: AlertRuleConfig[] = [
-    {
-      name: "memory-spike",
-      type: "rate_of_change",
-      metric: "memory.used_percent",
-      agentPattern: "*",
-      labels: {},
-      severity: "warning",
-      silenceSecs: 600,
-      rateThreshold: 20,
-      windowSecs: 300,
-    },
-    {
-      name: "disk-full-prediction",
-      type: "trend_prediction",
-      metric: "disk.used_percent",
-      agentPattern: "*",
-      labels: {},
-      severity: "info",
-      silenceSecs: 3600,
-      predictThreshold: 95,
-      horizonSecs: 86_400,
-      minDataPoints: 3,
-      windowSecs: 3600,
-    },
-  ];
+  const rules: AlertRuleConfig[] = [rateOfChange(), trendPrediction({ minDataPoints: 3 })];
   await withEngine(rules, (h) => {
     h.sample("web-1", "memory.used_percent", 40);
     h.sample("web-1", "disk.used_percent", 50, { mount: "/" });
@@ -197,16 +180,7 @@ Deno.test("AlertEngine raises rate_of_change and trend_prediction events with th
 });
 
 Deno.test("AlertEngine raises agent_absent on the tick and resolves on the next sample", async () => {
-  const rule: AlertRuleConfig = {
-    name: "agent-down",
-    type: "agent_absent",
-    metric: "",
-    agentPattern: "web-*",
-    labels: {},
-    severity: "critical",
-    silenceSecs: 600,
-    absentSecs: 120,
-  };
+  const rule: AlertRuleConfig = agentAbsent({ agentPattern: "web-*" });
   await withEngine([rule], (h) => {
     h.sample("web-1", "cpu.usage", 1);
     h.sample("db-1", "cpu.usage", 1);
@@ -232,16 +206,13 @@ Deno.test("AlertEngine raises agent_absent on the tick and resolves on the next 
 });
 
 Deno.test("AlertEngine agent_absent with a metric and labels watches only that series", async () => {
-  const rule: AlertRuleConfig = {
+  const rule: AlertRuleConfig = agentAbsent({
     name: "root-disk-silent",
-    type: "agent_absent",
     metric: "disk.used_percent",
-    agentPattern: "*",
     labels: { mount: "/" },
     severity: "warning",
-    silenceSecs: 600,
     absentSecs: 60,
-  };
+  });
   await withEngine([rule], (h) => {
     h.sample("web-1", "disk.used_percent", 1, { mount: "/" });
     h.clock.advance(60_000);
@@ -370,16 +341,7 @@ Deno.test("AlertEngine state survives a restart", async (t) => {
   await t.step(
     "an agent that went silent before the restart is reported absent_secs after start-up",
     async () => {
-      const rule: AlertRuleConfig = {
-        name: "agent-down",
-        type: "agent_absent",
-        metric: "",
-        agentPattern: "*",
-        labels: {},
-        severity: "critical",
-        silenceSecs: 600,
-        absentSecs: 120,
-      };
+      const rule: AlertRuleConfig = agentAbsent();
       await withEngine([rule], (h) => {
         h.sample("web-1", "cpu.usage", 1);
         h.clock.advance(10_000);

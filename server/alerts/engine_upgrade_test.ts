@@ -8,20 +8,17 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { seriesIdentityOf } from "../../shared/series.ts";
 import type { AlertRuleConfig } from "./config.ts";
-import { statuses, T0, threshold, withEngine } from "./_test_util.ts";
+import {
+  agentAbsent,
+  statuses,
+  T0,
+  threshold,
+  withEngine,
+} from "../../tests/helpers/alert_harness.ts";
 
 const RULES: AlertRuleConfig[] = [
   threshold({ name: "disk-full", metric: "disk.used_percent", value: 80, silenceSecs: 600 }),
-  {
-    name: "agent-down",
-    type: "agent_absent",
-    metric: "",
-    agentPattern: "*",
-    labels: {},
-    severity: "critical",
-    silenceSecs: 600,
-    absentSecs: 120,
-  },
+  agentAbsent(),
 ];
 
 const DISK = { mount: "/", fs: "ext4" };

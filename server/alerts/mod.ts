@@ -6,5 +6,6 @@ export {
   type AlertEngineOptions,
   openAlertEngine,
 } from "./engine.ts";
-export { type AlertRouteDeps, createAlertRoutes } from "./api.ts";
+export { type AlertRouteDeps, createAlertRoutes } from "./routes.ts";
+export { deferObservations } from "./deferred.ts";
 export type { HistoryPage, HistoryQuery } from "./store.ts";

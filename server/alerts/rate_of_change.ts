@@ -8,6 +8,7 @@
  * breach (as in the original oxmon), so such a series is clear. Alert on a value leaving zero with
  * a threshold rule instead.
  */
+import { MS_PER_SECOND } from "../../shared/time.ts";
 import type { RateOfChangeRuleConfig } from "./config.ts";
 import {
   BREACH,
@@ -29,7 +30,7 @@ export class RateOfChangeEvaluator implements SeriesEvaluator {
 
   constructor(rule: RateOfChangeRuleConfig, options: { maxWindowPoints: number }) {
     this.#rule = rule;
-    this.#windowMs = rule.windowSecs * 1000;
+    this.#windowMs = rule.windowSecs * MS_PER_SECOND;
     this.#window = new SampleWindow(options.maxWindowPoints);
   }
 
@@ -56,7 +57,7 @@ export class RateOfChangeEvaluator implements SeriesEvaluator {
     const last = window.length - 1;
     const from = window.valueAt(0);
     const to = window.valueAt(last);
-    const spanSecs = (window.timeAt(last) - window.timeAt(0)) / 1000;
+    const spanSecs = (window.timeAt(last) - window.timeAt(0)) / MS_PER_SECOND;
     const percent = this.#percent;
     const change = Number.isNaN(percent)
       ? "changed from 0"

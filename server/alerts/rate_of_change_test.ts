@@ -2,20 +2,10 @@ import assert from "node:assert/strict";
 import type { RateOfChangeRuleConfig } from "./config.ts";
 import { BREACH, CLEAR, UNKNOWN } from "./_evaluator.ts";
 import { RateOfChangeEvaluator } from "./rate_of_change.ts";
+import { rateOfChange } from "../../tests/helpers/alert_harness.ts";
 
 function evaluator(overrides: Partial<RateOfChangeRuleConfig> = {}) {
-  return new RateOfChangeEvaluator({
-    name: "memory-spike",
-    type: "rate_of_change",
-    metric: "memory.used_percent",
-    agentPattern: "*",
-    labels: {},
-    severity: "warning",
-    silenceSecs: 600,
-    rateThreshold: 20,
-    windowSecs: 300,
-    ...overrides,
-  }, { maxWindowPoints: 1000 });
+  return new RateOfChangeEvaluator(rateOfChange(overrides), { maxWindowPoints: 1000 });
 }
 
 Deno.test("RateOfChangeEvaluator needs two samples in the window", () => {

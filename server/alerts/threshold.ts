@@ -8,6 +8,7 @@
  * [t - duration, t] breaches and data reaches back to t - duration" is the same as "the run of
  * breaching samples ending at t started at or before t - duration", so a window costs O(1).
  */
+import { MS_PER_SECOND } from "../../shared/time.ts";
 import type { Operator, ThresholdRuleConfig } from "./config.ts";
 import {
   BREACH,
@@ -49,7 +50,7 @@ export class ThresholdEvaluator implements SeriesEvaluator {
   constructor(rule: ThresholdRuleConfig) {
     this.#rule = rule;
     this.#breaches = COMPARE[rule.operator];
-    this.#durationMs = rule.durationSecs * 1000;
+    this.#durationMs = rule.durationSecs * MS_PER_SECOND;
   }
 
   push(timestampMs: number, value: number): Verdict {
@@ -67,7 +68,7 @@ export class ThresholdEvaluator implements SeriesEvaluator {
     const rule = this.#rule;
     const breaching = !Number.isNaN(this.#runStartMs);
     const lasted = breaching && rule.durationSecs > 0
-      ? ` for ${formatSecs((this.#lastMs - this.#runStartMs) / 1000)}`
+      ? ` for ${formatSecs((this.#lastMs - this.#runStartMs) / MS_PER_SECOND)}`
       : "";
     return {
       value: this.#lastValue,

@@ -2,21 +2,10 @@ import assert from "node:assert/strict";
 import type { Operator, ThresholdRuleConfig } from "./config.ts";
 import { BREACH, CLEAR, UNKNOWN } from "./_evaluator.ts";
 import { ThresholdEvaluator } from "./threshold.ts";
+import { threshold } from "../../tests/helpers/alert_harness.ts";
 
 function rule(overrides: Partial<ThresholdRuleConfig> = {}): ThresholdRuleConfig {
-  return {
-    name: "high-cpu",
-    type: "threshold",
-    metric: "cpu.usage",
-    agentPattern: "*",
-    labels: {},
-    severity: "critical",
-    silenceSecs: 600,
-    operator: "greater_than",
-    value: 90,
-    durationSecs: 60,
-    ...overrides,
-  };
+  return threshold({ silenceSecs: 600, durationSecs: 60, ...overrides });
 }
 
 Deno.test("ThresholdEvaluator fires once the breach lasts duration_secs", () => {

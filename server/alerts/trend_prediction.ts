@@ -11,6 +11,7 @@
  * are recomputed from the window (rebased) once as many samples have left as it holds, which
  * keeps cancellation error small at an amortised O(1).
  */
+import { MS_PER_SECOND } from "../../shared/time.ts";
 import type { TrendPredictionRuleConfig } from "./config.ts";
 import {
   BREACH,
@@ -52,8 +53,8 @@ export class TrendPredictionEvaluator implements SeriesEvaluator {
 
   constructor(rule: TrendPredictionRuleConfig, options: { maxWindowPoints: number }) {
     this.#rule = rule;
-    this.#windowMs = rule.windowSecs * 1000;
-    this.#horizonMs = rule.horizonSecs * 1000;
+    this.#windowMs = rule.windowSecs * MS_PER_SECOND;
+    this.#horizonMs = rule.horizonSecs * MS_PER_SECOND;
     this.#window = new SampleWindow(Math.max(options.maxWindowPoints, rule.minDataPoints));
   }
 
@@ -84,16 +85,16 @@ export class TrendPredictionEvaluator implements SeriesEvaluator {
     const slope = sxy / sxx; // per second of x
     const intercept = (this.#sumY - slope * this.#sumX) / n;
     const rSquared = syy > 0 ? Math.min(1, Math.max(0, (slope * sxy) / syy)) : 1;
-    const xNow = (timestampMs - this.#baseMs) / 1000;
+    const xNow = (timestampMs - this.#baseMs) / MS_PER_SECOND;
     this.#fit = {
-      slope: slope / 1000,
+      slope: slope / MS_PER_SECOND,
       valueAtOrigin: this.#baseValue + intercept + slope * xNow,
       originMs: timestampMs,
       rSquared,
     };
     if (slope === 0) return CLEAR;
     const crossingX = (this.#rule.predictThreshold - this.#baseValue - intercept) / slope;
-    const crossingMs = this.#baseMs + crossingX * 1000;
+    const crossingMs = this.#baseMs + crossingX * MS_PER_SECOND;
     this.#crossingMs = crossingMs;
     return crossingMs > timestampMs && crossingMs - timestampMs <= this.#horizonMs ? BREACH : CLEAR;
   }
@@ -116,7 +117,7 @@ export class TrendPredictionEvaluator implements SeriesEvaluator {
         rSquared: fit?.rSquared,
       };
     }
-    const inSecs = Math.round((crossingMs - this.#lastMs) / 1000);
+    const inSecs = Math.round((crossingMs - this.#lastMs) / MS_PER_SECOND);
     const within = crossingMs - this.#lastMs <= this.#horizonMs;
     return {
       value: this.#lastValue,
@@ -131,7 +132,7 @@ export class TrendPredictionEvaluator implements SeriesEvaluator {
   }
 
   #add(timestampMs: number, value: number, sign: 1 | -1): void {
-    const x = (timestampMs - this.#baseMs) / 1000;
+    const x = (timestampMs - this.#baseMs) / MS_PER_SECOND;
     const y = value - this.#baseValue;
     this.#sumX += sign * x;
     this.#sumY += sign * y;

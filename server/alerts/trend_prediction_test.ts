@@ -2,22 +2,13 @@ import assert from "node:assert/strict";
 import type { TrendPredictionRuleConfig } from "./config.ts";
 import { BREACH, CLEAR, UNKNOWN, type Verdict } from "./_evaluator.ts";
 import { TrendPredictionEvaluator } from "./trend_prediction.ts";
+import { trendPrediction } from "../../tests/helpers/alert_harness.ts";
 
 function evaluator(overrides: Partial<TrendPredictionRuleConfig> = {}, maxWindowPoints = 10_000) {
-  return new TrendPredictionEvaluator({
-    name: "disk-full-prediction",
-    type: "trend_prediction",
-    metric: "disk.used_percent",
-    agentPattern: "*",
-    labels: {},
-    severity: "info",
-    silenceSecs: 3600,
-    predictThreshold: 95,
-    horizonSecs: 3600,
-    minDataPoints: 10,
-    windowSecs: 86_400,
-    ...overrides,
-  }, { maxWindowPoints });
+  return new TrendPredictionEvaluator(
+    trendPrediction({ horizonSecs: 3600, windowSecs: 86_400, ...overrides }),
+    { maxWindowPoints },
+  );
 }
 
 /** 50 % rising 0.01 %/s: the line reaches 95 % at 4,500 s. */

@@ -33,7 +33,7 @@ export interface ApiDeps {
   warnings?: () => string[];
   /**
    * Sub-apps mounted at the root by OpenAPI tag, for paths another protocol fixes, e.g.
-   * `{ prometheus: queryApiRoutes(...) }` declaring `/prometheus/api/v1/query`.
+   * `{ prometheus: createQueryApiRoutes(...) }` declaring `/prometheus/api/v1/query`.
    */
   rootRoutes?: Record<string, Hono>;
   /** More sections of `/api/v1/health`, e.g. `{ remote_write: [...] }`. */
@@ -65,12 +65,3 @@ export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
   maxPoints: 100_000,
   maxBucketsPerSeries: 10_000,
 });
-
-/** Active unless not seen for 3 collection intervals, as the original oxmon judges it. */
-export function agentStatus(
-  lastSeenMs: number,
-  nowMs: number,
-  intervalSecs: number,
-): "active" | "inactive" {
-  return nowMs - lastSeenMs < 3 * intervalSecs * 1000 ? "active" : "inactive";
-}

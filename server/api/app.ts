@@ -8,10 +8,10 @@ import { HTTPException } from "hono/http-exception";
 import { createDashboardRoutes } from "../dashboard/routes.ts";
 import { DamagedDataError } from "../storage/types.ts";
 import type { ApiDeps } from "./_deps.ts";
-import { agentRoutes } from "./agents.ts";
+import { createAgentRoutes } from "./agent_routes.ts";
 import { ApiError, type ApiErrorCode, errorBody } from "./errors.ts";
-import { healthRoutes } from "./health.ts";
-import { metricRoutes } from "./metrics.ts";
+import { createHealthRoutes } from "./health_routes.ts";
+import { createMetricRoutes } from "./metric_routes.ts";
 import { type MountedRoutes, openApiDocument, openApiPath } from "./openapi.ts";
 import { declaredRoutes, routeApp } from "./routes.ts";
 import { ACCESS_SECURITY, accessOfRoute } from "../auth/access.ts";
@@ -61,11 +61,11 @@ export function createApiApp(deps: ApiDeps): Hono {
   let document: Record<string, unknown> | undefined;
   if (deps.auth) mount("/", "auth", deps.auth.routes());
   mount("/", "dashboard", createDashboardRoutes());
-  mount(API_BASE, "health", healthRoutes(deps));
+  mount(API_BASE, "health", createHealthRoutes(deps));
   // Before the agent routes, whose `/agents/:id` would take "whitelist" for an agent id.
   if (deps.whitelist) mount(`${API_BASE}/agents/whitelist`, "whitelist", deps.whitelist);
-  mount(API_BASE, "agents", agentRoutes(deps));
-  mount(API_BASE, "metrics", metricRoutes(deps));
+  mount(API_BASE, "agents", createAgentRoutes(deps));
+  mount(API_BASE, "metrics", createMetricRoutes(deps));
   for (const [key, subApp] of mounts) mount(`${API_BASE}/${key}`, key, subApp);
   for (const [tag, subApp] of rootRoutes) mount("/", tag, subApp);
   mount(

@@ -6,7 +6,7 @@ import { createApiApp, type HealthIssue } from "./app.ts";
 import { ApiError, badParameter } from "./errors.ts";
 import { DamagedDataError } from "../storage/types.ts";
 import { routeApp, type RouteSpec } from "./routes.ts";
-import { openTestEnv, START_MS, type TestEnv } from "./testing.ts";
+import { openTestEnv, START_MS, type TestEnv } from "../../tests/helpers/api_env.ts";
 
 const SYSTEM = {
   hostname: "web-1.example",

@@ -6,7 +6,7 @@
  * parameter the route refuses, nor the route accept one the document leaves out.
  *
  * ```ts
- * export function widgetRoutes(deps: WidgetDeps): Hono {
+ * export function createWidgetRoutes(deps: WidgetDeps): Hono {
  *   return routeApp([{
  *     method: "get",
  *     path: "/widgets/:id",
@@ -18,7 +18,7 @@
  *   }]);
  * }
  * ```
- * Mount the result with `createApiApp({ mounts: { widgets: widgetRoutes(deps) } })`; the app
+ * Mount the result with `createApiApp({ mounts: { widgets: createWidgetRoutes(deps) } })`; the app
  * refuses to start with a route nobody declared.
  *
  * Routes that speak another protocol's conventions say so in their declaration rather than

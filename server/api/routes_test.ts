@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { MiddlewareHandler } from "hono";
-import { createCertRoutes } from "../certs/api.ts";
-import { CertStore } from "../certs/store.ts";
-import { createCheckRoutes } from "../checks/api.ts";
+import { createCertRoutes } from "../certs/routes.ts";
+import { openCertStore } from "../certs/store.ts";
+import { createCheckRoutes } from "../checks/routes.ts";
 import { ApiError } from "./errors.ts";
 import { declaredRoutes, routeApp, routeParams } from "./routes.ts";
 
@@ -102,7 +102,7 @@ Deno.test("repeatable parameters and form bodies are taken only where declared",
 });
 
 Deno.test("guardWrites guards every write route of certs and checks, and no read", async () => {
-  const store = new CertStore(":memory:");
+  const store = openCertStore(":memory:");
   try {
     const apps = {
       certs: createCertRoutes({

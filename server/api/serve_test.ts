@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
+import { deadline } from "../../shared/deadline.ts";
 import { memoryLogger, silentLogger } from "../../shared/log.ts";
 import { serveApi } from "./serve.ts";
 
@@ -79,12 +80,7 @@ Deno.test("shutdown with a grace period does not wait for a client that stops re
     await conn.write(new TextEncoder().encode("GET /big HTTP/1.1\r\nHost: test\r\n\r\n"));
     // Read the first bytes only, so the response has surely started; then stop reading.
     await conn.read(new Uint8Array(1024));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const outcome = await Promise.race([
-      server.shutdown(200).then(() => "returned"),
-      new Promise((resolve) => timer = setTimeout(() => resolve("still waiting"), 5_000)),
-    ]);
-    clearTimeout(timer);
+    const outcome = await deadline(server.shutdown(200).then(() => "returned"), 5_000);
     assert.equal(outcome, "returned");
     assert.ok(log.lines.some((line) => line.includes("grace period")));
   } finally {

@@ -4,10 +4,10 @@ import { ManualClock } from "../../shared/clock.ts";
 import { createApiApp } from "../api/app.ts";
 import { openApiPath } from "../api/openapi.ts";
 import { declaredRoutes, routeApp } from "../api/routes.ts";
-import { openTestEnv } from "../api/testing.ts";
-import { createCertRoutes } from "../certs/api.ts";
-import { CertStore } from "../certs/store.ts";
-import { createCheckRoutes } from "../checks/api.ts";
+import { openTestEnv } from "../../tests/helpers/api_env.ts";
+import { createCertRoutes } from "../certs/routes.ts";
+import { openCertStore } from "../certs/store.ts";
+import { createCheckRoutes } from "../checks/routes.ts";
 import { openFullApi } from "../../tests/helpers/full_api.ts";
 import { accessOfRoute, accessTable, requiredAccess, scopeOf } from "./access.ts";
 import { ApiAuth } from "./api_auth.ts";
@@ -99,7 +99,7 @@ Deno.test("requiredAccess: the stricter of overlapping rules, HEAD as GET, defau
 });
 
 Deno.test("the certificate and check modules' guardWrites agree with the access table", () => {
-  const store = new CertStore(":memory:");
+  const store = openCertStore(":memory:");
   try {
     const guard = requireScope("admin");
     const modules = {

@@ -224,9 +224,24 @@ function readTlsFiles(table: TableReader): TlsFilesConfig | undefined {
   return { certFile, keyFile };
 }
 
+/** The longest timeout a key may set, in seconds: a week. */
+const MAX_TIMEOUT_SECS = 7 * 24 * 3600;
+
 function secs(table: TableReader, key: string, fallback: number, min = 1): number {
-  return table.integer(key, { default: fallback, min, max: 7 * 24 * 3600 });
+  return table.integer(key, { default: fallback, min, max: MAX_TIMEOUT_SECS });
 }
+
+/** The TOML key of each bound under `[grpc]`, and its range. */
+const GRPC_BOUND_KEYS = {
+  maxConnections: ["max_connections", 1],
+  maxConcurrentStreams: ["max_concurrent_streams", 1, 1000],
+  maxInflightBytes: ["max_inflight_bytes", 1024, 4 * 1024 * 1024 * 1024],
+  inflightWaitSecs: ["inflight_wait_secs", 0, MAX_TIMEOUT_SECS],
+  idleTimeoutSecs: ["idle_timeout_secs", 1, MAX_TIMEOUT_SECS],
+  keepaliveTimeSecs: ["keepalive_time_secs", 1, MAX_TIMEOUT_SECS],
+  keepaliveTimeoutSecs: ["keepalive_timeout_secs", 1, MAX_TIMEOUT_SECS],
+  handshakeTimeoutSecs: ["handshake_timeout_secs", 1, MAX_TIMEOUT_SECS],
+} as const;
 
 export function readSecurityConfig(root: TableReader): SecurityConfig {
   const requireAgentAuth = root.boolean("require_agent_auth", { default: false });
@@ -277,27 +292,9 @@ export function readSecurityConfig(root: TableReader): SecurityConfig {
   };
   httpTable.finish();
 
-  const g = root.table("grpc");
-  const d = DEFAULT_GRPC_BOUNDS;
-  const grpc: GrpcBounds = {
-    maxConnections: g.integer("max_connections", { default: d.maxConnections, min: 1 }),
-    maxConcurrentStreams: g.integer("max_concurrent_streams", {
-      default: d.maxConcurrentStreams,
-      min: 1,
-      max: 1000,
-    }),
-    maxInflightBytes: g.integer("max_inflight_bytes", {
-      default: d.maxInflightBytes,
-      min: 1024,
-      max: 4 * 1024 * 1024 * 1024,
-    }),
-    inflightWaitSecs: secs(g, "inflight_wait_secs", d.inflightWaitSecs, 0),
-    idleTimeoutSecs: secs(g, "idle_timeout_secs", d.idleTimeoutSecs),
-    keepaliveTimeSecs: secs(g, "keepalive_time_secs", d.keepaliveTimeSecs),
-    keepaliveTimeoutSecs: secs(g, "keepalive_timeout_secs", d.keepaliveTimeoutSecs),
-    handshakeTimeoutSecs: secs(g, "handshake_timeout_secs", d.handshakeTimeoutSecs),
-  };
-  g.finish();
+  const grpcTable = root.table("grpc");
+  const grpc: GrpcBounds = grpcTable.integers(DEFAULT_GRPC_BOUNDS, GRPC_BOUND_KEYS);
+  grpcTable.finish();
 
   return {
     agentTokens,

@@ -13,8 +13,8 @@ import type { Hono } from "hono";
 import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AgentRegistry } from "../agents/types.ts";
-import { agentStatus } from "../api/_deps.ts";
-import { rfc3339 } from "../api/_time.ts";
+import { agentStatus } from "../agents/status.ts";
+import { toRfc3339 } from "../../shared/time.ts";
 import { ApiError, notFound } from "../api/errors.ts";
 import { parseInteger } from "../api/params.ts";
 import { routeApp, type RouteSpec } from "../api/routes.ts";
@@ -25,7 +25,7 @@ import {
   type WhitelistStore,
 } from "./whitelist_store.ts";
 
-export interface WhitelistRoutesDeps {
+export interface WhitelistRouteDeps {
   store: WhitelistStore;
   registry: AgentRegistry;
   clock: Clock;
@@ -92,7 +92,7 @@ function checkKeys(body: Record<string, unknown>, allowed: readonly string[]): v
   }
 }
 
-export function whitelistRoutes(deps: WhitelistRoutesDeps): Hono {
+export function createWhitelistRoutes(deps: WhitelistRouteDeps): Hono {
   const { store, registry, clock, log } = deps;
   const detail = (entry: WhitelistEntry, nowMs: number) => {
     const agent = registry.get(entry.agentId);
@@ -100,12 +100,12 @@ export function whitelistRoutes(deps: WhitelistRoutesDeps): Hono {
     return {
       id: entry.id,
       agent_id: entry.agentId,
-      created_at: rfc3339(entry.createdMs),
-      updated_at: rfc3339(entry.updatedMs),
+      created_at: toRfc3339(entry.createdMs),
+      updated_at: toRfc3339(entry.updatedMs),
       description: entry.description,
       token: null,
       collection_interval_secs: entry.collectionIntervalSecs,
-      last_seen: agent ? rfc3339(agent.lastSeenMs) : null,
+      last_seen: agent ? toRfc3339(agent.lastSeenMs) : null,
       status: agent ? agentStatus(agent.lastSeenMs, nowMs, interval) : "unknown",
     };
   };
@@ -188,7 +188,7 @@ export function whitelistRoutes(deps: WhitelistRoutesDeps): Hono {
             id: issued.entry.id,
             agent_id: agentId,
             token: issued.token,
-            created_at: rfc3339(issued.entry.createdMs),
+            created_at: toRfc3339(issued.entry.createdMs),
           }),
           201,
         );

@@ -6,7 +6,8 @@
  */
 import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { openDatabase } from "../sqlite.ts";
 import { generateToken, sha256Hex } from "./tokens.ts";
 import type { IssuedTokenLookup } from "./agent_auth.ts";
 
@@ -44,6 +45,11 @@ export class WhitelistConflictError extends Error {
   }
 }
 
+/** Opens (creating if needed) the whitelist file at `path`; the caller closes it. */
+export function openWhitelistStore(path: string): WhitelistStore {
+  return new WhitelistStore(path);
+}
+
 export class WhitelistStore implements IssuedTokenLookup {
   readonly #db: DatabaseSync;
   readonly #byDigest = new Map<string, string>();
@@ -57,11 +63,9 @@ export class WhitelistStore implements IssuedTokenLookup {
   readonly #count: StatementSync;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path, { timeout: 5_000 });
+    this.#db = openDatabase(path);
     try {
       this.#db.exec(`
-        PRAGMA journal_mode = WAL;
-        PRAGMA synchronous = NORMAL;
         CREATE TABLE IF NOT EXISTS agent_whitelist (
           id TEXT PRIMARY KEY,
           agent_id TEXT NOT NULL UNIQUE,

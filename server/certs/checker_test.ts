@@ -7,7 +7,7 @@ import type { MetricDataPoint } from "../../shared/types.ts";
 import { type CertPair, makeTestPki } from "../../tests/helpers/pki.ts";
 import { CERT_AGENT_ID, CertChecker } from "./checker.ts";
 import type { CertCheckConfig } from "./config.ts";
-import { CertStore } from "./store.ts";
+import { openCertStore } from "./store.ts";
 
 const CONFIG: CertCheckConfig = {
   enabled: true,
@@ -29,7 +29,7 @@ function serveTls(pair: CertPair) {
 Deno.test("each kind of certificate is stored with why it is (not) valid, its details and the original's samples", async () => {
   const pki = await makeTestPki();
   const dir = await Deno.makeTempDir({ prefix: "oxmon-certs-" });
-  const store = new CertStore(join(dir, "certs.db"));
+  const store = openCertStore(join(dir, "certs.db"));
   const servers = {
     valid: serveTls(pki.valid),
     expired: serveTls(pki.expired),
@@ -163,7 +163,7 @@ Deno.test("each kind of certificate is stored with why it is (not) valid, its de
 
 Deno.test("a handshake that never completes fails with a timeout, and max_concurrent bounds the handshakes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "oxmon-certs-" });
-  const store = new CertStore(join(dir, "certs.db"));
+  const store = openCertStore(join(dir, "certs.db"));
   // Three ports that accept TCP connections and never answer the TLS client hello.
   const held: Deno.Conn[] = [];
   const silent = [0, 1, 2].map(() => Deno.listen({ hostname: "127.0.0.1", port: 0 }));

@@ -16,6 +16,11 @@ import { isIP } from "node:net";
 import tls from "node:tls";
 import { MS_PER_DAY } from "../../shared/time.ts";
 
+/** Whole days from `nowMs` to `notAfterMs`, truncated toward zero. */
+export function daysLeft(notAfterMs: number, nowMs: number): number {
+  return Math.trunc((notAfterMs - nowMs) / MS_PER_DAY);
+}
+
 export interface CertificateInspection {
   /** The addresses the host name resolved to (all of them, IPv4 and IPv6). */
   resolvedAddresses: string[];
@@ -207,7 +212,7 @@ function describe(
     subjectAltNames: parseSubjectAltNames(leaf.subjectAltName),
     notBeforeMs,
     notAfterMs,
-    daysUntilExpiry: Math.trunc((notAfterMs - nowMs) / MS_PER_DAY),
+    daysUntilExpiry: daysLeft(notAfterMs, nowMs),
     serialNumber: leaf.serialNumber.toUpperCase(),
     fingerprintSha256: leaf.fingerprint256,
     keyType: key.asymmetricKeyType ?? "unknown",

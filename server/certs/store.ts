@@ -2,7 +2,8 @@
  * `certs.db`: the domains whose certificates are checked (added through the API or listed in
  * `[[cert_check.domains]]`) and every check result, so each domain has a history.
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { openDatabase } from "../sqlite.ts";
 import type { CertificateInspection } from "./inspect.ts";
 
 export interface CertDomain {
@@ -90,6 +91,11 @@ interface ResultRow {
 const DOMAIN_COLUMNS = "id, domain, port, enabled, check_interval_secs, note, source, " +
   "last_checked_ms, created_ms, updated_ms";
 
+/** Opens (creating if needed) `certs.db` at `path`; the caller closes it. */
+export function openCertStore(path: string): CertStore {
+  return new CertStore(path);
+}
+
 export class CertStore {
   readonly #db: DatabaseSync;
   readonly #insertDomain: StatementSync;
@@ -106,11 +112,9 @@ export class CertStore {
   #closed = false;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path, { timeout: 5_000 });
+    this.#db = openDatabase(path);
     try {
       this.#db.exec(`
-        PRAGMA journal_mode = WAL;
-        PRAGMA synchronous = NORMAL;
         PRAGMA foreign_keys = ON;
         CREATE TABLE IF NOT EXISTS cert_domains (
           id TEXT PRIMARY KEY,

@@ -8,7 +8,6 @@ import http from "node:http";
 import https from "node:https";
 import type { TLSSocket } from "node:tls";
 import type { HttpCheckSpec, HttpTransport } from "../../shared/checks/mod.ts";
-import { MS_PER_DAY } from "../../shared/time.ts";
 import { isRedirect, MAX_BODY_BYTES } from "../../shared/checks/http.ts";
 
 const MAX_REDIRECTS = 10;
@@ -115,9 +114,4 @@ function concat(chunks: Uint8Array[]): Uint8Array {
     offset += chunk.byteLength;
   }
   return out;
-}
-
-/** Whole days from `nowMs` to `notAfterMs`, truncated toward zero. */
-export function daysLeft(notAfterMs: number, nowMs: number): number {
-  return Math.trunc((notAfterMs - nowMs) / MS_PER_DAY);
 }

@@ -25,16 +25,17 @@ import {
   runnableCheck,
 } from "../../shared/checks/mod.ts";
 import type { Logger } from "../../shared/log.ts";
+import { MS_PER_HOUR } from "../../shared/time.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
-import { inspectCertificate } from "../certs/inspect.ts";
+import { daysLeft, inspectCertificate } from "../certs/inspect.ts";
 import { PointBatcher } from "./batcher.ts";
 import { HeartbeatMonitor } from "./heartbeat.ts";
-import { daysLeft, nodeTransport } from "./node_transport.ts";
+import { nodeTransport } from "./node_transport.ts";
 
 /** The agent id the server's own check results are stored under. */
 export const SERVER_AGENT_ID = "oxmon-server";
 
-const CERT_CACHE_MS = 3_600_000;
+const CERT_CACHE_MS = MS_PER_HOUR;
 
 export interface ServerChecksOptions {
   config: ChecksConfig;

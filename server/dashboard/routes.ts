@@ -30,12 +30,12 @@ interface Asset {
   gzipped?: Uint8Array;
 }
 
-export interface DashboardRoutesOptions {
+export interface DashboardRouteOptions {
   js?: string;
   css?: string;
 }
 
-export function createDashboardRoutes(options: DashboardRoutesOptions = {}): Hono {
+export function createDashboardRoutes(options: DashboardRouteOptions = {}): Hono {
   const js = options.js ?? DASHBOARD_JS;
   const css = options.css ?? DASHBOARD_CSS;
   const version = contentHash(js + css);

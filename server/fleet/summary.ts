@@ -9,6 +9,7 @@ import { type Logger, silentLogger } from "../../shared/log.ts";
 import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE } from "../../shared/time.ts";
 import type { MetricDataPoint, Severity, SystemInfo } from "../../shared/types.ts";
 import { severityRank } from "../../shared/types.ts";
+import { agentStatus } from "../agents/status.ts";
 import type { MetricStore } from "../storage/types.ts";
 import { RangeRings, SPARKS } from "./_rings.ts";
 
@@ -206,9 +207,7 @@ export class FleetSummary {
           agent_id: agent.agentId,
           status: absent
             ? "absent"
-            : nowMs - agent.lastSeenMs < inactiveAfterMs
-            ? "active"
-            : "inactive",
+            : agentStatus(agent.lastSeenMs, nowMs, this.#options.agentIntervalSecs),
           absent_since: absent ? absent.sinceMs : null,
           first_seen: agent.firstSeenMs,
           last_seen: agent.lastSeenMs,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { createApiApp } from "../api/app.ts";
-import { openTestEnv, START_MS } from "../api/testing.ts";
+import { openTestEnv, START_MS } from "../../tests/helpers/api_env.ts";
 import { createFleetRoutes } from "./routes.ts";
 import { type FleetAlert, FleetSummary } from "./summary.ts";
 

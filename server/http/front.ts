@@ -16,6 +16,7 @@
  * connection starts when the client sends again after the response began. A body that happens
  * to hold a blank line only ends the header timer early: correct clients are never cut.
  */
+import { delay } from "../../shared/deadline.ts";
 import type { Logger } from "../../shared/log.ts";
 
 export interface TlsFiles {
@@ -166,7 +167,7 @@ export class HttpFront {
         break;
       } catch (error) {
         if (error instanceof Deno.errors.AddrInUse && Date.now() < deadline && !this.#closing) {
-          await new Promise((resolve) => setTimeout(resolve, waitMs));
+          await delay(waitMs);
           continue;
         }
         this.#log.error("https: cannot listen again after a certificate reload", { error });
@@ -204,7 +205,7 @@ export class HttpFront {
     }
     const deadline = Date.now() + graceMs;
     while (this.#connections.size > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await delay(10);
     }
     clearInterval(this.#sweeper);
     for (const connection of this.#connections) this.#end(connection);

@@ -2,34 +2,10 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { memoryLogger, silentLogger } from "../../shared/log.ts";
 import { serveApi } from "../api/serve.ts";
-import { makeTestCerts } from "../../tests/helpers/tls_certs.ts";
+import { makeTestCerts } from "../../tests/helpers/pki.ts";
+import { closedWithin } from "../../tests/helpers/closed_within.ts";
 
 const app = new Hono().get("/ping", (c) => c.text("pong"));
-
-/** Resolves with how long (ms) until the peer closed the connection, or rejects at `limitMs`. */
-async function closedWithin(conn: Deno.Conn, limitMs: number): Promise<number> {
-  const started = performance.now();
-  const buffer = new Uint8Array(4096);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still open after ${limitMs} ms`)), limitMs);
-  });
-  try {
-    await Promise.race([
-      (async () => {
-        try {
-          while ((await conn.read(buffer)) !== null) { /* drain */ }
-        } catch {
-          // Reset: closed too.
-        }
-      })(),
-      timeout,
-    ]);
-    return performance.now() - started;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Runs `openssl s_client` against the port and returns the served certificate's serial, or

@@ -5,7 +5,12 @@ import { memoryLogger, silentLogger } from "../../shared/log.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { DEFAULT_INGEST_LIMITS } from "../config.ts";
 import { Wire } from "../../tests/helpers/wire_messages.ts";
-import { encodeBatch, makeBatch, MemoryRegistry, MemoryStore } from "./_testing.ts";
+import {
+  encodeBatch,
+  makeBatch,
+  MemoryRegistry,
+  MemoryStore,
+} from "../../tests/helpers/ingest_fakes.ts";
 import { IngestService, type IngestServiceOptions } from "./service.ts";
 import { openChunkStore } from "../storage/chunk/engine.ts";
 

@@ -9,7 +9,7 @@ import { Wire } from "../../tests/helpers/wire_messages.ts";
 import { openAgentRegistry } from "../agents/sqlite_registry.ts";
 import { DEFAULT_INGEST_LIMITS } from "../config.ts";
 import { openRowStore } from "../storage/row_engine.ts";
-import { makeBatch } from "./_testing.ts";
+import { makeBatch } from "../../tests/helpers/ingest_fakes.ts";
 import type { IngestResult } from "./service.ts";
 import { IngestService } from "./service.ts";
 import {

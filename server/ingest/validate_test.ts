@@ -11,7 +11,7 @@ import {
   randomBatchBytes,
   randomText,
 } from "../../tests/helpers/wire_messages.ts";
-import { makeBatch } from "./_testing.ts";
+import { makeBatch } from "../../tests/helpers/ingest_fakes.ts";
 import { BatchValidationError, validateBatch } from "./validate.ts";
 
 const LIMITS: IngestLimits = { ...DEFAULT_INGEST_LIMITS };

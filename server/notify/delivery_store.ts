@@ -76,6 +76,11 @@ interface Row {
   error: string | null;
 }
 
+/** Opens (creating if needed) the delivery record at `path`; the caller closes it. */
+export function openDeliveryStore(path: string): DeliveryStore {
+  return new DeliveryStore(path);
+}
+
 export class DeliveryStore {
   readonly #db: DatabaseSync;
   readonly #insert: StatementSync;

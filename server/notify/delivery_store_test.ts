@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { DeliveryStore, type NewDeliveryRecord } from "./delivery_store.ts";
+import { type NewDeliveryRecord, openDeliveryStore } from "./delivery_store.ts";
 
 function record(overrides: Partial<NewDeliveryRecord> = {}): NewDeliveryRecord {
   return {
@@ -19,7 +19,7 @@ function record(overrides: Partial<NewDeliveryRecord> = {}): NewDeliveryRecord {
 Deno.test("DeliveryStore keeps records in a WAL file, newest first, filtered and paged", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/notify.db`;
-  const store = new DeliveryStore(path);
+  const store = openDeliveryStore(path);
   try {
     store.add(record({ timeMs: 1, eventIds: ["a", "b"] }));
     store.add(record({ timeMs: 2, status: "failed", attempts: 4, error: "HTTP 500" }));

@@ -14,7 +14,14 @@ export {
   type DeliveryQuery,
   type DeliveryRecord,
   type DeliveryStatus,
+  openDeliveryStore,
 } from "./delivery_store.ts";
-export { createNotifier, DEFAULT_RETRY, type Notifier, type NotifierOptions } from "./notifier.ts";
-export { createNotificationRoutes, type NotificationRoutesDeps } from "./routes.ts";
+export {
+  DEFAULT_RETRY,
+  defaultSender,
+  type Notifier,
+  type NotifierOptions,
+  openNotifier,
+} from "./notifier.ts";
+export { createNotificationRoutes, type NotificationRouteDeps } from "./routes.ts";
 export { activeSilenceWindow, inSilenceWindow } from "./silence.ts";

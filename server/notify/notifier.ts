@@ -12,7 +12,7 @@ import { type Logger, silentLogger } from "../../shared/log.ts";
 import { type AlertEvent, isSeverity, type Severity, severityRank } from "../../shared/types.ts";
 import { ChannelQueue, type RetryPolicy } from "./channel_queue.ts";
 import type { ChannelConfig, NotificationConfig } from "./config.ts";
-import { type DeliveryPage, type DeliveryQuery, DeliveryStore } from "./delivery_store.ts";
+import { type DeliveryPage, type DeliveryQuery, openDeliveryStore } from "./delivery_store.ts";
 import { createEmailSender } from "./senders/email.ts";
 import { createSmsSender } from "./senders/sms.ts";
 import type { Sender } from "./senders/types.ts";
@@ -76,12 +76,13 @@ export function defaultSender(channel: ChannelConfig, retry: RetryPolicy): Sende
   }
 }
 
-export function createNotifier(options: NotifierOptions): Notifier {
+/** Opens the delivery record at `deliveryStorePath` and starts no send yet; `close()` it. */
+export function openNotifier(options: NotifierOptions): Notifier {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const retentionMs = (options.deliveryRetentionDays ?? 30) * MS_PER_DAY;
-  const store = new DeliveryStore(options.deliveryStorePath);
+  const store = openDeliveryStore(options.deliveryStorePath);
   const shutdown = new AbortController();
   const silenceWindows = options.config.silenceWindows;
   const routes: { minRank: number; queue: ChannelQueue; sender: Sender }[] = [];

@@ -3,10 +3,11 @@ import { loadConfigText } from "../../shared/config/mod.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import { memoryLogger } from "../../shared/log.ts";
 import type { AlertEvent } from "../../shared/types.ts";
+import { alertEvent } from "../../tests/helpers/alert_harness.ts";
 import { startHttpSink } from "../../tests/helpers/http_sink.ts";
 import { startSmtpSink } from "../../tests/helpers/smtp_sink.ts";
 import { readNotificationConfig } from "./config.ts";
-import { createNotifier } from "./notifier.ts";
+import { openNotifier } from "./notifier.ts";
 
 Deno.test("a TOML configuration delivers to real mail, webhook and SMS peers", async () => {
   const smtp = await startSmtpSink({ auth: { user: "alerts", pass: "pw" } });
@@ -47,27 +48,14 @@ phone_numbers = ["+8613800138000"]
     },
   );
   const log = memoryLogger();
-  const notifier = createNotifier({
+  const notifier = openNotifier({
     config,
     deliveryStorePath: `${dir}/notify.db`,
     clock: new ManualClock(Date.UTC(2026, 0, 2, 12)),
     log,
   });
   try {
-    const fire: AlertEvent = {
-      id: "fire-1",
-      ruleName: "high-cpu",
-      ruleType: "threshold",
-      agentId: "web-1",
-      metricName: "cpu.usage",
-      labels: {},
-      severity: "critical",
-      status: "firing",
-      message: 'CPU "hot"',
-      value: 99,
-      threshold: 90,
-      timestampMs: Date.UTC(2026, 0, 2, 12),
-    };
+    const fire: AlertEvent = alertEvent({ id: "fire-1", message: 'CPU "hot"', value: 99 });
     notifier.dispatch(fire);
     notifier.dispatch({ ...fire, id: "info-1", severity: "info", message: "just so you know" });
     await notifier.idle();

@@ -2,29 +2,22 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../../shared/clock.ts";
 import { memoryLogger, silentLogger } from "../../shared/log.ts";
 import type { AlertEvent, Severity } from "../../shared/types.ts";
+import { alertEvent } from "../../tests/helpers/alert_harness.ts";
 import { type HttpSink, startHttpSink } from "../../tests/helpers/http_sink.ts";
 import type { NotificationConfig, SilenceWindowConfig, WebhookChannelConfig } from "./config.ts";
-import { DeliveryStore } from "./delivery_store.ts";
-import { createNotifier, type Notifier, type NotifierOptions } from "./notifier.ts";
+import { openDeliveryStore } from "./delivery_store.ts";
+import { type Notifier, type NotifierOptions, openNotifier } from "./notifier.ts";
 
 let nextId = 0;
 function event(severity: Severity = "critical", overrides: Partial<AlertEvent> = {}): AlertEvent {
   nextId += 1;
-  return {
+  return alertEvent({
     id: `ev-${nextId}`,
-    ruleName: "high-cpu",
-    ruleType: "threshold",
-    agentId: "web-1",
-    metricName: "cpu.usage",
-    labels: {},
     severity,
-    status: "firing",
     message: `CPU high #${nextId}`,
-    value: 95,
-    threshold: 90,
     timestampMs: 1_767_225_600_000,
     ...overrides,
-  };
+  });
 }
 
 function webhook(
@@ -57,7 +50,7 @@ async function withNotifier(
   body: (notifier: Notifier) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir();
-  const notifier = createNotifier({
+  const notifier = openNotifier({
     log: silentLogger,
     retry: { baseDelayMs: 100, maxDelayMs: 1_000, attemptTimeoutMs: 5_000 },
     sleep: () => Promise.resolve(),
@@ -271,7 +264,7 @@ Deno.test("a slow channel delays neither another channel nor the caller", async 
   const fast = await startHttpSink();
   const dir = await Deno.makeTempDir();
   const path = `${dir}/notify.db`;
-  const notifier = createNotifier({
+  const notifier = openNotifier({
     config: config([webhook("slow", slow.url), webhook("fast", fast.url)]),
     deliveryStorePath: path,
   });
@@ -286,7 +279,7 @@ Deno.test("a slow channel delays neither another channel nor the caller", async 
 
     // Shutdown gives up on the slow channel after its grace and records what it held.
     await notifier.close(100);
-    const store = new DeliveryStore(path);
+    const store = openDeliveryStore(path);
     try {
       assert.equal(store.query({ channel: "fast", status: "sent" }).total, 20);
       const slowRecords = store.query({ channel: "slow", limit: 100 }).records;
@@ -332,7 +325,7 @@ Deno.test("close sends what is still being aggregated, and later events are igno
   await withSink({}, async (sink) => {
     const dir = await Deno.makeTempDir();
     const log = memoryLogger();
-    const notifier = createNotifier({
+    const notifier = openNotifier({
       config: config([webhook("hook", sink.url, { aggregationWindowSecs: 3600 })]),
       deliveryStorePath: `${dir}/notify.db`,
       clock: new ManualClock(0),

@@ -4,9 +4,10 @@ import { loadConfigText } from "../../shared/config/mod.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import { memoryLogger } from "../../shared/log.ts";
 import type { AlertEvent } from "../../shared/types.ts";
+import { alertEvent } from "../../tests/helpers/alert_harness.ts";
 import { startHttpSink } from "../../tests/helpers/http_sink.ts";
 import { readNotificationConfig } from "./config.ts";
-import { createNotifier } from "./notifier.ts";
+import { openNotifier } from "./notifier.ts";
 import { createRedactor, MAX_ERROR_TEXT, REDACTED } from "./redact.ts";
 import { createNotificationRoutes } from "./routes.ts";
 
@@ -66,7 +67,7 @@ headers = { "X-Signature" = "${HEADER_SECRET}" }
     (root) => readNotificationConfig(root.table("notification"), 0),
   );
   const log = memoryLogger();
-  const notifier = createNotifier({
+  const notifier = openNotifier({
     config,
     deliveryStorePath: `${dir}/notify.db`,
     clock: new ManualClock(Date.UTC(2026, 0, 2, 12)),
@@ -74,20 +75,7 @@ headers = { "X-Signature" = "${HEADER_SECRET}" }
     retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1, attemptTimeoutMs: 5_000 },
   });
   try {
-    const event: AlertEvent = {
-      id: "fire-1",
-      ruleName: "high-cpu",
-      ruleType: "threshold",
-      agentId: "web-1",
-      metricName: "cpu.usage",
-      labels: {},
-      severity: "critical",
-      status: "firing",
-      message: "CPU hot",
-      value: 99,
-      threshold: 90,
-      timestampMs: Date.UTC(2026, 0, 2, 12),
-    };
+    const event: AlertEvent = alertEvent({ id: "fire-1", value: 99 });
     notifier.dispatch(event);
     await notifier.idle();
     assert.ok(gateway.requests.length >= 4, "both channels tried twice");

@@ -14,7 +14,7 @@ import {
   type DeliveryStatus,
 } from "./delivery_store.ts";
 
-export interface NotificationRoutesDeps {
+export interface NotificationRouteDeps {
   deliveries(query: DeliveryQuery): DeliveryPage;
 }
 
@@ -28,7 +28,7 @@ function integerParam(value: string | undefined, name: string, fallback: number,
   return Number(value);
 }
 
-export function createNotificationRoutes(deps: NotificationRoutesDeps): Hono {
+export function createNotificationRoutes(deps: NotificationRouteDeps): Hono {
   return routeApp([{
     method: "get",
     path: "/deliveries",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { ApiError, errorBody } from "../api/errors.ts";
-import { DeliveryStore } from "./delivery_store.ts";
+import { type DeliveryStore, openDeliveryStore } from "./delivery_store.ts";
 import { createNotificationRoutes } from "./routes.ts";
 
 /** Mounted the way the REST app mounts sub-apps, with its error rendering. */
@@ -21,7 +21,7 @@ function appWith(store: DeliveryStore): Hono {
 }
 
 Deno.test("GET /deliveries lists delivery records newest first with the total", async (t) => {
-  const store = new DeliveryStore(":memory:");
+  const store = openDeliveryStore(":memory:");
   try {
     for (let i = 0; i < 5; i++) {
       store.add({

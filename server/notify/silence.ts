@@ -7,7 +7,7 @@
  * midnight, and its recurrence is checked against the day it STARTS: a `weekdays` window
  * 22:00–06:00 covers Friday 22:00 to Saturday 06:00, but not Sunday 22:00 to Monday 06:00.
  */
-import { MS_PER_DAY } from "../../shared/time.ts";
+import { dayNumber } from "../../shared/time.ts";
 import type { SilenceWindowConfig, Weekday } from "./config.ts";
 
 interface LocalTime {
@@ -50,7 +50,7 @@ export function localTime(nowMs: number, timeZone: string): LocalTime {
   for (const part of formatterFor(timeZone).formatToParts(nowMs)) {
     if (part.type !== "literal") parts[part.type] = Number(part.value);
   }
-  const epochDay = Math.floor(Date.UTC(parts.year, parts.month - 1, parts.day) / MS_PER_DAY);
+  const epochDay = dayNumber(Date.UTC(parts.year, parts.month - 1, parts.day));
   return {
     epochDay,
     minute: (parts.hour % 24) * 60 + parts.minute,
@@ -59,7 +59,7 @@ export function localTime(nowMs: number, timeZone: string): LocalTime {
 
 function epochDayOf(date: string): number {
   const [year, month, day] = date.split("-").map(Number);
-  return Math.floor(Date.UTC(year, month - 1, day) / MS_PER_DAY);
+  return dayNumber(Date.UTC(year, month - 1, day));
 }
 
 function startsOn(window: SilenceWindowConfig, epochDay: number): boolean {

@@ -1,26 +1,19 @@
 import assert from "node:assert/strict";
 import type { AlertEvent } from "../../shared/types.ts";
+import { alertEvent } from "../../tests/helpers/alert_harness.ts";
 import { EVENT_FIELD_NAMES, eventFields } from "./message.ts";
 import { compileTemplate } from "./template.ts";
 
 const HOSTILE = 'quote " backslash \\ newline \n tab \t close "} brace {{agent_id}} nul \u0000';
 
 function event(overrides: Partial<AlertEvent> = {}): AlertEvent {
-  return {
-    id: "ev-1",
-    ruleName: "high-cpu",
-    ruleType: "threshold",
-    agentId: "web-1",
-    metricName: "cpu.usage",
+  return alertEvent({
     labels: { core: "0" },
-    severity: "critical",
-    status: "firing",
     message: "CPU 95.5% > 90%",
     value: 95.5,
-    threshold: 90,
     timestampMs: Date.UTC(2026, 0, 2, 3, 4, 5),
     ...overrides,
-  };
+  });
 }
 
 const known = EVENT_FIELD_NAMES;

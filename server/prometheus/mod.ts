@@ -8,7 +8,13 @@ export {
   readRemoteWriteConfig,
   type RemoteWriteConfig,
 } from "./config.ts";
-export { newestStoredSamples, RemoteWriteForwarder, remoteWriteHealth } from "./remote_write.ts";
-export { RemoteWriteReceiver, remoteWriteRoutes } from "./remote_write_receiver.ts";
-export { metricsRoutes, type SelfMetricsSources, ServerCounters } from "./self_metrics.ts";
-export { type QueryApiOptions, queryApiRoutes } from "./promql/api.ts";
+export {
+  newestStoredSamples,
+  openRemoteWriteForwarder,
+  type RemoteWriteForwarder,
+  remoteWriteHealth,
+} from "./remote_write.ts";
+export { RemoteWriteReceiver } from "./remote_write_receiver.ts";
+export { type SelfMetricsSources, ServerCounters } from "./self_metrics.ts";
+export { createRemoteWriteRoutes, createSelfMetricsRoutes } from "./routes.ts";
+export { createQueryApiRoutes, type QueryApiOptions } from "./promql/routes.ts";

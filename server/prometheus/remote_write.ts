@@ -18,6 +18,7 @@ import type { Clock } from "../../shared/clock.ts";
 import { delay } from "../../shared/deadline.ts";
 import { compileFilter } from "../../shared/glob.ts";
 import type { Logger } from "../../shared/log.ts";
+import { seriesIdentityOf } from "../../shared/series.ts";
 import type { Labels, MetricDataPoint } from "../../shared/types.ts";
 import type { RemoteWriteConfig } from "./config.ts";
 import { toPromLabels } from "./naming.ts";
@@ -78,12 +79,7 @@ const LABEL_CACHE_LIMIT = 1_000_000;
 const SLICE_MS = 10 * 60_000;
 
 function seriesKey(point: MetricDataPoint): string {
-  const names = Object.keys(point.labels);
-  let key = point.agentId + "\u0000" + point.metricName;
-  if (names.length === 0) return key;
-  if (names.length > 1) names.sort();
-  for (const name of names) key += "\u0000" + name + "=" + point.labels[name];
-  return key;
+  return seriesIdentityOf(point.agentId, point.metricName, point.labels);
 }
 
 class Endpoint {
@@ -321,6 +317,14 @@ class Endpoint {
     }
     this.#stats.lastError = message;
   }
+}
+
+/**
+ * Opens the on-disk queue of every `[[remote_write]]` endpoint under `dataDir/remote_write/`;
+ * `start()` begins sending, `stop()` ends it and closes the queues.
+ */
+export function openRemoteWriteForwarder(options: RemoteWriteOptions): RemoteWriteForwarder {
+  return new RemoteWriteForwarder(options);
 }
 
 /** The oxmon side: takes committed samples, filters, and hands them to every endpoint. */

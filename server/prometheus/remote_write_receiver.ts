@@ -11,14 +11,12 @@
  * skipped and counted, not refused: oxmon stores finite values only, and refusing the request
  * would make the sender drop every other sample in it.
  */
-import type { Hono } from "hono";
 import {
   GrpcStatus,
   type MetricBatchMessage,
   type MetricDataPointMessage,
 } from "../../shared/wire/mod.ts";
 import type { Logger } from "../../shared/log.ts";
-import { routeApp } from "../api/routes.ts";
 import type { IngestMetadata, IngestResult } from "../ingest/service.ts";
 import { fromPromLabels, type OxmonSeries } from "./naming.ts";
 import {
@@ -297,7 +295,7 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array 
 }
 
 /** Every `code` a refusal of `POST /api/v1/write` carries. */
-const REFUSAL_CODES = [
+export const REFUSAL_CODES = [
   "bad_request",
   "unauthorized",
   "forbidden",
@@ -305,45 +303,3 @@ const REFUSAL_CODES = [
   "unsupported_media_type",
   "unavailable",
 ] as const;
-
-/** `POST /api/v1/write`, mounted at the root: the path is the one senders are configured with. */
-export function remoteWriteRoutes(receiver: RemoteWriteReceiver): Hono {
-  return routeApp([{
-    method: "post",
-    path: "/api/v1/write",
-    summary: "Prometheus remote write in",
-    description: "Remote-Write 1.0 from Prometheus, vmagent, Grafana Alloy or Telegraf. Same " +
-      "authentication as agents (`Authorization: Bearer` with one of `agent_tokens`); series " +
-      "are named back to oxmon metrics and take the same validation, commit, agent " +
-      "registration and alert feed as gRPC batches. A request is stored whole or not at all. " +
-      "Stale markers and other NaN/±Inf samples and native histograms are skipped and counted, " +
-      "not refused.",
-    body: {
-      description: "A snappy block-compressed protobuf `prometheus.WriteRequest`, sent with " +
-        "`Content-Encoding: snappy` and `X-Prometheus-Remote-Write-Version: 0.1.0`",
-      mediaType: "application/x-protobuf",
-      schema: { type: "string", format: "binary" },
-    },
-    responses: {
-      204: "stored",
-      400: "a body or series that can never be stored, naming the series and field (the " +
-        "sender must not retry it), or a query parameter",
-      401: "no accepted agent token",
-      403: "the agent token is bound to other agent ids than the request's series name",
-      413: "a body above `[ingest] max_batch_bytes` (compressed) or " +
-        "`[prometheus] remote_write_max_bytes` (uncompressed)",
-      415: "another Content-Type or Content-Encoding",
-      503: "storage failed; the sender retries",
-    },
-    errorSchema: {
-      title: "RemoteWriteError",
-      type: "object",
-      required: ["error", "code"],
-      properties: {
-        error: { type: "string", description: "what was refused and why" },
-        code: { type: "string", enum: [...REFUSAL_CODES] },
-      },
-    },
-    handler: (c) => receiver.handle(c.req.raw),
-  }]);
-}

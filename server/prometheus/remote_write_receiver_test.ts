@@ -9,7 +9,7 @@ import { DEFAULT_INGEST_LIMITS } from "../config.ts";
 import { IngestService } from "../ingest/service.ts";
 import { openChunkStore } from "../storage/chunk/engine.ts";
 import { RemoteWriteReceiver } from "./remote_write_receiver.ts";
-import { writeRequest } from "./_testing.ts";
+import { writeRequest } from "../../tests/helpers/remote_write_body.ts";
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 const URL = "http://oxmon/api/v1/write";

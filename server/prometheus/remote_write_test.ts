@@ -5,11 +5,11 @@ import type { MetricDataPoint } from "../../shared/types.ts";
 import { startHttpSink } from "../../tests/helpers/http_sink.ts";
 import { eventually } from "../../tests/helpers/server_process.ts";
 import { parseServerConfig } from "../config.ts";
-import { RemoteWriteForwarder } from "./remote_write.ts";
+import { openRemoteWriteForwarder } from "./remote_write.ts";
 
 function forwarder(dir: string, toml: string) {
   const config = parseServerConfig(toml);
-  return new RemoteWriteForwarder({
+  return openRemoteWriteForwarder({
     endpoints: config.remoteWrite,
     dataDir: dir,
     clock: systemClock,

@@ -3,20 +3,13 @@
  * newest sample of every agent series, named as `naming.ts` says. Each source is read in its own
  * try, so one failing source costs its families, not the scrape.
  */
-import type { Hono } from "hono";
 import { METRIC_CATALOG } from "../../shared/catalog.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AlertEvent, MetricDataPoint } from "../../shared/types.ts";
+import { agentStatus } from "../agents/status.ts";
 import type { AgentRegistry } from "../agents/types.ts";
-import { routeApp } from "../api/routes.ts";
 import type { MetricStore } from "../storage/types.ts";
-import {
-  CONTENT_TYPES,
-  type MetricFamily,
-  type MetricSample,
-  negotiateFormat,
-  renderExposition,
-} from "./exposition.ts";
+import type { MetricFamily, MetricSample } from "./exposition.ts";
 import { toPromLabels } from "./naming.ts";
 import type { EndpointStats } from "./remote_write.ts";
 import type { RemoteWriteReceiverStats } from "./remote_write_receiver.ts";
@@ -234,10 +227,11 @@ export function selfMetricFamilies(sources: SelfMetricsSources): MetricFamily[] 
   });
   section("agents", () => {
     const nowMs = sources.nowMs();
-    const limitMs = 3 * sources.agentIntervalSecs * 1000;
     let active = 0;
     const agents = sources.registry.list();
-    for (const agent of agents) if (nowMs - agent.lastSeenMs < limitMs) active++;
+    for (const agent of agents) {
+      if (agentStatus(agent.lastSeenMs, nowMs, sources.agentIntervalSecs) === "active") active++;
+    }
     return [
       gauge("oxmon_agents", "Agents known, by status.", [
         { labels: { status: "active" }, value: active },
@@ -308,42 +302,4 @@ export function agentMetricFamilies(store: MetricStore, registry: AgentRegistry)
       samples,
     } satisfies MetricFamily;
   });
-}
-
-/** `GET /metrics`, mounted at the root where scrapers look for it. */
-export function metricsRoutes(sources: SelfMetricsSources): Hono {
-  return routeApp([{
-    method: "get",
-    path: "/metrics",
-    summary: "The server's own metrics, for Prometheus to scrape",
-    description: "The Prometheus text format 0.0.4, or OpenMetrics 1.0 when the `Accept` " +
-      "header asks for it: build info, ingest, gRPC listener restarts, storage, agents, alert " +
-      "evaluations and events, notification send attempts and remote write both ways. With " +
-      "`[prometheus] expose_agent_metrics = true`, also the latest sample of every agent " +
-      "series, stamped with its own time.",
-    responses: { 200: "the exposition" },
-    contentType: [CONTENT_TYPES.prometheus, CONTENT_TYPES.openmetrics],
-    handler: (c) => {
-      const format = negotiateFormat(c.req.header("accept") ?? null);
-      const families = selfMetricFamilies(sources);
-      if (sources.exposeAgentMetrics) {
-        try {
-          // A pushed series named like one of the server's own families is left out: names
-          // must be unique in an exposition.
-          const own = new Set(families.map((family) => family.name));
-          for (const family of agentMetricFamilies(sources.store, sources.registry)) {
-            if (!own.has(family.name) && !own.has(family.name.replace(/_total$/, ""))) {
-              families.push(family);
-            }
-          }
-        } catch (error) {
-          sources.log.error("/metrics: agent series failed", { error });
-        }
-      }
-      return c.body(renderExposition(families, format), 200, {
-        "content-type": CONTENT_TYPES[format],
-        "cache-control": "no-store",
-      });
-    },
-  }]);
 }

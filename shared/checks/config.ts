@@ -3,7 +3,7 @@
  * every problem carries its TOML path (`checks[2].url: ...`). The server and the agent read the
  * same keys; `side` says which one is reading, because a few things only one of them can do.
  */
-import type { TableReader } from "../config/reader.ts";
+import type { TableReader } from "../config/mod.ts";
 import {
   CHECK_TYPES,
   type CheckBase,

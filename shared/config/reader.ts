@@ -168,6 +168,22 @@ export class TableReader {
     return options.default ?? value;
   }
 
+  /**
+   * One integer per field of `defaults`, each read under its TOML key within its bounds
+   * (`[key, min, max?]`), in the order `keys` lists them: a table of limits as one field list.
+   */
+  integers<T extends { [K in keyof T]: number }>(
+    defaults: Readonly<T>,
+    keys: { readonly [K in keyof T]: readonly [key: string, min: number, max?: number] },
+  ): T {
+    const values = {} as T;
+    for (const field of Object.keys(keys) as (keyof T)[]) {
+      const [key, min, max] = keys[field];
+      values[field] = this.integer(key, { default: defaults[field], min, max }) as T[keyof T];
+    }
+    return values;
+  }
+
   boolean(key: string, options: Common<boolean> = {}): boolean {
     const got = this.#get(key, options);
     if (!got.present) return got.value ?? false;

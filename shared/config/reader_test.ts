@@ -55,3 +55,26 @@ Deno.test("loadConfigText turns a TOML syntax error into a ConfigError", () => {
     /Cannot load bad.toml: .*invalid TOML/s,
   );
 });
+
+Deno.test("TableReader.integers reads a table of limits by field, with defaults and bounds", () => {
+  const defaults = { maxPoints: 10, maxBytes: 4096 };
+  const keys = { maxPoints: ["max_points", 1], maxBytes: ["max_bytes", 1024, 8192] } as const;
+  const read = (text: string) =>
+    loadConfigText(text, "test.toml", (root) => {
+      const limits = root.table("limits");
+      const value = limits.integers(defaults, keys);
+      limits.finish();
+      return value;
+    });
+  assert.deepEqual(read(""), { maxPoints: 10, maxBytes: 4096 });
+  assert.deepEqual(read("[limits]\nmax_bytes = 2048"), { maxPoints: 10, maxBytes: 2048 });
+  assert.throws(
+    () => read("[limits]\nmax_points = 0\nmax_bytes = 9000\nmax_byte = 1"),
+    (error: unknown) =>
+      error instanceof ConfigError && error.problems.join("\n") === [
+          "limits.max_points: expected a positive integer, got 0",
+          "limits.max_bytes: expected an integer of at most 8192, got 9000",
+          "limits.max_byte: unknown key",
+        ].join("\n"),
+  );
+});

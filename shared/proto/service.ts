@@ -5,13 +5,13 @@
  */
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { REPORT_METRICS_PATH } from "../wire/method.ts";
+import { REPORT_METRICS_PATH } from "../wire/mod.ts";
 import {
   type IMetricBatchProto,
   type IReportResponse,
   MetricBatchProto,
   ReportResponse,
-} from "./mod.ts";
+} from "./_messages.ts";
 
 /** Typed definition: clients send `IMetricBatchProto` and get a decoded `ReportResponse`. */
 export const metricServiceDefinition = {

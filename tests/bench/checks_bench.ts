@@ -16,6 +16,7 @@ import { DEFAULT_EXPECTED_STATUS } from "../../shared/checks/config.ts";
 import { ServerChecks } from "../../server/checks/service.ts";
 import { openChunkStore } from "../../server/storage/chunk/engine.ts";
 import { openAlertEngine } from "../../server/alerts/engine.ts";
+import { checkFailed } from "../helpers/alert_harness.ts";
 
 export interface ChecksBenchResult {
   checks: number;
@@ -56,17 +57,7 @@ export async function benchChecks(
     log: silentLogger,
   });
   const alerts = openAlertEngine({
-    rules: [{
-      name: "check-down",
-      type: "check_failed",
-      metric: "check.up",
-      agentPattern: "*",
-      labels: {},
-      severity: "critical",
-      silenceSecs: 600,
-      consecutiveFailures: 3,
-      durationSecs: 0,
-    }],
+    rules: [checkFailed()],
     statePath: join(dir, "alerts.db"),
     log: silentLogger,
   });

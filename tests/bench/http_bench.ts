@@ -6,7 +6,7 @@
  */
 import { createApiApp } from "../../server/api/app.ts";
 import { serveApi } from "../../server/api/serve.ts";
-import { openTestEnv } from "../../server/api/testing.ts";
+import { openTestEnv } from "../helpers/api_env.ts";
 import { silentLogger } from "../../shared/log.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 

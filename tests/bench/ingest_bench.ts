@@ -247,7 +247,7 @@ async function serve(kind: StoreKind, group: boolean, listenerArgs: string[]): P
   const { DEFAULT_INGEST_LIMITS } = await import("../../server/config.ts");
   const { IngestService } = await import("../../server/ingest/service.ts");
   const { GrpcIngestSupervisor } = await import("../../server/ingest/supervisor.ts");
-  const { MemoryRegistry, MemoryStore } = await import("../../server/ingest/_testing.ts");
+  const { MemoryRegistry, MemoryStore } = await import("../helpers/ingest_fakes.ts");
   const { openRowStore } = await import("../../server/storage/row_engine.ts");
   const { openAgentRegistry } = await import("../../server/agents/sqlite_registry.ts");
   const { listenerCommand } = await import("../helpers/grpc_client.ts");

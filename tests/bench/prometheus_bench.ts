@@ -11,8 +11,8 @@ import { systemClock } from "../../shared/clock.ts";
 import { silentLogger } from "../../shared/log.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { parseServerConfig } from "../../server/config.ts";
-import { RemoteWriteForwarder } from "../../server/prometheus/remote_write.ts";
-import { type TestSeries, writeRequestBody } from "../../server/prometheus/_testing.ts";
+import { openRemoteWriteForwarder } from "../../server/prometheus/remote_write.ts";
+import { type TestSeries, writeRequestBody } from "../helpers/remote_write_body.ts";
 import { REMOTE_WRITE_HEADERS } from "../../server/prometheus/remote_write_codec.ts";
 import { startPrometheus, startVictoriaMetrics } from "../helpers/prometheus_peers.ts";
 
@@ -55,7 +55,7 @@ max_batch_samples = 10000
 flush_interval_secs = 0.2
 queue_max_bytes = 1073741824
 `);
-  const forwarder = new RemoteWriteForwarder({
+  const forwarder = openRemoteWriteForwarder({
     endpoints: config.remoteWrite,
     dataDir: dir,
     clock: systemClock,

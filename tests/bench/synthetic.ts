@@ -12,6 +12,7 @@
  */
 import type { Labels, MetricDataPoint } from "../../shared/types.ts";
 import { HOST_METRIC_NAMES } from "../../shared/catalog.ts";
+import { Random } from "../helpers/chunk_random.ts";
 
 export interface SyntheticOptions {
   agents: number;
@@ -93,16 +94,10 @@ export function syntheticSeries(seriesPerAgent: number): SyntheticSeries[] {
     .map((entry) => entry.series);
 }
 
-/** mulberry32: small, fast and good enough for test data. */
+/** Uniform numbers in [0, 1) from `Random` (mulberry32): small, fast and good enough here. */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = new Random(seed);
+  return () => generator.next();
 }
 
 const round = (value: number, decimals: number) => {

@@ -5,6 +5,7 @@
  */
 import type { IMetricBatchProto, IMetricDataPointProto } from "../../shared/proto/mod.ts";
 import type { Labels } from "../../shared/types.ts";
+import { Random } from "./chunk_random.ts";
 
 const SERIES: { metric: string; labels: Labels }[] = [
   { metric: "cpu.usage", labels: {} },
@@ -22,16 +23,10 @@ const SERIES: { metric: string; labels: Labels }[] = [
 
 export const AGENT_SERIES_COUNT = SERIES.length;
 
-/** A small, fast, seeded generator (mulberry32). */
+/** Uniform numbers in [0, 1) from `Random` (mulberry32), as a function. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 function value(metric: string, index: number, random: () => number): number {

@@ -1,4 +1,4 @@
-/** A small seeded PRNG for reproducible randomized chunk-engine tests (mulberry32). */
+/** The one seeded PRNG of the tests and benchmarks (mulberry32): reproducible random data. */
 export class Random {
   #state: number;
 

@@ -69,26 +69,43 @@ export async function screenshots(page: Page, name: string) {
 }
 
 /**
+ * Runs `change` (a `goto`, a click, a theme switch) and waits until the view it brings up is
+ * loaded (`data-ready` or `data-drawn`, dashboard/main.ts). A `goto` that changes only the hash
+ * returns before the page has handled it, and the view before — often the same page, drawn — is
+ * still there: its children are marked first, and only a view without them counts.
+ */
+export async function showView(page: Page, change: () => Promise<unknown>): Promise<void> {
+  await page.evaluate(() => {
+    const view = (globalThis as any).document.querySelector("#view");
+    for (const child of view?.children ?? []) child.dataset.oldView = "";
+  });
+  await change();
+  await page.waitForFunction(() => {
+    const view = (globalThis as any).document.querySelector("#view");
+    return view !== null && view.querySelector("[data-old-view]") === null &&
+      (view.dataset.ready === "true" || view.dataset.drawn === "true");
+  });
+}
+
+/** `page.goto(url)`, then waits for the view at `url` to be loaded (see `showView`). */
+export function gotoView(page: Page, url: string): Promise<void> {
+  return showView(page, () => page.goto(url));
+}
+
+/**
  * Switches the emulated theme and waits for the page to be drawn again: a theme change renders
  * the page anew from fresh data (`dashboard/main.ts`), so until then its tables and charts are
  * missing or stale, and a step that reads them races the reload.
  */
 async function setColorScheme(page: Page, scheme: "light" | "dark") {
-  const redraws = await page.evaluate((dark: boolean) => {
-    const doc = (globalThis as any).document;
-    if ((globalThis as any).matchMedia("(prefers-color-scheme: dark)").matches === dark) {
-      return false;
-    }
-    for (const child of doc.querySelector("#view").children) child.dataset.oldTheme = "";
-    return true;
-  }, scheme === "dark");
-  await page.emulateMedia({ colorScheme: scheme });
-  if (!redraws) return;
-  await page.waitForFunction(() => {
-    const view = (globalThis as any).document.querySelector("#view");
-    return view.querySelector("[data-old-theme]") === null &&
-      (view.dataset.ready === "true" || view.dataset.drawn === "true");
-  });
+  const dark = scheme === "dark";
+  const flips = await page.evaluate(
+    (dark: boolean) =>
+      (globalThis as any).matchMedia("(prefers-color-scheme: dark)").matches !== dark,
+    dark,
+  );
+  if (flips) await showView(page, () => page.emulateMedia({ colorScheme: scheme }));
+  else await page.emulateMedia({ colorScheme: scheme });
 }
 
 /**

@@ -10,22 +10,22 @@ import type { Hono } from "hono";
 import { silentLogger } from "../../shared/log.ts";
 import { openAlertEngine } from "../../server/alerts/mod.ts";
 import { type ApiDeps, createApiApp } from "../../server/api/app.ts";
-import { openTestEnv, type TestEnv } from "../../server/api/testing.ts";
+import { openTestEnv, type TestEnv } from "./api_env.ts";
 import { apiMounts, rootMounts } from "../../server/api_mounts.ts";
 import { ApiAuth } from "../../server/auth/api_auth.ts";
 import { createHostGuard } from "../../server/auth/host_guard.ts";
 import { requireScope } from "../../server/auth/require_scope.ts";
 import { SessionStore } from "../../server/auth/sessions.ts";
 import { sha256Hex } from "../../server/auth/tokens.ts";
-import { whitelistRoutes } from "../../server/auth/whitelist_routes.ts";
-import { WhitelistStore } from "../../server/auth/whitelist_store.ts";
+import { createWhitelistRoutes } from "../../server/auth/whitelist_routes.ts";
+import { openWhitelistStore } from "../../server/auth/whitelist_store.ts";
 import { CertChecker } from "../../server/certs/checker.ts";
-import { CertStore } from "../../server/certs/store.ts";
+import { openCertStore } from "../../server/certs/store.ts";
 import { ServerChecks } from "../../server/checks/service.ts";
 import { FleetSummary } from "../../server/fleet/mod.ts";
 import { DEFAULT_INGEST_LIMITS } from "../../server/config.ts";
 import { IngestService } from "../../server/ingest/service.ts";
-import { DeliveryStore } from "../../server/notify/delivery_store.ts";
+import { openDeliveryStore } from "../../server/notify/mod.ts";
 import { RemoteWriteReceiver } from "../../server/prometheus/mod.ts";
 
 /** The one API token the full app accepts; scope admin. */
@@ -44,8 +44,8 @@ export async function openFullApi(overrides: Partial<ApiDeps> = {}): Promise<Ful
   const dir = await Deno.makeTempDir({ prefix: "oxmon-full-api-" });
   const { clock } = env;
   const alerts = openAlertEngine({ rules: [], statePath: join(dir, "alerts.db"), clock });
-  const deliveries = new DeliveryStore(":memory:");
-  const certStore = new CertStore(join(dir, "certs.db"));
+  const deliveries = openDeliveryStore(":memory:");
+  const certStore = openCertStore(join(dir, "certs.db"));
   const certChecker = new CertChecker({
     store: certStore,
     config: {
@@ -82,7 +82,7 @@ export async function openFullApi(overrides: Partial<ApiDeps> = {}): Promise<Ful
     clock,
     log: silentLogger,
   });
-  const whitelist = new WhitelistStore(join(dir, "agent_whitelist.db"));
+  const whitelist = openWhitelistStore(join(dir, "agent_whitelist.db"));
   const close = async () => {
     await checks.stop();
     await certChecker.stop();
@@ -126,7 +126,7 @@ export async function openFullApi(overrides: Partial<ApiDeps> = {}): Promise<Ful
         clock,
         log: silentLogger,
       }),
-      whitelist: whitelistRoutes({
+      whitelist: createWhitelistRoutes({
         store: whitelist,
         registry: env.registry,
         clock,

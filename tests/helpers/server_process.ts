@@ -49,6 +49,27 @@ ${extraToml}`,
   };
 }
 
+/**
+ * Runs `use` with a server started on a fresh temp data dir (`extraToml` as for
+ * `startTestServer`), then stops it and removes the dir, whatever `use` did.
+ */
+export async function withTestServer(
+  extraToml: string,
+  use: (server: TestServer) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "oxmon-server-" });
+  try {
+    const server = await startTestServer(`${dir}/data`, extraToml);
+    try {
+      await use(server);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Polls `condition` every 20 ms until it holds; throws naming `what` after `timeoutMs`. */
 export async function eventually(
   condition: () => boolean | Promise<boolean>,

@@ -1,7 +1,6 @@
 /**
  * A real SMTP server (`npm:smtp-server`) on 127.0.0.1 (port 0) that keeps every mail it accepts,
- * with optional AUTH, STARTTLS and implicit TLS, plus a cheap self-signed certificate from
- * openssl for the TLS cases.
+ * with optional AUTH, STARTTLS and implicit TLS (certificates: `pki.ts`'s `selfSignedCert`).
  */
 import { SMTPServer } from "smtp-server";
 
@@ -147,38 +146,4 @@ export function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> 
       });
     });
   });
-}
-
-/**
- * A self-signed certificate for 127.0.0.1 and localhost, written by openssl into `dir`
- * (about 0.1 s). The certificate is its own CA.
- */
-export async function selfSignedCert(dir: string): Promise<{ key: string; cert: string }> {
-  const keyPath = `${dir}/key.pem`;
-  const certPath = `${dir}/cert.pem`;
-  const { success, stderr } = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      keyPath,
-      "-out",
-      certPath,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!success) throw new Error(`openssl failed: ${new TextDecoder().decode(stderr)}`);
-  return { key: await Deno.readTextFile(keyPath), cert: await Deno.readTextFile(certPath) };
 }

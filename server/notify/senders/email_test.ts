@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { AlertEvent } from "../../../shared/types.ts";
+import { alertEvent } from "../../../tests/helpers/alert_harness.ts";
+import { selfSignedCert } from "../../../tests/helpers/pki.ts";
 import {
-  selfSignedCert,
   type SmtpSink,
   type SmtpSinkOptions,
   startSmtpSink,
@@ -11,21 +12,14 @@ import type { Sender } from "./types.ts";
 import { createEmailSender } from "./email.ts";
 
 function event(overrides: Partial<AlertEvent> = {}): AlertEvent {
-  return {
+  return alertEvent({
     id: "ev-42",
-    ruleName: "high-cpu",
-    ruleType: "threshold",
-    agentId: "web-1",
-    metricName: "cpu.usage",
     labels: { core: "3" },
-    severity: "critical",
-    status: "firing",
     message: "CPU usage 97.5% above 90%",
     value: 97.5,
-    threshold: 90,
     timestampMs: Date.UTC(2026, 0, 2, 3, 4, 5),
     ...overrides,
-  };
+  });
 }
 
 function channel(port: number, extra: Partial<EmailChannelConfig> = {}): EmailChannelConfig {

@@ -1,23 +1,11 @@
 import assert from "node:assert/strict";
 import type { AlertEvent } from "../../../shared/types.ts";
+import { alertEvent } from "../../../tests/helpers/alert_harness.ts";
 import { startHttpSink } from "../../../tests/helpers/http_sink.ts";
 import type { SmsChannelConfig } from "../config.ts";
 import { createSmsSender } from "./sms.ts";
 
-const event: AlertEvent = {
-  id: "ev-9",
-  ruleName: "high-cpu",
-  ruleType: "threshold",
-  agentId: "web-1",
-  metricName: "cpu.usage",
-  labels: {},
-  severity: "critical",
-  status: "firing",
-  message: 'CPU "95%" & rising',
-  value: 95,
-  threshold: 90,
-  timestampMs: 0,
-};
+const event: AlertEvent = alertEvent({ id: "ev-9", message: 'CPU "95%" & rising', timestampMs: 0 });
 
 function channel(url: string, extra: Partial<SmsChannelConfig> = {}): SmsChannelConfig {
   return {

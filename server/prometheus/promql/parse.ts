@@ -12,6 +12,7 @@
  */
 import { parser } from "@prometheus-io/lezer-promql";
 import type { SyntaxNode } from "@lezer/common";
+import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND } from "../../../shared/time.ts";
 
 export class PromQLError extends Error {
   /** `bad_data` for a query that cannot be parsed or is not supported. */
@@ -84,17 +85,17 @@ export function typeOf(expr: Expr): "scalar" | "vector" | "matrix" {
 
 const UNITS: Record<string, number> = {
   ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-  y: 31_536_000_000,
+  s: MS_PER_SECOND,
+  m: MS_PER_MINUTE,
+  h: MS_PER_HOUR,
+  d: MS_PER_DAY,
+  w: 7 * MS_PER_DAY,
+  y: 365 * MS_PER_DAY,
 };
 
 /** `5m`, `1h30m`, `500ms`, or a number of seconds, as milliseconds. */
 export function parseDuration(text: string): number | undefined {
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * MS_PER_SECOND);
   const re = /(\d+)(ms|s|m|h|d|w|y)/gy;
   let total = 0;
   let end = 0;
@@ -115,7 +116,7 @@ function parseNumber(text: string): number {
   const value = Number(body);
   if (body !== "" && Number.isFinite(value)) return sign * value;
   const duration = parseDuration(body);
-  if (duration !== undefined) return sign * duration / 1000;
+  if (duration !== undefined) return sign * duration / MS_PER_SECOND;
   throw new PromQLError(`cannot parse number ${JSON.stringify(text)}`);
 }
 

@@ -19,7 +19,8 @@ import { ApiError } from "../../api/errors.ts";
 import { type QueryParam, routeApp, routeParams, type RouteSpec } from "../../api/routes.ts";
 import type { MetricStore } from "../../storage/types.ts";
 import { toPromLabels, toPromName } from "../naming.ts";
-import { Evaluator, type PromLabels, PromQLExecutionError, StoreSource } from "./eval.ts";
+import { Evaluator } from "./eval.ts";
+import { type PromLabels, PromQLExecutionError, StoreSource } from "./source.ts";
 import { formatSampleValue, parsePromTime, toPromTime } from "./format.ts";
 import {
   type Expr,
@@ -206,7 +207,7 @@ function endpoint(
     : [{ ...route, method: "get" }];
 }
 
-export function queryApiRoutes(options: QueryApiOptions): Hono {
+export function createQueryApiRoutes(options: QueryApiOptions): Hono {
   const { store, clock, log } = options;
   const defaultLookbackDeltaMs = options.lookbackDeltaSecs * 1000;
 

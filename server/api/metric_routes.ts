@@ -37,7 +37,7 @@ const unitOf = (metricName: string) => METRIC_CATALOG[metricName]?.unit ?? "";
  * `GET /metrics/latest` (the newest sample of every matching series, across agents),
  * `GET /metrics/series` (series keys) and `GET /metrics/names` (metric names).
  */
-export function metricRoutes(deps: ApiDeps): Hono {
+export function createMetricRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock } = deps;
   const limits = { ...DEFAULT_QUERY_LIMITS, ...deps.limits };
 

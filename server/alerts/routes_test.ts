@@ -3,60 +3,24 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import { ManualClock } from "../../shared/clock.ts";
 import { ApiError, errorBody } from "../api/errors.ts";
-import { createAlertRoutes } from "./api.ts";
+import { createAlertRoutes } from "./routes.ts";
 import type { AlertRuleConfig } from "./config.ts";
 import { type AlertEngine, openAlertEngine } from "./engine.ts";
-
-const T0 = Date.UTC(2026, 0, 1);
+import { agentAbsent, T0, threshold, trendPrediction } from "../../tests/helpers/alert_harness.ts";
 
 const RULES: AlertRuleConfig[] = [
-  {
-    name: "high-cpu",
-    type: "threshold",
-    metric: "cpu.usage",
-    agentPattern: "web-*",
-    labels: {},
-    severity: "critical",
-    silenceSecs: 600,
-    operator: "greater_than",
-    value: 90,
-    durationSecs: 0,
-  },
-  {
+  threshold({ agentPattern: "web-*", silenceSecs: 600 }),
+  threshold({
     name: "root-full",
-    type: "threshold",
     metric: "disk.used_percent",
-    agentPattern: "*",
     labels: { mount: "/" },
     severity: "warning",
     silenceSecs: 600,
     operator: "greater_equal",
     value: 80,
-    durationSecs: 0,
-  },
-  {
-    name: "disk-full-prediction",
-    type: "trend_prediction",
-    metric: "disk.used_percent",
-    agentPattern: "*",
-    labels: {},
-    severity: "info",
-    silenceSecs: 3600,
-    predictThreshold: 95,
-    horizonSecs: 86_400,
-    minDataPoints: 10,
-    windowSecs: 3600,
-  },
-  {
-    name: "agent-down",
-    type: "agent_absent",
-    metric: "",
-    agentPattern: "*",
-    labels: {},
-    severity: "critical",
-    silenceSecs: 600,
-    absentSecs: 120,
-  },
+  }),
+  trendPrediction(),
+  agentAbsent(),
 ];
 
 /** The alert routes mounted as the REST app mounts them, with an `onError` like the app's. */

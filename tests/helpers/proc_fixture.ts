@@ -1,7 +1,7 @@
 /** Test helpers: a temporary proc root made from the fixture files, one round at a time. */
 import { fileURLToPath } from "node:url";
 
-export const FIXTURES = fileURLToPath(new URL("../../tests/fixtures/agent/", import.meta.url));
+export const FIXTURES = fileURLToPath(new URL("../fixtures/agent/", import.meta.url));
 
 export interface FixtureRoot extends AsyncDisposable {
   procRoot: string;

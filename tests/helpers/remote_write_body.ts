@@ -5,7 +5,7 @@ import {
   ProtoWriter,
   REMOTE_WRITE_HEADERS,
   snappyCompress,
-} from "./remote_write_codec.ts";
+} from "../../server/prometheus/remote_write_codec.ts";
 
 export interface TestSeries {
   labels: Record<string, string>;

@@ -1,10 +1,8 @@
 /**
- * The JSON-lines protocol between `_test_server.ts` (in the test process) and
- * `_test_server_child.ts` (the grpc-js server in its own process), in one place for both ends.
+ * The JSON-lines protocol between `recording_grpc_server.ts` (in the test process) and
+ * `recording_grpc_server_child.ts` (the grpc-js server in its own process), in one place for both ends.
  */
-import type { IReportResponse } from "../shared/proto/mod.ts";
-
-export { readLines } from "../tests/helpers/lines.ts";
+import type { IReportResponse } from "../../shared/proto/mod.ts";
 
 /** PEM key and certificate the server presents, and the CA it trusts for client certificates. */
 export interface ServerTls {

@@ -3,7 +3,7 @@ import { ManualClock } from "../../../shared/clock.ts";
 import { silentLogger } from "../../../shared/log.ts";
 import { openChunkStore } from "../../storage/chunk/engine.ts";
 import type { MetricStore } from "../../storage/types.ts";
-import { queryApiRoutes } from "./api.ts";
+import { createQueryApiRoutes } from "./routes.ts";
 
 const DAY = 86_400_000;
 // deno-lint-ignore no-explicit-any
@@ -39,7 +39,7 @@ async function withApi(
     });
   }
   store.write(points);
-  const app = queryApiRoutes({
+  const app = createQueryApiRoutes({
     store: wrap(store),
     clock,
     log: silentLogger,

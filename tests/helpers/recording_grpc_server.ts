@@ -3,20 +3,17 @@
  * receives. `respond` decides each reply, so tests can play a server that is down, refuses a
  * token, rejects a batch or answers late; `tls` makes it speak TLS.
  *
- * The grpc-js server runs in a child process (`_test_server_child.ts`), never in the test
+ * The grpc-js server runs in a child process (`recording_grpc_server_child.ts`), never in the test
  * process: under Deno 2.9.6 it can abort its process inside nghttp2 (TOOLCHAIN.md), and in
  * `deno test --parallel` that killed the whole run. Each call travels to this process, which
  * decodes it, asks `respond` and sends the answer back; a dead child fails `close()` with its
  * exit status.
  */
 import { fileURLToPath } from "node:url";
-import { type IReportResponse, MetricBatchProto } from "../shared/proto/mod.ts";
-import {
-  type ChildEvent,
-  type ChildReply,
-  encodeLine,
-  readLines,
-} from "./_test_server_protocol.ts";
+import { type IReportResponse, MetricBatchProto } from "../../shared/proto/mod.ts";
+import { type ChildEvent, type ChildReply, encodeLine } from "./recording_grpc_server_protocol.ts";
+import { readLines } from "./lines.ts";
+import type { TestCertificates } from "./pki.ts";
 
 export type DecodedBatch = ReturnType<typeof MetricBatchProto.decode>;
 
@@ -49,8 +46,8 @@ export function reservePort(): number {
   return port;
 }
 
-const CHILD = fileURLToPath(new URL("./_test_server_child.ts", import.meta.url));
-const CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
+const CHILD = fileURLToPath(new URL("./recording_grpc_server_child.ts", import.meta.url));
+const CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
 /** A child that has not exited this long after its stdin closed is killed. */
 const EXIT_TIMEOUT_MS = 5_000;
 /** gRPC's UNKNOWN, for a `respond` that throws. */
@@ -151,81 +148,4 @@ export async function waitFor(
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-export interface TestCertificates {
-  /** PEM of a throw-away CA, for the client to trust. */
-  caCert: string;
-  /** PEM key and certificate for 127.0.0.1 and localhost, signed by the CA. */
-  serverKey: string;
-  serverCert: string;
-}
-
-async function openssl(args: string[]): Promise<void> {
-  const { success, stderr } = await new Deno.Command("openssl", {
-    args,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!success) {
-    throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(stderr)}`);
-  }
-}
-
-/**
- * A CA and a server certificate it signed, made by openssl in `dir`. A self-signed server
- * certificate will not do: rustls (under Deno's fetch) refuses a CA certificate used as the
- * server's own.
- */
-export async function testCertificates(dir: string): Promise<TestCertificates> {
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await openssl([
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    `${dir}/ca.key`,
-    "-out",
-    `${dir}/ca.pem`,
-    "-days",
-    "1",
-    "-subj",
-    "/CN=oxmon test CA",
-  ]);
-  await openssl([
-    "req",
-    ...ec,
-    "-keyout",
-    `${dir}/server.key`,
-    "-out",
-    `${dir}/server.csr`,
-    "-subj",
-    "/CN=localhost",
-  ]);
-  await Deno.writeTextFile(
-    `${dir}/server.ext`,
-    "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
-  );
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    `${dir}/server.csr`,
-    "-CA",
-    `${dir}/ca.pem`,
-    "-CAkey",
-    `${dir}/ca.key`,
-    "-CAcreateserial",
-    "-out",
-    `${dir}/server.pem`,
-    "-days",
-    "1",
-    "-extfile",
-    `${dir}/server.ext`,
-  ]);
-  return {
-    caCert: await Deno.readTextFile(`${dir}/ca.pem`),
-    serverKey: await Deno.readTextFile(`${dir}/server.key`),
-    serverCert: await Deno.readTextFile(`${dir}/server.pem`),
-  };
 }

@@ -3,8 +3,9 @@
  * for our own storage (not for a protocol peer), so these tests do not depend on the storage
  * engines being built in parallel; and batch builders.
  */
-import type { AgentRecord, AgentRegistry } from "../agents/types.ts";
-import { blocksByHour } from "../storage/blocks.ts";
+import type { AgentRecord, AgentRegistry } from "../../server/agents/types.ts";
+import { blocksByHour } from "../../server/storage/blocks.ts";
+import { matchesSeries, sameFloat64Bits } from "../../server/storage/points.ts";
 import type {
   BlockSeries,
   BucketedSeries,
@@ -15,24 +16,11 @@ import type {
   SeriesQuery,
   StorageStats,
   WriteResult,
-} from "../storage/types.ts";
+} from "../../server/storage/types.ts";
 import type { IMetricBatchProto } from "../../shared/proto/mod.ts";
 import { MetricBatchProto } from "../../shared/proto/mod.ts";
+import { seriesIdentityOf } from "../../shared/series.ts";
 import type { Labels, MetricDataPoint, SystemInfo } from "../../shared/types.ts";
-
-function seriesId(point: SeriesKey): string {
-  const labels = Object.keys(point.labels).sort().map((k) => `${k}=${point.labels[k]}`);
-  return `${point.agentId}\u0000${point.metricName}\u0000${labels.join("\u0000")}`;
-}
-
-function matches(key: SeriesKey, filter: Omit<SeriesQuery, "fromMs" | "toMs">): boolean {
-  if (filter.agentId !== undefined && key.agentId !== filter.agentId) return false;
-  if (filter.metricName !== undefined && key.metricName !== filter.metricName) return false;
-  for (const [name, value] of Object.entries(filter.labels ?? {})) {
-    if (key.labels[name] !== value) return false;
-  }
-  return true;
-}
 
 /** Deduplicating in-memory store; `failWrites` makes `write` throw like a broken disk. */
 export class MemoryStore implements MetricStore {
@@ -45,7 +33,7 @@ export class MemoryStore implements MetricStore {
     this.writes++;
     const result = { written: 0, duplicates: 0, conflicts: 0 };
     for (const point of points) {
-      const id = seriesId(point);
+      const id = seriesIdentityOf(point.agentId, point.metricName, point.labels);
       let entry = this.series.get(id);
       if (!entry) {
         const key = { agentId: point.agentId, metricName: point.metricName, labels: point.labels };
@@ -56,7 +44,7 @@ export class MemoryStore implements MetricStore {
       if (stored === undefined) {
         entry.samples.set(point.timestampMs, point.value);
         result.written++;
-      } else if (Object.is(stored, point.value)) result.duplicates++;
+      } else if (sameFloat64Bits(stored, point.value)) result.duplicates++;
       else result.conflicts++;
     }
     return result;
@@ -65,7 +53,7 @@ export class MemoryStore implements MetricStore {
   queryRaw(query: SeriesQuery): RawSeries[] {
     const out: RawSeries[] = [];
     for (const { key, samples } of this.series.values()) {
-      if (!matches(key, query)) continue;
+      if (!matchesSeries(key, query)) continue;
       const inRange = [...samples]
         .filter(([ts]) => ts >= query.fromMs && ts <= query.toMs)
         .sort(([a], [b]) => a - b)
@@ -89,7 +77,7 @@ export class MemoryStore implements MetricStore {
   }
 
   listSeries(filter: Omit<SeriesQuery, "fromMs" | "toMs"> = {}): SeriesKey[] {
-    return [...this.series.values()].map((s) => s.key).filter((key) => matches(key, filter));
+    return [...this.series.values()].map((s) => s.key).filter((key) => matchesSeries(key, filter));
   }
 
   deleteBefore(): string[] {

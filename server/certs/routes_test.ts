@@ -4,14 +4,14 @@ import { ManualClock } from "../../shared/clock.ts";
 import { silentLogger } from "../../shared/log.ts";
 import { makeTestPki } from "../../tests/helpers/pki.ts";
 import { createApiApp } from "../api/app.ts";
-import { openTestEnv } from "../api/testing.ts";
-import { createCertRoutes } from "./api.ts";
+import { openTestEnv } from "../../tests/helpers/api_env.ts";
+import { createCertRoutes } from "./routes.ts";
 import { CertChecker } from "./checker.ts";
-import { CertStore } from "./store.ts";
+import { openCertStore } from "./store.ts";
 
 async function setup() {
   const dir = await Deno.makeTempDir({ prefix: "oxmon-certs-api-" });
-  const store = new CertStore(join(dir, "certs.db"));
+  const store = openCertStore(join(dir, "certs.db"));
   const clock = new ManualClock(Date.now());
   const checker = new CertChecker({
     store,

@@ -6,11 +6,11 @@ import { ManualClock } from "../../shared/clock.ts";
 import { silentLogger } from "../../shared/log.ts";
 import { join } from "node:path";
 import type { MetricDataPoint, SystemInfo } from "../../shared/types.ts";
-import { openAgentRegistry } from "../agents/sqlite_registry.ts";
-import type { AgentRegistry } from "../agents/types.ts";
-import { openRowStore } from "../storage/row_engine.ts";
-import type { MetricStore } from "../storage/types.ts";
-import type { ApiDeps } from "./app.ts";
+import { openAgentRegistry } from "../../server/agents/sqlite_registry.ts";
+import type { AgentRegistry } from "../../server/agents/types.ts";
+import { openRowStore } from "../../server/storage/row_engine.ts";
+import type { MetricStore } from "../../server/storage/types.ts";
+import type { ApiDeps } from "../../server/api/app.ts";
 
 export interface TestEnv {
   store: MetricStore;

@@ -1,7 +1,7 @@
 /**
- * The child process behind `_test_server.ts`: a grpc-js `oxmon.MetricService` server on
+ * The child process behind `recording_grpc_server.ts`: a grpc-js `oxmon.MetricService` server on
  * 127.0.0.1 that hands every call to its parent and answers as the parent says
- * (`_test_server_protocol.ts`). End of stdin shuts it down and it exits 0.
+ * (`recording_grpc_server_protocol.ts`). End of stdin shuts it down and it exits 0.
  *
  * Why a child: a grpc-js server under Deno 2.9.6 can abort its whole process inside nghttp2
  * (exit 134, or SIGSEGV; TOOLCHAIN.md, denoland/deno#36788), which JavaScript cannot catch. Run
@@ -18,15 +18,15 @@ import {
 } from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import type { Http2Server } from "node:http2";
-import { type IReportResponse, ReportResponse } from "../shared/proto/mod.ts";
-import { REPORT_METRICS_PATH } from "../shared/wire/method.ts";
+import { type IReportResponse, ReportResponse } from "../../shared/proto/mod.ts";
+import { REPORT_METRICS_PATH } from "../../shared/wire/method.ts";
 import {
   type ChildAnswer,
   type ChildEvent,
   type ChildSettings,
   encodeLine,
-  readLines,
-} from "./_test_server_protocol.ts";
+} from "./recording_grpc_server_protocol.ts";
+import { readLines } from "./lines.ts";
 
 /** The request stays serialized: the parent decodes it, so it sees what the old helper saw. */
 const rawMetricService = {

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import { toRfc3339 } from "../../shared/time.ts";
-import { agentStatus, type ApiDeps, type HealthIssue } from "./_deps.ts";
+import { agentStatus } from "../agents/status.ts";
+import type { ApiDeps, HealthIssue } from "./_deps.ts";
 import { routeApp } from "./routes.ts";
 
 /**
@@ -10,7 +11,7 @@ import { routeApp } from "./routes.ts";
  * each listed, but still a 200: reads are served.
  * Open to anyone, but without the `read` scope it says only `{"status": "ok" | "degraded"}`.
  */
-export function healthRoutes(deps: ApiDeps): Hono {
+export function createHealthRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock, log } = deps;
   return routeApp([{
     method: "get",

@@ -3,7 +3,8 @@ import { rfc3339 } from "./_time.ts";
 import { METRIC_CATALOG } from "../../shared/catalog.ts";
 import type { SystemInfo } from "../../shared/types.ts";
 import type { AgentRecord } from "../agents/types.ts";
-import { agentStatus, type ApiDeps } from "./_deps.ts";
+import { agentStatus } from "../agents/status.ts";
+import type { ApiDeps } from "./_deps.ts";
 import { notFound } from "./errors.ts";
 import { PAGE_QUERY, pageParams } from "./params.ts";
 import { routeApp } from "./routes.ts";
@@ -24,7 +25,7 @@ function systemInfoJson(info: SystemInfo | undefined) {
 }
 
 /** `GET /agents`, `GET /agents/:id` and `GET /agents/:id/latest`. */
-export function agentRoutes(deps: ApiDeps): Hono {
+export function createAgentRoutes(deps: ApiDeps): Hono {
   const { store, registry, clock } = deps;
   const agentJson = (agent: AgentRecord, nowMs: number) => ({
     agent_id: agent.agentId,

@@ -1,4 +1,0 @@
-/** A page renders into the main area and stops its timers and requests when left. */
-export interface Page {
-  dispose(): void;
-}
