@@ -7,7 +7,7 @@ import type { Hono } from "hono";
 import { toRfc3339 } from "../../shared/time.ts";
 import { type AlertEvent, isSeverity } from "../../shared/types.ts";
 import { badParameter } from "../api/errors.ts";
-import { optionalText, parseInteger, parseTime } from "../api/params.ts";
+import { optionalText, PAGE_QUERY, pageParams, parseInteger, parseTime } from "../api/params.ts";
 import { routeApp } from "../api/routes.ts";
 import type { AlertRuleConfig } from "./config.ts";
 import type { ActiveAlert, AlertEngine } from "./engine.ts";
@@ -29,23 +29,40 @@ export function createAlertRoutes(deps: AlertRouteDeps): Hono {
       method: "get",
       path: "/rules",
       summary: "Every configured alert rule",
-      description: "Each rule with all its fields, under their TOML key names.",
-      responses: { 200: "`{rules: [...]}`" },
-      handler: (c) => c.json({ rules: engine.rules.map(ruleJson) }),
+      description: "Each rule with all its fields, under their TOML key names, in the order " +
+        "of the configuration.",
+      query: PAGE_QUERY,
+      responses: {
+        200: "`{total, limit, offset, rules: [...]}`; `total` counts every rule",
+        400: "a bad page",
+      },
+      handler: (c) => {
+        const page = pageParams(new URL(c.req.url).searchParams);
+        return c.json({
+          total: engine.rules.length,
+          ...page,
+          rules: engine.rules.slice(page.offset, page.offset + page.limit).map(ruleJson),
+        });
+      },
     },
     {
       method: "get",
       path: "/active",
       summary: "What is firing now, most severe first",
+      query: PAGE_QUERY,
       responses: {
-        200: "`{count, alerts: [{rule, rule_type, agent_id, metric, labels, severity, message, " +
+        400: "a bad page",
+        200:
+          "`{total, limit, offset, count, alerts: [{rule, rule_type, agent_id, metric, labels, severity, message, " +
           "value, threshold, since, last_notified, predicted_breach, r_squared, current_value, " +
           "current_at}]}`; `value` is the one last notified, `current_value` the series' newest " +
-          "sample",
+          "sample; `total` counts every firing alert, `count` those in this page",
       },
       handler: (c) => {
-        const alerts = engine.active().map(activeJson);
-        return c.json({ count: alerts.length, alerts });
+        const page = pageParams(new URL(c.req.url).searchParams);
+        const active = engine.active();
+        const alerts = active.slice(page.offset, page.offset + page.limit).map(activeJson);
+        return c.json({ total: active.length, ...page, count: alerts.length, alerts });
       },
     },
     {

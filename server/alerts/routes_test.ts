@@ -100,12 +100,41 @@ Deno.test("GET /alerts/rules lists every rule with all its fields", async () => 
     });
     assert.equal(body.rules[3].absent_secs, 120);
     assert.equal(body.rules.length, 4);
+    assert.deepEqual([body.total, body.limit, body.offset], [4, 1000, 0]);
+  });
+});
+
+Deno.test("GET /alerts/rules and /alerts/active page with limit and offset", async () => {
+  await withApp(async (app, engine, clock) => {
+    const rules = await getJson(app, "/api/v1/alerts/rules?limit=2&offset=1");
+    assert.deepEqual([rules.total, rules.limit, rules.offset], [4, 2, 1]);
+    assert.deepEqual(
+      rules.rules.map((r: { name: string }) => r.name),
+      ["root-full", "disk-full-prediction"],
+    );
+    feed(engine, clock);
+    const active = await getJson(app, "/api/v1/alerts/active?limit=1&offset=1");
+    assert.deepEqual([active.total, active.count, active.limit, active.offset], [2, 1, 1, 1]);
+    assert.equal(active.alerts[0].rule, "root-full");
+    const past = await getJson(app, "/api/v1/alerts/active?offset=5");
+    assert.deepEqual([past.total, past.count, past.alerts], [2, 0, []]);
+    for (const query of ["limit=0", "limit=1001&x=1", "offset=-1", "limit=2&limit=3"]) {
+      const answer = await app.request(`/api/v1/alerts/rules?${query}`);
+      assert.equal(answer.status, 400, query);
+      assert.match((await answer.json()).error, /limit|offset|x/, query);
+    }
   });
 });
 
 Deno.test("GET /alerts/active lists what is firing now", async () => {
   await withApp(async (app, engine, clock) => {
-    assert.deepEqual(await getJson(app, "/api/v1/alerts/active"), { count: 0, alerts: [] });
+    assert.deepEqual(await getJson(app, "/api/v1/alerts/active"), {
+      total: 0,
+      limit: 1000,
+      offset: 0,
+      count: 0,
+      alerts: [],
+    });
     feed(engine, clock);
     const body = await getJson(app, "/api/v1/alerts/active");
     assert.equal(body.count, 2);

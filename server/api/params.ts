@@ -193,31 +193,48 @@ export function timeRange(
 export const MAX_PAGE = 10_000;
 export const DEFAULT_PAGE = 1_000;
 
+/** A list route's page size: its default and its most. */
+export interface PageBounds {
+  defaultLimit?: number;
+  maxLimit?: number;
+}
+
 /**
- * `limit` (1 to `MAX_PAGE`, default `DEFAULT_PAGE`) and `offset` (default 0) of a list route:
- * no answer grows with the number of series or agents.
+ * `limit` (1 to `maxLimit`, default `defaultLimit`; `MAX_PAGE` and `DEFAULT_PAGE` unless the
+ * route says otherwise) and `offset` (default 0) of a list route: no answer grows with the number
+ * of series or agents.
  */
-export function pageParams(params: URLSearchParams): { limit: number; offset: number } {
+export function pageParams(
+  params: URLSearchParams,
+  { defaultLimit = DEFAULT_PAGE, maxLimit = MAX_PAGE }: PageBounds = {},
+): { limit: number; offset: number } {
   const limitText = params.get("limit");
   const offsetText = params.get("offset");
   return {
     limit: limitText === null
-      ? DEFAULT_PAGE
-      : parseInteger("limit", limitText, { min: 1, max: MAX_PAGE }),
+      ? defaultLimit
+      : parseInteger("limit", limitText, { min: 1, max: maxLimit }),
     offset: offsetText === null ? 0 : parseInteger("offset", offsetText),
   };
 }
 
-/** How a list route declares the parameters `pageParams` reads. */
-export const PAGE_QUERY: readonly QueryParam[] = [
-  {
-    name: "limit",
-    description: `items in this page, 1 to ${MAX_PAGE}; default ${DEFAULT_PAGE}`,
-    schema: { type: "integer", minimum: 1, maximum: MAX_PAGE },
-  },
-  {
-    name: "offset",
-    description: "items to skip before this page; default 0",
-    schema: { type: "integer", minimum: 0 },
-  },
-];
+/** How a list route declares the parameters `pageParams` reads with the same bounds. */
+export function pageQuery(
+  { defaultLimit = DEFAULT_PAGE, maxLimit = MAX_PAGE }: PageBounds = {},
+): QueryParam[] {
+  return [
+    {
+      name: "limit",
+      description: `items in this page, 1 to ${maxLimit}; default ${defaultLimit}`,
+      schema: { type: "integer", minimum: 1, maximum: maxLimit },
+    },
+    {
+      name: "offset",
+      description: "items to skip before this page; default 0",
+      schema: { type: "integer", minimum: 0 },
+    },
+  ];
+}
+
+/** `pageQuery()` with the default bounds. */
+export const PAGE_QUERY: readonly QueryParam[] = pageQuery();

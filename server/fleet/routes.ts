@@ -5,9 +5,15 @@
 import type { Hono } from "hono";
 import { toRfc3339 } from "../../shared/time.ts";
 import { badParameter } from "../api/errors.ts";
-import { optionalText } from "../api/params.ts";
+import { optionalText, pageParams, pageQuery } from "../api/params.ts";
 import { routeApp } from "../api/routes.ts";
 import { DEFAULT_FLEET_RANGE, FLEET_RANGES, type FleetSummary, SPARK_POINTS } from "./summary.ts";
+
+/**
+ * Most agents one answer carries, also its default page size: the dashboard's one call covers a
+ * fleet of that size.
+ */
+export const FLEET_PAGE = { defaultLimit: 10_000, maxLimit: 10_000 };
 
 export interface FleetRouteDeps {
   fleet: Pick<FleetSummary, "summary">;
@@ -30,10 +36,11 @@ export function createFleetRoutes(deps: FleetRouteDeps): Hono {
       name: "range",
       description: `the sparklines' span: ${ranges.join(", ")} (default ${DEFAULT_FLEET_RANGE})`,
       schema: { type: "string", enum: ranges },
-    }],
+    }, ...pageQuery(FLEET_PAGE)],
     responses: {
-      200: "`{range, from, to, step_secs, count, agents: [...]}`",
-      400: "an unknown range",
+      200: "`{range, from, to, step_secs, total, limit, offset, count, agents: [...]}`; " +
+        "`total` counts every agent, `count` those in this page",
+      400: "an unknown range or a bad page",
     },
     handler: (c) => {
       const params = new URL(c.req.url).searchParams;
@@ -41,12 +48,16 @@ export function createFleetRoutes(deps: FleetRouteDeps): Hono {
       if (!Object.hasOwn(FLEET_RANGES, range)) {
         throw badParameter("range", `expected one of ${ranges.join(", ")}, got "${range}"`);
       }
-      const snapshot = deps.fleet.summary(range);
+      const page = pageParams(params, FLEET_PAGE);
+      const snapshot = deps.fleet.summary(range, page);
       return c.json({
         range: snapshot.range,
         from: toRfc3339(snapshot.from),
         to: toRfc3339(snapshot.to),
         step_secs: snapshot.step_secs,
+        total: snapshot.total,
+        limit: page.limit,
+        offset: page.offset,
         count: snapshot.agents.length,
         agents: snapshot.agents.map((agent) => ({
           ...agent,

@@ -108,7 +108,15 @@ export interface FleetSnapshot {
   from: number;
   to: number;
   step_secs: number;
+  /** Agents in the fleet; `agents` holds the requested page of them, by agent id. */
+  total: number;
   agents: FleetAgentSummary[];
+}
+
+/** Which agents of the fleet, sorted by id, a summary covers. */
+export interface FleetPage {
+  limit: number;
+  offset: number;
 }
 
 /** Three significant figures or so: a sparkline is 20 pixels tall. */
@@ -157,8 +165,11 @@ export class FleetSummary {
     }
   }
 
-  /** Every agent with status, latest values and sparklines over `range` (a `FLEET_RANGES` key). */
-  summary(range: string = DEFAULT_FLEET_RANGE): FleetSnapshot {
+  /**
+   * Agents with status, latest values and sparklines over `range` (a `FLEET_RANGES` key): all of
+   * them, or the `page` of them in agent id order.
+   */
+  summary(range: string = DEFAULT_FLEET_RANGE, page?: FleetPage): FleetSnapshot {
     const spanMs = FLEET_RANGES[range];
     if (spanMs === undefined) {
       throw new RangeError(
@@ -168,9 +179,10 @@ export class FleetSummary {
       );
     }
     const nowMs = this.#options.clock.now();
-    const agents = [...this.#options.agents()].sort((a, b) =>
+    const all = [...this.#options.agents()].sort((a, b) =>
       a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0
     );
+    const agents = page ? all.slice(page.offset, page.offset + page.limit) : all;
     this.#prime(agents);
     const stepMs = spanMs / SPARK_POINTS;
     const lastIndex = Math.floor(nowMs / stepMs);
@@ -189,6 +201,7 @@ export class FleetSummary {
       from: firstIndex * stepMs,
       to: nowMs,
       step_secs: stepMs / 1000,
+      total: all.length,
       agents: agents.map((agent) => {
         const alerts = alertsByAgent.get(agent.agentId) ?? [];
         const absent = alerts.find((alert) => alert.ruleType === "agent_absent");

@@ -135,8 +135,15 @@ Deno.test("GET /api/v1/fleet answers every agent at once and refuses an unknown 
     assert.equal(body.step_secs, 720);
     assert.deepEqual(body.agents.map((a: { cpu: number }) => a.cpu), [1, 2]);
     assert.equal(body.agents[0].last_seen, new Date(START_MS - 1_000).toISOString());
+    assert.deepEqual([body.total, body.limit, body.offset], [2, 10_000, 0]);
     const bad = await app.request("/api/v1/fleet?range=2h");
     assert.equal(bad.status, 400);
     assert.match((await bad.json()).error, /"range".*15m, 1h, 6h, 24h, 7d, 30d/);
+    const page = await (await app.request("/api/v1/fleet?limit=1&offset=1")).json();
+    assert.deepEqual([page.total, page.count, page.limit, page.offset], [2, 1, 1, 1]);
+    assert.deepEqual(page.agents.map((a: { agent_id: string }) => a.agent_id), ["a-2"]);
+    const badPage = await app.request("/api/v1/fleet?limit=10001");
+    assert.equal(badPage.status, 400);
+    assert.match((await badPage.json()).error, /"limit"/);
   });
 });
