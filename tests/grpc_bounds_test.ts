@@ -5,8 +5,7 @@
  * closed by the timeouts, and connections over the cap are closed at once.
  */
 import assert from "node:assert/strict";
-import { status } from "@grpc/grpc-js";
-import { REPORT_METRICS_PATH as PATH } from "../shared/wire/method.ts";
+import { GrpcStatus as status, REPORT_METRICS_PATH as PATH } from "../shared/wire/mod.ts";
 import { openClient, reportMetrics, withClient } from "./helpers/grpc_client.ts";
 import { type RawSession, startHttp2Clients } from "./helpers/http2_client.ts";
 import { deadline } from "../shared/deadline.ts";

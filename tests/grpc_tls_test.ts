@@ -3,7 +3,7 @@
  * clients: grpc-js, and Python's grpcio as an independent implementation.
  */
 import assert from "node:assert/strict";
-import { status } from "@grpc/grpc-js";
+import { GrpcStatus as status } from "../shared/wire/mod.ts";
 import { openClient, reportMetrics, type TestGrpcClientOptions } from "./helpers/grpc_client.ts";
 import { eventually, startTestServer, type TestServer } from "./helpers/server_process.ts";
 import { parseAgentConfig, runAgent } from "../agent/mod.ts";

@@ -21,6 +21,12 @@ import type { ListenerCommand } from "../../server/ingest/supervisor.ts";
 import { readLines } from "./lines.ts";
 
 const CHILD = fileURLToPath(new URL("./grpc_client_child.mjs", import.meta.url));
+/**
+ * The child's V8 heap limit: a test client holds one channel and a few calls (about 10 MB), so
+ * one that leaks ends its own process with an out-of-memory error, which `close()` reports,
+ * instead of growing until the machine swaps.
+ */
+const CHILD_HEAP_MB = 256;
 /** A child that has not exited this long after its stdin closed is killed. */
 const EXIT_TIMEOUT_MS = 5_000;
 
@@ -78,7 +84,7 @@ type Reply = { id: number } & CallResult & { response?: string };
 /** Starts a grpc-js client in a Node.js child; it is ready when this resolves. */
 export async function openClient(options: TestGrpcClientOptions): Promise<TestGrpcClient> {
   const child = new Deno.Command("node", {
-    args: [CHILD],
+    args: [`--max-old-space-size=${CHILD_HEAP_MB}`, CHILD],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
