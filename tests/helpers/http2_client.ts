@@ -140,7 +140,11 @@ export function startHttp2Clients(): Http2Clients {
     try {
       const [status] = await Promise.all([child.status, reading]);
       if (!status.success) {
-        throw new Error(`the node:http2 client child exited with ${status.signal ?? status.code}`);
+        throw new Error(
+          `the node:http2 client child exited with ${
+            status.signal ?? `code ${status.code}`
+          } instead of 0 when closed: ${(await stderr).trim() || "(no stderr)"}`,
+        );
       }
     } finally {
       clearTimeout(timer);
