@@ -15,12 +15,8 @@
  * Min and max break the tie between 0 and -0 the same way every time (min takes -0, max 0), and
  * the sum of a bucket of only -0 is -0, as IEEE addition gives.
  */
+import { decimalDigits, MAX_DECIMAL_DIGITS, POWERS_OF_TEN as POWERS } from "./_decimal.ts";
 
-/** More fractional digits than any metric needs; beyond it a value counts as binary. */
-export const MAX_DECIMAL_DIGITS = 9;
-/** Scaled decimals stay below 2^50, as in the chunk codec. */
-const MAX_SCALED = 2 ** 50;
-const POWERS = Array.from({ length: 2 * MAX_DECIMAL_DIGITS + 1 }, (_, d) => 10 ** d);
 const BIG_POWERS = Array.from({ length: MAX_DECIMAL_DIGITS + 1 }, (_, d) => 10n ** BigInt(d));
 
 /**
@@ -31,20 +27,6 @@ const BIG_POWERS = Array.from({ length: MAX_DECIMAL_DIGITS + 1 }, (_, d) => 10n 
 export function shortDecimal(value: number): { digits: number; scaled: number } | undefined {
   const digits = decimalDigits(value);
   return digits < 0 ? undefined : { digits, scaled: Math.round(value * POWERS[digits]) };
-}
-
-/** Fewest fractional digits that write `value` exactly, or -1 (see `shortDecimal`). */
-export function decimalDigits(value: number): number {
-  if (Number.isInteger(value)) {
-    return Math.abs(value) <= MAX_SCALED && !Object.is(value, -0) ? 0 : -1;
-  }
-  const magnitude = Math.abs(value);
-  for (let d = 1; d <= MAX_DECIMAL_DIGITS; d++) {
-    const power = POWERS[d];
-    if (magnitude * power > MAX_SCALED) return -1;
-    if (Math.round(value * power) / power === value) return d;
-  }
-  return -1;
 }
 
 /** Adds `x` to Shewchuk partials (ascending magnitude, non-overlapping), exactly. */

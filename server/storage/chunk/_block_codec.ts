@@ -24,6 +24,7 @@ import * as zlib from "node:zlib";
 import { BitReader, BitWriter, ByteReader, ByteWriter, crc32, varintLength } from "./_bytes.ts";
 import { readGorilla, writeGorilla } from "./_gorilla.ts";
 import { sameFloat64Bits } from "../points.ts";
+import { MAX_DECIMAL_DIGITS, POWERS_OF_TEN as POWERS, scaleDecimals } from "../_decimal.ts";
 
 export const BLOCK_VERSION = 2;
 const FLAG_ZSTD = 1;
@@ -44,9 +45,6 @@ const PACK_VARINT = 0;
 const PACK_FRAMES = 1;
 const FRAME = 128;
 
-const MAX_DECIMAL_DIGITS = 9;
-const MAX_SCALED = 2 ** 50;
-const POWERS = Array.from({ length: MAX_DECIMAL_DIGITS + 1 }, (_, d) => 10 ** d);
 /** Far beyond a day at one sample a second; a larger count is corruption. */
 const MAX_BLOCK_SAMPLES = 4_000_000;
 
@@ -58,28 +56,6 @@ const ZSTD_PARAMS = {
   [Z.ZSTD_c_contentSizeFlag]: 0,
   [Z.ZSTD_c_checksumFlag]: 0,
 };
-
-function decimalDigits(value: number): number {
-  if (Number.isInteger(value)) {
-    return Math.abs(value) <= MAX_SCALED && !Object.is(value, -0) ? 0 : -1;
-  }
-  const magnitude = Math.abs(value);
-  for (let d = 1; d <= MAX_DECIMAL_DIGITS; d++) {
-    const power = POWERS[d];
-    if (magnitude * power > MAX_SCALED) return -1;
-    if (Math.round(value * power) / power === value) return d;
-  }
-  return -1;
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const r = a % b;
-    a = b;
-    b = r;
-  }
-  return a;
-}
 
 /** Encodes `count` samples (ascending safe-integer timestamps) as a version-2 block. */
 export function encodeBlock(
@@ -185,22 +161,10 @@ function valueCandidates(values: ArrayLike<number>, count: number): Uint8Array[]
 }
 
 function decimalCandidates(values: ArrayLike<number>, count: number): Uint8Array[] | undefined {
-  let digits = 0;
-  for (let i = 0; i < count; i++) {
-    const d = decimalDigits(values[i]);
-    if (d < 0) return undefined;
-    if (d > digits) digits = d;
-  }
-  const power = POWERS[digits];
   const scaled = new Array<number>(count);
-  let factor = 0;
-  for (let i = 0; i < count; i++) {
-    const m = Math.round(values[i] * power);
-    if (Math.abs(m) > MAX_SCALED || m / power !== values[i]) return undefined;
-    scaled[i] = m;
-    if (i > 0 && factor !== 1) factor = gcd(factor, Math.abs(m - scaled[i - 1]));
-  }
-  if (factor === 0) factor = 1;
+  const decimals = scaleDecimals(values, count, scaled);
+  if (decimals === undefined) return undefined;
+  const { digits, factor } = decimals;
   // Scaled values relative to the first, divided by the common factor: exact integers.
   const units = scaled.map((m) => (m - scaled[0]) / factor);
   const rest = count - 1;

@@ -18,6 +18,7 @@
 import { ByteReader, ByteWriter, crc32, varintLength, zigzag } from "./_bytes.ts";
 import { sameFloat64Bits } from "../points.ts";
 import { BLOCK_VERSION, decodeBlock } from "./_block_codec.ts";
+import { MAX_DECIMAL_DIGITS, POWERS_OF_TEN, scaleDecimals } from "../_decimal.ts";
 import { readGorilla, writeGorilla } from "./_gorilla.ts";
 
 const FORMAT_VERSION = 1;
@@ -31,12 +32,6 @@ const VALUES_DECIMAL_DELTA = 1;
 const VALUES_DECIMAL_DOD = 2;
 const VALUES_GORILLA = 3;
 
-/** More fractional digits than any metric needs; beyond it values are Gorilla-coded. */
-const MAX_DECIMAL_DIGITS = 9;
-/** Scaled integers stay below 2^50 so their delta-of-deltas (4×) stay exact doubles. */
-const MAX_SCALED = 2 ** 50;
-const POWERS_OF_TEN = Array.from({ length: MAX_DECIMAL_DIGITS + 1 }, (_, d) => 10 ** d);
-
 /**
  * A chunk spans at most one clock hour of distinct millisecond timestamps, so a larger count is
  * corruption; the bound also caps what a bad header could make the decoder allocate.
@@ -47,30 +42,6 @@ export interface DecodedChunk {
   /** Ascending epoch ms. */
   timestamps: Float64Array;
   values: Float64Array;
-}
-
-/** Fractional digits of `value` as an exact short decimal, or -1 when it is not one. */
-function decimalDigits(value: number): number {
-  if (Number.isInteger(value)) {
-    return Math.abs(value) <= MAX_SCALED && !Object.is(value, -0) ? 0 : -1;
-  }
-  if (!Number.isFinite(value)) return -1;
-  const magnitude = Math.abs(value);
-  for (let d = 1; d <= MAX_DECIMAL_DIGITS; d++) {
-    const power = POWERS_OF_TEN[d];
-    if (magnitude * power > MAX_SCALED) return -1;
-    if (Math.round(value * power) / power === value) return d;
-  }
-  return -1;
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const r = a % b;
-    a = b;
-    b = r;
-  }
-  return a;
 }
 
 /**
@@ -174,24 +145,11 @@ function writeDecimals(
   values: ArrayLike<number>,
   count: number,
 ): number | undefined {
-  let digits = 0;
-  for (let i = 0; i < count; i++) {
-    const d = decimalDigits(values[i]);
-    if (d < 0) return undefined;
-    if (d > digits) digits = d;
-  }
   if (scaledScratch.array.length < count) scaledScratch.array = new Float64Array(count * 2);
   const scaled = scaledScratch.array;
-  const power = POWERS_OF_TEN[digits];
-  let factor = 0;
-  for (let i = 0; i < count; i++) {
-    const m = Math.round(values[i] * power);
-    // The decoder divides by the same power, so this check makes the round trip exact.
-    if (Math.abs(m) > MAX_SCALED || m / power !== values[i]) return undefined;
-    scaled[i] = m;
-    if (i > 0 && factor !== 1) factor = gcd(factor, Math.abs(m - scaled[i - 1]));
-  }
-  if (factor === 0) factor = 1;
+  const decimals = scaleDecimals(values, count, scaled);
+  if (decimals === undefined) return undefined;
+  const { digits, factor } = decimals;
   let deltaBytes = 0;
   let dodBytes = 0;
   let previousDelta = 0;
