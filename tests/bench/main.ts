@@ -19,6 +19,7 @@ import { benchIngest } from "./ingest_bench.ts";
 import { benchPlainTable } from "./storage_bench.ts";
 import { benchPrometheus } from "./prometheus_bench.ts";
 import { benchFleet } from "./fleet_bench.ts";
+import { startServer } from "./server_process.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { reportMetrics, withClient } from "../helpers/grpc_client.ts";
 
@@ -63,55 +64,13 @@ const row = (figure: string, value: string, reference: string, target: string) =
 const fmt = (value: number, digits = 0) =>
   value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-/** Runs the server program in its own process, as in production; returns its ports. */
-async function startServerProcess(engine: string, dataDir: string) {
-  const configPath = `${dataDir}.toml`;
-  await Deno.writeTextFile(
-    configPath,
-    `grpc_host = "127.0.0.1"\ngrpc_port = 0\nhttp_host = "127.0.0.1"\nhttp_port = 0\n` +
-      `data_dir = "${dataDir}"\nstorage_engine = "${engine}"\n[log]\nlevel = "warn"\n` +
-      `[ingest]\nmax_points_per_batch = 10000\n`,
+/** Runs this checkout's server program in its own process, as in production. */
+function startServerProcess(engine: string, dataDir: string) {
+  return startServer(
+    new URL("../..", import.meta.url).pathname,
+    dataDir,
+    `storage_engine = "${engine}"\n[ingest]\nmax_points_per_batch = 10000\n`,
   );
-  // Ports come from the "started" line, which is logged at info: run with info for that line.
-  await Deno.writeTextFile(
-    configPath,
-    (await Deno.readTextFile(configPath)).replace("warn", "info"),
-  );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../../server/main.ts", import.meta.url).pathname,
-      "--config",
-      configPath,
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before starting:\n${text}`);
-    text += value;
-    const match = text.match(/oxmon server started .*grpc=[\d.]+:(\d+) http=[\d.]+:(\d+)/);
-    if (match) {
-      // Keep draining stderr so the server never blocks on a full pipe.
-      (async () => {
-        while (!(await reader.read()).done) { /* discard */ }
-      })();
-      return {
-        grpcPort: Number(match[1]),
-        httpPort: Number(match[2]),
-        pid: child.pid,
-        async stop() {
-          child.kill("SIGTERM");
-          await child.status;
-        },
-      };
-    }
-  }
 }
 
 function rssMbOf(pid: number): number {
