@@ -100,6 +100,8 @@ const MAX_HEADER_BLOCK = 65_536;
 const WINDOW_UPDATE_THRESHOLD = Math.ceil(DEFAULT_WINDOW / 2);
 /** A peer that does not read what we send: beyond this many unsent bytes, the connection goes. */
 const MAX_UNSENT_BYTES = 1024 * 1024;
+/** Streams of one connection whose unread body is being dropped, at most. */
+const MAX_DISCARDING = 64;
 /** gRPC message prefix: compressed flag and length (gRPC over HTTP/2, "Length-Prefixed-Message"). */
 const MESSAGE_PREFIX_BYTES = 5;
 const GRPC_TIMEOUT_UNITS: Readonly<Record<string, number>> = {
@@ -186,6 +188,8 @@ export class Http2Session {
   #flushQueued = false;
   /** Streams whose headers arrived in the chunk being read: admitted once it is read whole. */
   #newStreams: Stream[] = [];
+  /** Streams answered before their body ended: what may still come, and what to give back. */
+  readonly #discarding = new Map<number, { left: number; unacknowledged: number }>();
   #goingAway = false;
   #closed = false;
   #sawCall = false;
@@ -501,6 +505,9 @@ export class Http2Session {
     }
     const stream = this.#streams.get(streamId);
     if (!stream) {
+      if (this.#discarding.has(streamId)) {
+        return this.#onDiscardedData(streamId, flags, payload.length);
+      }
       if (streamId % 2 === 1 && streamId <= this.#lastStreamId) {
         // A stream we finished (answered early, reset or refused): its data is dropped.
         return;
@@ -573,6 +580,7 @@ export class Http2Session {
     if (streamId > this.#lastStreamId) {
       return this.#connectionError(ERROR.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId}`);
     }
+    this.#discarding.delete(streamId);
     const stream = this.#streams.get(streamId);
     if (stream) this.#close(stream);
   }
@@ -777,12 +785,50 @@ export class Http2Session {
     for (const stream of this.#streams.values()) if (stream.pending) this.#sendStream(stream);
   }
 
-  /** Our side ended: stop the client sending a body we will not read (RFC 9113 §8.1). */
+  /**
+   * Our side ended before the client's. The rest of its body is taken and dropped, up to a whole
+   * message, as grpc-js did: RST_STREAM(NO_ERROR), which RFC 9113 §8.1 allows here, leaves Deno's
+   * node:http2 client (and so grpc-js under Deno) waiting forever for the stream to close.
+   */
   #afterAnswer(stream: Stream): void {
     if (!stream.remoteEnded) {
-      this.#send(frame(FRAME.RST_STREAM, 0, stream.id, uint32Payload(ERROR.NO_ERROR)));
+      if (this.#discarding.size >= MAX_DISCARDING) {
+        // A client that leaves bodies hanging: the oldest is cut off.
+        const [oldest] = this.#discarding.keys();
+        this.#discarding.delete(oldest);
+        this.#send(frame(FRAME.RST_STREAM, 0, oldest, uint32Payload(ERROR.CANCEL)));
+      }
+      this.#discarding.set(stream.id, {
+        left: this.#options.maxMessageBytes + MESSAGE_PREFIX_BYTES - stream.received,
+        unacknowledged: DEFAULT_WINDOW - stream.recvWindow,
+      });
+      this.#grantDiscarded(stream.id);
     }
     this.#close(stream);
+  }
+
+  /** Gives back the window of a stream whose data is being dropped. */
+  #grantDiscarded(streamId: number): void {
+    const discarding = this.#discarding.get(streamId)!;
+    if (
+      discarding.unacknowledged >= WINDOW_UPDATE_THRESHOLD || discarding.unacknowledged > 0 &&
+        discarding.left <= DEFAULT_WINDOW
+    ) {
+      this.#send(frame(FRAME.WINDOW_UPDATE, 0, streamId, uint32Payload(discarding.unacknowledged)));
+      discarding.unacknowledged = 0;
+    }
+  }
+
+  #onDiscardedData(streamId: number, flags: number, length: number): void {
+    const discarding = this.#discarding.get(streamId)!;
+    discarding.left -= length;
+    discarding.unacknowledged += length;
+    if (flags & FLAG_END_STREAM) {
+      this.#discarding.delete(streamId);
+    } else if (discarding.left < 0) {
+      this.#discarding.delete(streamId);
+      this.#send(frame(FRAME.RST_STREAM, 0, streamId, uint32Payload(ERROR.CANCEL)));
+    } else this.#grantDiscarded(streamId);
   }
 
   #resetStream(streamId: number, errorCode: number, stream = this.#streams.get(streamId)): void {
