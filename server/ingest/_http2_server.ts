@@ -384,7 +384,8 @@ export class Http2Session {
     this.#continuation = {
       streamId,
       endStream: (flags & FLAG_END_STREAM) !== 0,
-      fragments: [fragment],
+      // Decoded at once when complete; otherwise kept past this read, whose buffer is reused.
+      fragments: [flags & FLAG_END_HEADERS ? fragment : fragment.slice()],
       size: fragment.length,
     };
     if (flags & FLAG_END_HEADERS) this.#onHeaderBlock();
@@ -405,7 +406,7 @@ export class Http2Session {
         `header block over ${MAX_HEADER_BLOCK} bytes`,
       );
     }
-    continuation.fragments.push(payload);
+    continuation.fragments.push(payload.slice());
     if (flags & FLAG_END_HEADERS) this.#onHeaderBlock();
   }
 

@@ -17,7 +17,13 @@ import net from "node:net";
 import tls from "node:tls";
 import { createLogger, isLogLevel, type Logger } from "../../shared/log.ts";
 import { encodeReportResponse, GrpcStatus, REPORT_METRICS_PATH } from "../../shared/wire/mod.ts";
-import { type CallStatus, Http2Session, type UnaryHandler } from "./_http2_server.ts";
+import { ConnSocket } from "./_conn_socket.ts";
+import {
+  type CallStatus,
+  Http2Session,
+  type SessionSocket,
+  type UnaryHandler,
+} from "./_http2_server.ts";
 import {
   DEFAULT_LISTENER_BOUNDS,
   encodeAuth,
@@ -31,7 +37,13 @@ import {
   type ListenerBounds,
   type ListenerSettings,
 } from "./_framing.ts";
-import { certificateNames, ConnectionGuard, InflightBudget, TlsFiles } from "./_listener_bounds.ts";
+import {
+  certificateNames,
+  ConnectionGuard,
+  InflightBudget,
+  TlsFiles,
+  type TlsMaterial,
+} from "./_listener_bounds.ts";
 
 export { LISTENER_ENV, LISTENER_FLAG, type ListenerSettings };
 
@@ -113,17 +125,64 @@ export function parseListenerSettings(text: string | undefined): ListenerSetting
   return settings;
 }
 
-/** The network server of the listener: plain TCP, or TLS (mutual when a client CA is set). */
-function createNetServer(
-  tlsFiles: TlsFiles | undefined,
-  mutualTls: boolean,
-): net.Server | tls.Server {
-  if (!tlsFiles) return net.createServer({ noDelay: true });
-  return tls.createServer({
-    ...tlsFiles.material,
+type StartSession = (
+  socket: SessionSocket,
+  onFirstCall: () => void,
+  certificateNames: readonly string[],
+) => void;
+
+/**
+ * The TLS server of the listener (mutual TLS when a client CA is set). The guard sees each TCP
+ * socket as it is accepted, the session its TLS socket once the handshake is done: they meet by
+ * peer address.
+ */
+function createTlsServer(
+  material: TlsMaterial,
+  options: { mutualTls: boolean; guard: ConnectionGuard; startSession: StartSession; log: Logger },
+): tls.Server {
+  const { mutualTls, guard, startSession, log } = options;
+  const server = tls.createServer({
+    ...material,
     requestCert: mutualTls,
     rejectUnauthorized: mutualTls,
     ALPNProtocols: ["h2"],
+  });
+  const firstCallHooks = new Map<string, () => void>();
+  const peerKey = (socket: net.Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
+  server.on("connection", (socket: net.Socket) => {
+    const started = guard.accept(socket);
+    if (!started) return;
+    socket.on("error", () => {});
+    const key = peerKey(socket);
+    firstCallHooks.set(key, started);
+    socket.once("close", () => firstCallHooks.delete(key));
+  });
+  server.on("secureConnection", (socket: tls.TLSSocket) => {
+    const key = peerKey(socket);
+    const started = firstCallHooks.get(key) ?? (() => {});
+    firstCallHooks.delete(key);
+    if (socket.alpnProtocol !== "h2" && socket.alpnProtocol !== false) {
+      socket.destroy();
+      return;
+    }
+    const names = mutualTls ? certificateNames(socket.getPeerCertificate()) : [];
+    startSession(socket, started, names);
+  });
+  server.on("tlsClientError", (error: Error) => {
+    log.debug("grpc listener: TLS handshake failed", { error: error.message });
+  });
+  return server;
+}
+
+/** Binds `server`; resolves with its port. */
+function listen(server: tls.Server, host: string, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port }, () => {
+      server.off("error", reject);
+      server.on("error", () => {});
+      resolve((server.address() as net.AddressInfo).port);
+    });
   });
 }
 
@@ -227,12 +286,7 @@ export async function runListener(): Promise<never> {
   }
 
   const sessions = new Set<Http2Session>();
-  const server = createNetServer(tlsFiles, mutualTls);
-  const startSession = (
-    socket: net.Socket,
-    onFirstCall: () => void,
-    certificateNames: readonly string[],
-  ) => {
+  const startSession: StartSession = (socket, onFirstCall, certificateNames) => {
     const session = new Http2Session(socket, {
       handler,
       path: REPORT_METRICS_PATH,
@@ -245,49 +299,42 @@ export async function runListener(): Promise<never> {
     });
     sessions.add(session);
   };
-  // With TLS the guard sees the TCP socket, the session the TLS one: they meet by peer address.
-  const firstCallHooks = new Map<string, () => void>();
-  const peerKey = (socket: net.Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
-  server.on("connection", (socket: net.Socket) => {
-    const started = guard.accept(socket);
-    if (!started) return;
-    socket.on("error", () => {});
-    if (!tlsFiles) return startSession(socket, started, []);
-    const key = peerKey(socket);
-    firstCallHooks.set(key, started);
-    socket.once("close", () => firstCallHooks.delete(key));
-  });
-  if (tlsFiles) {
-    server.on("secureConnection", (socket: tls.TLSSocket) => {
-      const key = peerKey(socket);
-      const started = firstCallHooks.get(key) ?? (() => {});
-      firstCallHooks.delete(key);
-      if (socket.alpnProtocol !== "h2" && socket.alpnProtocol !== false) {
-        socket.destroy();
-        return;
+  const acceptPlain = async (listener: Deno.TcpListener) => {
+    while (true) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (error instanceof Deno.errors.BadResource) return; // closed: draining
+        // Out of file descriptors, say: those in use must end first.
+        log.warn("grpc listener: cannot accept a connection", { error });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
       }
-      const names = mutualTls ? certificateNames(socket.getPeerCertificate()) : [];
-      startSession(socket, started, names);
-    });
-    server.on("tlsClientError", (error: Error) => {
-      log.debug("grpc listener: TLS handshake failed", { error: error.message });
-    });
-  }
+      const socket = new ConnSocket(conn);
+      const started = guard.accept(socket);
+      if (started) startSession(socket, started, []);
+    }
+  };
 
+  // Plain text: Deno's own TCP listener (less memory per connection than node:net). TLS: node:tls,
+  // which verifies client certificates (mutual TLS) and tells their names.
   let port: number;
+  let plain: Deno.TcpListener | undefined;
+  let server: tls.Server | undefined;
   try {
-    port = await new Promise<number>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host: settings.host, port: settings.port }, () => {
-        server.off("error", reject);
-        resolve((server.address() as net.AddressInfo).port);
-      });
-    });
+    if (tlsFiles) {
+      server = createTlsServer(tlsFiles.material, { mutualTls, guard, startSession, log });
+      port = await listen(server, settings.host, settings.port);
+    } else {
+      plain = Deno.listen({ hostname: settings.host, port: settings.port });
+      port = plain.addr.port;
+    }
   } catch (error) {
     log.error("grpc listener cannot bind", { host: settings.host, port: settings.port, error });
     return await exit(EXIT_BIND_FAILED);
   }
-  server.on("error", (error: Error) => log.error("grpc listener: server error", { error }));
+  if (plain) acceptPlain(plain);
 
   // One timer for every connection: call deadlines, keepalive PINGs, idle timeouts.
   const sweepMs = Math.max(100, Math.min(1_000, bounds.idleTimeoutMs / 4));
@@ -297,14 +344,14 @@ export async function runListener(): Promise<never> {
   }, sweepMs);
   const reloadTls = async () => {
     if (!tlsFiles || !await tlsFiles.reload()) return false;
-    (server as tls.Server).setSecureContext(tlsFiles.material);
+    server?.setSecureContext(tlsFiles.material);
     return true;
   };
   let certWatch: ReturnType<typeof setInterval> | undefined;
   if (tlsFiles) {
     certWatch = setInterval(async () => {
       if (await tlsFiles.reloadIfChanged()) {
-        (server as tls.Server).setSecureContext(tlsFiles.material);
+        server?.setSecureContext(tlsFiles.material);
       }
     }, bounds.certCheckMs);
   }
@@ -330,7 +377,8 @@ export async function runListener(): Promise<never> {
           draining = true;
           clearInterval(certWatch);
           guard.close();
-          server.close();
+          plain?.close();
+          server?.close();
           for (const session of sessions) session.goAway();
           drained();
         }
