@@ -3,7 +3,7 @@
  * order of arrival can be checked batch by batch.
  */
 import assert from "node:assert/strict";
-import { status } from "@grpc/grpc-js";
+import { GrpcStatus as status } from "../shared/wire/mod.ts";
 import { memoryLogger } from "../shared/log.ts";
 import { type AgentStats, runAgent } from "./agent.ts";
 import type { Collector } from "./collectors/types.ts";

@@ -1,6 +1,5 @@
 /** The gRPC client on the agent's own HTTP/2 client, against a real grpc-js server on 127.0.0.1. */
 import assert from "node:assert/strict";
-import { status } from "@grpc/grpc-js";
 import type { MetricBatch } from "../shared/types.ts";
 import { testCertificates } from "../tests/helpers/pki.ts";
 import {
@@ -12,6 +11,7 @@ import {
   decodeReportResponse,
   encodeMetricBatch,
   GrpcStatus,
+  type GrpcStatusCode,
   grpcStatusName,
   REPORT_METRICS_PATH as PATH,
 } from "../shared/wire/mod.ts";
@@ -44,11 +44,11 @@ Deno.test("GrpcClient passes on the status the server answers with", async (t) =
       assert.deepEqual(decodeReportResponse(result.response!), { success: true, message: "ok" });
       assert.equal(server.received[0].batch.dataPoints[0].value, 42);
     });
-    const failures: [string, status][] = [
-      ["INVALID_ARGUMENT", status.INVALID_ARGUMENT],
-      ["UNAUTHENTICATED", status.UNAUTHENTICATED],
-      ["PERMISSION_DENIED", status.PERMISSION_DENIED],
-      ["RESOURCE_EXHAUSTED", status.RESOURCE_EXHAUSTED],
+    const failures: [string, GrpcStatusCode][] = [
+      ["INVALID_ARGUMENT", GrpcStatus.INVALID_ARGUMENT],
+      ["UNAUTHENTICATED", GrpcStatus.UNAUTHENTICATED],
+      ["PERMISSION_DENIED", GrpcStatus.PERMISSION_DENIED],
+      ["RESOURCE_EXHAUSTED", GrpcStatus.RESOURCE_EXHAUSTED],
     ];
     for (const [name, code] of failures) {
       await t.step(`${name} with its percent-decoded details`, async () => {

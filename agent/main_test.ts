@@ -1,6 +1,6 @@
 /** The agent executable as a subprocess: flags, config errors, and a clean SIGTERM shutdown. */
 import assert from "node:assert/strict";
-import { status } from "@grpc/grpc-js";
+import { GrpcStatus as status } from "../shared/wire/mod.ts";
 import { startRecordingServer, waitFor } from "../tests/helpers/recording_grpc_server.ts";
 import { parseFlags } from "./main.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { status } from "@grpc/grpc-js";
+import { GrpcStatus as status } from "../shared/wire/mod.ts";
 import type { MetricBatch } from "../shared/types.ts";
 import {
   reservePort,

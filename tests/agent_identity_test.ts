@@ -4,7 +4,7 @@
  * rotated and revoked through the original oxmon's whitelist API bind one agent id.
  */
 import assert from "node:assert/strict";
-import { status } from "@grpc/grpc-js";
+import { GrpcStatus as status } from "../shared/wire/mod.ts";
 import { sha256Hex } from "../server/auth/tokens.ts";
 import { reportMetrics, withClient } from "./helpers/grpc_client.ts";
 import { type TestServer, withTestServer } from "./helpers/server_process.ts";

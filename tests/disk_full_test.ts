@@ -8,8 +8,7 @@
 import assert from "node:assert/strict";
 import { statfsSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import type { Client } from "@grpc/grpc-js";
-import { reportMetrics, withClient } from "./helpers/grpc_client.ts";
+import { reportMetrics, type TestGrpcClient, withClient } from "./helpers/grpc_client.ts";
 import { spawnServer } from "./helpers/server_cli.ts";
 import { eventually } from "./helpers/server_process.ts";
 import { mountTmpfs, tmpfsUnavailable } from "./helpers/tmpfs.ts";
@@ -30,7 +29,7 @@ interface Load {
 }
 
 /** One batch after another, each retried until acknowledged, as an agent does. */
-function startLoad(client: Client, startMs: number): Load {
+function startLoad(client: TestGrpcClient, startMs: number): Load {
   let running = true;
   const load: Load = {
     acked: 0,

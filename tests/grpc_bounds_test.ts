@@ -5,18 +5,14 @@
  * closed by the timeouts, and connections over the cap are closed at once.
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import http2 from "node:http2";
-import { credentials, makeGenericClientConstructor, status } from "@grpc/grpc-js";
-import { metricServiceDefinition } from "../shared/proto/mod.ts";
-import { reportMetrics } from "./helpers/grpc_client.ts";
+import { GrpcStatus as status, REPORT_METRICS_PATH as PATH } from "../shared/wire/mod.ts";
+import { openClient, reportMetrics, withClient } from "./helpers/grpc_client.ts";
+import { type RawSession, startHttp2Clients } from "./helpers/http2_client.ts";
 import { deadline } from "../shared/deadline.ts";
 import { closedWithin } from "./helpers/closed_within.ts";
 import { eventually, startTestServer, type TestServer } from "./helpers/server_process.ts";
 
-const Client = makeGenericClientConstructor(metricServiceDefinition, "MetricService");
 const TOKEN = "agent-token-0123456789";
-const PATH = metricServiceDefinition.ReportMetrics.path;
 
 async function withServer(toml: string, use: (server: TestServer) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "oxmon-bounds-" });
@@ -49,17 +45,15 @@ function batch(agentId: string) {
 }
 
 async function validReport(server: TestServer, agentId: string): Promise<number> {
-  const once = async () => {
-    const client = new Client(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure());
-    try {
-      await reportMetrics(client, batch(agentId), 10_000, { authorization: `Bearer ${TOKEN}` });
-      return status.OK;
-    } catch (error) {
-      return (error as { code: number }).code;
-    } finally {
-      client.close();
-    }
-  };
+  const once = () =>
+    withClient(server.grpcPort, async (client) => {
+      try {
+        await reportMetrics(client, batch(agentId), 10_000, { authorization: `Bearer ${TOKEN}` });
+        return status.OK;
+      } catch (error) {
+        return (error as { code: number }).code;
+      }
+    });
   // UNAVAILABLE says "retry", as an agent would (a listener child restarting after
   // denoland/deno#36788).
   let code = await once();
@@ -70,66 +64,19 @@ async function validReport(server: TestServer, agentId: string): Promise<number>
   return code;
 }
 
-/** One gRPC call with a raw body over an open node:http2 session; resolves with grpc-status. */
-function rawCall(
-  session: http2.ClientHttp2Session,
-  body: Uint8Array | undefined,
-  headers: Record<string, string> = {},
-): { status: Promise<number>; stream: http2.ClientHttp2Stream } {
-  const stream = session.request({
-    ":method": "POST",
-    ":path": PATH,
-    "content-type": "application/grpc",
-    te: "trailers",
-    ...headers,
-  }, { endStream: false });
-  const result = new Promise<number>((resolve) => {
-    let code = -1;
-    stream.on("response", (h) => {
-      if (h["grpc-status"] !== undefined) code = Number(h["grpc-status"]);
-    });
-    stream.on("trailers", (h) => {
-      if (h["grpc-status"] !== undefined) code = Number(h["grpc-status"]);
-    });
-    stream.on("close", () => resolve(code));
-    stream.on("error", () => {});
-    stream.resume();
-  });
-  if (body) {
-    const frame = Buffer.alloc(5 + body.length);
-    frame.writeUInt32BE(body.length, 1);
-    frame.set(body, 5);
-    stream.end(frame);
-  }
-  return { status: result, stream };
-}
-
-function connect(port: number): Promise<http2.ClientHttp2Session> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(`http://127.0.0.1:${port}`);
-    session.once("remoteSettings", () => resolve(session));
-    session.once("error", reject);
-  });
-}
-
-function closeSession(session: http2.ClientHttp2Session): Promise<void> {
-  return new Promise((resolve) => {
-    if (session.closed || session.destroyed) return resolve();
-    session.close(() => resolve());
-    setTimeout(() => {
-      session.destroy();
-      resolve();
-    }, 1_000);
-  });
-}
+/** A gRPC message of `length` bytes of 7s (or zeros), for calls whose content is never read. */
+const body = (length: number, fill = 7) => ({ length, fill });
 
 Deno.test("100 concurrent 4 MiB streams without credentials are refused unread: the listener stays under 300 MB and a valid agent still reports", async () => {
   await withServer("", async (server) => {
     const pid = server.grpcListenerPid()!;
     const before = await rssMb(pid);
     // Ten connections of ten streams, each sending 4 MiB (just under the limit) with no token.
-    const sessions = await Promise.all(Array.from({ length: 10 }, () => connect(server.grpcPort)));
-    const body = new Uint8Array(4 * 1024 * 1024 - 64).fill(7);
+    await using clients = startHttp2Clients();
+    const sessions = await Promise.all(
+      Array.from({ length: 10 }, () => clients.connect(server.grpcPort)),
+    );
+    const large = body(4 * 1024 * 1024 - 64);
     let peak = before;
     let sampling = true;
     const sampler = (async () => {
@@ -140,7 +87,7 @@ Deno.test("100 concurrent 4 MiB streams without credentials are refused unread: 
     })();
     try {
       const calls = sessions.flatMap((session) =>
-        Array.from({ length: 10 }, () => rawCall(session, body).status)
+        Array.from({ length: 10 }, () => session.call(PATH, large).status)
       );
       // Meanwhile a valid agent reports.
       assert.equal(await validReport(server, "web-1"), status.OK);
@@ -149,7 +96,7 @@ Deno.test("100 concurrent 4 MiB streams without credentials are refused unread: 
     } finally {
       sampling = false;
       await sampler;
-      await Promise.all(sessions.map(closeSession));
+      await Promise.all(sessions.map((session) => session.close()));
     }
     console.log(`listener RSS: ${before.toFixed(0)} MB before, ${peak.toFixed(0)} MB at peak`);
     assert.ok(peak < 300, `listener RSS peaked at ${peak.toFixed(0)} MB`);
@@ -164,24 +111,25 @@ Deno.test("calls beyond the in-flight byte budget get RESOURCE_EXHAUSTED; the se
     `[ingest]\nmax_batch_bytes = 524288\n[grpc]\nmax_inflight_bytes = 1048576\n` +
       `inflight_wait_secs = 0\nmax_concurrent_streams = 8\n`,
     async (server) => {
-      const session = await connect(server.grpcPort);
+      await using clients = startHttp2Clients();
+      const session = await clients.connect(server.grpcPort);
       try {
-        assert.equal(session.remoteSettings.maxConcurrentStreams, 8);
+        assert.equal(session.maxConcurrentStreams, 8);
         // Two authenticated calls that send their headers but hold their bodies: they take the
         // whole budget (a call reserves max_batch_bytes before its body is read).
         const holders = [0, 1].map(() =>
-          rawCall(session, undefined, { authorization: `Bearer ${TOKEN}` })
+          session.call(PATH, undefined, { authorization: `Bearer ${TOKEN}` })
         );
         await new Promise((resolve) => setTimeout(resolve, 300));
         assert.equal(await validReport(server, "web-1"), status.RESOURCE_EXHAUSTED);
-        for (const holder of holders) holder.stream.close(http2.constants.NGHTTP2_CANCEL);
+        for (const holder of holders) holder.cancel();
         await Promise.all(holders.map((holder) => holder.status));
         await eventually(
           async () => (await validReport(server, "web-1")) === status.OK,
           "room in the budget again",
         );
       } finally {
-        await closeSession(session);
+        await session.close();
       }
     },
   );
@@ -196,7 +144,8 @@ Deno.test("200 silent, preface-only and idle gRPC connections are closed by the 
     `[grpc]\nhandshake_timeout_secs = 1\nidle_timeout_secs = 2\n`,
     async (server) => {
       const sockets: { conn: Deno.Conn; kind: string }[] = [];
-      const sessions: http2.ClientHttp2Session[] = [];
+      await using clients = startHttp2Clients();
+      const sessions: RawSession[] = [];
       try {
         for (let i = 0; i < 150; i++) {
           const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.grpcPort });
@@ -209,15 +158,11 @@ Deno.test("200 silent, preface-only and idle gRPC connections are closed by the 
         // 50 connections that made one call and then went idle.
         const idleClosed: Promise<number>[] = [];
         for (let i = 0; i < 50; i++) {
-          const session = await connect(server.grpcPort);
+          const session = await clients.connect(server.grpcPort);
           sessions.push(session);
           const started = performance.now();
-          await rawCall(session, new Uint8Array(8)).status;
-          idleClosed.push(
-            new Promise((resolve) =>
-              session.once("close", () => resolve(performance.now() - started))
-            ),
-          );
+          await session.call(PATH, body(8, 0)).status;
+          idleClosed.push(session.closed.then(() => performance.now() - started));
         }
         const waits = await Promise.all(sockets.map(({ conn }) => closedWithin(conn, 8_000)));
         assert.ok(Math.max(...waits) < 4_000, `a silent socket lasted ${Math.max(...waits)} ms`);
@@ -233,7 +178,7 @@ Deno.test("200 silent, preface-only and idle gRPC connections are closed by the 
             // Closed by the server.
           }
         }
-        await Promise.all(sessions.map(closeSession));
+        await Promise.all(sessions.map((session) => session.close()));
       }
     },
   );
@@ -266,7 +211,7 @@ Deno.test("100k new series from one agent stop at max_series_per_agent: the exce
   await withServer(
     `[ingest]\nmax_series_per_agent = 5000\nmax_new_series_per_agent_per_minute = 1000000\n`,
     async (server) => {
-      const client = new Client(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure());
+      const client = await openClient({ address: `127.0.0.1:${server.grpcPort}` });
       const replies: { code: number; message: string }[] = [];
       try {
         const nowMs = Date.now();
@@ -292,7 +237,7 @@ Deno.test("100k new series from one agent stop at max_series_per_agent: the exce
           }
         }
       } finally {
-        client.close();
+        await client.close();
       }
       assert.equal(replies[0].code, status.OK);
       assert.match(

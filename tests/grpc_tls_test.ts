@@ -3,20 +3,12 @@
  * clients: grpc-js, and Python's grpcio as an independent implementation.
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import {
-  type ChannelCredentials,
-  credentials,
-  makeGenericClientConstructor,
-  status,
-} from "@grpc/grpc-js";
-import { metricServiceDefinition } from "../shared/proto/mod.ts";
-import { reportMetrics } from "./helpers/grpc_client.ts";
+import { GrpcStatus as status } from "../shared/wire/mod.ts";
+import { openClient, reportMetrics, type TestGrpcClientOptions } from "./helpers/grpc_client.ts";
 import { eventually, startTestServer, type TestServer } from "./helpers/server_process.ts";
 import { parseAgentConfig, runAgent } from "../agent/mod.ts";
 import { makeTestCerts, type TestCerts } from "./helpers/pki.ts";
 
-const Client = makeGenericClientConstructor(metricServiceDefinition, "MetricService");
 const ADMIN = "admin-token-0123456789";
 
 function batch(agentId: string) {
@@ -28,29 +20,28 @@ function batch(agentId: string) {
   };
 }
 
+/** One call from a grpc-js client; `tls` undefined speaks plain text. */
 async function report(
   server: TestServer,
-  creds: ChannelCredentials,
+  tls: TestGrpcClientOptions["tls"],
   agentId: string,
   headers: Record<string, string> = {},
 ): Promise<number> {
-  const client = new Client(`localhost:${server.grpcPort}`, creds);
+  await using client = await openClient({ address: `localhost:${server.grpcPort}`, tls });
   try {
     await reportMetrics(client, batch(agentId), 5_000, headers);
     return status.OK;
   } catch (error) {
     return (error as { code: number }).code;
-  } finally {
-    client.close();
   }
 }
 
-const read = (path: string) => Buffer.from(Deno.readTextFileSync(path));
+const read = (path: string) => Deno.readTextFileSync(path);
 
 function tlsCreds(certs: TestCerts, client?: { cert: string; key: string }, ca = certs.caFile) {
   return client
-    ? credentials.createSsl(read(ca), read(client.key), read(client.cert))
-    : credentials.createSsl(read(ca));
+    ? { caCert: read(ca), clientKey: read(client.key), clientCert: read(client.cert) }
+    : { caCert: read(ca) };
 }
 
 /** One call from Python's grpcio; prints the status code name. */
@@ -127,7 +118,7 @@ Deno.test("agents report over TLS; a plain-text client and one that does not tru
         assert.equal(await report(server, tlsCreds(certs), "web-1"), status.OK);
         assert.equal(await pythonReport(server.grpcPort, certs.caFile, "web-2"), "OK");
         assert.equal(
-          await report(server, credentials.createInsecure(), "web-3"),
+          await report(server, undefined, "web-3"),
           status.UNAVAILABLE,
         );
         assert.equal(

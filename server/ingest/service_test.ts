@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { status as GrpcStatus } from "@grpc/grpc-js";
+import { GrpcStatus } from "../../shared/wire/mod.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import { memoryLogger, silentLogger } from "../../shared/log.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";

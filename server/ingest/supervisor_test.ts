@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { status as GrpcStatus } from "@grpc/grpc-js";
 import { systemClock } from "../../shared/clock.ts";
 import { memoryLogger } from "../../shared/log.ts";
-import { decodeMetricBatch } from "../../shared/wire/mod.ts";
+import { decodeMetricBatch, GrpcStatus } from "../../shared/wire/mod.ts";
 import { listenerCommand, reportMetrics, withClient } from "../../tests/helpers/grpc_client.ts";
 import { Wire } from "../../tests/helpers/wire_messages.ts";
 import { openAgentRegistry } from "../agents/sqlite_registry.ts";

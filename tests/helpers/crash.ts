@@ -3,10 +3,17 @@
  * id each) that retries every batch until it is acknowledged, as an agent does, and remembers
  * what was acknowledged; process helpers (child pids from /proc); and the checks of a data
  * directory afterwards (integrity_check of every file, `--check-data`).
+ *
+ * The load's memory is bounded whatever the machine's load: each sender has one call in flight
+ * and backs off between failures, and its grpc-js client runs in its own Node.js child with a
+ * capped heap (`grpc_client.ts`). In the test process, a grpc-js client reconnecting every 50 ms
+ * to a server SIGKILLed 20 times once grew `deno test` to its 4 GB heap limit on a loaded
+ * machine; now a client that misbehaves so ends its child, and the load fails with that child's
+ * exit status instead of retrying.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { reportMetrics, withClient } from "./grpc_client.ts";
+import { GrpcCallError, reportMetrics, withClient } from "./grpc_client.ts";
 import { SERVER_MAIN } from "./server_process.ts";
 
 /** A restarted server is found again within a fraction of a second, not grpc-js's 1–120 s. */
@@ -29,8 +36,14 @@ export interface LoadOptions {
 export interface Load {
   /** Acknowledged batches per sender (batch k of each is acknowledged for k < acked). */
   acked: number[];
-  /** Calls that failed and were retried. */
+  /** Calls that failed with a gRPC status and were retried. */
   retries: number;
+  /**
+   * Acknowledged batches of all senders; throws once a sender has stopped for good (its client
+   * child died), so a test waiting for progress fails with the reason at once.
+   */
+  total(): number;
+  /** Stops the senders; rejects if one stopped for good. */
   stop(): Promise<void>;
 }
 
@@ -38,9 +51,14 @@ export function startLoad(options: LoadOptions): Load {
   const senders = options.senders ?? 4;
   const series = options.series ?? 20;
   let running = true;
+  let failed: Error | undefined;
   const load: Load = {
     acked: new Array(senders).fill(0),
     retries: 0,
+    total: () => {
+      if (failed) throw failed;
+      return load.acked.reduce((sum, acked) => sum + acked, 0);
+    },
     stop: async () => {
       running = false;
       await done;
@@ -63,7 +81,9 @@ export function startLoad(options: LoadOptions): Load {
           await reportMetrics(client, { agentId, timestampMs, dataPoints }, 2_000);
           load.acked[n]++;
           failures = 0;
-        } catch {
+        } catch (error) {
+          // Only a gRPC status is the server's answer; anything else is the client child gone.
+          if (!(error instanceof GrpcCallError)) throw error;
           load.retries++;
           // Backing off as an agent does: while a slow machine restarts the server, a retry
           // every 20 ms made failed calls by the thousand.
@@ -71,9 +91,14 @@ export function startLoad(options: LoadOptions): Load {
           await new Promise((resolve) => setTimeout(resolve, waitMs));
         }
       }
-    }, RECONNECT_FAST);
+    }, RECONNECT_FAST).catch((error) => {
+      failed ??= new Error(`crash-${n}'s sender stopped: ${error.message}`, { cause: error });
+      throw failed;
+    });
   };
   const done = Promise.all(Array.from({ length: senders }, (_, n) => sender(n)));
+  // Reported by total() and stop(), not as an unhandled rejection meanwhile.
+  done.catch(() => {});
   return load;
 }
 
