@@ -729,7 +729,10 @@ export class Http2Session {
   #finish(stream: Stream, status: CallStatus & { reply?: Uint8Array }, httpStatus = "200"): void {
     if (stream.closed || this.#closed) return;
     const trailerFields: [string, string][] = [["grpc-status", String(status.code)]];
-    if (status.message) trailerFields.push(["grpc-message", encodeGrpcMessage(status.message)]);
+    if (status.message) {
+      // Cut so the header block fits one frame of the smallest size a peer may allow (16 KiB).
+      trailerFields.push(["grpc-message", encodeGrpcMessage(status.message.slice(0, 2_000))]);
+    }
     if (status.code === GrpcStatus.OK && status.reply) {
       this.#send(frame(
         FRAME.HEADERS,
