@@ -418,3 +418,34 @@ Deno.test("parseGrpcTimeout and encodeGrpcMessage follow gRPC over HTTP/2", () =
   assert.equal(parseGrpcTimeout("5x"), undefined);
   assert.equal(encodeGrpcMessage("100% sure\n"), "100%25 sure%0A");
 });
+
+Deno.test("Http2Session pings a silent peer, drops it when the PING goes unanswered, and closes when idle", async (t) => {
+  const bounds = { idleTimeoutMs: 5_000, keepaliveTimeMs: 1_000, keepaliveTimeoutMs: 500 };
+  await t.step("an answered PING keeps the connection", async () => {
+    const { socket, session } = open();
+    socket.frames();
+    const now = performance.now();
+    session.tick(now + 1_000, bounds);
+    await tick();
+    const ping = socket.frames().find((f) => f.type === FRAME.PING)!;
+    assert.equal(ping.flags, 0);
+    socket.receive(frame(FRAME.PING, FLAG_ACK, 0, ping.payload.slice()));
+    session.tick(now + 1_600, bounds);
+    assert.ok(!socket.destroyed);
+  });
+  await t.step("an unanswered one ends it", () => {
+    const { session, socket } = open();
+    const now = performance.now();
+    session.tick(now + 1_000, bounds);
+    session.tick(now + 1_600, bounds);
+    assert.ok(socket.destroyed);
+  });
+  await t.step("idle: GOAWAY, then the socket ends", async () => {
+    const { socket, session } = open();
+    socket.frames();
+    session.tick(performance.now() + 5_000, { ...bounds, keepaliveTimeMs: 1e9 });
+    await tick();
+    assert.ok(socket.frames().some((f) => f.type === FRAME.GOAWAY));
+    assert.ok(socket.ended);
+  });
+});
