@@ -14,13 +14,8 @@ import { delay } from "../shared/deadline.ts";
 import { MS_PER_SECOND } from "../shared/time.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
 import type { MetricDataPoint, SystemInfo } from "../shared/types.ts";
-import {
-  checkResultPoints,
-  CheckRunner,
-  fetchTransport,
-  type ProbedCheckSpec,
-  runnableCheck,
-} from "../shared/checks/mod.ts";
+// Type only: the checks modules load on first use, from ./checks.ts.
+import type { ProbedCheckSpec } from "../shared/checks/mod.ts";
 import { backoffDelayMs, type BackoffOptions } from "./backoff.ts";
 import { BatchBuffer } from "./buffer.ts";
 import { Spool } from "./spool.ts";
@@ -34,6 +29,7 @@ import type { Collector, CollectorOptions } from "./collectors/types.ts";
 import type { AgentConfig } from "./config.ts";
 import { type BatchSender, GrpcBatchSender } from "./sender.ts";
 import { linuxSystemInfo, portableSystemInfo } from "./system_info.ts";
+import { Ticker } from "./ticker.ts";
 
 export interface AgentStats {
   /** Batches collected and buffered (one per round that produced data). */
@@ -245,7 +241,7 @@ class AgentLoop {
     };
     if (signal.aborted) onStop();
     else signal.addEventListener("abort", onStop, { once: true });
-    const checks = this.#startChecks();
+    const checks = await this.#startChecks();
     try {
       await this.#loadSystemInfo();
       await Promise.all([this.#collectLoop(), this.#sendLoop()]);
@@ -265,40 +261,28 @@ class AgentLoop {
   /**
    * Runs the `[[checks]]` of the config; their results ride in the next collection round's
    * batch as ordinary samples of this agent (nothing new on the wire). Results of runs still
-   * going at a stop are not sent.
+   * going at a stop are not sent. The checks modules load only here, for a config with checks.
    */
-  #startChecks(): { stop(): Promise<void> } | undefined {
+  async #startChecks(): Promise<{ stop(): Promise<void> } | undefined> {
     const specs = this.#config.checks.checks as ProbedCheckSpec[];
     if (specs.length === 0) return undefined;
-    const http = fetchTransport();
-    const agentId = this.#config.agentId;
-    const runner = new CheckRunner(
-      specs.map((spec) => runnableCheck(spec, { transport: http.transport })),
-      {
-        maxConcurrent: this.#config.checks.maxConcurrent,
-        clock: this.#options.clock ?? systemClock,
-        log: this.#log,
-        onResult: (result) => {
-          if (!result.up) {
-            this.#log.debug("check failed", { check: result.name, message: result.message });
-          }
-          for (const point of checkResultPoints(result, agentId)) this.#checkPoints.push(point);
-          const excess = this.#checkPoints.length - MAX_PENDING_CHECK_POINTS;
-          if (excess > 0) {
-            this.#checkPoints.splice(0, excess);
-            this.#stats.checkPointsDropped += excess;
-          }
-        },
+    const { startAgentChecks } = await import("./checks.ts");
+    const checks = startAgentChecks(specs, {
+      agentId: this.#config.agentId,
+      maxConcurrent: this.#config.checks.maxConcurrent,
+      clock: this.#options.clock ?? systemClock,
+      log: this.#log,
+      onPoints: (points) => {
+        for (const point of points) this.#checkPoints.push(point);
+        const excess = this.#checkPoints.length - MAX_PENDING_CHECK_POINTS;
+        if (excess > 0) {
+          this.#checkPoints.splice(0, excess);
+          this.#stats.checkPointsDropped += excess;
+        }
       },
-    );
-    runner.start();
+    });
     this.#log.info("checks started", { checks: specs.length });
-    return {
-      async stop() {
-        await runner.stop();
-        http.close();
-      },
-    };
+    return checks;
   }
 
   async #loadSystemInfo(): Promise<void> {
@@ -319,8 +303,7 @@ class AgentLoop {
     const { signal } = this.#options;
     const intervalMs = this.#options.intervalMs ??
       this.#config.collectionIntervalSecs * MS_PER_SECOND;
-    const startedAt = performance.now();
-    let round = 0;
+    using ticker = new Ticker(intervalMs, signal);
     while (!signal.aborted) {
       const batch = await this.#collection.collect();
       if (this.#checkPoints.length > 0) {
@@ -339,13 +322,7 @@ class AgentLoop {
         // the batch); the agent's always carries at least its own.
         this.#log.debug("collection round produced no data, nothing buffered");
       }
-      const elapsed = performance.now() - startedAt;
-      round = Math.max(round + 1, Math.ceil(elapsed / intervalMs));
-      try {
-        await delay(startedAt + round * intervalMs - performance.now(), signal);
-      } catch {
-        return;
-      }
+      if (!(await ticker.next())) return;
     }
   }
 

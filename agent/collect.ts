@@ -13,7 +13,7 @@
 import type { Clock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import { deadline, DeadlineError } from "../shared/deadline.ts";
-import type { MetricBatch, MetricDataPoint } from "../shared/types.ts";
+import type { Labels, MetricBatch, MetricDataPoint } from "../shared/types.ts";
 import { METRIC_CATALOG } from "../shared/catalog.ts";
 import { MS_PER_SECOND } from "../shared/time.ts";
 import type { Collector, Sample } from "./collectors/types.ts";
@@ -67,6 +67,17 @@ export function wireValue(metricName: string, value: number): number {
   return ROUNDED_METRICS.has(metricName) ? Math.round(value * 100) / 100 : value;
 }
 
+/** The labels of a sample without any, shared by every such point rather than one `{}` each. */
+const NO_LABELS: Labels = Object.freeze({});
+
+/**
+ * Seconds since `started` (a `performance.now()`), in whole microseconds: finer is noise, and
+ * short decimals are what the server stores compactly.
+ */
+function secondsSince(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1e6;
+}
+
 export class Collection {
   readonly #agentId: string;
   readonly #clock: Clock;
@@ -95,18 +106,28 @@ export class Collection {
   async collect(): Promise<MetricBatch> {
     const timestampMs = this.#clock.now();
     const context = { monotonicMs: this.#monotonicMs() };
-    const outcomes = await Promise.all(this.#states.map((state) => this.#run(state, context)));
+    // Collectors that answer at once (all of Linux's after the first round) are run without a
+    // promise each: a round runs every second, interpreted, and awaits cost there.
+    const running: (CollectorOutcome | Promise<CollectorOutcome>)[] = [];
+    let waiting = false;
+    for (let i = 0; i < this.#states.length; i++) {
+      const outcome = this.#run(this.#states[i], context);
+      if (outcome instanceof Promise) waiting = true;
+      running.push(outcome);
+    }
+    const outcomes = waiting ? await Promise.all(running) : running as CollectorOutcome[];
     const dataPoints: MetricDataPoint[] = [];
-    const add = (sample: Sample) =>
+    const agentId = this.#agentId;
+    const add = (name: string, value: number, labels: Labels | undefined) =>
       dataPoints.push({
         timestampMs,
-        agentId: this.#agentId,
-        metricName: sample.name,
-        value: wireValue(sample.name, sample.value),
-        labels: sample.labels ?? {},
+        agentId,
+        metricName: name,
+        value: wireValue(name, value),
+        labels: labels ?? NO_LABELS,
       });
-    // Indexed loops: this runs every round, interpreted (lite mode), where for-of allocates an
-    // iterator result per element.
+    // Indexed loops: this runs every round, interpreted, where for-of allocates an iterator
+    // result per element.
     for (let i = 0; i < outcomes.length; i++) {
       const samples = outcomes[i].samples;
       for (let j = 0; j < samples.length; j++) {
@@ -115,56 +136,73 @@ export class Collection {
           this.#log.debug("dropped a non-finite sample", { metric: sample.name });
           continue;
         }
-        add(sample);
+        add(sample.name, sample.value, sample.labels);
       }
     }
     if (this.#selfMetrics) {
       for (let i = 0; i < outcomes.length; i++) {
         const outcome = outcomes[i];
         const labels = this.#states[i].labels;
-        add({ name: "agent.collector_success", value: outcome.success ? 1 : 0, labels });
+        add("agent.collector_success", outcome.success ? 1 : 0, labels);
         if (outcome.seconds !== undefined) {
-          add({ name: "agent.collector_duration_seconds", value: outcome.seconds, labels });
+          add("agent.collector_duration_seconds", outcome.seconds, labels);
         }
       }
       const { buffer } = this.#selfMetrics;
-      add({ name: "agent.buffer_batches", value: buffer.size });
-      add({ name: "agent.dropped_batches_total", value: buffer.dropped });
+      add("agent.buffer_batches", buffer.size, undefined);
+      add("agent.dropped_batches_total", buffer.dropped, undefined);
     }
-    return { agentId: this.#agentId, timestampMs, dataPoints };
+    return { agentId, timestampMs, dataPoints };
   }
 
-  async #run(state: CollectorState, context: { monotonicMs: number }): Promise<CollectorOutcome> {
-    const name = state.collector.name;
+  /** One collector's part of the round: a promise only when the collector returned one. */
+  #run(
+    state: CollectorState,
+    context: { monotonicMs: number },
+  ): CollectorOutcome | Promise<CollectorOutcome> {
     if (state.pending) {
-      this.#log.warn("collector still busy with its previous round, skipped", { collector: name });
+      this.#log.warn("collector still busy with its previous round, skipped", {
+        collector: state.collector.name,
+      });
       return { samples: [], success: false };
     }
     const started = performance.now();
-    // Microseconds: finer is noise, and short decimals are what the server stores compactly.
-    const elapsedSeconds = () => Math.round((performance.now() - started) * 1000) / 1e6;
+    let result;
     try {
-      let samples: Sample[];
-      const result = state.collector.collect(context);
-      if (result instanceof Promise) {
-        const settled = result.finally(() => (state.pending = undefined));
-        state.pending = settled;
-        samples = await deadline(settled, this.#timeoutMs);
-      } else samples = result;
-      const seconds = elapsedSeconds();
-      if (state.failing) this.#log.info("collector recovered", { collector: name });
-      state.failing = false;
-      this.#log.debug("collected", { collector: name, samples: samples.length, seconds });
-      return { samples, success: true, seconds };
+      result = state.collector.collect(context);
     } catch (error) {
-      // The first failure is a warning; repeats of it would flood the log every round.
-      const level = state.failing ? "debug" : "warn";
-      state.failing = true;
-      const reason = error instanceof DeadlineError
-        ? `took longer than ${this.#timeoutMs} ms`
-        : error;
-      this.#log[level]("collector failed, skipped this round", { collector: name, error: reason });
-      return { samples: [], success: false, seconds: elapsedSeconds() };
+      return this.#failed(state, error, started);
     }
+    if (!(result instanceof Promise)) return this.#succeeded(state, result, started);
+    const settled = result.finally(() => (state.pending = undefined));
+    state.pending = settled;
+    return deadline(settled, this.#timeoutMs).then(
+      (samples) => this.#succeeded(state, samples, started),
+      (error) => this.#failed(state, error, started),
+    );
+  }
+
+  #succeeded(state: CollectorState, samples: Sample[], started: number): CollectorOutcome {
+    const seconds = secondsSince(started);
+    const name = state.collector.name;
+    if (state.failing) this.#log.info("collector recovered", { collector: name });
+    state.failing = false;
+    this.#log.debug("collected", { collector: name, samples: samples.length, seconds });
+    return { samples, success: true, seconds };
+  }
+
+  #failed(state: CollectorState, error: unknown, started: number): CollectorOutcome {
+    const seconds = secondsSince(started);
+    // The first failure is a warning; repeats of it would flood the log every round.
+    const level = state.failing ? "debug" : "warn";
+    state.failing = true;
+    const reason = error instanceof DeadlineError
+      ? `took longer than ${this.#timeoutMs} ms`
+      : error;
+    this.#log[level]("collector failed, skipped this round", {
+      collector: state.collector.name,
+      error: reason,
+    });
+    return { samples: [], success: false, seconds };
   }
 }

@@ -14,7 +14,7 @@
  * see TOOLCHAIN.md). A call is a POST of one length-prefixed, uncompressed message with
  * `grpc-timeout` set from the deadline; the deadline and the caller's signal both end it.
  */
-import { deadline, delay } from "../shared/deadline.ts";
+import { deadline, DeadlineTimer } from "../shared/deadline.ts";
 import { GrpcStatus } from "../shared/wire/status.ts";
 import { type HeaderFields, Http2Connection, Http2Error, type Http2Response } from "./_http2.ts";
 
@@ -165,6 +165,8 @@ export class GrpcClient {
   /** `#connection` once it opened, so a call on it need not wait for a promise. */
   #open?: Http2Connection;
   #closed = false;
+  /** The deadlines of calls in flight, on one timer rather than one per call. */
+  readonly #deadlines = new DeadlineTimer();
 
   constructor(options: GrpcClientOptions) {
     const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(options.address);
@@ -228,13 +230,10 @@ export class GrpcClient {
     if (this.#closed) return { code: GrpcStatus.UNAVAILABLE, details: "the client is closed" };
     const controller = new AbortController();
     let timedOut = false;
-    // Ends the deadline's timer when the call is over (`delay` also handles deadlines past
-    // setTimeout's 24.8 days).
-    const callOver = new AbortController();
-    delay(remainingMs, callOver.signal).then(() => {
+    const releaseDeadline = this.#deadlines.add(options.deadlineMs, () => {
       timedOut = true;
       controller.abort();
-    }, () => {});
+    });
     const onAbort = () => controller.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -273,8 +272,7 @@ export class GrpcClient {
       }
       return { code: GrpcStatus.UNAVAILABLE, details: (error as Error)?.message ?? String(error) };
     } finally {
-      // With a reason: without one, abort() builds a DOMException (and its stack) every call.
-      callOver.abort("call over");
+      releaseDeadline();
       options.signal?.removeEventListener("abort", onAbort);
     }
   }
@@ -289,6 +287,7 @@ export class GrpcClient {
   /** Closes the connection; calls after this fail with UNAVAILABLE. */
   close(): void {
     this.#closed = true;
+    this.#deadlines[Symbol.dispose]();
     this.#connection?.then((connection) => connection.close(), () => {});
   }
 }

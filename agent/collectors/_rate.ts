@@ -4,18 +4,25 @@
  * 32-bit wrap, driver reset), yields no rate for that round instead of a fake 0 or a huge spike.
  */
 export class RateTracker {
-  #previous = new Map<string, { value: number; atMs: number }>();
-  #seen = new Set<string>();
+  /** Last value of each key, and the round it was observed in (entries are updated in place). */
+  #previous = new Map<string, { value: number; atMs: number; round: number }>();
+  #round = 0;
 
   /** Records `value` for `key` at `atMs`; returns the rate per second, or undefined. */
   observe(key: string, value: number, atMs: number): number | undefined {
-    this.#seen.add(key);
     const previous = this.#previous.get(key);
-    this.#previous.set(key, { value, atMs });
-    if (!previous) return undefined;
+    if (!previous) {
+      this.#previous.set(key, { value, atMs, round: this.#round });
+      return undefined;
+    }
     const elapsedMs = atMs - previous.atMs;
-    if (!(elapsedMs > 0) || value < previous.value) return undefined;
-    return ((value - previous.value) * 1000) / elapsedMs;
+    const rate = elapsedMs > 0 && value >= previous.value
+      ? ((value - previous.value) * 1000) / elapsedMs
+      : undefined;
+    previous.value = value;
+    previous.atMs = atMs;
+    previous.round = this.#round;
+    return rate;
   }
 
   /**
@@ -23,9 +30,9 @@ export class RateTracker {
    * memory and, when it returns, starts over with no rate.
    */
   endRound(): void {
-    for (const key of this.#previous.keys()) {
-      if (!this.#seen.has(key)) this.#previous.delete(key);
+    for (const [key, entry] of this.#previous) {
+      if (entry.round !== this.#round) this.#previous.delete(key);
     }
-    this.#seen.clear();
+    this.#round++;
   }
 }

@@ -23,23 +23,31 @@ export interface ProcStat {
   cores: Map<number, CpuTimes>;
 }
 
-/** Parses `/proc/stat`; only the `cpu` lines are read. */
+/**
+ * Parses `/proc/stat`; only the `cpu` lines are read. They come first, so reading stops at the
+ * first other line: the `intr` line after them runs to thousands of numbers on a large host.
+ */
 export function parseProcStat(text: string): ProcStat {
   let all: CpuTimes | undefined;
   const cores = new Map<number, CpuTimes>();
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("cpu")) continue;
+  let start = 0;
+  while (text.startsWith("cpu", start)) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
     const fields = line.trim().split(/\s+/);
-    const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields
-      .slice(1, 9)
-      .map(Number);
-    if ([user, nice, system, idle].some((value) => !Number.isFinite(value))) {
+    // user nice system idle, then iowait irq softirq steal where the kernel has them.
+    let total = 0;
+    for (let field = 1; field <= 8 && field < fields.length; field++) {
+      const jiffies = Number(fields[field]);
+      if (!Number.isFinite(jiffies)) total = NaN;
+      total += jiffies;
+    }
+    if (fields.length < 5 || !Number.isFinite(total)) {
       throw new SyntaxError(`Cannot parse /proc/stat: malformed line "${line}"`);
     }
-    const times = {
-      total: user + nice + system + idle + iowait + irq + softirq + steal,
-      idle: idle + iowait,
-    };
+    const times = { total, idle: Number(fields[4]) + (Number(fields[5]) || 0) };
     if (fields[0] === "cpu") all = times;
     else cores.set(Number(fields[0].slice(3)), times);
   }

@@ -20,25 +20,29 @@ export interface DiskStats {
   sectorsWritten: number;
 }
 
-/** Parses `/proc/diskstats`. */
+/** Parses `/proc/diskstats`; only the fields the rates need become numbers. */
 export function parseDiskstats(text: string): DiskStats[] {
   const disks: DiskStats[] = [];
-  for (const line of text.split("\n")) {
-    const fields = line.trim().split(/\s+/);
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const fields = lines[i].trim().split(/\s+/);
     if (fields.length < 14) continue;
-    const numbers = fields.map(Number);
-    if ([3, 5, 7, 9].some((index) => !Number.isFinite(numbers[index]))) {
-      throw new SyntaxError(`Cannot parse /proc/diskstats: malformed line "${line.trim()}"`);
-    }
-    disks.push({
-      major: numbers[0],
-      minor: numbers[1],
+    const disk = {
+      major: Number(fields[0]),
+      minor: Number(fields[1]),
       device: fields[2],
-      readsCompleted: numbers[3],
-      sectorsRead: numbers[5],
-      writesCompleted: numbers[7],
-      sectorsWritten: numbers[9],
-    });
+      readsCompleted: Number(fields[3]),
+      sectorsRead: Number(fields[5]),
+      writesCompleted: Number(fields[7]),
+      sectorsWritten: Number(fields[9]),
+    };
+    if (
+      !Number.isFinite(disk.readsCompleted) || !Number.isFinite(disk.sectorsRead) ||
+      !Number.isFinite(disk.writesCompleted) || !Number.isFinite(disk.sectorsWritten)
+    ) {
+      throw new SyntaxError(`Cannot parse /proc/diskstats: malformed line "${lines[i].trim()}"`);
+    }
+    disks.push(disk);
   }
   return disks;
 }

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { compileFilter } from "../../shared/glob.ts";
 import { byKey, FIXTURES } from "../../tests/helpers/proc_fixture.ts";
+import type { Sample } from "./types.ts";
 import {
   DEFAULT_FS_TYPES_EXCLUDE,
   FilesystemCollector,
+  MOUNTS_MAX_AGE_MS,
   parseMounts,
   selectFilesystems,
   spaceSamples,
@@ -98,28 +100,55 @@ Deno.test("FilesystemCollector statfs-es selected mounts and skips unreadable on
   }
 });
 
-Deno.test("FilesystemCollector follows changes of the mount table", async () => {
+Deno.test("FilesystemCollector follows changes of the mount table", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "oxmon-agent-fs-" });
   try {
-    Deno.mkdirSync(`${dir}/data`);
-    const mountsOf = async (
-      collector: FilesystemCollector,
-    ) => [...new Set((await collector.collect()).map((s) => s.labels?.mount))];
-    Deno.writeTextFileSync(`${dir}/mounts`, `/dev/vdz ${dir} ext4 rw 0 0\n`);
+    // Sizes in blocks by mount point, as statfs reports them; absent: statfs fails.
+    const blocks = new Map([["/", 1_000], ["/data", 500]]);
+    const statfs = (path: string) => {
+      const size = blocks.get(path);
+      if (size === undefined) throw new Error(`Cannot statfs ${path}`);
+      return { bsize: 4096, blocks: size, bfree: 100, bavail: 50 };
+    };
+    const table = (...mountPoints: string[]) =>
+      Deno.writeTextFileSync(
+        `${dir}/mounts`,
+        mountPoints.map((point, i) => `/dev/vd${i} ${point} ext4 rw 0 0\n`).join(""),
+      );
+    table("/");
     using collector = new FilesystemCollector({
       procRoot: dir,
       mounts: { include: [], exclude: [] },
       fsTypesExclude: DEFAULT_FS_TYPES_EXCLUDE,
+      statfs,
     });
-    assert.deepEqual(await mountsOf(collector), [dir]);
-    assert.deepEqual(await mountsOf(collector), [dir]);
-    Deno.writeTextFileSync(
-      `${dir}/mounts`,
-      `/dev/vdz ${dir} ext4 rw 0 0\n/dev/vdy ${dir}/data xfs rw 0 0\n`,
-    );
-    assert.deepEqual(await mountsOf(collector), [dir, `${dir}/data`]);
-    Deno.writeTextFileSync(`${dir}/mounts`, `/dev/vdy ${dir}/data xfs rw 0 0\n`);
-    assert.deepEqual(await mountsOf(collector), [`${dir}/data`]);
+    const mountsAt = (monotonicMs: number) => [
+      ...new Set(
+        (collector.collect({ monotonicMs }) as Sample[]).map((sample) => sample.labels?.mount),
+      ),
+    ];
+    assert.deepEqual(mountsAt(0), ["/"]);
+
+    await t.step("a new mount is reported once the table is MOUNTS_MAX_AGE_MS old", () => {
+      table("/", "/data");
+      assert.deepEqual(mountsAt(1_000), ["/"], "the table was read again within its age");
+      assert.deepEqual(mountsAt(MOUNTS_MAX_AGE_MS), ["/", "/data"]);
+    });
+
+    await t.step("an unmount is noticed at once: the mount point's size changed", () => {
+      table("/");
+      blocks.set("/data", 1_000); // now the directory shows the root file system beneath
+      assert.deepEqual(mountsAt(MOUNTS_MAX_AGE_MS + 1_000), ["/"]);
+    });
+
+    await t.step("a mount point that cannot be read any more, at once too", () => {
+      table("/", "/data");
+      blocks.set("/data", 500);
+      assert.deepEqual(mountsAt(3 * MOUNTS_MAX_AGE_MS), ["/", "/data"]);
+      table("/");
+      blocks.delete("/data");
+      assert.deepEqual(mountsAt(3 * MOUNTS_MAX_AGE_MS + 1_000), ["/"]);
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

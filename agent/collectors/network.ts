@@ -19,20 +19,27 @@ export interface InterfaceCounters {
 /** Parses `/proc/net/dev` (two header lines, then `name: 16 counters`). */
 export function parseNetDev(text: string): InterfaceCounters[] {
   const interfaces: InterfaceCounters[] = [];
-  for (const line of text.split("\n")) {
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
     const colon = line.indexOf(":");
     if (colon === -1 || line.includes("|")) continue;
-    const counters = line.slice(colon + 1).trim().split(/\s+/).map(Number);
-    if (counters.length < 16 || counters.some((value) => !Number.isFinite(value))) {
+    const counters = line.slice(colon + 1).trim().split(/\s+/);
+    const parsed = {
+      interface: line.slice(0, colon).trim(),
+      bytesRecv: Number(counters[0]),
+      packetsRecv: Number(counters[1]),
+      bytesSent: Number(counters[8]),
+      packetsSent: Number(counters[9]),
+    };
+    if (
+      counters.length < 16 || !Number.isFinite(parsed.bytesRecv) ||
+      !Number.isFinite(parsed.packetsRecv) || !Number.isFinite(parsed.bytesSent) ||
+      !Number.isFinite(parsed.packetsSent)
+    ) {
       throw new SyntaxError(`Cannot parse /proc/net/dev: malformed line "${line.trim()}"`);
     }
-    interfaces.push({
-      interface: line.slice(0, colon).trim(),
-      bytesRecv: counters[0],
-      packetsRecv: counters[1],
-      bytesSent: counters[8],
-      packetsSent: counters[9],
-    });
+    interfaces.push(parsed);
   }
   return interfaces;
 }

@@ -87,6 +87,13 @@ export class Writer {
     this.#pos += 8;
   }
 
+  /** Bytes written as they are: fields encoded before (see `int64Field`). */
+  raw(bytes: Uint8Array): void {
+    this.#reserve(bytes.length);
+    this.#bytes.set(bytes, this.#pos);
+    this.#pos += bytes.length;
+  }
+
   string(field: number, value: string, options: { keepEmpty?: boolean } = {}): void {
     if (value === "" && !options.keepEmpty) return;
     this.#tag(field, WIRE_BYTES);
@@ -154,6 +161,13 @@ export class Writer {
 
   finish(): Uint8Array {
     return this.#bytes.slice(0, this.#pos);
+  }
+
+  /** An int64 field on its own, for `raw` when many messages repeat it. */
+  static int64Field(field: number, value: number): Uint8Array {
+    const writer = new Writer(16);
+    writer.int64(field, value);
+    return writer.finish();
   }
 }
 

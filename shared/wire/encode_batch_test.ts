@@ -81,6 +81,27 @@ Deno.test("encodeMetricBatch writes the same bytes as the generated protobufjs c
   });
 });
 
+Deno.test("encodeMetricBatch writes the same bytes through its cache of encoded fields", async (t) => {
+  await t.step("the same batch again, as every round sends the same names", () => {
+    const batch = batchOf(50, true);
+    const first = encodeMetricBatch(batch);
+    assert.deepEqual(encodeMetricBatch(batch), first);
+    assert.deepEqual(first, reference(batch));
+  });
+  await t.step("more distinct strings than the cache holds, and long ones", () => {
+    const batch = batchOf(1, false);
+    batch.dataPoints = Array.from({ length: 5_000 }, (_, i) => ({
+      timestampMs: batch.timestampMs + (i % 3),
+      agentId: "web-01",
+      metricName: `m.${i}`,
+      value: i,
+      labels: { [`k${i % 7}`]: i % 2 ? `v${i}` : "é".repeat(100 + (i % 200)) },
+    }));
+    assert.deepEqual(encodeMetricBatch(batch), reference(batch));
+    assert.deepEqual(encodeMetricBatch(batch), reference(batch));
+  });
+});
+
 Deno.test("encodeMetricBatch output decodes to the batch it came from", () => {
   const batch = batchOf(3, true);
   const decoded = MetricBatchProto.decode(encodeMetricBatch(batch));

@@ -7,7 +7,7 @@
  *   deno task bench --only storage,ingest,http,agent,alerts,dashboard,checks,prometheus,fleet
  */
 import { parseArgs } from "node:util";
-import { benchAgent, type ProcessCost } from "./agent_bench.ts";
+import { benchAgent, bundleAgent, bundleVariant, type ProcessCost } from "./agent_bench.ts";
 import { benchAlerts } from "./alert_bench.ts";
 import { benchChecks } from "./checks_bench.ts";
 import { benchChunkEngine } from "./chunk_bench.ts";
@@ -271,9 +271,13 @@ try {
 
   if (only.has("agent")) {
     progress("the agent and node_exporter side by side, whole processes measured from outside");
-    const agentRun = await benchAgent(quick ? { secs: 20, warmupSecs: 5 } : {});
+    const agentRun = await benchAgent({
+      ...(quick ? { secs: 20, warmupSecs: 5 } : {}),
+      // The same agent as `deno task bundle` ships it, for reference: one module, not ~60.
+      agents: [{ label: "agent" }, bundleVariant(await bundleAgent(tmp))],
+    });
     results.agent = agentRun;
-    const [agent] = agentRun.agents;
+    const [agent, bundled] = agentRun.agents;
     const peer = agentRun.nodeExporter;
     const reference = (figure: (cost: ProcessCost) => string) =>
       peer ? `node_exporter ${figure(peer)}` : "node_exporter not installed";
@@ -290,6 +294,12 @@ try {
       "≤ 45",
     );
     row("agent child processes", String(agent.childProcesses), "", "0");
+    row(
+      "agent as bundled (dist/oxmon-agent.js): CPU ms per round, RSS MB",
+      `${fmt(bundled.cpuMsPerRound, 2)}, ${fmt(bundled.rssMb, 1)}`,
+      "",
+      "",
+    );
   }
 
   if (only.has("alerts")) {
