@@ -9,7 +9,31 @@
  * Why not `fetch`: it costs the agent about 3 MB more resident memory than this, and it cannot
  * read trailers (see grpc_client.ts).
  */
-import { encodeHeaderBlock, HpackDecoder } from "./_hpack.ts";
+import {
+  DEFAULT_MAX_FRAME,
+  DEFAULT_WINDOW,
+  ERROR,
+  FLAG_ACK,
+  FLAG_END_HEADERS,
+  FLAG_END_STREAM,
+  FRAME,
+  frame,
+  frameName,
+  MAX_STREAM_ID,
+  MAX_WINDOW,
+  PREFACE,
+  SETTING,
+  uint32Payload,
+  unpad as unpadFrame,
+} from "../shared/http2/frames.ts";
+import { encodeHeaderBlock, HpackDecoder } from "../shared/http2/hpack.ts";
+
+/** Removes the padding (and the priority fields of HEADERS) around a frame's content. */
+function unpad(payload: Uint8Array, flags: number, priority: boolean): Uint8Array {
+  const content = unpadFrame(payload, flags, priority);
+  if (!content) throw new Http2Error("connection", "padding longer than the frame");
+  return content;
+}
 
 export type HeaderFields = [string, string][];
 
@@ -41,60 +65,26 @@ export class Http2Error extends Error {
   }
 }
 
-/** Frame types (RFC 9113 §6). */
-const FRAME = {
-  DATA: 0,
-  HEADERS: 1,
-  RST_STREAM: 3,
-  SETTINGS: 4,
-  PUSH_PROMISE: 5,
-  PING: 6,
-  GOAWAY: 7,
-  WINDOW_UPDATE: 8,
-  CONTINUATION: 9,
-} as const;
-const FRAME_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
-  Object.entries(FRAME).map(([name, type]) => [type, name]),
-);
-
-/** `GOAWAY` for 7; `type 0x2a` for a type this client does not handle. */
-function frameName(type: number): string {
-  return FRAME_NAMES[type] ?? `type 0x${type.toString(16)}`;
-}
-const FLAG_END_STREAM = 0x1;
-const FLAG_ACK = 0x1;
-const FLAG_END_HEADERS = 0x4;
-const FLAG_PADDED = 0x8;
-const FLAG_PRIORITY = 0x20;
-const ERROR_NO_ERROR = 0x0;
-const ERROR_PROTOCOL = 0x1;
-const ERROR_FLOW_CONTROL = 0x3;
-const ERROR_FRAME_SIZE = 0x6;
-const ERROR_REFUSED_STREAM = 0x7;
-const ERROR_CANCEL = 0x8;
-const ERROR_COMPRESSION = 0x9;
-const ERROR_ENHANCE_YOUR_CALM = 0xb;
-const SETTING_INITIAL_WINDOW_SIZE = 0x4;
-const SETTING_MAX_FRAME_SIZE = 0x5;
-const SETTING_ENABLE_PUSH = 0x2;
-const DEFAULT_WINDOW = 65_535;
+const ERROR_NO_ERROR = ERROR.NO_ERROR;
+const ERROR_PROTOCOL = ERROR.PROTOCOL_ERROR;
+const ERROR_FLOW_CONTROL = ERROR.FLOW_CONTROL_ERROR;
+const ERROR_FRAME_SIZE = ERROR.FRAME_SIZE_ERROR;
+const ERROR_REFUSED_STREAM = ERROR.REFUSED_STREAM;
+const ERROR_CANCEL = ERROR.CANCEL;
+const ERROR_COMPRESSION = ERROR.COMPRESSION_ERROR;
+const ERROR_ENHANCE_YOUR_CALM = ERROR.ENHANCE_YOUR_CALM;
+const SETTING_INITIAL_WINDOW_SIZE = SETTING.INITIAL_WINDOW_SIZE;
+const SETTING_MAX_FRAME_SIZE = SETTING.MAX_FRAME_SIZE;
+const SETTING_ENABLE_PUSH = SETTING.ENABLE_PUSH;
 /** Received bytes are given back to the peer once this many are outstanding. */
 const WINDOW_UPDATE_THRESHOLD = Math.ceil(DEFAULT_WINDOW / 2);
 /** We never raise SETTINGS_MAX_FRAME_SIZE, so this is the most we accept. */
-const MAX_RECEIVED_FRAME = 16_384;
-/** Flow-control windows may not exceed 2^31-1 (RFC 9113 §6.9.1). */
-const MAX_WINDOW = 2 ** 31 - 1;
-/**
- * Stream identifiers are 31 bits (RFC 9113 §5.1.1); the high bit of the field is reserved and
- * ignored on receipt, so this also masks it off.
- */
-const MAX_STREAM_ID = 2 ** 31 - 1;
+const MAX_RECEIVED_FRAME = DEFAULT_MAX_FRAME;
 /**
  * The most header block (HEADERS and its CONTINUATION frames) we buffer: gRPC metadata is a few
  * KB, and a peer sending CONTINUATION without end must not grow memory without bound.
  */
 const MAX_HEADER_BLOCK = 65_536;
-const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 interface Stream {
   sendWindow: number;
@@ -108,41 +98,6 @@ interface Stream {
   done: boolean;
   resolve(response: Http2Response): void;
   reject(error: Error): void;
-}
-
-function frameHeader(length: number, type: number, flags: number, streamId: number): Uint8Array {
-  const header = new Uint8Array(9);
-  const view = new DataView(header.buffer);
-  view.setUint32(0, length * 256 + type);
-  header[4] = flags;
-  view.setUint32(5, streamId);
-  return header;
-}
-
-function frame(type: number, flags: number, streamId: number, payload: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(9 + payload.length);
-  bytes.set(frameHeader(payload.length, type, flags, streamId));
-  bytes.set(payload, 9);
-  return bytes;
-}
-
-function uint32Payload(value: number): Uint8Array {
-  const payload = new Uint8Array(4);
-  new DataView(payload.buffer).setUint32(0, value);
-  return payload;
-}
-
-/** Removes the padding (and the priority fields of HEADERS) around a frame's content. */
-function unpad(payload: Uint8Array, flags: number, priority: boolean): Uint8Array {
-  let start = 0;
-  let end = payload.length;
-  if (flags & FLAG_PADDED) {
-    start = 1;
-    end -= payload[0];
-  }
-  if (priority && (flags & FLAG_PRIORITY)) start += 5;
-  if (end < start) throw new Http2Error("connection", "padding longer than the frame");
-  return payload.subarray(start, end);
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {

@@ -1,12 +1,10 @@
 /**
- * What the gRPC listener child needs besides grpc-js to stay bounded under hostile clients:
+ * What the gRPC listener child needs besides HTTP/2 to stay bounded under hostile clients:
  * a global budget of request bytes in flight, a cap on connections with a deadline for the
  * first call, and TLS files that are read again on change or on request (renewals).
  *
- * These work on node:http2 / node:tls objects as grpc-js creates them, so they take plain
- * structural types here and this module imports no npm package.
+ * These take plain structural types for the node:net / node:tls sockets they watch.
  */
-import { Buffer } from "node:buffer";
 
 /**
  * Request bytes being read or waiting for the server, over every connection. A call reserves
@@ -83,22 +81,9 @@ export class InflightBudget {
 }
 
 /** The parts of a node `net.Socket` the connection guard uses. */
-interface GuardedSocket {
-  remoteAddress?: string;
-  remotePort?: number;
+export interface GuardedSocket {
   destroy(): void;
   once(event: "close", listener: () => void): unknown;
-}
-
-/** The parts of a node `http2.Http2Server` (or secure server) the guard uses. */
-export interface GuardedServer {
-  prependListener(event: "connection", listener: (socket: GuardedSocket) => void): unknown;
-  on(event: "session", listener: (session: GuardedSession) => void): unknown;
-}
-
-interface GuardedSession {
-  socket?: { remoteAddress?: string; remotePort?: number };
-  once(event: "stream", listener: () => void): unknown;
 }
 
 export interface ConnectionGuardStats {
@@ -115,7 +100,7 @@ export interface ConnectionGuardStats {
 export class ConnectionGuard {
   readonly #max: number;
   readonly #firstCallTimeoutMs: number;
-  readonly #pending = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #pending = new Set<ReturnType<typeof setTimeout>>();
   #open = 0;
   #refused = 0;
   #timedOut = 0;
@@ -133,59 +118,59 @@ export class ConnectionGuard {
     };
   }
 
-  watch(server: GuardedServer): void {
-    server.prependListener("connection", (socket) => {
-      if (this.#open >= this.#max) {
-        this.#refused++;
-        socket.destroy();
-        return;
-      }
-      this.#open++;
-      const key = `${socket.remoteAddress}|${socket.remotePort}`;
-      const timer = setTimeout(() => {
-        this.#pending.delete(key);
-        this.#timedOut++;
-        socket.destroy();
-      }, this.#firstCallTimeoutMs);
-      this.#pending.set(key, timer);
-      socket.once("close", () => {
-        this.#open--;
-        clearTimeout(this.#pending.get(key));
-        this.#pending.delete(key);
-      });
+  /**
+   * Takes a socket just accepted: closes it when over the cap (and returns undefined), else
+   * returns what to call once its first call starts.
+   */
+  accept(socket: GuardedSocket): (() => void) | undefined {
+    if (this.#open >= this.#max) {
+      this.#refused++;
+      socket.destroy();
+      return undefined;
+    }
+    this.#open++;
+    const timer = setTimeout(() => {
+      this.#pending.delete(timer);
+      this.#timedOut++;
+      socket.destroy();
+    }, this.#firstCallTimeoutMs);
+    this.#pending.add(timer);
+    const started = () => {
+      clearTimeout(timer);
+      this.#pending.delete(timer);
+    };
+    socket.once("close", () => {
+      this.#open--;
+      started();
     });
-    server.on("session", (session) => {
-      const key = `${session.socket?.remoteAddress}|${session.socket?.remotePort}`;
-      session.once("stream", () => {
-        clearTimeout(this.#pending.get(key));
-        this.#pending.delete(key);
-      });
-    });
+    return started;
   }
 
   /** Stops every first-call timer (shutdown). */
   close(): void {
-    for (const timer of this.#pending.values()) clearTimeout(timer);
+    for (const timer of this.#pending) clearTimeout(timer);
     this.#pending.clear();
   }
 }
 
-type Listener<T> = (update: T) => void;
+/** PEM text of the TLS files, as node:tls takes them. */
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+  /** With mutual TLS: the CA client certificates must chain to. */
+  ca?: string;
+}
 
 /**
- * The TLS files as grpc-js' certificate provider interface takes them: the server's certificate
- * and key, and with mutual TLS the CA client certificates must chain to. `reload()` reads them
- * again; a pair that cannot be read keeps the previous one. Updates reach grpc-js on a later tick:
- * grpc-js registers its watcher after subscribing, so a synchronous first update would be lost.
+ * The TLS files of the listener: the server's certificate and key, and with mutual TLS the CA
+ * client certificates must chain to. `reload()` reads them again; a set that cannot be read
+ * keeps the previous one.
  */
 export class TlsFiles {
   readonly #files: { certFile: string; keyFile: string; clientCaFile?: string };
   readonly #onError: (error: unknown) => void;
-  #identity?: { certificate: Buffer; privateKey: Buffer };
-  #ca?: { caCertificate: Buffer };
+  #material?: TlsMaterial;
   #stamp = "";
-  readonly #identityListeners = new Set<Listener<{ certificate: Buffer; privateKey: Buffer }>>();
-  readonly #caListeners = new Set<Listener<{ caCertificate: Buffer }>>();
 
   constructor(
     files: { certFile: string; keyFile: string; clientCaFile?: string },
@@ -195,34 +180,32 @@ export class TlsFiles {
     this.#onError = onError;
   }
 
-  /** Reads the files; throws when the first read fails (the listener cannot start). */
+  /** What was read last; `load()` must have succeeded. */
+  get material(): TlsMaterial {
+    return this.#material!;
+  }
+
+  /** Reads the files; throws when the read fails (the listener cannot start). */
   async load(): Promise<void> {
     const { certFile, keyFile, clientCaFile } = this.#files;
-    const [certificate, privateKey, ca] = await Promise.all([
-      Deno.readFile(certFile),
-      Deno.readFile(keyFile),
-      clientCaFile ? Deno.readFile(clientCaFile) : Promise.resolve(undefined),
+    const [cert, key, ca] = await Promise.all([
+      Deno.readTextFile(certFile),
+      Deno.readTextFile(keyFile),
+      clientCaFile ? Deno.readTextFile(clientCaFile) : Promise.resolve(undefined),
     ]);
-    this.#identity = { certificate: Buffer.from(certificate), privateKey: Buffer.from(privateKey) };
-    if (ca) this.#ca = { caCertificate: Buffer.from(ca) };
+    this.#material = ca === undefined ? { cert, key } : { cert, key, ca };
     this.#stamp = await this.#currentStamp();
   }
 
-  /** Reads the files again and hands them to grpc-js; false (logged) when they cannot be read. */
+  /** Reads the files again; false (reported to `onError`) when they cannot be read. */
   async reload(): Promise<boolean> {
     try {
       await this.load();
+      return true;
     } catch (error) {
       this.#onError(error);
       return false;
     }
-    const identity = this.#identity!;
-    const ca = this.#ca;
-    setTimeout(() => {
-      for (const listener of this.#identityListeners) listener(identity);
-      if (ca) { for (const listener of this.#caListeners) listener(ca); }
-    }, 0);
-    return true;
   }
 
   /** Reloads when a file's size or modification time changed since the last read. */
@@ -245,41 +228,6 @@ export class TlsFiles {
       }
     }
     return parts.join("|");
-  }
-
-  /** The identity provider grpc-js takes. */
-  identityProvider() {
-    return this.#provider(false);
-  }
-
-  /** The CA provider grpc-js takes (mutual TLS). */
-  caProvider() {
-    return this.#provider(true);
-  }
-
-  #provider(ca: boolean) {
-    const later = (run: () => void) => setTimeout(run, 0);
-    return {
-      addIdentityCertificateListener: (
-        listener: Listener<{ certificate: Buffer; privateKey: Buffer }>,
-      ) => {
-        if (ca) return;
-        this.#identityListeners.add(listener);
-        const identity = this.#identity;
-        if (identity) later(() => listener(identity));
-      },
-      removeIdentityCertificateListener: (
-        listener: Listener<{ certificate: Buffer; privateKey: Buffer }>,
-      ) => void this.#identityListeners.delete(listener),
-      addCaCertificateListener: (listener: Listener<{ caCertificate: Buffer }>) => {
-        if (!ca) return;
-        this.#caListeners.add(listener);
-        const current = this.#ca;
-        if (current) later(() => listener(current));
-      },
-      removeCaCertificateListener: (listener: Listener<{ caCertificate: Buffer }>) =>
-        void this.#caListeners.delete(listener),
-    };
   }
 }
 

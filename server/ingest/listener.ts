@@ -10,25 +10,19 @@
  * and the parent drains us itself), a DRAIN frame finishes calls in flight and exits 0, and the
  * end of the socket (the parent is gone) exits at once.
  *
- * grpc-js is loaded here only, when the child starts (a dynamic import): the server process,
- * which imports this module for `runListener`, never loads it (`module_graph_test.ts`).
+ * HTTP/2 is spoken by `_http2_server.ts` on node:net / node:tls sockets, not grpc-js: node:http2
+ * under Deno cost most of the CPU of a 3,000-agent fleet and can abort in nghttp2 (see above).
  */
-import type {
-  sendUnaryData,
-  ServerInterceptingCallInterface,
-  ServerMethodDefinition,
-  ServerUnaryCall,
-  ServiceDefinition,
-} from "@grpc/grpc-js";
-import { Buffer } from "node:buffer";
+import net from "node:net";
+import tls from "node:tls";
 import { createLogger, isLogLevel, type Logger } from "../../shared/log.ts";
+import { encodeReportResponse, GrpcStatus, REPORT_METRICS_PATH } from "../../shared/wire/mod.ts";
 import {
-  decodeReportResponse,
-  encodeReportResponse,
-  GrpcStatus,
-  REPORT_METRICS_PATH,
-  type ReportResponse,
-} from "../../shared/wire/mod.ts";
+  type CallStatus,
+  Http2Session,
+  type SessionSocket,
+  type UnaryHandler,
+} from "./_http2_server.ts";
 import {
   DEFAULT_LISTENER_BOUNDS,
   encodeAuth,
@@ -45,9 +39,9 @@ import {
 import {
   certificateNames,
   ConnectionGuard,
-  type GuardedServer,
   InflightBudget,
   TlsFiles,
+  type TlsMaterial,
 } from "./_listener_bounds.ts";
 
 export { LISTENER_ENV, LISTENER_FLAG, type ListenerSettings };
@@ -130,39 +124,78 @@ export function parseListenerSettings(text: string | undefined): ListenerSetting
   return settings;
 }
 
-function bindAddress(host: string, port: number): string {
-  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
-}
+type StartSession = (
+  socket: SessionSocket,
+  onFirstCall: () => void,
+  certificateNames: readonly string[],
+) => void;
 
 /**
- * `MetricService` for grpc-js with raw request bytes: the parent decodes and validates them
- * once. Replies are encoded by hand (`shared/wire/`).
+ * The TLS server of the listener (mutual TLS when a client CA is set). The guard sees each TCP
+ * socket as it is accepted, the session its TLS socket once the handshake is done: they meet by
+ * peer address.
  */
-const rawMetricServiceDefinition = {
-  ReportMetrics: {
-    path: REPORT_METRICS_PATH,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (bytes: Uint8Array) => Buffer.from(bytes),
-    requestDeserialize: (bytes: Buffer) => bytes as Uint8Array,
-    responseSerialize: (response: ReportResponse) => {
-      const bytes = encodeReportResponse(response);
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    },
-    responseDeserialize: (bytes: Buffer) => decodeReportResponse(bytes),
-  },
-} satisfies ServiceDefinition;
+function createTlsServer(
+  material: TlsMaterial,
+  options: { mutualTls: boolean; guard: ConnectionGuard; startSession: StartSession; log: Logger },
+): tls.Server {
+  const { mutualTls, guard, startSession, log } = options;
+  const server = tls.createServer({
+    ...material,
+    requestCert: mutualTls,
+    rejectUnauthorized: mutualTls,
+    ALPNProtocols: ["h2"],
+  });
+  const firstCallHooks = new Map<string, () => void>();
+  const peerKey = (socket: net.Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
+  server.on("connection", (socket: net.Socket) => {
+    const started = guard.accept(socket);
+    if (!started) return;
+    socket.on("error", () => {});
+    const key = peerKey(socket);
+    firstCallHooks.set(key, started);
+    socket.once("close", () => firstCallHooks.delete(key));
+  });
+  server.on("secureConnection", (socket: tls.TLSSocket) => {
+    const key = peerKey(socket);
+    const started = firstCallHooks.get(key) ?? (() => {});
+    firstCallHooks.delete(key);
+    if (socket.alpnProtocol !== "h2" && socket.alpnProtocol !== false) {
+      socket.destroy();
+      return;
+    }
+    const names = mutualTls ? certificateNames(socket.getPeerCertificate()) : [];
+    startSession(socket, started, names);
+  });
+  server.on("tlsClientError", (error: Error) => {
+    log.debug("grpc listener: TLS handshake failed", { error: error.message });
+  });
+  return server;
+}
 
-function firstText(values: (string | Uint8Array)[]): string {
-  const value = values[0];
-  if (value === undefined) return "";
-  return typeof value === "string" ? value : new TextDecoder().decode(value);
+/** The plain-text server of the listener. */
+function createPlainServer(guard: ConnectionGuard, startSession: StartSession): net.Server {
+  return net.createServer({ noDelay: true }, (socket) => {
+    socket.on("error", () => {});
+    const started = guard.accept(socket);
+    if (started) startSession(socket, started, []);
+  });
+}
+
+/** Binds `server`; resolves with its port. */
+function listen(server: net.Server, host: string, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port }, () => {
+      server.off("error", reject);
+      server.on("error", () => {});
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
 }
 
 /** Runs the child: never returns; exits when drained or when the parent goes away. */
 export async function runListener(): Promise<never> {
-  // Loading grpc-js takes a while: it overlaps with reaching the parent.
-  const grpcJs = import("@grpc/grpc-js");
   let settings: ListenerSettings;
   let log: Logger = createLogger({ level: "warn" }, { component: "grpc-listener" });
   try {
@@ -195,7 +228,6 @@ export async function runListener(): Promise<never> {
     Deno.exit(code);
   };
 
-  const grpc = await grpcJs;
   const bounds: ListenerBounds = { ...DEFAULT_LISTENER_BOUNDS, ...settings.bounds };
   const maxMessageBytes = settings.maxMessageBytes ?? 4 * 1024 * 1024;
   const mutualTls = settings.tls?.clientCaFile !== undefined;
@@ -204,106 +236,51 @@ export async function runListener(): Promise<never> {
     maxConnections: bounds.maxConnections,
     firstCallTimeoutMs: bounds.handshakeTimeoutMs,
   });
-  const pending = new Map<number, sendUnaryData<ReportResponse>>();
-  const pendingAuth = new Map<number, (code: number, message: string) => void>();
+  const parentAnswers = new Map<number, (answer: CallStatus) => void>();
   let nextId = 1;
-  const takeId = () => {
+  const ask = (encode: (id: number) => Uint8Array): Promise<CallStatus> => {
     const id = nextId;
     nextId = nextId >= 0xffffffff ? 1 : nextId + 1;
-    return id;
-  };
-  const namesOf = (call: { getAuthContext(): { sslPeerCertificate?: unknown } }) =>
-    mutualTls
-      ? certificateNames(
-        call.getAuthContext().sslPeerCertificate as Parameters<typeof certificateNames>[0],
-      )
-      : [];
-
-  // Headers before body: grpc-js reads a call's body only once the handler asks for it, which
-  // it does when the metadata reaches it. This interceptor holds the metadata back until the
-  // server has accepted the credentials and the call has room in the in-flight budget, so a
-  // stranger's request body is never read (flow control holds it at the client).
-  const guardCall = (
-    _method: ServerMethodDefinition<unknown, unknown>,
-    call: ServerInterceptingCallInterface,
-  ) => {
-    let release: (() => void) | undefined;
-    let ended = false;
-    const end = () => {
-      ended = true;
-      release?.();
-      release = undefined;
-    };
-    return new grpc.ServerInterceptingCall(call, {
-      start(next) {
-        next({
-          onReceiveMetadata(metadata, proceed) {
-            const id = takeId();
-            pendingAuth.set(id, async (code, message) => {
-              if (ended) return;
-              if (code !== GrpcStatus.OK) {
-                call.sendStatus({ code, details: message });
-                return;
-              }
-              const granted = await budget.reserve(maxMessageBytes, bounds.inflightWaitMs);
-              if (ended) {
-                granted?.();
-                return;
-              }
-              if (!granted) {
-                call.sendStatus({
-                  code: GrpcStatus.RESOURCE_EXHAUSTED,
-                  details: "the server is busy (too many request bytes in flight); retry later",
-                });
-                return;
-              }
-              release = granted;
-              proceed(metadata);
-            });
-            send(encodeAuth(
-              id,
-              firstText(metadata.get("authorization")),
-              firstText(metadata.get("agent-id")),
-              namesOf(call),
-            ));
-          },
-          onCancel: end,
-        });
-      },
-      sendStatus(status, next) {
-        end();
-        next(status);
-      },
+    return new Promise((resolve) => {
+      parentAnswers.set(id, resolve);
+      send(encode(id));
     });
   };
+  const busy: CallStatus = {
+    code: GrpcStatus.RESOURCE_EXHAUSTED,
+    message: "the server is busy (too many request bytes in flight); retry later",
+  };
 
-  const server = new grpc.Server({
-    "grpc.max_receive_message_length": maxMessageBytes,
-    "grpc.max_concurrent_streams": bounds.maxConcurrentStreams,
-    "grpc.max_connection_idle_ms": bounds.idleTimeoutMs,
-    "grpc.keepalive_time_ms": bounds.keepaliveTimeMs,
-    "grpc.keepalive_timeout_ms": bounds.keepaliveTimeoutMs,
-    interceptors: [guardCall],
-  });
-  server.addService(rawMetricServiceDefinition, {
-    ReportMetrics(
-      call: ServerUnaryCall<Uint8Array, ReportResponse>,
-      callback: sendUnaryData<ReportResponse>,
-    ) {
-      const id = takeId();
-      pending.set(id, callback);
-      send(encodeRequest(
-        id,
-        firstText(call.metadata.get("authorization")),
-        firstText(call.metadata.get("agent-id")),
-        call.request,
-        namesOf(call),
-      ));
+  const handler: UnaryHandler = {
+    // A request that came whole with its headers reserves its own size and goes straight to the
+    // parent, which authenticates it before decoding. Otherwise the parent first judges the
+    // headers, and the call reserves the largest request it may send before its body is read.
+    async admit(call, wholeBodyBytes) {
+      if (wholeBodyBytes === undefined) {
+        const verdict = await ask((id) =>
+          encodeAuth(id, call.authorization, call.agentId, call.certificateNames)
+        );
+        if (verdict.code !== GrpcStatus.OK) return verdict;
+      }
+      const release = await budget.reserve(
+        wholeBodyBytes ?? maxMessageBytes,
+        bounds.inflightWaitMs,
+      );
+      return release ? { release } : busy;
     },
-  });
+    async handle(call, message) {
+      const answer = await ask((id) =>
+        encodeRequest(id, call.authorization, call.agentId, message, call.certificateNames)
+      );
+      if (answer.code !== GrpcStatus.OK) return answer;
+      return {
+        ...answer,
+        reply: encodeReportResponse({ success: true, message: answer.message }),
+      };
+    },
+  };
 
   let tlsFiles: TlsFiles | undefined;
-  let credentials;
   if (settings.tls) {
     tlsFiles = new TlsFiles(settings.tls, (error) => {
       log.error("grpc listener: cannot read the TLS files; keeping the ones in use", { error });
@@ -314,70 +291,80 @@ export async function runListener(): Promise<never> {
       log.error("grpc listener cannot read its TLS files", { error });
       return await exit(EXIT_BIND_FAILED);
     }
-    // Certificates through a provider, so they can be replaced without a restart. Never grpc-js'
-    // default root bundle: a grpc-js TLS server under Deno fails every handshake with it.
-    credentials = grpc.experimental.createCertificateProviderServerCredentials(
-      tlsFiles.identityProvider() as never,
-      mutualTls ? tlsFiles.caProvider() as never : null,
-      mutualTls,
-    );
-  } else credentials = grpc.ServerCredentials.createInsecure();
+  }
 
+  const sessions = new Set<Http2Session>();
+  const startSession: StartSession = (socket, onFirstCall, certificateNames) => {
+    const session = new Http2Session(socket, {
+      handler,
+      path: REPORT_METRICS_PATH,
+      maxConcurrentStreams: bounds.maxConcurrentStreams,
+      maxMessageBytes,
+      certificateNames,
+      onFirstCall,
+      onClose: () => sessions.delete(session),
+      onProtocolError: (message) => log.debug("grpc listener: HTTP/2 protocol error", { message }),
+    });
+    sessions.add(session);
+  };
+  // node:net and node:tls sockets: node:tls verifies client certificates (mutual TLS) and tells
+  // their names. Deno.listen was tried for plain text: 320 MB against node:net's 265 MB of
+  // listener RSS at 3,000 agents (notes/i10-load.md).
+  const server = tlsFiles
+    ? createTlsServer(tlsFiles.material, { mutualTls, guard, startSession, log })
+    : createPlainServer(guard, startSession);
   let port: number;
   try {
-    port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(
-        bindAddress(settings.host, settings.port),
-        credentials,
-        (error, bound) => error ? reject(error) : resolve(bound),
-      );
-    });
+    port = await listen(server, settings.host, settings.port);
   } catch (error) {
     log.error("grpc listener cannot bind", { host: settings.host, port: settings.port, error });
     return await exit(EXIT_BIND_FAILED);
   }
-  // grpc-js keeps its node:http2 servers in a field its types call private; the guard needs
-  // their connection events (max connections, first-call deadline).
-  const http2Servers = (server as unknown as { http2Servers?: Map<GuardedServer, unknown> })
-    .http2Servers;
-  if (!http2Servers || http2Servers.size === 0) {
-    log.error("grpc listener: cannot reach grpc-js' HTTP/2 servers to bound connections");
-    return await exit(EXIT_BIND_FAILED);
-  }
-  for (const http2Server of http2Servers.keys()) guard.watch(http2Server);
+
+  // One timer for every connection: call deadlines, keepalive PINGs, idle timeouts.
+  const sweepMs = Math.max(100, Math.min(1_000, bounds.idleTimeoutMs / 4));
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const session of sessions) session.tick(now, bounds);
+  }, sweepMs);
+  const reloadTls = async () => {
+    if (!tlsFiles || !await tlsFiles.reload()) return false;
+    (server as tls.Server).setSecureContext(tlsFiles.material);
+    return true;
+  };
   let certWatch: ReturnType<typeof setInterval> | undefined;
   if (tlsFiles) {
-    certWatch = setInterval(() => void tlsFiles.reloadIfChanged(), bounds.certCheckMs);
-    // The provider hands the certificate to grpc-js on a later tick: let it arrive first.
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    certWatch = setInterval(async () => {
+      if (await tlsFiles.reloadIfChanged()) {
+        (server as tls.Server).setSecureContext(tlsFiles.material);
+      }
+    }, bounds.certCheckMs);
   }
   send(encodeReady(port));
 
   const reader = new FrameReader();
   let draining = false;
+  const drained = async () => {
+    while (sessions.size > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    clearInterval(sweep);
+    await exit(0);
+  };
   try {
     for await (const chunk of connection.readable) {
       for (const frame of reader.push(chunk)) {
-        if (frame.type === FrameType.AUTH_RESULT) {
-          const resume = pendingAuth.get(frame.id);
-          pendingAuth.delete(frame.id);
-          resume?.(frame.code, frame.message);
+        if (frame.type === FrameType.AUTH_RESULT || frame.type === FrameType.RESPONSE) {
+          const resolve = parentAnswers.get(frame.id);
+          parentAnswers.delete(frame.id);
+          resolve?.({ code: frame.code, message: frame.message });
         } else if (frame.type === FrameType.RELOAD) {
-          if (tlsFiles && await tlsFiles.reload()) log.info("grpc listener: TLS files reloaded");
-        } else if (frame.type === FrameType.RESPONSE) {
-          const callback = pending.get(frame.id);
-          if (!callback) continue;
-          pending.delete(frame.id);
-          if (frame.code === GrpcStatus.OK) {
-            callback(null, { success: true, message: frame.message });
-          } else {
-            callback({ code: frame.code, details: frame.message });
-          }
+          if (await reloadTls()) log.info("grpc listener: TLS files reloaded");
         } else if (frame.type === FrameType.DRAIN && !draining) {
           draining = true;
           clearInterval(certWatch);
           guard.close();
-          server.tryShutdown(() => exit(0));
+          server.close();
+          for (const session of sessions) session.goAway();
+          drained();
         }
       }
     }
@@ -385,7 +372,7 @@ export async function runListener(): Promise<never> {
     log.error("grpc listener: broken connection to the server", { error });
   }
   // The parent is gone: nobody can commit what is in flight, so nothing may be acknowledged.
-  server.forceShutdown();
+  for (const session of sessions) session.destroy();
   return await exit(0);
 }
 

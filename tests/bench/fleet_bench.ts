@@ -70,7 +70,12 @@ export async function benchFleet(options: {
   const processes = Math.ceil(agents / perProcess);
   const dataDir = await Deno.makeTempDir({ prefix: "oxmon-fleet-bench-" });
   const configPath = `${dataDir}.toml`;
-  Deno.writeTextFileSync(configPath, '[log]\nlevel = "info"\n');
+  // Every agent holds its own connection: the default max_connections (1,000) would refuse most
+  // of a larger fleet, and the bench would measure reconnect storms instead of ingest.
+  Deno.writeTextFileSync(
+    configPath,
+    `[log]\nlevel = "info"\n[grpc]\nmax_connections = ${agents + 100}\n`,
+  );
   const server = spawnServer(dataDir, { configPath, main: options.serverMain });
   try {
     const { grpcPort } = await server.ready;

@@ -1,8 +1,8 @@
 /**
- * HPACK (RFC 7541) for the agent's HTTP/2 client: an encoder that writes every field as a
- * literal without indexing (enough for requests, and it keeps no state), and a full decoder
- * (static and dynamic table, integers, string literals, Huffman), because servers index and
- * Huffman-encode their response headers as they like.
+ * HPACK (RFC 7541) for oxmon's HTTP/2 client (the agent) and server (the gRPC listener): an
+ * encoder that writes every field as a literal without indexing (valid towards any peer, and it
+ * keeps no state), and a full decoder (static and dynamic table, integers, string literals,
+ * Huffman), because peers index and Huffman-encode their header fields as they like.
  */
 
 /** RFC 7541 Appendix A. */

@@ -1,6 +1,6 @@
 /** The HPACK decoder against the examples of RFC 7541 Appendix C. */
 import assert from "node:assert/strict";
-import { decodeHuffman, encodeHeaderBlock, HpackDecoder } from "./_hpack.ts";
+import { decodeHuffman, encodeHeaderBlock, HpackDecoder } from "./hpack.ts";
 
 const hex = (text: string) =>
   new Uint8Array(text.replace(/\s+/g, "").match(/../g)!.map((byte) => parseInt(byte, 16)));
