@@ -351,8 +351,8 @@ class Raw:
             if not data:
                 return frames
             self.buffer += data
-            if timeout > 0.5:
-                self.sock.settimeout(0.5)
+            # Once the server has spoken, a short silence means it has said all it will.
+            self.sock.settimeout(min(timeout, 0.2))
 
     def close(self):
         self.sock.close()
