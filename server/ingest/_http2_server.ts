@@ -21,6 +21,8 @@ import {
   FLAG_ACK,
   FLAG_END_HEADERS,
   FLAG_END_STREAM,
+  FLAG_PADDED,
+  FLAG_PRIORITY,
   FRAME,
   frame,
   FRAME_HEADER_BYTES,
@@ -35,7 +37,11 @@ import {
   uint32Payload,
   unpad,
 } from "../../shared/http2/frames.ts";
-import { encodeHeaderBlock, HpackDecoder } from "../../shared/http2/hpack.ts";
+import {
+  encodeHeaderBlock,
+  encodeTableSizeUpdate,
+  HpackDecoder,
+} from "../../shared/http2/hpack.ts";
 import { GrpcStatus } from "../../shared/wire/status.ts";
 
 /** What a call carries that the handler decides on. */
@@ -102,6 +108,13 @@ const WINDOW_UPDATE_THRESHOLD = Math.ceil(DEFAULT_WINDOW / 2);
 const MAX_UNSENT_BYTES = 1024 * 1024;
 /** Streams of one connection whose unread body is being dropped, at most. */
 const MAX_DISCARDING = 64;
+/**
+ * Calls a client may reset before they are answered, at once and then per second: every call
+ * costs the parent an AUTH or REQUEST however soon it is reset ("rapid reset", CVE-2023-44487).
+ * An agent resets a call only when its deadline passes.
+ */
+const RESET_BURST = 200;
+const RESETS_PER_SECOND = 20;
 /** gRPC message prefix: compressed flag and length (gRPC over HTTP/2, "Length-Prefixed-Message"). */
 const MESSAGE_PREFIX_BYTES = 5;
 const GRPC_TIMEOUT_UNITS: Readonly<Record<string, number>> = {
@@ -119,15 +132,83 @@ export function parseGrpcTimeout(value: string | undefined): number | undefined 
   return match ? Number(match[1]) * GRPC_TIMEOUT_UNITS[match[2]] : undefined;
 }
 
-/** grpc-message is percent-encoded: bytes outside printable ASCII, and "%" itself. */
-export function encodeGrpcMessage(message: string): string {
+/**
+ * grpc-message is percent-encoded: bytes outside printable ASCII, and "%" itself. The result is
+ * cut to at most `maxLength` characters (default 4,096) at a character boundary: gRPC C-core
+ * refuses metadata over 8 KiB, and a cut inside "%E2%9C%97" would not decode.
+ */
+export function encodeGrpcMessage(message: string, maxLength = 4_096): string {
   let out = "";
-  for (const byte of new TextEncoder().encode(message)) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25
-      ? String.fromCharCode(byte)
-      : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  for (const character of message) {
+    let encoded = "";
+    for (const byte of textEncoder.encode(character)) {
+      encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    }
+    if (out.length + encoded.length > maxLength) break;
+    out += encoded;
   }
   return out;
+}
+
+const textEncoder = new TextEncoder();
+
+/** Fields that are HTTP/1 connection-specific and malformed in HTTP/2 (RFC 9113 §8.2.2). */
+const CONNECTION_FIELDS = new Set([
+  "connection",
+  "proxy-connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+]);
+const REQUEST_PSEUDO_FIELDS = new Set([":method", ":scheme", ":path", ":authority"]);
+/** A field name: a token in lower case (RFC 9113 §8.2.1, RFC 9110 §5.1). */
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+/** What a field value may not hold (RFC 9113 §8.2.1). */
+const FIELD_VALUE_FORBIDDEN = /[\0\r\n]/;
+
+/**
+ * Why a request's header block (or, with `trailers`, its trailers) is malformed (RFC 9113
+ * §8.1.1, §8.2, §8.3.1); undefined when it is well formed. A malformed request is a stream error
+ * of type PROTOCOL_ERROR.
+ */
+export function malformedHeaders(
+  fields: readonly (readonly [string, string])[],
+  trailers = false,
+): string | undefined {
+  const pseudo = new Set<string>();
+  let regularSeen = false;
+  for (const [name, value] of fields) {
+    if (FIELD_VALUE_FORBIDDEN.test(value)) return `field ${name} has NUL, CR or LF in its value`;
+    if (name.startsWith(":")) {
+      if (trailers) return `pseudo-header ${name} in trailers`;
+      if (regularSeen) return `pseudo-header ${name} after a regular field`;
+      if (!REQUEST_PSEUDO_FIELDS.has(name)) return `pseudo-header ${name} in a request`;
+      if (pseudo.has(name)) return `pseudo-header ${name} twice`;
+      pseudo.add(name);
+      continue;
+    }
+    regularSeen = true;
+    if (!FIELD_NAME.test(name)) {
+      return `field name ${JSON.stringify(name)} is not a lower-case token`;
+    }
+    if (CONNECTION_FIELDS.has(name)) return `connection-specific field ${name}`;
+    if (name === "te" && value !== "trailers") return `te: ${value}`;
+  }
+  if (trailers) return undefined;
+  for (const name of [":method", ":scheme", ":path"]) {
+    if (!pseudo.has(name)) return `no ${name}`;
+  }
+  for (const [name, value] of fields) if (name === ":path" && value === "") return "empty :path";
+  return undefined;
+}
+
+/** The stream a PRIORITY frame, or HEADERS' priority fields at `offset`, depend on. */
+function dependency(payload: Uint8Array, offset: number): number {
+  if (payload.length < offset + 4) return -1;
+  return ((payload[offset] << 24) | (payload[offset + 1] << 16) | (payload[offset + 2] << 8) |
+    payload[offset + 3]) & MAX_STREAM_ID;
 }
 
 /** The length a gRPC message prefix declares (`bytes` has at least 5). */
@@ -156,7 +237,7 @@ interface Stream {
   /** performance.now() after which the call has run out of time. */
   deadline?: number;
   /** Response frames waiting for flow-control window: DATA payload and trailers. */
-  pending?: { data: Uint8Array; trailers: Uint8Array };
+  pending?: { data: Uint8Array; trailers: readonly [string, string][] };
   closed: boolean;
 }
 
@@ -183,7 +264,21 @@ export class Http2Session {
   #sendWindow = DEFAULT_WINDOW;
   #peerInitialWindow = DEFAULT_WINDOW;
   #peerMaxFrame = DEFAULT_MAX_FRAME;
-  #continuation?: { streamId: number; endStream: boolean; fragments: Uint8Array[]; size: number };
+  #continuation?: {
+    streamId: number;
+    endStream: boolean;
+    /** The HEADERS frame made the stream depend on itself (a stream error, RFC 9113 §5.3.1). */
+    selfDependent: boolean;
+    fragments: Uint8Array[];
+    size: number;
+  };
+  /** SETTINGS_HEADER_TABLE_SIZE in force for our encoder: 4096 until the client lowers it. */
+  #encoderTableSize = 4096;
+  /** A dynamic table size update owed at the start of our next header block (RFC 7541 §4.2). */
+  #tableSizeUpdate?: number;
+  /** Streams the client may still reset mid-call before it is cut off (CVE-2023-44487). */
+  #resetBudget = RESET_BURST;
+  #resetBudgetAt = performance.now();
   #outbox: Uint8Array[] = [];
   #flushQueued = false;
   /** Streams whose headers arrived in the chunk being read: admitted once it is read whole. */
@@ -344,6 +439,10 @@ export class Http2Session {
           return this.#connectionError(ERROR.PROTOCOL_ERROR, "PRIORITY on stream 0");
         }
         if (payload.length !== 5) return this.#resetStream(streamId, ERROR.FRAME_SIZE_ERROR);
+        // Otherwise ignored (RFC 9113 §5.3.2), but a stream may not depend on itself (§5.3.1).
+        if (dependency(payload, 0) === streamId) {
+          return this.#resetStream(streamId, ERROR.PROTOCOL_ERROR);
+        }
         return;
       case FRAME.RST_STREAM:
         return this.#onReset(streamId, payload);
@@ -363,6 +462,9 @@ export class Http2Session {
         if (streamId !== 0) {
           return this.#connectionError(ERROR.PROTOCOL_ERROR, "GOAWAY on a stream");
         }
+        if (payload.length < 8) {
+          return this.#connectionError(ERROR.FRAME_SIZE_ERROR, "GOAWAY frame under 8 bytes");
+        }
         // The client will start no more calls; those under way finish.
         this.#goingAway = true;
         if (this.#streams.size === 0) this.#endSoon();
@@ -381,9 +483,11 @@ export class Http2Session {
     if (!fragment) {
       return this.#connectionError(ERROR.PROTOCOL_ERROR, "padding longer than HEADERS");
     }
+    const padded = flags & FLAG_PADDED ? 1 : 0;
     this.#continuation = {
       streamId,
       endStream: (flags & FLAG_END_STREAM) !== 0,
+      selfDependent: (flags & FLAG_PRIORITY) !== 0 && dependency(payload, padded) === streamId,
       // Decoded at once when complete; otherwise kept past this read, whose buffer is reused.
       fragments: [flags & FLAG_END_HEADERS ? fragment : fragment.slice()],
       size: fragment.length,
@@ -399,19 +503,20 @@ export class Http2Session {
         `CONTINUATION without HEADERS on ${streamId}`,
       );
     }
-    continuation.size += payload.length;
+    // Frame headers count too: a flood of empty CONTINUATION frames is not free to hold.
+    continuation.size += FRAME_HEADER_BYTES + payload.length;
     if (continuation.size > MAX_HEADER_BLOCK) {
       return this.#connectionError(
         ERROR.ENHANCE_YOUR_CALM,
         `header block over ${MAX_HEADER_BLOCK} bytes`,
       );
     }
-    continuation.fragments.push(payload.slice());
+    if (payload.length > 0) continuation.fragments.push(payload.slice());
     if (flags & FLAG_END_HEADERS) this.#onHeaderBlock();
   }
 
   #onHeaderBlock(): void {
-    const { streamId, endStream, fragments } = this.#continuation!;
+    const { streamId, endStream, selfDependent, fragments } = this.#continuation!;
     this.#continuation = undefined;
     let fields: [string, string][];
     try {
@@ -422,10 +527,18 @@ export class Http2Session {
     const existing = this.#streams.get(streamId);
     if (existing) {
       // Trailers from the client: they must end the stream.
-      if (!endStream || existing.remoteEnded) {
+      if (
+        !endStream || existing.remoteEnded || selfDependent || malformedHeaders(fields, true)
+      ) {
         return this.#resetStream(streamId, ERROR.PROTOCOL_ERROR);
       }
       return this.#onRemoteEnd(existing);
+    }
+    if (this.#discarding.has(streamId)) {
+      // Trailers of a call answered early: the body it was sending ends here.
+      this.#discarding.delete(streamId);
+      if (!endStream) this.#resetStream(streamId, ERROR.PROTOCOL_ERROR);
+      return;
     }
     if (streamId % 2 === 0 || streamId <= this.#lastStreamId) {
       // A closed stream (RFC 9113 §5.1): a stream error on one we know, else a connection error.
@@ -433,6 +546,11 @@ export class Http2Session {
       return this.#connectionError(ERROR.PROTOCOL_ERROR, `HEADERS opening stream ${streamId}`);
     }
     this.#lastStreamId = streamId;
+    const malformed = selfDependent ? "a stream depending on itself" : malformedHeaders(fields);
+    if (malformed !== undefined) {
+      this.#options.onProtocolError?.(`malformed request on stream ${streamId}: ${malformed}`);
+      return this.#resetStream(streamId, ERROR.PROTOCOL_ERROR);
+    }
     if (this.#goingAway) return this.#resetStream(streamId, ERROR.REFUSED_STREAM);
     if (this.#streams.size >= this.#options.maxConcurrentStreams) {
       return this.#resetStream(streamId, ERROR.REFUSED_STREAM);
@@ -445,11 +563,8 @@ export class Http2Session {
       for (const [key, value] of fields) if (key === name) return value;
       return undefined;
     };
-    const method = header(":method");
-    const path = header(":path");
-    if (method === undefined || path === undefined || header(":scheme") === undefined) {
-      return this.#resetStream(streamId, ERROR.PROTOCOL_ERROR);
-    }
+    const method = header(":method")!;
+    const path = header(":path")!;
     const stream: Stream = {
       id: streamId,
       call: {
@@ -482,10 +597,16 @@ export class Http2Session {
     }
     const encoding = header("grpc-encoding");
     if (encoding !== undefined && encoding !== "identity") {
-      return this.#finish(stream, {
-        code: GrpcStatus.UNIMPLEMENTED,
-        message: `message encoding ${encoding} is not supported`,
-      });
+      // gRPC over HTTP/2 (compression): UNIMPLEMENTED, naming what we accept.
+      return this.#finish(
+        stream,
+        {
+          code: GrpcStatus.UNIMPLEMENTED,
+          message: `message encoding ${encoding} is not supported`,
+        },
+        "200",
+        [["grpc-accept-encoding", "identity"]],
+      );
     }
     this.#newStreams.push(stream);
   }
@@ -583,7 +704,17 @@ export class Http2Session {
     }
     this.#discarding.delete(streamId);
     const stream = this.#streams.get(streamId);
-    if (stream) this.#close(stream);
+    if (!stream) return;
+    this.#close(stream);
+    const now = performance.now();
+    this.#resetBudget = Math.min(
+      RESET_BURST,
+      this.#resetBudget + (now - this.#resetBudgetAt) * RESETS_PER_SECOND / 1000,
+    );
+    this.#resetBudgetAt = now;
+    if (--this.#resetBudget < 0) {
+      this.#connectionError(ERROR.ENHANCE_YOUR_CALM, "too many calls reset by the client");
+    }
   }
 
   #onSettings(flags: number, streamId: number, payload: Uint8Array): void {
@@ -623,8 +754,12 @@ export class Http2Session {
           return this.#connectionError(ERROR.PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE of ${value}`);
         }
         this.#peerMaxFrame = value;
+      } else if (id === SETTING.HEADER_TABLE_SIZE && value < this.#encoderTableSize) {
+        // Our encoder never indexes, but a lower limit must still be signalled (RFC 7541 §4.2).
+        this.#encoderTableSize = value;
+        this.#tableSizeUpdate = value;
       }
-      // HEADER_TABLE_SIZE needs nothing: our encoder never indexes. Others are advisory.
+      // Others are advisory.
     }
     this.#send(frame(FRAME.SETTINGS, FLAG_ACK, 0, new Uint8Array(0)));
     this.#sendPending();
@@ -704,9 +839,11 @@ export class Http2Session {
       });
     }
     if (body[0] !== 0) {
+      // A compressed flag without a grpc-encoding (only identity gets here) is INTERNAL, as in
+      // grpc-go and grpc-java.
       return this.#finish(stream, {
-        code: GrpcStatus.UNIMPLEMENTED,
-        message: "compressed messages are not supported",
+        code: GrpcStatus.INTERNAL,
+        message: "the message is flagged compressed without a grpc-encoding",
       });
     }
     const declared = declaredLength(body);
@@ -725,40 +862,64 @@ export class Http2Session {
     this.#finish(stream, result);
   }
 
-  /** Answers a call (unless it is over), then forgets it. */
-  #finish(stream: Stream, status: CallStatus & { reply?: Uint8Array }, httpStatus = "200"): void {
+  /**
+   * Answers a call (unless it is over), then forgets it. `extraFields` go with a trailers-only
+   * answer.
+   */
+  #finish(
+    stream: Stream,
+    status: CallStatus & { reply?: Uint8Array },
+    httpStatus = "200",
+    extraFields: readonly [string, string][] = [],
+  ): void {
     if (stream.closed || this.#closed) return;
     const trailerFields: [string, string][] = [["grpc-status", String(status.code)]];
-    if (status.message) {
-      // Cut so the header block fits one frame of the smallest size a peer may allow (16 KiB).
-      trailerFields.push(["grpc-message", encodeGrpcMessage(status.message.slice(0, 2_000))]);
-    }
-    if (status.code === GrpcStatus.OK && status.reply) {
-      this.#send(frame(
-        FRAME.HEADERS,
-        FLAG_END_HEADERS,
-        stream.id,
-        encodeHeaderBlock([[":status", "200"], ["content-type", "application/grpc"]]),
-      ));
+    if (status.message) trailerFields.push(["grpc-message", encodeGrpcMessage(status.message)]);
+    if (stream.pending) {
+      // The reply's HEADERS went out and its DATA waits for window (a deadline passed): the
+      // trailers alone end it, with no pseudo-header, which trailers may not carry.
+      stream.pending = undefined;
+      this.#sendHeaderBlock(stream.id, true, trailerFields);
+      this.#afterAnswer(stream);
+    } else if (status.code === GrpcStatus.OK && status.reply) {
+      this.#sendHeaderBlock(stream.id, false, [[":status", "200"], [
+        "content-type",
+        "application/grpc",
+      ]]);
       const data = new Uint8Array(MESSAGE_PREFIX_BYTES + status.reply.length);
       new DataView(data.buffer).setUint32(1, status.reply.length);
       data.set(status.reply, MESSAGE_PREFIX_BYTES);
-      stream.pending = { data, trailers: encodeHeaderBlock(trailerFields) };
+      stream.pending = { data, trailers: trailerFields };
       this.#sendStream(stream);
     } else {
-      // Trailers-only (gRPC over HTTP/2): one HEADERS frame ends the stream.
-      this.#send(frame(
-        FRAME.HEADERS,
-        FLAG_END_HEADERS | FLAG_END_STREAM,
-        stream.id,
-        encodeHeaderBlock([
-          [":status", httpStatus],
-          ["content-type", "application/grpc"],
-          ...trailerFields,
-        ]),
-      ));
+      // Trailers-only (gRPC over HTTP/2): one header block ends the stream.
+      this.#sendHeaderBlock(stream.id, true, [
+        [":status", httpStatus],
+        ["content-type", "application/grpc"],
+        ...trailerFields,
+        ...extraFields,
+      ]);
       this.#afterAnswer(stream);
     }
+  }
+
+  /**
+   * A header block as one HEADERS frame, led by a table size update when one is owed. Our blocks
+   * never need CONTINUATION: the largest is a trailers-only answer with a grpc-message of at most
+   * 4,096 characters, well under the 16,384 bytes every peer's frames may hold (RFC 9113 §4.2).
+   */
+  #sendHeaderBlock(
+    streamId: number,
+    endStream: boolean,
+    fields: readonly (readonly [string, string])[],
+  ): void {
+    let block = encodeHeaderBlock(fields);
+    if (this.#tableSizeUpdate !== undefined) {
+      block = concatBytes([encodeTableSizeUpdate(this.#tableSizeUpdate), block]);
+      this.#tableSizeUpdate = undefined;
+    }
+    const flags = FLAG_END_HEADERS | (endStream ? FLAG_END_STREAM : 0);
+    this.#send(frame(FRAME.HEADERS, flags, streamId, block));
   }
 
   /** Sends a stream's pending reply as far as both windows allow. */
@@ -779,9 +940,7 @@ export class Http2Session {
       this.#sendWindow -= size;
     }
     stream.pending = undefined;
-    this.#send(
-      frame(FRAME.HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, stream.id, pending.trailers),
-    );
+    this.#sendHeaderBlock(stream.id, true, pending.trailers);
     this.#afterAnswer(stream);
   }
 

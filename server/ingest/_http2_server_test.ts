@@ -19,6 +19,7 @@ import {
   type CallInfo,
   encodeGrpcMessage,
   Http2Session,
+  malformedHeaders,
   parseGrpcTimeout,
   type SessionSocket,
   type UnaryHandler,
@@ -448,4 +449,236 @@ Deno.test("Http2Session pings a silent peer, drops it when the PING goes unanswe
     assert.ok(socket.frames().some((f) => f.type === FRAME.GOAWAY));
     assert.ok(socket.ended);
   });
+});
+
+/** The fields of each header block the session sent on `streamId`, in order. */
+function headerBlocks(
+  frames: ReturnType<FakeSocket["frames"]>,
+  streamId: number,
+  decoder = new HpackDecoder(),
+): Map<string, string>[] {
+  return frames.filter((f) => f.type === FRAME.HEADERS && f.streamId === streamId)
+    .map((f) => new Map(decoder.decode(f.payload)));
+}
+
+Deno.test("Http2Session ends a reply held by flow control with trailers alone when its deadline passes", async () => {
+  const { socket, session } = open();
+  socket.receive(frame(FRAME.SETTINGS, 0, 0, settingsPayload([[SETTING.INITIAL_WINDOW_SIZE, 0]])));
+  socket.frames();
+  socket.receive(
+    frame(
+      FRAME.HEADERS,
+      FLAG_END_HEADERS,
+      1,
+      encodeHeaderBlock(requestHeaders([["grpc-timeout", "5m"]])),
+    ),
+    frame(FRAME.DATA, FLAG_END_STREAM, 1, grpcMessage(new Uint8Array([1]))),
+  );
+  await tick();
+  session.tick(performance.now() + 10, {
+    idleTimeoutMs: 1e9,
+    keepaliveTimeMs: 1e9,
+    keepaliveTimeoutMs: 1e9,
+  });
+  await tick();
+  const frames = socket.frames().filter((f) => f.streamId === 1);
+  assert.deepEqual(frames.map((f) => f.type), [FRAME.HEADERS, FRAME.HEADERS]);
+  const [headers, trailers] = headerBlocks(frames, 1);
+  assert.equal(headers.get(":status"), "200");
+  // Trailers may carry no pseudo-header (RFC 9113 §8.1): h2 and grpc-js reject the stream.
+  assert.deepEqual([...trailers], [["grpc-status", "4"], ["grpc-message", "Deadline exceeded"]]);
+  assert.equal(frames[1].flags & FLAG_END_STREAM, FLAG_END_STREAM);
+});
+
+Deno.test("Http2Session signals a lowered SETTINGS_HEADER_TABLE_SIZE at the start of its next header block", async () => {
+  const { socket } = open();
+  socket.receive(frame(FRAME.SETTINGS, 0, 0, settingsPayload([[SETTING.HEADER_TABLE_SIZE, 0]])));
+  socket.receive(
+    frame(FRAME.HEADERS, FLAG_END_HEADERS, 1, encodeHeaderBlock(requestHeaders())),
+    frame(FRAME.DATA, FLAG_END_STREAM, 1, grpcMessage(new Uint8Array([1]))),
+    frame(FRAME.HEADERS, FLAG_END_HEADERS, 3, encodeHeaderBlock(requestHeaders())),
+    frame(FRAME.DATA, FLAG_END_STREAM, 3, grpcMessage(new Uint8Array([1]))),
+  );
+  await tick();
+  const frames = socket.frames();
+  const ack = frames.findIndex((f) => f.type === FRAME.SETTINGS && f.flags === FLAG_ACK);
+  const blocks = frames.filter((f) => f.type === FRAME.HEADERS);
+  assert.ok(frames.indexOf(blocks[0]) > ack);
+  assert.equal(blocks[0].payload[0], 0x20, "the first block after the ACK starts with the update");
+  assert.ok(blocks.slice(1).every((f) => (f.payload[0] & 0xe0) !== 0x20), "and only the first");
+  const decoder = new HpackDecoder();
+  assert.deepEqual(headerBlocks(frames, 1, decoder)[0].get(":status"), "200");
+  assert.equal(decoder.tableSize, 0);
+});
+
+Deno.test("malformedHeaders finds what RFC 9113 calls a malformed request", async (t) => {
+  assert.equal(malformedHeaders(requestHeaders([["user-agent", "tonic/0.11.0"]])), undefined);
+  const cases: [string, [string, string][], RegExp][] = [
+    ["an upper-case name", requestHeaders([["Agent-Id", "a"]]), /lower-case/],
+    ["a connection-specific field", requestHeaders([["connection", "close"]]), /connection/],
+    ["te other than trailers", requestHeaders([["te", "gzip"]]), /te: gzip/],
+    ["a pseudo-header twice", [[":path", PATH], ...requestHeaders()], /twice/],
+    ["a pseudo-header after a field", [...requestHeaders(), [":authority", "x"]], /after/],
+    ["an unknown pseudo-header", [[":protocol", "x"], ...requestHeaders()], /:protocol/],
+    ["a response pseudo-header", [[":status", "200"], ...requestHeaders()], /:status/],
+    ["no :scheme", requestHeaders().filter(([name]) => name !== ":scheme"), /no :scheme/],
+    [
+      "an empty :path",
+      requestHeaders().map(([k, v]): [string, string] => [k, k === ":path" ? "" : v]),
+      /empty/,
+    ],
+    ["a CR in a value", requestHeaders([["agent-id", "a\r\nx: y"]]), /CR/],
+  ];
+  for (const [name, fields, why] of cases) {
+    await t.step(name, async () => {
+      assert.match(malformedHeaders(fields) ?? "", why);
+      const { socket, calls } = open();
+      socket.frames();
+      socket.receive(frame(FRAME.HEADERS, FLAG_END_HEADERS, 1, encodeHeaderBlock(fields)));
+      await tick();
+      const [reset] = socket.frames().filter((f) => f.type === FRAME.RST_STREAM);
+      assert.deepEqual([reset.streamId, reset.payload[3]], [1, ERROR.PROTOCOL_ERROR]);
+      assert.equal(calls.length, 0);
+    });
+  }
+  await t.step("trailers with a pseudo-header", () => {
+    assert.match(malformedHeaders([[":status", "200"]], true) ?? "", /in trailers/);
+    assert.equal(malformedHeaders([["x-checksum", "1"]], true), undefined);
+  });
+});
+
+Deno.test("encodeGrpcMessage cuts long messages at a character, to fit one frame", async () => {
+  const encoded = encodeGrpcMessage("中".repeat(2_000));
+  assert.ok(encoded.length <= 4_096);
+  assert.equal(encoded.length % 9, 0, "never inside a character's %XX%XX%XX");
+  assert.equal(encodeGrpcMessage("a✗b", 4), "a");
+  const { socket, admit } = open({ autoAdmit: false });
+  socket.frames();
+  socket.receive(frame(FRAME.HEADERS, FLAG_END_HEADERS, 1, encodeHeaderBlock(requestHeaders())));
+  await tick();
+  admit[0].resolve({ code: GrpcStatus.UNAUTHENTICATED, message: "中".repeat(5_000) });
+  await tick();
+  const [answer] = socket.frames().filter((f) => f.streamId === 1);
+  assert.ok(answer.payload.length <= 16_384, `${answer.payload.length} bytes`);
+  assert.equal(answer.flags, FLAG_END_HEADERS | FLAG_END_STREAM);
+});
+
+Deno.test("Http2Session names the encodings it accepts and refuses a compressed flag without one", async () => {
+  const { socket } = open();
+  socket.frames();
+  const compressed = grpcMessage(new Uint8Array([1]));
+  compressed[0] = 1;
+  socket.receive(
+    frame(
+      FRAME.HEADERS,
+      FLAG_END_HEADERS | FLAG_END_STREAM,
+      1,
+      encodeHeaderBlock(requestHeaders([["grpc-encoding", "gzip"]])),
+    ),
+    frame(FRAME.HEADERS, FLAG_END_HEADERS, 3, encodeHeaderBlock(requestHeaders())),
+    frame(FRAME.DATA, FLAG_END_STREAM, 3, compressed),
+  );
+  await tick();
+  const frames = socket.frames();
+  const decoder = new HpackDecoder();
+  const [gzip] = headerBlocks(frames, 1, decoder);
+  assert.equal(gzip.get("grpc-status"), "12");
+  assert.equal(gzip.get("grpc-accept-encoding"), "identity");
+  assert.equal(headerBlocks(frames, 3, decoder)[0].get("grpc-status"), String(GrpcStatus.INTERNAL));
+});
+
+Deno.test("Http2Session refuses the floods of CVE-2024-27316 and CVE-2023-44487", async (t) => {
+  await t.step("empty CONTINUATION frames without end", () => {
+    const { socket } = open();
+    socket.frames();
+    socket.receive(frame(FRAME.HEADERS, 0, 1, encodeHeaderBlock(requestHeaders())));
+    const empty = frame(FRAME.CONTINUATION, 0, 1, new Uint8Array(0));
+    for (let i = 0; i < 10_000 && !socket.ended; i++) socket.receive(empty);
+    const goaway = socket.frames().find((f) => f.type === FRAME.GOAWAY)!;
+    assert.equal(goaway.payload[7], ERROR.ENHANCE_YOUR_CALM);
+  });
+  await t.step("calls reset as soon as they start", async () => {
+    const { socket, calls } = open({ autoAdmit: false });
+    socket.frames();
+    let id = 1;
+    for (; id < 2 * 1_000 && !socket.ended; id += 2) {
+      socket.receive(
+        frame(FRAME.HEADERS, FLAG_END_HEADERS, id, encodeHeaderBlock(requestHeaders())),
+      );
+      await tick();
+      socket.receive(frame(FRAME.RST_STREAM, 0, id, uint32Payload(ERROR.CANCEL)));
+    }
+    const goaway = socket.frames().find((f) => f.type === FRAME.GOAWAY)!;
+    assert.equal(goaway.payload[7], ERROR.ENHANCE_YOUR_CALM);
+    assert.ok(calls.length <= 210, `${calls.length} calls admitted`);
+  });
+});
+
+Deno.test("Http2Session PRIORITY: ignored, except a stream depending on itself", async () => {
+  const { socket } = open();
+  socket.frames();
+  const priority = (id: number, on: number) => {
+    const payload = new Uint8Array(5);
+    new DataView(payload.buffer).setUint32(0, on);
+    return frame(FRAME.PRIORITY, 0, id, payload);
+  };
+  socket.receive(priority(3, 0), priority(5, 1), priority(7, 7));
+  await tick();
+  const frames = socket.frames();
+  assert.deepEqual(
+    frames.filter((f) => f.type !== FRAME.SETTINGS).map((f) => [f.type, f.streamId, f.payload[3]]),
+    [[FRAME.RST_STREAM, 7, ERROR.PROTOCOL_ERROR]],
+  );
+});
+
+Deno.test("Http2Session reads a connection cut at every byte boundary", async () => {
+  // Preface, SETTINGS, an unknown frame, PRIORITY, padded HEADERS with priority split over
+  // CONTINUATION, a message over several padded DATA frames, a PING.
+  const block = encodeHeaderBlock(requestHeaders([["agent-id", "cut"]]));
+  const headersPayload = new Uint8Array([2, 0, 0, 0, 0, 16, ...block.subarray(0, 20), 0, 0]);
+  const message = grpcMessage(new Uint8Array([1, 2, 3, 4, 5, 6, 7]));
+  const bytes = [
+    PREFACE,
+    frame(FRAME.SETTINGS, 0, 0, settingsPayload([[SETTING.INITIAL_WINDOW_SIZE, 1 << 20]])),
+    frame(0xfa, 0xff, 0, new Uint8Array([1, 2, 3])),
+    frame(FRAME.PRIORITY, 0, 1, new Uint8Array(5)),
+    frame(FRAME.HEADERS, 0x8 | 0x20, 1, headersPayload),
+    frame(FRAME.CONTINUATION, FLAG_END_HEADERS, 1, block.subarray(20)),
+    frame(FRAME.DATA, 0x8, 1, new Uint8Array([1, ...message.subarray(0, 6), 0])),
+    frame(FRAME.DATA, 0, 1, message.subarray(6, 6)),
+    frame(FRAME.DATA, FLAG_END_STREAM, 1, message.subarray(6)),
+    frame(FRAME.PING, 0, 0, new Uint8Array(8)),
+  ];
+  const whole = new Uint8Array(bytes.reduce((sum, b) => sum + b.length, 0));
+  bytes.reduce((at, b) => (whole.set(b, at), at + b.length), 0);
+  const run = async (cuts: number[]) => {
+    const socket = new FakeSocket();
+    const messages: Uint8Array[] = [];
+    new Http2Session(socket, {
+      handler: {
+        admit: () => Promise.resolve({ release: () => {} }),
+        handle: (call, message) => {
+          assert.equal(call.agentId, "cut");
+          messages.push(message);
+          return Promise.resolve({ code: 0, message: "", reply: new Uint8Array(0) });
+        },
+      },
+      path: PATH,
+      maxConcurrentStreams: 4,
+      maxMessageBytes: 1 << 20,
+    });
+    let from = 0;
+    for (const to of [...cuts, whole.length]) {
+      socket.receive(whole.subarray(from, to));
+      from = to;
+      await Promise.resolve();
+    }
+    await tick();
+    const frames = socket.frames();
+    assert.ok(!frames.some((f) => f.type === FRAME.GOAWAY || f.type === FRAME.RST_STREAM));
+    assert.deepEqual(messages, [message.subarray(5)], `cut at ${cuts}`);
+    assert.ok(frames.some((f) => f.type === FRAME.PING && f.flags === FLAG_ACK));
+  };
+  for (let cut = 1; cut < whole.length; cut++) await run([cut]);
+  await run(Array.from({ length: whole.length - 1 }, (_, i) => i + 1));
 });

@@ -222,6 +222,17 @@ export function encodeHeaderBlock(fields: readonly (readonly [string, string])[]
   return block;
 }
 
+/**
+ * A dynamic table size update (§6.3): starts the first header block after the peer lowered
+ * SETTINGS_HEADER_TABLE_SIZE below the size in force (§4.2), even from an encoder that never
+ * indexes — strict decoders (nghttp2) expect it.
+ */
+export function encodeTableSizeUpdate(size: number): Uint8Array {
+  const out: number[] = [];
+  pushInteger(out, size, 5, 0x20);
+  return new Uint8Array(out);
+}
+
 /** Entry overhead of §4.1. */
 const ENTRY_OVERHEAD = 32;
 
@@ -322,6 +333,10 @@ export class HpackDecoder {
         const found = entry(readInteger(7));
         fields.push([found.name, found.value]);
       } else if ((first & 0xe0) === 0x20) {
+        // Only at the start of a block (§4.2); h2 and nghttp2 reject it later, as we do.
+        if (fields.length > 0) {
+          throw new TypeError("Cannot decode header block: table size update after a field");
+        }
         const size = readInteger(5);
         if (size > this.#maxAllowed) {
           throw new TypeError(`Cannot decode header block: table size ${size} over the limit`);

@@ -1,6 +1,6 @@
 /** The HPACK decoder against the examples of RFC 7541 Appendix C. */
 import assert from "node:assert/strict";
-import { decodeHuffman, encodeHeaderBlock, HpackDecoder } from "./hpack.ts";
+import { decodeHuffman, encodeHeaderBlock, encodeTableSizeUpdate, HpackDecoder } from "./hpack.ts";
 
 const hex = (text: string) =>
   new Uint8Array(text.replace(/\s+/g, "").match(/../g)!.map((byte) => parseInt(byte, 16)));
@@ -97,6 +97,20 @@ Deno.test("HpackDecoder refuses malformed blocks", async (t) => {
     assert.throws(() => decodeHuffman(hex("00")), /padding/);
     assert.deepEqual(decodeHuffman(hex("07")), new Uint8Array([0x30]));
   });
+  await t.step("a table size update after a field (RFC 7541 §4.2)", () => {
+    assert.throws(() => new HpackDecoder().decode(hex("82 20")), /after a field/);
+    assert.deepEqual(new HpackDecoder().decode(hex("20 3f e1 1f 82")), [[":method", "GET"]]);
+  });
+});
+
+Deno.test("encodeTableSizeUpdate writes the §6.3 update the decoder applies", () => {
+  assert.deepEqual(encodeTableSizeUpdate(0), hex("20"));
+  assert.deepEqual(encodeTableSizeUpdate(4096), hex("3f e1 1f"));
+  const decoder = new HpackDecoder();
+  decoder.decode(hex("41 0a 63 75 73 74 6f 6d 2d 6b 65 79")); // :authority custom-key, indexed
+  assert.equal(decoder.dynamicTable.length, 1);
+  decoder.decode(encodeTableSizeUpdate(0));
+  assert.equal(decoder.tableSize, 0);
 });
 
 Deno.test("encodeHeaderBlock writes literals the decoder reads back", () => {
