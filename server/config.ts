@@ -9,6 +9,7 @@ import { type ChecksConfig, readChecksConfig } from "../shared/checks/mod.ts";
 import { type AlertConfig, readAlertConfig } from "./alerts/mod.ts";
 import { type CertCheckConfig, readCertCheckConfig } from "./certs/config.ts";
 import { type NotificationConfig, readNotificationConfig } from "./notify/mod.ts";
+import { readStorageRetention, type StorageRetention } from "./storage/config.ts";
 import { httpExposureProblem, readSecurityConfig, type SecurityConfig } from "./auth/config.ts";
 import {
   type PrometheusConfig,
@@ -41,7 +42,10 @@ export interface ServerConfig {
   httpHost: string;
   httpPort: number;
   dataDir: string;
+  /** Days of raw samples kept: `retention_days`, or `[storage.rollups] raw_days`. */
   retentionDays: number;
+  /** `[storage.rollups]`: retention of raw samples and of each rollup tier. */
+  storageRetention: StorageRetention;
   /** New data is refused while the data directory's file system has less free space. */
   minFreeBytes: number;
   /** Storage engine: `"row"` (reference) or `"chunk"` once it exists. */
@@ -127,6 +131,7 @@ export function readServerConfig(root: TableReader): ServerConfig {
   const ingest: IngestLimits = limits.integers(DEFAULT_INGEST_LIMITS, INGEST_LIMIT_KEYS);
   limits.finish();
   const log = readLogConfig(root.table("log"));
+  const storageRetention = readStorageRetention(root);
   const topLevelAggregation = root.has("aggregation_window_secs")
     ? root.integer("aggregation_window_secs", { min: 0 })
     : undefined;
@@ -136,7 +141,8 @@ export function readServerConfig(root: TableReader): ServerConfig {
     httpHost,
     httpPort: root.integer("http_port", { default: 8080, min: 0, max: 65535 }),
     dataDir: root.string("data_dir", { default: "data" }),
-    retentionDays: root.integer("retention_days", { default: 7, min: 1 }),
+    retentionDays: storageRetention.rawDays,
+    storageRetention,
     minFreeBytes: root.integer("min_free_bytes", { default: DEFAULT_MIN_FREE_BYTES, min: 0 }),
     storageEngine: root.string("storage_engine", { default: "chunk", oneOf: ["row", "chunk"] }) as
       | "row"

@@ -8,6 +8,7 @@ import type { Logger } from "../shared/log.ts";
 import { openAgentRegistry } from "./agents/sqlite_registry.ts";
 import { deferObservations, openAlertEngine } from "./alerts/mod.ts";
 import { createApiApp, type HealthIssue } from "./api/app.ts";
+import type { ApiDeps } from "./api/_deps.ts";
 import { apiMounts, rootMounts } from "./api_mounts.ts";
 import { CERT_AGENT_ID, CertChecker } from "./certs/checker.ts";
 import { openCertStore } from "./certs/store.ts";
@@ -36,11 +37,11 @@ import {
 } from "./prometheus/mod.ts";
 import { Quarantine } from "./quarantine.ts";
 import { Scheduler } from "./scheduler.ts";
-import { openChunkStore } from "./storage/chunk/engine.ts";
+import { DEFAULT_TIERS, openChunkStore } from "./storage/chunk/engine.ts";
 import { openRowStore } from "./storage/row_engine.ts";
 import type { MetricStore } from "./storage/types.ts";
 import { VERSION } from "./version.ts";
-import { MS_PER_DAY, MS_PER_HOUR } from "../shared/time.ts";
+import { MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE } from "../shared/time.ts";
 import type { MetricDataPoint } from "../shared/types.ts";
 
 export interface StartOptions {
@@ -83,6 +84,12 @@ export function openStore(
         clock,
         lateSampleMaxAgeMs: config.retentionDays * MS_PER_DAY,
         log: log.with({ component: "storage" }),
+        rollupTiers: DEFAULT_TIERS.map((tier) => ({
+          ...tier,
+          retentionDays: tier.name === "5m"
+            ? config.storageRetention.fiveMinuteDays
+            : config.storageRetention.oneHourDays,
+        })),
         minFreeBytes: config.minFreeBytes,
         quarantine: quarantine &&
           ((path, reason, lost) => void quarantine.quarantine(path, reason, lost)),
@@ -90,6 +97,14 @@ export function openStore(
     default:
       throw new Error(`storage engine "${config.storageEngine}" is not available`);
   }
+}
+
+/** What the REST API needs to know of the rollups the store keeps, if any. */
+function rollupsOf(config: ServerConfig): ApiDeps["rollups"] {
+  if (config.storageEngine !== "chunk") return undefined;
+  const { fiveMinuteDays, oneHourDays } = config.storageRetention;
+  const finestMs = fiveMinuteDays > 0 ? 5 * MS_PER_MINUTE : oneHourDays > 0 ? MS_PER_HOUR : 0;
+  return finestMs === 0 ? undefined : { rawRetentionDays: config.retentionDays, finestMs };
 }
 
 /** What a new empty file forgets, said when a damaged one is moved aside (and in the README). */
@@ -260,7 +275,8 @@ export async function startServer(
     maxSeriesTotal: config.ingest.maxSeriesTotal,
     maxNewSeriesPerAgentPerMinute: config.ingest.maxNewSeriesPerAgentPerMinute,
   };
-  const seriesGuard = new SeriesGuard(seriesLimits, store.listSeries());
+  const activeSeries = () => store.listActiveSeries?.() ?? store.listSeries();
+  const seriesGuard = new SeriesGuard(seriesLimits, activeSeries());
   const ingest = new IngestService({
     store,
     registry,
@@ -321,11 +337,10 @@ export async function startServer(
     run: (nowMs) => {
       const cutoffMs = nowMs - config.retentionDays * MS_PER_DAY;
       const deleted = store.deleteBefore(cutoffMs, nowMs);
-      if (deleted.length) {
-        log.info("retention removed partitions", { days: deleted.join(",") });
-        // Series that storage forgot no longer count against the cardinality limits.
-        seriesGuard.resync(store.listSeries());
-      }
+      if (deleted.length) log.info("retention removed partitions", { days: deleted.join(",") });
+      // Series that storage forgot (or keeps only for their rollups) no longer count against
+      // the cardinality limits.
+      seriesGuard.resync(activeSeries());
       alerts.deleteHistoryBefore(cutoffMs);
       certStore.deleteResultsBefore(cutoffMs);
     },
@@ -340,6 +355,15 @@ export async function startServer(
   }
   if (config.checks.checks.some((check) => check.type === "heartbeat")) {
     scheduler.add({ name: "heartbeats", intervalMs: 1_000, run: (nowMs) => checks.tick(nowMs) });
+  }
+  if (store.maintain) {
+    // Seals idle open chunks, merges quiet late samples, compacts finished days: a tenth of
+    // a second of work at most each second, so ingest replies wait little behind it.
+    scheduler.add({
+      name: "storage-maintenance",
+      intervalMs: 1_000,
+      run: (nowMs) => void store.maintain!(nowMs, 100),
+    });
   }
   // A failed commit or a low-space refusal clears as soon as its cause goes, write or not.
   scheduler.add({ name: "storage-heal", intervalMs: 2_000, run: () => store.heal?.() });
@@ -377,6 +401,7 @@ export async function startServer(
     version: VERSION,
     agentIntervalSecs: config.agentIntervalSecs,
     log: log.with({ component: "api" }),
+    rollups: rollupsOf(config),
     ingestStats: () => ({ ...ingest.stats(), grpc_listener_restarts: grpc.stats().restarts }),
     issues: () => [...quarantinedIssues(quarantine), ...(store.issues?.() ?? [])],
     warnings: () => [...warnings],

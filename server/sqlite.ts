@@ -28,6 +28,15 @@ export interface OpenDatabaseOptions {
    * file back to. Default: SQLite's 1,000 pages, WAL file never truncated.
    */
   walAutocheckpointPages?: number;
+  /** Page size in bytes (a power of two, 512–65536) for a file created now. Default SQLite's 4096. */
+  pageSize?: number;
+  /**
+   * No syncs (`synchronous = OFF`) and a rollback journal instead of WAL, for a file built whole
+   * and synced by its builder before anything depends on it (after a crash it is thrown away).
+   * (`journal_mode = OFF` would save the journal too, but SQLite's defensive mode, on in Deno,
+   * refuses it.) Default false.
+   */
+  unsynced?: boolean;
 }
 
 /** Opens (creating unless `readOnly`) the SQLite file at `path`; `":memory:"` works too. */
@@ -38,6 +47,8 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     cacheSizeKib,
     incrementalVacuum = false,
     walAutocheckpointPages,
+    pageSize,
+    unsynced = false,
   } = options;
   const numbers = { busyTimeoutMs, cacheSizeKib, walAutocheckpointPages };
   for (const [name, value] of Object.entries(numbers)) {
@@ -47,10 +58,20 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       );
     }
   }
-  // auto_vacuum first: it must be set before the journal mode creates the file's first page.
+  // auto_vacuum and page_size first: they must be set before the journal mode creates the
+  // file's first page.
   const pragmas: string[] = [];
+  if (pageSize !== undefined && !readOnly) {
+    if (!Number.isInteger(Math.log2(pageSize)) || pageSize < 512 || pageSize > 65536) {
+      throw new RangeError(
+        `Cannot open ${path}: pageSize must be a power of two from 512 to 65536, got ${pageSize}`,
+      );
+    }
+    pragmas.push(`PRAGMA page_size = ${pageSize};`);
+  }
   if (incrementalVacuum && !readOnly) pragmas.push("PRAGMA auto_vacuum = INCREMENTAL;");
-  if (!readOnly) pragmas.push("PRAGMA journal_mode = WAL;", "PRAGMA synchronous = NORMAL;");
+  if (!readOnly && unsynced) pragmas.push("PRAGMA synchronous = OFF;");
+  else if (!readOnly) pragmas.push("PRAGMA journal_mode = WAL;", "PRAGMA synchronous = NORMAL;");
   if (cacheSizeKib !== undefined) {
     pragmas.push(`PRAGMA cache_size = -${Math.max(1024, Math.floor(cacheSizeKib))};`);
   }

@@ -59,6 +59,18 @@ Deno.test("openDatabase applies the optional pragmas", async (t) => {
       }
     });
   });
+  await t.step("a file built whole: 1 KiB pages, a rollback journal, no syncs", async () => {
+    await withDir((dir) => {
+      const db = openDatabase(join(dir, "a.db"), { pageSize: 1024, unsynced: true });
+      try {
+        assert.equal(pragma(db, "page_size"), 1024);
+        assert.equal(pragma(db, "journal_mode"), "delete");
+        assert.equal(pragma(db, "synchronous"), 0, "OFF");
+      } finally {
+        db.close();
+      }
+    });
+  });
 });
 
 Deno.test("openDatabase names the file it cannot open", async (t) => {

@@ -1,13 +1,26 @@
 /**
  * Kills a chunk-store writer with SIGKILL at random moments, 20 times, restarting it each time
- * a few batches before its last acknowledged one (as an agent re-sends); afterwards every
- * acknowledged sample is stored exactly once and every SQLite file passes integrity_check.
+ * a few batches before its last acknowledged one (as an agent re-sends); the batches hold late,
+ * reversed and straggling samples (pending entries), and the writer runs maintenance between
+ * them (sealing, merging, compacting finished days, writing rollups). Afterwards every
+ * acknowledged sample is stored exactly once, every rollup interval equals the raw aggregate,
+ * before and after the store compacts what is left, and every SQLite file passes
+ * integrity_check.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { openChunkStore } from "../server/storage/chunk/engine.ts";
-import { CRASH_SERIES, CRASH_START_MS, crashBatch } from "./helpers/chunk_crash_writer.ts";
+import type { MetricStore } from "../server/storage/types.ts";
+import { BucketAccumulator } from "../server/storage/bucket_stats.ts";
+import { ManualClock } from "../shared/clock.ts";
+import {
+  CRASH_EXTRA_SERIES,
+  CRASH_SERIES,
+  CRASH_START_MS,
+  crashBatch,
+  crashNowMs,
+} from "./helpers/chunk_crash_writer.ts";
 import { Random } from "./helpers/chunk_random.ts";
 
 const WRITER = new URL("./helpers/chunk_crash_writer.ts", import.meta.url).pathname;
@@ -48,8 +61,40 @@ async function runWriter(
   return acked;
 }
 
+/** Far enough for the stream's last day: the writers reach about 10,000 batches (28 hours). */
+const RANGE = { fromMs: CRASH_START_MS - 3_600_000, toMs: CRASH_START_MS + 7 * 86_400_000 };
+
+/** Raw samples exactly the expected ones, and buckets at rollup steps equal to theirs. */
+function assertStored(
+  store: MetricStore,
+  expected: Map<string, Map<number, number>>,
+  context: string,
+): void {
+  const stored = store.queryRaw(RANGE);
+  assert.equal(stored.length, CRASH_SERIES + CRASH_EXTRA_SERIES.length, context);
+  for (const series of stored) {
+    const key = `${series.agentId}/${series.metricName}/${series.labels.series ?? ""}`;
+    const want = expected.get(key)!;
+    assert.equal(series.samples.length, want.size, `${context} ${key}: sample count`);
+    let previous = -Infinity;
+    for (const { timestampMs, value } of series.samples) {
+      assert.ok(timestampMs > previous, `${context} ${key}: ${timestampMs} twice or out of order`);
+      previous = timestampMs;
+      assert.ok(Object.is(value, want.get(timestampMs)), `${context} ${key} at ${timestampMs}`);
+    }
+  }
+  for (const stepMs of [300_000, 3_600_000]) {
+    for (const series of store.queryBuckets(RANGE, stepMs)) {
+      const key = `${series.agentId}/${series.metricName}/${series.labels.series ?? ""}`;
+      const buckets = new BucketAccumulator(RANGE.fromMs, stepMs);
+      for (const [ts, value] of expected.get(key)!) buckets.add(ts, value);
+      assert.deepEqual(series.buckets, buckets.finish(), `${context} ${key} step ${stepMs}`);
+    }
+  }
+}
+
 Deno.test({
-  name: "chunk store keeps every acknowledged sample exactly once across 20 SIGKILLs",
+  name: "chunk store keeps every acknowledged sample and rollup exactly right across 20 SIGKILLs",
   async fn() {
     const dataDir = await Deno.makeTempDir({ prefix: "oxmon-chunk-crash-" });
     try {
@@ -84,21 +129,14 @@ Deno.test({
           samples.set(point.timestampMs, point.value);
         }
       }
-      const store = openChunkStore({ dataDir });
+      const clock = new ManualClock(crashNowMs(end));
+      const store = openChunkStore({ dataDir, clock });
       try {
-        const stored = store.queryRaw({ fromMs: CRASH_START_MS - 1, toMs: CRASH_START_MS + 1e9 });
-        assert.equal(stored.length, CRASH_SERIES + 1);
-        for (const series of stored) {
-          const key = `${series.agentId}/${series.metricName}/${series.labels.series ?? ""}`;
-          const want = expected.get(key)!;
-          assert.equal(series.samples.length, want.size, `${key}: sample count`);
-          let previous = -Infinity;
-          for (const { timestampMs, value } of series.samples) {
-            assert.ok(timestampMs > previous, `${key}: ${timestampMs} twice or out of order`);
-            previous = timestampMs;
-            assert.ok(Object.is(value, want.get(timestampMs)), `${key} at ${timestampMs}`);
-          }
-        }
+        assertStored(store, expected, "after the last run");
+        clock.set(clock.now() + 2 * 86_400_000);
+        while (store.maintain!(clock.now(), 50)) { /* compact what is left */ }
+        assert.deepEqual(store.stats().uncompactedDays, []);
+        assertStored(store, expected, "compacted");
       } finally {
         store.close();
       }

@@ -5,7 +5,7 @@
  * agent.)
  * Afterwards every acknowledged sample is stored exactly once with its value, every SQLite file
  * passes integrity_check, and `--check-data` finds every file sound.
- * (Rollup tiers — issue 12 — have not landed; their crash case is not here yet.)
+ * (Late samples and the rollup build under SIGKILL: `chunk_crash_test.ts`.)
  */
 import assert from "node:assert/strict";
 import { reservePort } from "./helpers/recording_grpc_server.ts";

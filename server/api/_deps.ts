@@ -40,6 +40,12 @@ export interface ApiDeps {
   healthSections?: () => Record<string, unknown>;
   /** Response size caps; see `DEFAULT_QUERY_LIMITS`. */
   limits?: Partial<QueryLimits>;
+  /**
+   * The storage's rollups, when it keeps any: a bucketed query reaching back past the raw
+   * retention with a step that is not a multiple of the finest rollup is answered at the next
+   * multiple (rollups hold nothing finer; the answer's `step_secs` says so).
+   */
+  rollups?: { rawRetentionDays: number; finestMs: number };
 }
 
 /** One thing health reports as making the server `degraded`. */

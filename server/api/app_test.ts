@@ -348,6 +348,18 @@ Deno.test("metrics buckets start at multiples of the step whatever from is", asy
   });
 });
 
+Deno.test("metrics rounds a step up to the finest rollup when from is older than raw data", async () => {
+  await withEnv(async (env, app) => {
+    env.ingest(series("web-1", "cpu.usage", {}, START_MS, 361));
+    const ask = async (from: number, step: string) =>
+      (await getJson(app, `/api/v1/metrics?agent=web-1&from=${from}&step=${step}`)).step_secs;
+    const old = START_MS - 20 * 86_400_000;
+    assert.equal(await ask(old, "7m"), 600, "7 min beyond raw retention: 10 min");
+    assert.equal(await ask(old, "15m"), 900, "a multiple of 5 min stays");
+    assert.equal(await ask(START_MS - 3_600_000, "7m"), 420, "within raw retention it stays");
+  }, { rollups: { rawRetentionDays: 15, finestMs: 300_000 } });
+});
+
 Deno.test("metrics refuses bad parameters with a 400 naming them", async (t) => {
   await withEnv(async (env, app) => {
     env.ingest(series("web-1", "cpu.usage", {}, START_MS, 10));

@@ -66,7 +66,7 @@ export function createHealthRoutes(deps: ApiDeps): Hono {
       agents.filter((agent) =>
         agentStatus(agent.lastSeenMs, nowMs, deps.agentIntervalSecs) === "active"
       ).length;
-    let storage = null;
+    let storage: Record<string, unknown> | null = null;
     try {
       const stats = store.stats();
       storage = {
@@ -75,6 +75,11 @@ export function createHealthRoutes(deps: ApiDeps): Hono {
         partition_count: stats.partitions.length,
         total_bytes: stats.totalBytes,
         partitions: stats.partitions.map(({ day, bytes }) => ({ day, bytes })),
+        ...(stats.rollupFiles && {
+          rollup_files: stats.rollupFiles.map(({ name, bytes }) => ({ name, bytes })),
+        }),
+        ...(stats.uncompactedDays && { uncompacted_days: stats.uncompactedDays }),
+        ...(stats.pendingSamples !== undefined && { pending_samples: stats.pendingSamples }),
       };
     } catch (error) {
       log.error("health: storage statistics failed", { error });

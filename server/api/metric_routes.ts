@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { METRIC_CATALOG } from "../../shared/catalog.ts";
+import { MS_PER_DAY } from "../../shared/time.ts";
 import { seriesIdentityOf } from "../../shared/series.ts";
 import type { SeriesKey, SeriesQuery } from "../storage/types.ts";
 import { type ApiDeps, DEFAULT_QUERY_LIMITS } from "./_deps.ts";
@@ -72,7 +73,9 @@ export function createMetricRoutes(deps: ApiDeps): Hono {
         {
           name: "step",
           description: "bucket width: seconds (`60`) or a duration (`5m`); buckets start at " +
-            "multiples of it (`from` is rounded down, and the answer's `from` says so)",
+            "multiples of it (`from` is rounded down, and the answer's `from` says so); when " +
+            "`from` is older than raw retention, a step that is not a multiple of 5 minutes is " +
+            "rounded up to one (only rollups are left; the answer's `step_secs` says so)",
         },
       ],
       responses: {
@@ -106,7 +109,15 @@ export function createMetricRoutes(deps: ApiDeps): Hono {
           return c.json({ ...range, step_secs: null, series });
         }
 
-        const stepMs = parseStep("step", stepText);
+        let stepMs = parseStep("step", stepText);
+        const rollups = deps.rollups;
+        if (
+          rollups !== undefined && stepMs % rollups.finestMs !== 0 &&
+          fromMs < clock.now() - rollups.rawRetentionDays * MS_PER_DAY
+        ) {
+          // Past raw retention only rollups are left, and they hold nothing finer.
+          stepMs = Math.ceil(stepMs / rollups.finestMs) * rollups.finestMs;
+        }
         // Buckets start at multiples of the step, not at `from`: the same instant falls in the
         // same bucket on every refresh, so a chart does not shift as its window slides.
         const alignedFromMs = fromMs - (fromMs % stepMs);

@@ -6,15 +6,6 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { sameFloat64Bits } from "./points.ts";
 import { bindNumber, openDatabase, prepareReturningArrays } from "../sqlite.ts";
 
-/** Per-bucket partial aggregate, merged across partitions by the engine. */
-export interface BucketPart {
-  index: number;
-  sum: number;
-  min: number;
-  max: number;
-  count: number;
-}
-
 export type WriteOutcome = "written" | "duplicate" | "conflict";
 
 /**
@@ -44,7 +35,6 @@ export class RowPartition {
   #insert: StatementSync;
   #valueAt: StatementSync;
   #range: StatementSync;
-  #buckets: StatementSync;
   #newest: StatementSync;
 
   /**
@@ -78,16 +68,6 @@ export class RowPartition {
       this.#range = prepareReturningArrays(
         this.#db,
         "SELECT ts, value FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ? ORDER BY ts",
-      );
-      // The origin and step are bound as BigInt: bound as JS numbers they are REAL and the
-      // division would not truncate. TOTAL, unlike SUM, cannot overflow on integer values.
-      this.#buckets = prepareReturningArrays(
-        this.#db,
-        `
-        SELECT (ts - ?) / ? AS bucket, TOTAL(value), MIN(value), MAX(value), COUNT(*)
-        FROM samples WHERE series_id = ? AND ts >= ? AND ts <= ?
-        GROUP BY bucket ORDER BY bucket
-      `,
       );
       this.#newest = prepareReturningArrays(
         this.#db,
@@ -131,18 +111,6 @@ export class RowPartition {
   }
 
   /** Per-bucket partial aggregates of one series; bucket k covers `origin + k*step` onwards. */
-  readBuckets(
-    seriesId: number,
-    originMs: number,
-    stepMs: number,
-    fromMs: number,
-    toMs: number,
-  ): BucketPart[] {
-    const rows = this.#buckets.all(BigInt(originMs), BigInt(stepMs), seriesId, fromMs, toMs);
-    return (rows as unknown as [number, number, number, number, number][]).map((
-      [index, sum, min, max, count],
-    ) => ({ index, sum, min, max, count }));
-  }
 
   newest(seriesId: number): { timestampMs: number; value: number } | undefined {
     const row = this.#newest.get(seriesId) as unknown as [number, number] | undefined;

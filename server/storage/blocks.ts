@@ -1,8 +1,7 @@
 /** Sample blocks (`MetricStore.queryBlocks`) built from raw samples, with their statistics. */
+import { MS_PER_HOUR } from "../../shared/time.ts";
 import { CompensatedSum } from "./compensated_sum.ts";
 import type { BlockSeries, RawSeries, SampleBlock } from "./types.ts";
-
-const HOUR_MS = 3_600_000;
 
 /** Statistics of `values[start, end)`, the sum compensated (Neumaier) as the chunk engine's. */
 export function blockOf(
@@ -42,8 +41,8 @@ export function blocksByHour(raw: readonly RawSeries[]): BlockSeries[] {
     const blocks: SampleBlock[] = [];
     let start = 0;
     for (let i = 1; i <= timestamps.length; i++) {
-      const hour = Math.floor(timestamps[start] / HOUR_MS);
-      if (i === timestamps.length || Math.floor(timestamps[i] / HOUR_MS) !== hour) {
+      const hour = Math.floor(timestamps[start] / MS_PER_HOUR);
+      if (i === timestamps.length || Math.floor(timestamps[i] / MS_PER_HOUR) !== hour) {
         blocks.push(blockOf(timestamps, values, { start, end: i }));
         start = i;
       }

@@ -102,6 +102,12 @@ export class PartitionCache<P extends CachedPartition> {
     return partitionsToDelete(this.dataDir, this.#days, cutoffMs, nowMs);
   }
 
+  /** Closes one day's connection, if open; the cache opens it again on demand. */
+  close(day: string): void {
+    this.#open.get(day)?.close();
+    this.#open.delete(day);
+  }
+
   /** Closes each day's connection, removes its files and forgets the day. */
   remove(days: readonly string[]): void {
     for (const day of days) {

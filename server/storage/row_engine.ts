@@ -11,7 +11,6 @@ import type { MetricDataPoint } from "../../shared/types.ts";
 import { blocksByHour } from "./blocks.ts";
 import type {
   BlockSeries,
-  Bucket,
   BucketedSeries,
   LatestSample,
   MetricStore,
@@ -33,7 +32,8 @@ import {
 import { partitionStats } from "./partition_files.ts";
 import { PartitionCache } from "./partition_cache.ts";
 import { type SeriesEntry, SeriesIndex, seriesKeyOf } from "./series_index.ts";
-import { type BucketPart, RowPartition } from "./_row_partition.ts";
+import { RowPartition } from "./_row_partition.ts";
+import { BucketAccumulator } from "./bucket_stats.ts";
 
 export interface RowStoreOptions extends StoreOptions {
   /**
@@ -189,44 +189,27 @@ class RowStore implements MetricStore {
     const days = this.#partitions.daysOverlapping(query.fromMs, query.toMs);
     if (series.length === 0 || days.length === 0) return [];
 
-    // A bucket may straddle midnight: its parts from both days are merged here.
-    const parts = new Map<number, Map<number, BucketPart>>();
+    // Aggregated here rather than in SQL, with the statistics the chunk engine and its rollups
+    // use: sums are exact, so both engines answer a bucket with the same bits.
+    const accumulators = new Map<number, BucketAccumulator>();
     for (const day of days) {
       const partition = this.#partition(day, false);
       const [from, to] = clampToDay(day, query.fromMs, query.toMs);
       for (const entry of series) {
-        const found = partition.readBuckets(entry.id, query.fromMs, stepMs, from, to);
-        if (found.length === 0) continue;
-        let merged = parts.get(entry.id);
-        if (!merged) parts.set(entry.id, merged = new Map());
-        for (const part of found) {
-          const previous = merged.get(part.index);
-          if (!previous) {
-            merged.set(part.index, part);
-            continue;
-          }
-          previous.sum += part.sum;
-          previous.count += part.count;
-          if (part.min < previous.min) previous.min = part.min;
-          if (part.max > previous.max) previous.max = part.max;
+        const rows = partition.readRange(entry.id, from, to);
+        if (rows.length === 0) continue;
+        let buckets = accumulators.get(entry.id);
+        if (!buckets) {
+          accumulators.set(entry.id, buckets = new BucketAccumulator(query.fromMs, stepMs));
         }
+        for (const [ts, value] of rows) buckets.add(ts, value);
       }
     }
     this.#partitions.evictIdle();
     const result: BucketedSeries[] = [];
     for (const entry of series) {
-      const merged = parts.get(entry.id);
-      if (!merged) continue;
-      const buckets: Bucket[] = [...merged.values()]
-        .sort((a, b) => a.index - b.index)
-        .map((part) => ({
-          timestampMs: query.fromMs + part.index * stepMs,
-          avg: part.sum / part.count,
-          min: part.min,
-          max: part.max,
-          count: part.count,
-        }));
-      result.push({ ...seriesKeyOf(entry), buckets });
+      const buckets = accumulators.get(entry.id);
+      if (buckets) result.push({ ...seriesKeyOf(entry), buckets: buckets.finish() });
     }
     return result;
   }

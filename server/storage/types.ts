@@ -124,7 +124,14 @@ export interface StorageStats {
   engine: string;
   seriesCount: number;
   partitions: PartitionInfo[];
+  /** Every file of the store: partitions, `index.db`, rollup tier files. */
   totalBytes: number;
+  /** Rollup tier files (`rollup-5m-2026-11.db`) and their bytes, when the engine keeps tiers. */
+  rollupFiles?: Array<{ name: string; bytes: number }>;
+  /** Past days whose partition is not compacted yet, when the engine compacts. */
+  uncompactedDays?: string[];
+  /** Samples waiting in memory (logged) to be merged into sealed data. */
+  pendingSamples?: number;
 }
 
 /** Something that keeps a store from being fully usable, as health reports it. */
@@ -167,11 +174,23 @@ export interface MetricStore {
   /** Series known to the store, optionally filtered like a query (without the time range). */
   listSeries(filter?: Omit<SeriesQuery, "fromMs" | "toMs">): SeriesKey[];
   /**
+   * Series with raw samples within retention, for cardinality limits; an engine that keeps
+   * series longer (the chunk engine, for their rollups) leaves those out. Default: `listSeries`.
+   */
+  listActiveSeries?(): SeriesKey[];
+  /**
    * Deletes every partition whose whole day ends before `cutoffMs` (with its `-wal`/`-shm`),
-   * never the partition of `nowMs`. Returns the deleted days.
+   * never the partition of `nowMs`. Returns the deleted days (and, for an engine with rollup
+   * tiers, the tier files past their own retention: `rollup-5m-2026-08`).
    */
   deleteBefore(cutoffMs: number, nowMs: number): string[];
   stats(): StorageStats;
+  /**
+   * Background work an engine wants done between requests (the chunk engine seals idle open
+   * chunks, merges quiet late samples and compacts finished days), for about `budgetMs`.
+   * Returns whether work is left. Engines without any leave it out.
+   */
+  maintain?(nowMs: number, budgetMs?: number): boolean;
   /** What keeps the store from being fully usable; empty when it is well. Optional. */
   issues?(): StorageIssue[];
   /**

@@ -92,7 +92,7 @@ function percentile(sorted: number[], p: number): number {
 
 const CLOCK_TICKS_PER_SEC = 100;
 
-interface TreeCpuMs {
+export interface TreeCpuMs {
   /** The process itself. */
   own: number;
   /** Its descendants: live ones, and reaped ones through its cutime/cstime. */
@@ -100,7 +100,7 @@ interface TreeCpuMs {
 }
 
 /** CPU ms used so far by a process and its descendants, from `/proc`; undefined when gone. */
-function processTreeCpuMs(pid: number): TreeCpuMs | undefined {
+export function processTreeCpuMs(pid: number): TreeCpuMs | undefined {
   let stat: string;
   try {
     stat = Deno.readTextFileSync(`/proc/${pid}/stat`);

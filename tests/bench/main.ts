@@ -4,7 +4,8 @@
  *
  *   deno task bench            # full run (several minutes on 2 cores)
  *   deno task bench --quick    # smaller sizes, for a smoke run
- *   deno task bench --only storage,ingest,http,agent,alerts,dashboard,checks,prometheus,fleet
+ *   deno task bench --only storage,day,ingest,http,agent,alerts,dashboard,checks,prometheus,fleet
+ *   deno task bench --only day --baseline ../other-checkout   # its server measured beside
  */
 import { parseArgs } from "node:util";
 import { benchAgent, bundleAgent, bundleVariant, type ProcessCost } from "./agent_bench.ts";
@@ -12,16 +13,19 @@ import { benchAlerts } from "./alert_bench.ts";
 import { benchChecks } from "./checks_bench.ts";
 import { benchChunkEngine } from "./chunk_bench.ts";
 import { benchDashboard } from "./dashboard_bench.ts";
+import { benchDay } from "./day_bench.ts";
 import { benchHttp } from "./http_bench.ts";
 import { benchIngest } from "./ingest_bench.ts";
 import { benchPlainTable } from "./storage_bench.ts";
 import { benchPrometheus } from "./prometheus_bench.ts";
 import { benchFleet } from "./fleet_bench.ts";
+import { startServer } from "./server_process.ts";
 import type { MetricDataPoint } from "../../shared/types.ts";
 import { reportMetrics, withClient } from "../helpers/grpc_client.ts";
 
 const SECTIONS = [
   "storage",
+  "day",
   "ingest",
   "http",
   "agent",
@@ -36,6 +40,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     out: { type: "string", default: "bench-results/latest.json" },
+    baseline: { type: "string" },
   },
 });
 const only = new Set(values.only ? values.only.split(",") : SECTIONS);
@@ -59,55 +64,13 @@ const row = (figure: string, value: string, reference: string, target: string) =
 const fmt = (value: number, digits = 0) =>
   value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-/** Runs the server program in its own process, as in production; returns its ports. */
-async function startServerProcess(engine: string, dataDir: string) {
-  const configPath = `${dataDir}.toml`;
-  await Deno.writeTextFile(
-    configPath,
-    `grpc_host = "127.0.0.1"\ngrpc_port = 0\nhttp_host = "127.0.0.1"\nhttp_port = 0\n` +
-      `data_dir = "${dataDir}"\nstorage_engine = "${engine}"\n[log]\nlevel = "warn"\n` +
-      `[ingest]\nmax_points_per_batch = 10000\n`,
+/** Runs this checkout's server program in its own process, as in production. */
+function startServerProcess(engine: string, dataDir: string) {
+  return startServer(
+    new URL("../..", import.meta.url).pathname,
+    dataDir,
+    `storage_engine = "${engine}"\n[ingest]\nmax_points_per_batch = 10000\n`,
   );
-  // Ports come from the "started" line, which is logged at info: run with info for that line.
-  await Deno.writeTextFile(
-    configPath,
-    (await Deno.readTextFile(configPath)).replace("warn", "info"),
-  );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../../server/main.ts", import.meta.url).pathname,
-      "--config",
-      configPath,
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before starting:\n${text}`);
-    text += value;
-    const match = text.match(/oxmon server started .*grpc=[\d.]+:(\d+) http=[\d.]+:(\d+)/);
-    if (match) {
-      // Keep draining stderr so the server never blocks on a full pipe.
-      (async () => {
-        while (!(await reader.read()).done) { /* discard */ }
-      })();
-      return {
-        grpcPort: Number(match[1]),
-        httpPort: Number(match[2]),
-        pid: child.pid,
-        async stop() {
-          child.kill("SIGTERM");
-          await child.status;
-        },
-      };
-    }
-  }
 }
 
 function rssMbOf(pid: number): number {
@@ -169,7 +132,7 @@ try {
       `bytes/sample, synthetic day (scale ${chunk.day.scale}: ${chunk.day.agents} agents × ${chunk.day.seriesPerAgent} series @ 10 s)`,
       `chunk ${fmt(chunk.day.bytesPerSample, 2)} | row ${fmt(rowEngine.day.bytesPerSample, 2)}`,
       `plain table ${fmt(plain.write.bytesPerSample, 1)}; Prometheus 3.7`,
-      "chunk ≤ 2.5",
+      "chunk ≤ 1.5 (compacted)",
     );
     row(
       "one series over 24 h, raw, in storage p50/p95 ms",
@@ -194,6 +157,66 @@ try {
       `chunk ${fmt(engines.rss.chunk.rssMb)} | row ${fmt(engines.rss.row.rssMb)}`,
       "",
       "≤ 512",
+    );
+  }
+
+  if (only.has("day")) {
+    progress("a day of host metrics over gRPC, in order and re-ordered; VictoriaMetrics beside");
+    const day = await benchDay(tmp, {
+      baselineDir: values.baseline,
+      ...(quick ? { hosts: 2, hours: 3, querySeries: 2, queryIterations: 10 } : {}),
+      progress,
+    });
+    results.day = day;
+    const figure = (f: { samplesPerSec: number; bytesPerSample: number } | undefined) =>
+      f === undefined ? "—" : `${fmt(f.samplesPerSec)}/s, ${fmt(f.bytesPerSample, 2)} B`;
+    const vm = day.victoriaMetrics && "inOrder" in day.victoriaMetrics
+      ? day.victoriaMetrics
+      : undefined;
+    const vmNote = day.victoriaMetrics && "missing" in day.victoriaMetrics
+      ? `VictoriaMetrics: ${day.victoriaMetrics.missing}`
+      : "";
+    const label = `${day.hosts} hosts × ${day.seriesPerHost} series, ${fmt(day.samples)} samples`;
+    row(
+      `day over gRPC in time order (${label}): samples/s, bytes/sample`,
+      `${figure(day.oxmon.inOrder)}` +
+        (day.baseline ? ` | before ${figure(day.baseline.inOrder)}` : ""),
+      vm ? `VictoriaMetrics import ${figure(vm.inOrder)}` : vmNote,
+      "≤ 1.5 B and below VictoriaMetrics",
+    );
+    const ratio = day.oxmon.reordered.samplesPerSec / day.oxmon.inOrder.samplesPerSec;
+    const growth = day.oxmon.reordered.bytesPerSample / day.oxmon.inOrder.bytesPerSample;
+    row(
+      `same batches re-ordered over 8 connections: samples/s, bytes/sample`,
+      `${figure(day.oxmon.reordered)} (${fmt(ratio * 100)} % of the rate, ` +
+        `${fmt((growth - 1) * 100, 1)} % more bytes)` +
+        (day.baseline ? ` | before ${figure(day.baseline.reordered)}` : ""),
+      vm ? `VictoriaMetrics import ${figure(vm.reordered)}` : vmNote,
+      "≥ 50 % of the rate, ≤ 10 % more bytes",
+    );
+    const tiers = day.oxmon.inOrder.rollupBytesPerSample ?? {};
+    row(
+      "rollup tiers in that directory, bytes per raw sample",
+      Object.entries(tiers).map(([name, bytes]) => `${name} ${fmt(bytes, 4)}`).join(", "),
+      "",
+      "1h < 0.02",
+    );
+    row(
+      `one series over 30 days at 1 h step, p50 over HTTP, ms (${day.query30d.buckets} buckets)`,
+      `${fmt(day.query30d.oxmonP50Ms, 2)}` +
+        (day.query30d.baselineP50Ms === undefined
+          ? ""
+          : ` | before ${fmt(day.query30d.baselineP50Ms, 2)}`),
+      day.query30d.victoriaMetricsP50Ms === undefined
+        ? vmNote
+        : `VictoriaMetrics ${fmt(day.query30d.victoriaMetricsP50Ms, 2)}`,
+      "",
+    );
+    row(
+      "rollup CPU per million samples, ms (as hours seal / at compaction)",
+      `${fmt(day.rollupCpu.atSealMsPerMillion)} / ${fmt(day.rollupCpu.atCompactionMsPerMillion)}`,
+      "",
+      "",
     );
   }
 

@@ -7,7 +7,7 @@
 import type { Logger } from "../../../shared/log.ts";
 import type { WriteResult } from "../types.ts";
 import type { Appender } from "./_append.ts";
-import { NO_DAY, PENDING_LOG_ID } from "./_series_state.ts";
+import { PENDING_LOG_ID } from "./_series_state.ts";
 import type { StoreState } from "./_store_state.ts";
 
 /** Row-engine samples converted per transaction. */
@@ -33,24 +33,17 @@ export function convertRowPartitions(state: StoreState, options: ConvertOptions)
       const slice = partitions.get(day).rowSamplesAfter(after, CONVERT_SLICE);
       if (slice.length === 0) break;
       const plan = appender.newPlan(result);
-      const touched = new Set<number>();
       for (const [id, ts, value] of slice) {
         if (states.entries[id] === undefined) {
           throw new Error(
             `Cannot convert ${day}.db from the row engine: series ${id} is not in index.db`,
           );
         }
-        if (appender.belongsToSealed(id, ts, plan)) {
-          appender.addLate(id, ts, value, plan);
-        } else if (appender.appendOpen(id, ts, value, plan, PENDING_LOG_ID)) {
-          touched.add(id);
-        }
+        appender.route(id, ts, value, plan, PENDING_LOG_ID);
       }
-      // Converted samples are in no head log: an open chunk keeping them past the commit would
-      // hold them in memory only once the row table is dropped.
-      for (const id of touched) {
-        if (states.headDay[id] !== NO_DAY) appender.seal(id, plan);
-      }
+      // Converted samples are in no head log: an open chunk or pending entry keeping them past
+      // the commit would hold them in memory only once the row table is dropped.
+      appender.sweep(Infinity, plan, true);
       appender.commit(plan);
       const last = slice[slice.length - 1];
       after = [last[0], last[1]];

@@ -17,7 +17,7 @@
  */
 import { ByteReader, ByteWriter, writeVarint, zigzag } from "./_bytes.ts";
 import { allocSlot, locateSlot, releaseSlot, sizeClassFor, SLOT_SIZES } from "./_slab.ts";
-import { decodeChunkInto, encodeChunkInto } from "./codec.ts";
+import { chunkFirstTimestamp, decodeChunkInto, encodeChunkInto } from "./codec.ts";
 import { sameFloat64Bits } from "../points.ts";
 
 const SAME = 0;
@@ -61,9 +61,12 @@ export const HEAD_MAX_SAMPLES = MAX_SEGMENTS * SEGMENT_SAMPLES + SEGMENT_SAMPLES
 const segmentTimestamps = new Float64Array(SEGMENT_SAMPLES);
 const segmentValues = new Float64Array(SEGMENT_SAMPLES);
 const segmentOut = new ByteWriter(1024);
-/** Where `forEach` and `insert` unpack a chunk (never both at once: neither calls back out). */
+/** Where `forEach` unpacks samples (it never calls back out). */
 const unpackTimestamps = new Float64Array(HEAD_MAX_SAMPLES + 1);
 const unpackValues = new Float64Array(HEAD_MAX_SAMPLES + 1);
+/** Where `valueAt` keeps the piece it decoded last. */
+const lookupTimestamps = new Float64Array(SEGMENT_SAMPLES);
+const lookupValues = new Float64Array(SEGMENT_SAMPLES);
 
 /** Copies `array` into a larger one of `length` elements; new elements are `fill`. */
 function grown<T extends Float64Array | Int32Array | Uint16Array>(
@@ -97,6 +100,11 @@ export class HeadTable {
   #segmentCount = new Int32Array(0);
   /** Per index, `MAX_SEGMENTS` pairs: slot id, then `sizeClass << 16 | length`. */
   #segments = new Int32Array(0);
+  /** The piece `valueAt` decoded last: index, segment (-1: the tail), count then, samples. */
+  #lookupId = -1;
+  #lookupSegment = 0;
+  #lookupCount = 0;
+  #lookupN = 0;
 
   constructor(capacity = 1024) {
     this.ensure(capacity - 1);
@@ -152,6 +160,7 @@ export class HeadTable {
   /** Gives the slots of one open chunk back; it is empty afterwards. */
   release(id: number): void {
     if (id >= this.#capacity) return;
+    if (id === this.#lookupId) this.#lookupId = -1;
     const base = id * MAX_SEGMENTS * 2;
     const segments = this.#segments;
     for (let s = 0; s < this.#segmentCount[id]; s++) {
@@ -315,34 +324,54 @@ export class HeadTable {
     for (let i = 0; i < count; i++) visit(unpackTimestamps[i], unpackValues[i]);
   }
 
-  /** The value held at `ts` in `id`, or undefined. */
+  /**
+   * The value held at `ts` in `id`, or undefined. Decodes at most one segment of 32 samples
+   * (or the tail): racing batches ask this for every sample a little older than the newest.
+   */
   valueAt(id: number, ts: number): number | undefined {
     const count = this.count(id);
     if (count === 0 || ts < this.#firstTs[id] || ts > this.#lastTs[id]) return undefined;
     if (ts === this.#lastTs[id]) return this.#lastValue[id];
-    this.copyTo(id, unpackTimestamps, unpackValues);
-    for (let i = 0; i < count; i++) {
-      if (unpackTimestamps[i] === ts) return unpackValues[i];
+    const inTail = this.#tailCount[id] > 0 && ts >= this.#tailFirstTs[id];
+    let segment = -1;
+    if (!inTail) {
+      const base = id * MAX_SEGMENTS * 2;
+      const segments = this.#segments;
+      segment = this.#segmentCount[id] - 1;
+      for (; segment > 0; segment--) {
+        const packed = segments[base + 2 * segment + 1];
+        const { bytes, offset } = locateSlot(packed >>> 16, segments[base + 2 * segment]);
+        if (chunkFirstTimestamp(bytes, offset) <= ts) break;
+      }
+      if (segment < 0) return undefined;
+    }
+    // Racing batches ask for many timestamps of one piece in a row: decode it once.
+    if (this.#lookupId !== id || this.#lookupSegment !== segment || this.#lookupCount !== count) {
+      if (inTail) {
+        this.#lookupN = this.#unpackTail(id, lookupTimestamps, lookupValues, 0);
+      } else {
+        const packed = this.#segments[id * MAX_SEGMENTS * 2 + 2 * segment + 1];
+        const { bytes, offset } = locateSlot(
+          packed >>> 16,
+          this.#segments[id * MAX_SEGMENTS * 2 + 2 * segment],
+        );
+        this.#lookupN = decodeChunkInto(
+          bytes.subarray(offset, offset + (packed & 0xffff)),
+          lookupTimestamps,
+          lookupValues,
+          0,
+          "open chunk segment",
+        );
+      }
+      this.#lookupId = id;
+      this.#lookupSegment = segment;
+      this.#lookupCount = count;
+    }
+    const n = this.#lookupN;
+    for (let i = 0; i < n; i++) {
+      if (lookupTimestamps[i] === ts) return lookupValues[i];
+      if (lookupTimestamps[i] > ts) break;
     }
     return undefined;
-  }
-
-  /** Inserts a sample older than the newest held at `id` (`ts` not held yet). */
-  insert(id: number, ts: number, value: number): void {
-    if (this.count(id) >= HEAD_MAX_SAMPLES) {
-      throw new RangeError(`Cannot insert into an open chunk: it holds ${this.count(id)} samples`);
-    }
-    const count = this.copyTo(id, unpackTimestamps, unpackValues);
-    this.release(id);
-    let inserted = false;
-    for (let i = 0; i < count; i++) {
-      const at = unpackTimestamps[i];
-      if (!inserted && ts < at) {
-        this.append(id, ts, value);
-        inserted = true;
-      }
-      this.append(id, at, unpackValues[i]);
-    }
-    if (!inserted) this.append(id, ts, value);
   }
 }

@@ -1,23 +1,39 @@
 /**
- * What one write (or the replay at open) will commit, gathered per day before any file is
- * touched, plus the bookkeeping of which head-log rows open chunks still need.
+ * What one write (or the replay at open, or a sweep) will commit, gathered per day before any
+ * file is touched, plus the bookkeeping of which head-log rows open chunks and pending entries
+ * still need.
  */
 import { ByteWriter } from "./_bytes.ts";
 import { HeadLogRowWriter } from "./_head_log.ts";
 import type { NewChunk } from "./_partition.ts";
+import type { PendingEntry } from "./_pending.ts";
 import type { WriteResult } from "../types.ts";
+
+/**
+ * Samples to merge with what is sealed of one series over `[fromMs, toMs]` (an hour, or the
+ * whole day in a compacted partition): the sealed chunks there are rewritten once with them.
+ */
+export interface PlannedRewrite {
+  seriesId: number;
+  fromMs: number;
+  toMs: number;
+  /** Ascending, none of them stored yet. */
+  timestamps: number[];
+  values: number[];
+}
 
 export class DayPlan {
   readonly dayNum: number;
   readonly seals: NewChunk[] = [];
-  /** Samples for sealed chunks, per series id, in arrival order. */
-  readonly late = new Map<number, Array<[number, number]>>();
-  /** Series whose open chunk began in this write. */
+  readonly rewrites: PlannedRewrite[] = [];
+  /** Head slots whose open chunk began in this write. */
   readonly pendingHeads: number[] = [];
+  /** Pending entries whose first sample is in this write. */
+  readonly pendingEntries: PendingEntry[] = [];
   /** Newest timestamp sealed in this plan per series id, seen before the commit. */
   readonly sealedMax = new Map<number, number>();
   log: HeadLogRowWriter | undefined;
-  /** Delete the head-log rows no open chunk needs any more. */
+  /** Delete the head-log rows no open chunk or pending entry needs any more. */
   cleanLog = false;
   /** Series whose identity record this day's partition may lack; recorded by the commit. */
   readonly unrecorded: number[] = [];
@@ -28,13 +44,6 @@ export class DayPlan {
   constructor(dayNum: number, buffers: PlanBuffers) {
     this.dayNum = dayNum;
     this.#buffers = buffers;
-  }
-
-  addLate(seriesId: number, ts: number, value: number): void {
-    let list = this.late.get(seriesId);
-    if (!list) this.late.set(seriesId, list = []);
-    list.push([ts, value]);
-    this.noteSealed(seriesId, ts);
   }
 
   noteSealed(seriesId: number, ts: number): void {
@@ -78,7 +87,7 @@ export class PlanBuffers {
 export class WritePlan {
   readonly days = new Map<number, DayPlan>();
   readonly buffers: PlanBuffers;
-  /** What routing and the commit's late merges made of the samples. */
+  /** What routing made of the samples. */
   readonly result: WriteResult;
 
   constructor(

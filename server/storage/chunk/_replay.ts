@@ -2,7 +2,8 @@
  * Replay of the head logs at open: every row is read back in order and its samples go to the
  * open chunks they came from, so the store resumes where a crash (or SIGKILL) left it.
  *
- * A sample at or below what is sealed that day was sealed before the restart and is skipped.
+ * A sample sealed (or merged) before the restart is found among the sealed samples of its hour
+ * and skipped; the others go back to open chunks and pending entries exactly as when written.
  * What replay cannot place, samples of a series id `index.db` does not know, is counted and
  * reported in one line at the end (as Prometheus does for "unknown series references"), not a
  * line per sample: a damaged index could otherwise write millions of lines.
@@ -10,7 +11,7 @@
 import type { Logger } from "../../../shared/log.ts";
 import { dayNumber, dayStartMs } from "../../../shared/time.ts";
 import { DamagedDataError, StorageUnavailableError } from "../types.ts";
-import type { Appender } from "./_append.ts";
+import { type Appender, STORED } from "./_append.ts";
 import { decodeHeadLogRow, type HeadLogSample } from "./_head_log.ts";
 import type { StoreState } from "./_store_state.ts";
 
@@ -20,7 +21,7 @@ const MAX_IDS_LOGGED = 10;
 export interface ReplayStats {
   /** Head-log rows read. */
   rows: number;
-  /** Samples put back into open chunks or merged into sealed ones. */
+  /** Samples put back into open chunks or pending entries. */
   samples: number;
   /** Samples skipped because they were sealed before the restart. */
   alreadySealed: number;
@@ -61,17 +62,10 @@ export function replayHeadLogs(state: StoreState, options: ReplayOptions): Repla
       unknown.set(id, (unknown.get(id) ?? 0) + 1);
       return;
     }
-    if (!appender.belongsToSealed(id, ts, plan)) {
-      appender.appendOpen(id, ts, value, plan, logId);
-    } else if (ts > states.sealedUpTo[id]) {
-      // Older than the open chunk's hour but not sealed yet.
-      appender.addLate(id, ts, value, plan);
-    } else {
-      stats.alreadySealed++;
-      return;
-    }
-    stats.samples++;
+    if (appender.route(id, ts, value, plan, logId) === STORED) stats.samples++;
+    else stats.alreadySealed++;
   };
+  appender.setNow(appender.clock.now());
   for (const day of partitions.days()) {
     const rows = partitions.get(day).readLog();
     if (rows.length === 0) continue;

@@ -1,32 +1,44 @@
 /**
- * What the chunk engine tracks per series besides the open chunk's samples (`HeadTable`), in
- * typed arrays indexed by series id: ids are dense (SQLite rowids), and one object per series
- * was most of the JS heap at 100k series.
+ * What the chunk engine tracks per series besides the samples it holds (`HeadTable`,
+ * `PendingTable`), in typed arrays indexed by series id: ids are dense (SQLite rowids), and one
+ * object per series was most of the JS heap at 100k series.
+ *
+ * Each series has two head slots, one for even and one for odd clock hours (`slotOf`), so the
+ * stragglers of an hour still find its open chunk after the next hour has begun: batches that
+ * race each other over several connections cross hour boundaries without touching sealed data.
  */
 import type { SeriesEntry } from "../series_index.ts";
+import { MS_PER_HOUR } from "../../../shared/time.ts";
 
 /** `firstLogId` of a head whose first sample is in the write being committed. */
 export const PENDING_LOG_ID = 0;
 /** `headDay` and `sealedDay` when there is none. */
 export const NO_DAY = -1;
 
+/** The head slot of a series for the clock hour of `ts`. */
+export function slotOf(seriesId: number, ts: number): number {
+  return seriesId * 2 + (Math.floor(ts / MS_PER_HOUR) & 1);
+}
+
 export class SeriesStates {
   /** The catalogue entry per id, or undefined for ids not (or no longer) in use. */
   readonly entries: (SeriesEntry | undefined)[] = [];
-  /** Day (since the epoch) of the open chunk, or `NO_DAY` when the series has none. */
+  /** Per slot: day (since the epoch) of the open chunk, or `NO_DAY` when there is none. */
   headDay = new Int32Array(0);
-  /** Start of the clock hour the open chunk covers. */
+  /** Per slot: start of the clock hour the open chunk covers. */
   windowStart = new Float64Array(0);
-  /** The oldest head-log row holding a sample of the open chunk, or `PENDING_LOG_ID`. */
+  /** Per slot: the oldest head-log row holding a sample of the open chunk, or `PENDING_LOG_ID`. */
   firstLogId = new Float64Array(0);
-  /** Day that `sealedUpTo` describes, or `NO_DAY` when unknown. */
+  /** Per slot: clock time of the last sample appended (idle heads are sealed). */
+  lastAppendMs = new Float64Array(0);
+  /** Per series: day that `sealedUpTo` describes, or `NO_DAY` when unknown. */
   sealedDay = new Int32Array(0);
-  /** Newest sealed timestamp of the series in `sealedDay`, or -Infinity. */
+  /** Per series: newest sealed timestamp of the series in `sealedDay`, or -Infinity. */
   sealedUpTo = new Float64Array(0);
   /**
-   * 0 while the series has no sealed chunk in any day: created by this process and nothing
-   * sealed or merged since. Spares a query per new series and day (5,000 of them made the
-   * first writes after new agents arrived several times slower).
+   * Per series: 0 while the series has no sealed chunk in any day: created by this process and
+   * nothing sealed or merged since. Spares a query per new series and day (5,000 of them made
+   * the first writes after new agents arrived several times slower).
    */
   maySealed = new Uint8Array(0);
   /**
@@ -40,9 +52,10 @@ export class SeriesStates {
   /** Tracks a series; `created` when it was just added to the catalogue (no chunks yet). */
   add(entry: SeriesEntry, created: boolean): void {
     const id = entry.id;
-    if (id >= this.headDay.length) this.#grow(id);
+    if (id >= this.sealedDay.length) this.#grow(id);
     this.entries[id] = entry;
-    this.headDay[id] = NO_DAY;
+    this.headDay[2 * id] = NO_DAY;
+    this.headDay[2 * id + 1] = NO_DAY;
     this.sealedDay[id] = NO_DAY;
     this.sealedUpTo[id] = -Infinity;
     this.maySealed[id] = created ? 0 : 1;
@@ -59,20 +72,26 @@ export class SeriesStates {
   }
 
   #grow(id: number): void {
-    let capacity = Math.max(1024, this.headDay.length);
+    let capacity = Math.max(1024, this.sealedDay.length);
     while (capacity <= id) capacity *= 2;
-    const grow = <T extends Int32Array | Float64Array | Uint8Array>(array: T, fill: number): T => {
-      const bigger = new (array.constructor as new (length: number) => T)(capacity);
+    const grow = <T extends Int32Array | Float64Array | Uint8Array>(
+      array: T,
+      length: number,
+      fill: number,
+    ): T => {
+      const bigger = new (array.constructor as new (length: number) => T)(length);
       bigger.set(array);
       bigger.fill(fill, array.length);
       return bigger;
     };
-    this.headDay = grow(this.headDay, NO_DAY);
-    this.windowStart = grow(this.windowStart, 0);
-    this.firstLogId = grow(this.firstLogId, PENDING_LOG_ID);
-    this.sealedDay = grow(this.sealedDay, NO_DAY);
-    this.sealedUpTo = grow(this.sealedUpTo, -Infinity);
-    this.maySealed = grow(this.maySealed, 1);
-    this.recordedDay = grow(this.recordedDay, NO_DAY);
+    const slots = 2 * capacity;
+    this.headDay = grow(this.headDay, slots, NO_DAY);
+    this.windowStart = grow(this.windowStart, slots, 0);
+    this.firstLogId = grow(this.firstLogId, slots, PENDING_LOG_ID);
+    this.lastAppendMs = grow(this.lastAppendMs, slots, 0);
+    this.sealedDay = grow(this.sealedDay, capacity, NO_DAY);
+    this.sealedUpTo = grow(this.sealedUpTo, capacity, -Infinity);
+    this.maySealed = grow(this.maySealed, capacity, 1);
+    this.recordedDay = grow(this.recordedDay, capacity, NO_DAY);
   }
 }

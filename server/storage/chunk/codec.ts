@@ -1,6 +1,9 @@
 /**
  * The chunk codec: up to an hour of one series' samples in a few bytes each.
  *
+ * This is format version 1, written as chunks are sealed; compacted days hold version-2 blocks
+ * (`_block_codec.ts`), and decoding reads either.
+ *
  * Layout (all integers little-endian or LEB128 varints, signed ones zigzagged):
  *
  *     version:u8  modes:u8  count:varint  firstTs:signed  <timestamps>  <values>  crc32:u32
@@ -12,16 +15,11 @@
  * smaller; otherwise Gorilla XOR of the float64 bits. Every mode is lossless to the bit, `-0`
  * included, and the CRC makes corruption an error instead of wrong values.
  */
-import {
-  BitReader,
-  BitWriter,
-  ByteReader,
-  ByteWriter,
-  crc32,
-  varintLength,
-  zigzag,
-} from "./_bytes.ts";
+import { ByteReader, ByteWriter, crc32, varintLength, zigzag } from "./_bytes.ts";
 import { sameFloat64Bits } from "../points.ts";
+import { BLOCK_VERSION, decodeBlock } from "./_block_codec.ts";
+import { MAX_DECIMAL_DIGITS, POWERS_OF_TEN, scaleDecimals } from "../_decimal.ts";
+import { readGorilla, writeGorilla } from "./_gorilla.ts";
 
 const FORMAT_VERSION = 1;
 
@@ -34,12 +32,6 @@ const VALUES_DECIMAL_DELTA = 1;
 const VALUES_DECIMAL_DOD = 2;
 const VALUES_GORILLA = 3;
 
-/** More fractional digits than any metric needs; beyond it values are Gorilla-coded. */
-const MAX_DECIMAL_DIGITS = 9;
-/** Scaled integers stay below 2^50 so their delta-of-deltas (4×) stay exact doubles. */
-const MAX_SCALED = 2 ** 50;
-const POWERS_OF_TEN = Array.from({ length: MAX_DECIMAL_DIGITS + 1 }, (_, d) => 10 ** d);
-
 /**
  * A chunk spans at most one clock hour of distinct millisecond timestamps, so a larger count is
  * corruption; the bound also caps what a bad header could make the decoder allocate.
@@ -50,40 +42,6 @@ export interface DecodedChunk {
   /** Ascending epoch ms. */
   timestamps: Float64Array;
   values: Float64Array;
-}
-
-// Float64 bits are read through Int32Array: a Uint32Array view sends V8 into deoptimisation
-// loops (measured 6–8× slower encoding). Index 0 is the low word on little-endian hosts.
-const bitsFloat = new Float64Array(1);
-const bitsWords = new Int32Array(bitsFloat.buffer);
-const LOW = 0;
-const HIGH = 1;
-if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-  throw new Error("The chunk codec needs a little-endian host");
-}
-
-/** Fractional digits of `value` as an exact short decimal, or -1 when it is not one. */
-function decimalDigits(value: number): number {
-  if (Number.isInteger(value)) {
-    return Math.abs(value) <= MAX_SCALED && !Object.is(value, -0) ? 0 : -1;
-  }
-  if (!Number.isFinite(value)) return -1;
-  const magnitude = Math.abs(value);
-  for (let d = 1; d <= MAX_DECIMAL_DIGITS; d++) {
-    const power = POWERS_OF_TEN[d];
-    if (magnitude * power > MAX_SCALED) return -1;
-    if (Math.round(value * power) / power === value) return d;
-  }
-  return -1;
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const r = a % b;
-    a = b;
-    b = r;
-  }
-  return a;
 }
 
 /**
@@ -173,7 +131,10 @@ function writeValues(out: ByteWriter, values: ArrayLike<number>, count: number):
     out.float64(first);
     return VALUES_CONSTANT;
   }
-  return writeDecimals(out, values, count) ?? writeGorilla(out, values, count);
+  const decimalMode = writeDecimals(out, values, count);
+  if (decimalMode !== undefined) return decimalMode;
+  writeGorilla(out, values, count);
+  return VALUES_GORILLA;
 }
 
 const scaledScratch: { array: Float64Array } = { array: new Float64Array(512) };
@@ -184,24 +145,11 @@ function writeDecimals(
   values: ArrayLike<number>,
   count: number,
 ): number | undefined {
-  let digits = 0;
-  for (let i = 0; i < count; i++) {
-    const d = decimalDigits(values[i]);
-    if (d < 0) return undefined;
-    if (d > digits) digits = d;
-  }
   if (scaledScratch.array.length < count) scaledScratch.array = new Float64Array(count * 2);
   const scaled = scaledScratch.array;
-  const power = POWERS_OF_TEN[digits];
-  let factor = 0;
-  for (let i = 0; i < count; i++) {
-    const m = Math.round(values[i] * power);
-    // The decoder divides by the same power, so this check makes the round trip exact.
-    if (Math.abs(m) > MAX_SCALED || m / power !== values[i]) return undefined;
-    scaled[i] = m;
-    if (i > 0 && factor !== 1) factor = gcd(factor, Math.abs(m - scaled[i - 1]));
-  }
-  if (factor === 0) factor = 1;
+  const decimals = scaleDecimals(values, count, scaled);
+  if (decimals === undefined) return undefined;
+  const { digits, factor } = decimals;
   let deltaBytes = 0;
   let dodBytes = 0;
   let previousDelta = 0;
@@ -224,72 +172,14 @@ function writeDecimals(
   return useDod ? VALUES_DECIMAL_DOD : VALUES_DECIMAL_DELTA;
 }
 
-function countTrailingZeros(word: number): number {
-  return 31 - Math.clz32(word & -word);
-}
-
-function writeGorilla(out: ByteWriter, values: ArrayLike<number>, count: number): number {
-  const bits = new BitWriter(out);
-  bitsFloat[0] = values[0];
-  let previousHigh = bitsWords[HIGH];
-  let previousLow = bitsWords[LOW];
-  bits.bits(previousHigh, 32);
-  bits.bits(previousLow, 32);
-  let windowLeading = -1;
-  let windowTrailing = 0;
-  for (let i = 1; i < count; i++) {
-    bitsFloat[0] = values[i];
-    const high = bitsWords[HIGH];
-    const low = bitsWords[LOW];
-    const xorHigh = high ^ previousHigh;
-    const xorLow = low ^ previousLow;
-    previousHigh = high;
-    previousLow = low;
-    if (xorHigh === 0 && xorLow === 0) {
-      bits.bit(0);
-      continue;
-    }
-    bits.bit(1);
-    let leading = xorHigh !== 0 ? Math.clz32(xorHigh) : 32 + Math.clz32(xorLow);
-    const trailing = xorLow !== 0 ? countTrailingZeros(xorLow) : 32 + countTrailingZeros(xorHigh);
-    if (leading > 31) leading = 31;
-    if (windowLeading >= 0 && leading >= windowLeading && trailing >= windowTrailing) {
-      bits.bit(0);
-      writeMeaningful(bits, xorHigh, xorLow, windowTrailing, 64 - windowLeading - windowTrailing);
-    } else {
-      bits.bit(1);
-      const significant = 64 - leading - trailing;
-      bits.bits(leading, 5);
-      bits.bits(significant - 1, 6);
-      writeMeaningful(bits, xorHigh, xorLow, trailing, significant);
-      windowLeading = leading;
-      windowTrailing = trailing;
-    }
-  }
-  bits.flush();
-  return VALUES_GORILLA;
-}
-
-/** Writes bits `[shift, shift + width)` of the 64-bit word `high:low`. */
-function writeMeaningful(bits: BitWriter, high: number, low: number, shift: number, width: number) {
-  let shiftedHigh: number;
-  let shiftedLow: number;
-  if (shift === 0) {
-    shiftedHigh = high;
-    shiftedLow = low;
-  } else if (shift < 32) {
-    shiftedLow = (low >>> shift) | (high << (32 - shift));
-    shiftedHigh = high >>> shift;
-  } else {
-    shiftedLow = high >>> (shift - 32);
-    shiftedHigh = 0;
-  }
-  if (width > 32) {
-    bits.bits(shiftedHigh, width - 32);
-    bits.bits(shiftedLow, 32);
-  } else {
-    bits.bits(shiftedLow, width);
-  }
+/**
+ * The first timestamp of a chunk starting at `offset`, read from its header without checking
+ * the rest: for finding the segment of an open chunk that holds a timestamp.
+ */
+export function chunkFirstTimestamp(bytes: Uint8Array, offset = 0): number {
+  const reader = new ByteReader(bytes, offset + 2);
+  reader.varint();
+  return reader.signed();
 }
 
 /**
@@ -299,6 +189,7 @@ function writeMeaningful(bits: BitWriter, high: number, low: number, shift: numb
  */
 export function decodeChunk(bytes: Uint8Array, where = "chunk"): DecodedChunk {
   try {
+    if (bytes instanceof Uint8Array && bytes[0] === BLOCK_VERSION) return decodeBlock(bytes);
     const count = checkedCount(bytes);
     const decoded = { timestamps: new Float64Array(count), values: new Float64Array(count) };
     decodeBody(bytes, decoded.timestamps, decoded.values, 0);
@@ -320,6 +211,16 @@ export function decodeChunkInto(
   where = "chunk",
 ): number {
   try {
+    if (bytes instanceof Uint8Array && bytes[0] === BLOCK_VERSION) {
+      const block = decodeBlock(bytes);
+      const count = block.timestamps.length;
+      if (at + count > timestamps.length || at + count > values.length) {
+        throw new RangeError(`${count} samples do not fit the ${timestamps.length - at} left`);
+      }
+      timestamps.set(block.timestamps, at);
+      values.set(block.values, at);
+      return count;
+    }
     const count = checkedCount(bytes);
     if (at + count > timestamps.length || at + count > values.length) {
       throw new RangeError(`${count} samples do not fit the ${timestamps.length - at} left`);
@@ -424,66 +325,4 @@ function readDecimals(
     out[i] = m / power;
   }
   if (!Number.isSafeInteger(m)) throw new RangeError("decimal values overflow");
-}
-
-function readGorilla(
-  bytes: Uint8Array,
-  offset: number,
-  end: number,
-  out: Float64Array,
-  at: number,
-  count: number,
-): number {
-  const bits = new BitReader(bytes, offset, end);
-  let high = bits.bits(32) | 0;
-  let low = bits.bits(32) | 0;
-  bitsWords[HIGH] = high;
-  bitsWords[LOW] = low;
-  out[at] = bitsFloat[0];
-  let windowLeading = -1;
-  let windowTrailing = 0;
-  for (let i = at + 1; i < at + count; i++) {
-    if (bits.bit() === 1) {
-      let leading: number;
-      let width: number;
-      if (bits.bit() === 0) {
-        if (windowLeading < 0) throw new RangeError("XOR window reused before it was set");
-        leading = windowLeading;
-        width = 64 - windowLeading - windowTrailing;
-      } else {
-        leading = bits.bits(5);
-        width = bits.bits(6) + 1;
-        if (leading + width > 64) throw new RangeError("XOR window wider than 64 bits");
-        windowLeading = leading;
-        windowTrailing = 64 - leading - width;
-      }
-      const shift = 64 - leading - width;
-      let fieldHigh = 0;
-      let fieldLow: number;
-      if (width > 32) {
-        fieldHigh = bits.bits(width - 32);
-        fieldLow = bits.bits(32) | 0;
-      } else {
-        fieldLow = bits.bits(width) | 0;
-      }
-      let xorHigh: number;
-      let xorLow: number;
-      if (shift === 0) {
-        xorHigh = fieldHigh;
-        xorLow = fieldLow;
-      } else if (shift < 32) {
-        xorLow = fieldLow << shift;
-        xorHigh = (fieldHigh << shift) | (fieldLow >>> (32 - shift));
-      } else {
-        xorLow = 0;
-        xorHigh = fieldLow << (shift - 32);
-      }
-      high ^= xorHigh;
-      low ^= xorLow;
-    }
-    bitsWords[HIGH] = high;
-    bitsWords[LOW] = low;
-    out[i] = bitsFloat[0];
-  }
-  return bits.byteOffset;
 }

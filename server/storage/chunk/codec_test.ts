@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
 import { decodeChunk, encodeChunk } from "./codec.ts";
+import { encodeBlock } from "./_block_codec.ts";
+
+/** Both formats: version 1 as chunks are sealed, version 2 for compacted days. */
+const ENCODERS: Record<string, (timestamps: number[], values: number[]) => Uint8Array> = {
+  "version 1": (timestamps, values) => encodeChunk(timestamps, values),
+  "version 2": (timestamps, values) => encodeBlock(timestamps, values),
+};
 import { Random } from "../../../tests/helpers/chunk_random.ts";
 
 function assertSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, context: string) {
@@ -11,8 +18,13 @@ function assertSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, 
   }
 }
 
-function roundTrip(timestamps: number[], values: number[], context: string): Uint8Array {
-  const bytes = encodeChunk(timestamps, values);
+function roundTrip(
+  timestamps: number[],
+  values: number[],
+  context: string,
+  encode = ENCODERS["version 1"],
+): Uint8Array {
+  const bytes = encode(timestamps, values);
   const decoded = decodeChunk(bytes, context);
   assertSameBits(decoded.timestamps, timestamps, `${context} timestamps`);
   assertSameBits(decoded.values, values, `${context} values`);
@@ -63,24 +75,47 @@ const PATTERNS: Record<string, (random: Random, i: number, previous: number) => 
   "six decimal digits": (r) => r.int(-1e9, 1e9) / 1e6,
 };
 
-Deno.test("encodeChunk then decodeChunk returns every timestamp and value to the bit", async (t) => {
-  for (const [name, next] of Object.entries(PATTERNS)) {
-    await t.step(name, () => {
-      for (let seed = 1; seed <= 40; seed++) {
-        const random = new Random(seed);
-        const count = seed === 1 ? 1 : seed === 2 ? 2 : random.int(1, 400);
-        const values: number[] = [];
-        let previous = 0;
-        for (let i = 0; i < count; i++) {
-          previous = next(random, i, previous);
-          values.push(previous);
+Deno.test("chunks of both versions decode to every timestamp and value to the bit", async (t) => {
+  for (const [version, encode] of Object.entries(ENCODERS)) {
+    for (const [name, next] of Object.entries(PATTERNS)) {
+      await t.step(`${version}: ${name}`, () => {
+        for (let seed = 1; seed <= 40; seed++) {
+          const random = new Random(seed);
+          const count = seed === 1 ? 1 : seed === 2 ? 2 : random.int(1, 400);
+          const values: number[] = [];
+          let previous = 0;
+          for (let i = 0; i < count; i++) {
+            previous = next(random, i, previous);
+            values.push(previous);
+          }
+          const timestamps = seed % 2 === 0
+            ? regularTimestamps(count)
+            : jitteredTimestamps(random, count);
+          roundTrip(timestamps, values, `${version} ${name} seed ${seed}`, encode);
         }
-        const timestamps = seed % 2 === 0
-          ? regularTimestamps(count)
-          : jitteredTimestamps(random, count);
-        roundTrip(timestamps, values, `${name} seed ${seed}`);
-      }
-    });
+      });
+    }
+  }
+});
+
+Deno.test("version 2 packs a day of noisy percents and bytes tighter than version 1", () => {
+  const random = new Random(8);
+  const timestamps = regularTimestamps(8640);
+  let used = 6 * 2 ** 30;
+  const series: Record<string, number[]> = {
+    "memory": timestamps.map(() => (used += random.int(-2500, 2500) * 4096)),
+    "percent": timestamps.map((_, i) =>
+      Math.round((30 + 10 * Math.sin(i / 1000) + random.next() * 20) * 100) / 100
+    ),
+    "idle disk": timestamps.map(() => (random.chance(0.6) ? 0 : random.int(1, 300) * 409.6)),
+  };
+  for (const [name, values] of Object.entries(series)) {
+    const v2 = roundTrip(timestamps, values, name, ENCODERS["version 2"]).length;
+    let v1 = 0;
+    for (let at = 0; at < 8640; at += 360) {
+      v1 += encodeChunk(timestamps.slice(at, at + 360), values.slice(at, at + 360)).length;
+    }
+    assert.ok(v2 < v1 * 0.9, `${name}: version 2 ${v2} bytes, version 1 ${v1}`);
   }
 });
 
@@ -98,7 +133,13 @@ Deno.test("encodeChunk keeps regular host metrics under two bytes per sample", (
   assert.ok(constantBytes < 32, `constant: ${constantBytes} bytes`);
 });
 
-Deno.test("decodeChunk refuses every truncation and corruption with an error naming the chunk", () => {
+Deno.test("decodeChunk refuses every truncation and corruption with an error naming the chunk", async (t) => {
+  for (const [version, encode] of Object.entries(ENCODERS)) {
+    await t.step(version, () => refusesDamage(encode));
+  }
+});
+
+function refusesDamage(encode: (timestamps: number[], values: number[]) => Uint8Array): void {
   const random = new Random(99);
   const samples: Array<[number[], number[]]> = [
     [regularTimestamps(360), regularTimestamps(360).map((_, i) => i * 1024)],
@@ -107,7 +148,7 @@ Deno.test("decodeChunk refuses every truncation and corruption with an error nam
     [regularTimestamps(50), regularTimestamps(50).map(() => 3.25)],
   ];
   for (const [timestamps, values] of samples) {
-    const bytes = encodeChunk(timestamps, values);
+    const bytes = encode(timestamps, values);
     for (let length = 0; length < bytes.length; length++) {
       assert.throws(
         () => decodeChunk(bytes.slice(0, length), "chunk 7 of series 3"),
@@ -132,7 +173,7 @@ Deno.test("decodeChunk refuses every truncation and corruption with an error nam
     }
     assert.throws(() => decodeChunk(new Uint8Array([...bytes, 0]), "x"), /Cannot decode x/);
   }
-});
+}
 
 Deno.test("encodeChunk refuses timestamps that do not strictly ascend", () => {
   assert.throws(() => encodeChunk([1, 1], [0, 0]), /timestamps\[1\] must be a safe integer above/);

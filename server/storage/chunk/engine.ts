@@ -3,19 +3,23 @@
  * samples or one clock hour (so a chunk never crosses a day and all series roll over together),
  * one SQLite file per UTC day, series ids in `index.db` shared with the row engine.
  *
- * Open chunks live in memory; every accepted write is first committed as one packed row per
- * day in that day's head log, and replayed at open. Sealing inserts the chunk and deletes the
- * head-log rows no open chunk needs in the same transaction. Late samples are merged by
- * rewriting the sealed chunks of their hour. Partitions the row engine wrote are converted at
- * open.
+ * Open chunks live in memory, two per series (even and odd hours); samples that cannot be
+ * appended to them in time order wait in pending entries, merged once per quiet hour. Every
+ * accepted write is first committed as one packed row per day in that day's head log, and
+ * replayed at open. As an hour is sealed its 5-minute rollup intervals are written beside its
+ * chunks; once a day is finished and quiet it is compacted (one packed block per series for
+ * the day) and its rollups move into the tier files, kept longer than raw data. Partitions the
+ * row engine wrote are converted at open.
  *
  * Split as Prometheus splits its head: this file opens, wires and closes the store;
- * `_append.ts` writes (route, seal, commit, late merge), `_read.ts` answers queries,
- * `_replay.ts` replays the head logs at open and `_convert.ts` converts row-engine partitions;
+ * `_append.ts` routes, seals and merges, `_commit.ts` writes, `_read.ts` and `_read_rollups.ts`
+ * answer queries, `_replay.ts` replays the head logs at open, `_convert.ts` converts row-engine
+ * partitions, `_compact.ts` compacts finished days and `_tiers.ts` keeps the rollup tiers;
  * `_store_state.ts` is what they share.
  */
 import { NO_DAY } from "./_series_state.ts";
 import { type Clock, systemClock } from "../../../shared/clock.ts";
+import { dayName, dayNumber, dayStartMs } from "../../../shared/time.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import type { MetricDataPoint } from "../../../shared/types.ts";
 import { statfsSync } from "node:fs";
@@ -23,6 +27,7 @@ import { join } from "node:path";
 import {
   type BlockSeries,
   type BucketedSeries,
+  DamagedDataError,
   type LatestSample,
   type MetricStore,
   type RawSeries,
@@ -51,8 +56,11 @@ import { ChunkReader } from "./_read.ts";
 import { replayHeadLogs } from "./_replay.ts";
 import { convertRowPartitions } from "./_convert.ts";
 import { StoreState } from "./_store_state.ts";
+import { DEFAULT_TIERS, RollupTiers, type TierSpec } from "./_tiers.ts";
+import { DayCompactor, removeCompactionLeftovers } from "./_compact.ts";
 
 export { CHUNK_MAX_SAMPLES } from "./_append.ts";
+export { DEFAULT_TIERS, type TierSpec } from "./_tiers.ts";
 
 export interface ChunkStoreOptions extends StoreOptions {
   /** Time source for the age limit and for sealing chunks whose hour has passed. Default: system. */
@@ -64,8 +72,10 @@ export interface ChunkStoreOptions extends StoreOptions {
   lateSampleMaxAgeMs?: number;
   /** Partition connections kept open between calls. Default 4. */
   maxOpenPartitions?: number;
-  /** Where replay and conversion at open are reported. Default: silent. */
+  /** Where replay, conversion and compaction are reported. Default: silent. */
   log?: Logger;
+  /** Rollup tiers and their retention. Default `DEFAULT_TIERS` (5 min for 90 days, 1 h for 2 years). */
+  rollupTiers?: readonly TierSpec[];
   /**
    * Writes are refused (`StorageUnavailableError`) while the file system of `dataDir` has
    * fewer free bytes than this, before SQLite runs out of space half-way. Default 0: off.
@@ -117,6 +127,14 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
       `Cannot open chunk store: lateSampleMaxAgeMs must be a positive number, got ${maxAge}`,
     );
   }
+  const tierSpecs = options.rollupTiers ?? DEFAULT_TIERS;
+  for (const tier of tierSpecs) {
+    if (!Number.isInteger(tier.retentionDays) || tier.retentionDays < 0) {
+      throw new RangeError(
+        `Cannot open chunk store: retention of the ${tier.name} rollup tier must be a non-negative integer, got ${tier.retentionDays}`,
+      );
+    }
+  }
   const log = options.log ?? silentLogger;
   const clock = options.clock ?? systemClock;
   const quarantine = options.quarantine ?? ((path: string, reason: string, lost: string) => {
@@ -128,6 +146,7 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
     });
   });
   Deno.mkdirSync(dataDir, { recursive: true });
+  removeCompactionLeftovers(dataDir);
   quarantineDamagedFiles(dataDir, quarantine, log);
   const index = openIndex(dataDir, cacheSizeKib, quarantine);
   let state: StoreState | undefined;
@@ -135,14 +154,20 @@ export function openChunkStore(options: ChunkStoreOptions): MetricStore {
     const partitionCacheKib = Math.min(cacheSizeKib, PARTITION_CACHE_KIB);
     const partitions = new PartitionCache(dataDir, {
       maxOpen,
-      openPartition: (day, path) => new ChunkPartition(day, path, partitionCacheKib),
+      openPartition: (day, path) => {
+        const partition = new ChunkPartition(day, path, partitionCacheKib);
+        state?.noteLayout(dayNumber(dayStartMs(day)), partition.layout);
+        return partition;
+      },
     });
     reconcileSeriesIdentity(index, partitions, log);
-    state = new StoreState(dataDir, index, partitions, () => clock.now());
+    const tiers = new RollupTiers(dataDir, { tiers: tierSpecs });
+    state = new StoreState(dataDir, index, partitions, tiers, () => clock.now());
     const appender = new Appender(state, { clock, lateSampleMaxAgeMs: maxAge });
     replayHeadLogs(state, { appender, log });
     if (appender.pending === undefined) convertRowPartitions(state, { appender, log });
-    return new ChunkStore(state, appender, {
+    const compactor = new DayCompactor(state, { log, openedMs: clock.now() });
+    return new ChunkStore(state, appender, compactor, {
       clock,
       log,
       minFreeBytes: options.minFreeBytes ?? 0,
@@ -230,16 +255,25 @@ class ChunkStore implements MetricStore {
   readonly #state: StoreState;
   readonly #appender: Appender;
   readonly #reader: ChunkReader;
+  readonly #compactor: DayCompactor;
   readonly #space: SpaceOptions;
+  /** Series kept only for their rollups, as of the last `deleteBefore` (none before it ran). */
+  #tierOnly: Set<number> | undefined;
   #closed = false;
   #nextSpaceCheck = -Infinity;
   /** Set while free space is below `minFreeBytes`. */
   #lowSpace: { freeBytes: number; sinceMs: number } | undefined;
 
-  constructor(state: StoreState, appender: Appender, space: SpaceOptions) {
+  constructor(
+    state: StoreState,
+    appender: Appender,
+    compactor: DayCompactor,
+    space: SpaceOptions,
+  ) {
     this.#state = state;
     this.#appender = appender;
     this.#reader = new ChunkReader(state);
+    this.#compactor = compactor;
     this.#space = space;
   }
 
@@ -379,46 +413,110 @@ class ChunkStore implements MetricStore {
     return this.#state.index.match(filter).map(seriesKeyOf);
   }
 
+  /**
+   * Seals idle open chunks, merges quiet pending samples, and compacts finished days for about
+   * `budgetMs`. Returns whether compaction work is left (call again soon).
+   */
+  maintain(nowMs: number, budgetMs = 50): boolean {
+    this.#assertOpen();
+    try {
+      this.#appender.maintain(nowMs);
+    } catch (error) {
+      // A failed commit waits to be retried: issues() says why; nothing is compacted meanwhile.
+      if (error instanceof StorageUnavailableError) return false;
+      throw error;
+    }
+    return this.#compactor.step(nowMs, budgetMs);
+  }
+
+  /**
+   * Deletes raw day partitions ending before `cutoffMs` (the raw retention) and rollup tier
+   * files past their own retention (counted back from `nowMs`). A day not compacted yet has
+   * its rollups moved into the tiers first, so they outlive it.
+   */
   deleteBefore(cutoffMs: number, nowMs: number): string[] {
     this.#assertOpen();
-    const { partitions } = this.#state;
+    const { partitions, tiers } = this.#state;
     const expired = partitions.expiredDays(cutoffMs, nowMs);
-    if (expired.length === 0) return expired;
+    const removedTiers = tiers.deleteExpired(nowMs);
+    if (expired.length === 0 && removedTiers.length === 0 && this.#tierOnly !== undefined) {
+      return [];
+    }
+    const compacting = this.#state.compactingDay;
+    if (compacting !== undefined && expired.includes(dayName(compacting))) {
+      this.#compactor.abort();
+    }
+    for (const day of expired) this.#compactor.moveRollups(day);
     this.#state.forgetDays(expired);
     partitions.remove(expired);
-    // Series with no chunk left in any retained day and no open chunk were not written for
-    // longer than the retention period: they leave memory and index.db.
-    const { states, index } = this.#state;
-    const live = new Set<number>();
+    // Series with nothing left in any retained day, in memory or in a rollup tier were not
+    // written for longer than every retention: they leave memory and index.db. Those left
+    // only in the tiers stay (their history is queryable) but no longer count as active.
+    const { states, index, pending } = this.#state;
+    const raw = new Set<number>();
     for (let id = 0; id < states.limit; id++) {
-      if (states.entries[id] !== undefined && states.headDay[id] !== NO_DAY) live.add(id);
+      if (states.entries[id] === undefined) continue;
+      if (states.headDay[2 * id] !== NO_DAY || states.headDay[2 * id + 1] !== NO_DAY) raw.add(id);
+      if (pending.hasSeries(id)) raw.add(id);
     }
     for (const day of partitions.days()) {
-      for (const id of partitions.get(day).sealedSeriesIds()) live.add(id);
+      for (const id of partitions.get(day).sealedSeriesIds()) raw.add(id);
       partitions.evictIdle();
     }
+    const live = tiers.seriesIds();
+    const tierOnly = new Set<number>();
+    for (const id of live) if (!raw.has(id)) tierOnly.add(id);
+    for (const id of raw) live.add(id);
+    this.#tierOnly = tierOnly;
+    this.#appender.clearWritten();
     const gone = index.retainOnly(live);
     for (const entry of gone) states.remove(entry.id);
     if (gone.length > 0) this.#appender.forgetSeriesIds();
-    return expired;
+    return [...expired, ...removedTiers];
+  }
+
+  /**
+   * Series with raw samples within retention (or written since the last retention run): what
+   * cardinality limits count. Series known only from their rollups are left out.
+   */
+  listActiveSeries(): SeriesKey[] {
+    this.#assertOpen();
+    const tierOnly = this.#tierOnly;
+    const entries = this.#state.index.match();
+    if (tierOnly === undefined || tierOnly.size === 0) return entries.map(seriesKeyOf);
+    return entries
+      .filter((entry) => !tierOnly.has(entry.id) || this.#appender.writtenSince(entry.id))
+      .map(seriesKeyOf);
   }
 
   stats(): StorageStats {
     this.#assertOpen();
-    const { dataDir, partitions, index } = this.#state;
-    return partitionStats("chunk", dataDir, partitions.days(), index);
+    const { dataDir, partitions, index, tiers } = this.#state;
+    const stats = partitionStats("chunk", dataDir, partitions.days(), index);
+    const rollups = tiers.files();
+    stats.rollupFiles = rollups;
+    stats.totalBytes += rollups.reduce((sum, file) => sum + file.bytes, 0);
+    stats.uncompactedDays = this.#compactor.pendingDays(this.#appender.clock.now());
+    stats.pendingSamples = this.#state.pending.samples;
+    return stats;
   }
 
   close(): void {
     if (this.#closed) return;
     try {
-      if (this.#state.states.openHeads > 0) this.#appender.sealAll();
+      this.#compactor.abort();
+      const { states, pending } = this.#state;
+      if (states.openHeads > 0 || pending.size > 0) this.#appender.sealAll();
       for (const partition of this.#state.partitions.openPartitions()) {
         partition.releaseFreePages();
       }
     } catch (error) {
-      // Open chunks stay in their head logs, which the next open replays: nothing is lost.
-      if (!(error instanceof StorageUnavailableError)) throw error;
+      // Open chunks stay in their head logs, which the next open replays: nothing is lost. A
+      // damaged day file (an open chunk of a past hour still lives in it) is moved aside at the
+      // next open; its head log is as lost as the rest of it.
+      const damaged = error instanceof DamagedDataError || isDamageError(error) ||
+        isDamageError((error as Error).cause);
+      if (!(error instanceof StorageUnavailableError) && !damaged) throw error;
       this.#space.log.warn("chunk store could not seal its open chunks at close", { error });
     } finally {
       this.#closed = true;

@@ -119,28 +119,44 @@ Deno.test("chunk store replays the head log of a store that was never closed", a
   });
 });
 
-Deno.test("chunk store merges late samples into the sealed chunk of their hour", async () => {
+Deno.test("chunk store merges late samples into the sealed chunk of their hour once it is quiet", async () => {
   await withDir((dataDir) => {
-    withStore(dataDir, {}, (store) => {
+    const clock = new ManualClock(T0 + 3 * MS_PER_HOUR);
+    withStore(dataDir, { clock }, (store) => {
       store.write(series(T0, 300)); // 10:00–10:49:50
-      store.write([point(T0 + 2 * MS_PER_HOUR, 1)]); // seals the 10:00 chunk
+      store.write([point(T0 + 2 * MS_PER_HOUR, 1)]); // 12:00 takes the slot: 10:00 is sealed
+      const rowids = () =>
+        query<{ rowid: number; count: number }>(
+          dataDir,
+          DAY0,
+          `SELECT rowid, count FROM chunks WHERE start_ts < ${T0 + MS_PER_HOUR}`,
+        );
+      const sealed = rowids();
+      assert.deepEqual(sealed.map((chunk) => chunk.count), [300]);
       const late = [point(T0 + 5, 7), point(T0 + 15_000, 8), point(T0 + 10_000, 99)];
       assert.deepEqual(store.write(late), { written: 2, duplicates: 0, conflicts: 1 });
-      const chunks = query<{ count: number }>(
-        dataDir,
-        DAY0,
-        `SELECT count FROM chunks WHERE start_ts < ${T0 + MS_PER_HOUR}`,
-      );
-      assert.deepEqual(chunks.map((chunk) => chunk.count), [302]);
+      assert.deepEqual(store.write([point(T0 + 25, 9), point(T0 + 5, 7)]), {
+        written: 1,
+        duplicates: 1,
+        conflicts: 0,
+      });
+      assert.deepEqual(rowids(), sealed, "late batches do not rewrite the sealed chunk");
       const samples = allSamples(store)[0].samples;
-      assert.equal(samples.length, 303);
-      assert.deepEqual(samples.slice(0, 4).map((sample) => sample.timestampMs), [
+      assert.equal(samples.length, 304, "pending samples are answered before the merge");
+      assert.deepEqual(samples.slice(0, 5).map((sample) => sample.timestampMs), [
         T0,
         T0 + 5,
+        T0 + 25,
         T0 + 10_000,
         T0 + 15_000,
       ]);
-      assert.equal(samples[2].value, 1.5, "the conflicting late value was refused");
+      assert.equal(samples[3].value, 1.5, "the conflicting late value was refused");
+      clock.set(T0 + 3 * MS_PER_HOUR + 2 * 60_000);
+      (store as Required<MetricStore>).maintain(clock.now());
+      const merged = rowids();
+      assert.deepEqual(merged.map((chunk) => chunk.count), [303], "merged once, when quiet");
+      assert.notDeepEqual(merged, sealed);
+      assert.deepEqual(allSamples(store)[0].samples, samples);
     });
   });
 });
@@ -375,5 +391,93 @@ Deno.test("chunk store reads a data directory the row engine wrote", async () =>
       assert.deepEqual(tables, [], `${day}: the row table is gone`);
     }
     withStore(dataDir, {}, (store) => assert.deepEqual(store.queryRaw(everything), expectedRaw));
+  });
+});
+
+Deno.test("chunk store keeps series whose raw samples expired while rollups hold them, as inactive", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0 + 3 * 24 * MS_PER_HOUR);
+    withStore(dataDir, { clock }, (store) => {
+      store.write(series(T0, 100, 10_000, "old"));
+      store.write(series(T0 + 2 * 24 * MS_PER_HOUR, 10, 10_000, "recent"));
+      const full = store as Required<MetricStore>;
+      full.maintain(clock.now() + 10 * 60_000, 100); // seals the old hours
+      const cutoff = T0 - (T0 % (24 * MS_PER_HOUR)) + 24 * MS_PER_HOUR;
+      assert.deepEqual(store.deleteBefore(cutoff, clock.now()), [DAY0]);
+      const names = (keys: { metricName: string }[]) => keys.map((key) => key.metricName).sort();
+      assert.deepEqual(names(store.listSeries()), ["old", "recent"], "rollups keep it queryable");
+      assert.deepEqual(names(full.listActiveSeries()), ["recent"]);
+      const [old] = store.queryBuckets(
+        { metricName: "old", fromMs: T0, toMs: cutoff },
+        MS_PER_HOUR,
+      );
+      assert.equal(old.buckets.reduce((sum, bucket) => sum + bucket.count, 0), 100);
+      store.write(series(T0 + 2 * 24 * MS_PER_HOUR, 1, 10_000, "old"));
+      assert.deepEqual(names(full.listActiveSeries()), ["old", "recent"], "written again: active");
+    });
+  });
+});
+
+Deno.test("a day that cannot be compacted stays as it was and is tried again 10 minutes later", async () => {
+  await withDir((dataDir) => {
+    withStore(dataDir, {}, (store) => store.write(series(T0, 100)));
+    const db = new DatabaseSync(join(dataDir, `${DAY0}.db`));
+    try {
+      db.exec("UPDATE chunks SET data = substr(data, 1, length(data) - 3)");
+    } finally {
+      db.close();
+    }
+    const clock = new ManualClock(T0 + 48 * MS_PER_HOUR);
+    withStore(dataDir, { clock }, (store) => {
+      const full = store as Required<MetricStore>;
+      const later = clock.now() + 2 * 60_000;
+      assert.throws(
+        () => full.maintain(later, 100),
+        /Cannot compact 2026-01-01\.db \(trying again in 10 minutes\): Cannot decode chunk/,
+      );
+      assert.deepEqual(store.stats().uncompactedDays, [DAY0]);
+      assert.equal(full.maintain(later + 60_000, 100), false, "no retry within 10 minutes");
+      assert.deepEqual(
+        [...Deno.readDirSync(dataDir)].filter((entry) => entry.name.includes(".compact")),
+        [],
+        "nothing half-built is left",
+      );
+      assert.throws(() => full.maintain(later + 11 * 60_000, 100), /Cannot compact/);
+    });
+  });
+});
+
+Deno.test("a merge of late samples whose commit fails is read from memory until it heals", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0 + 3 * MS_PER_HOUR);
+    const original = ChunkPartition.prototype.commit;
+    const store = openChunkStore({ dataDir, clock }) as Required<MetricStore>;
+    try {
+      store.write(series(T0, 300)); // 10:00–10:49:50
+      store.write([point(T0 + 2 * MS_PER_HOUR, 1)]); // 12:00 takes the slot: 10:00 is sealed
+      const late = [point(T0 + 5, 7), point(T0 + 15_005, 8)];
+      assert.equal(store.write(late).written, 2); // pending, in the head log
+      const expected = allSamples(store)[0].samples;
+      assert.equal(expected.length, 303);
+      ChunkPartition.prototype.commit = () => {
+        throw Object.assign(new Error("database or disk is full"), { errcode: 13 });
+      };
+      clock.set(clock.now() + 2 * 60_000);
+      assert.equal(store.maintain(clock.now(), 10), false, "the merge's commit failed");
+      assert.deepEqual(store.issues().map((issue) => issue.kind), ["writes_refused"]);
+      assert.deepEqual(allSamples(store)[0].samples, expected, "the merge is read from memory");
+      const [buckets] = store.queryBuckets({ fromMs: T0, toMs: T0 + MS_PER_HOUR - 1 }, 300_000);
+      assert.equal(buckets.buckets[0].count, 32, "rollups do not hide the waiting merge");
+      ChunkPartition.prototype.commit = original;
+      store.heal();
+      assert.deepEqual(store.issues(), []);
+      assert.deepEqual(allSamples(store)[0].samples, expected);
+    } finally {
+      ChunkPartition.prototype.commit = original;
+      store.close();
+    }
+    withStore(dataDir, { clock }, (reopened) => {
+      assert.equal(allSamples(reopened)[0].samples.length, 303);
+    });
   });
 });
