@@ -14,13 +14,11 @@ import {
 } from "../../shared/http2/frames.ts";
 import { encodeHeaderBlock, HpackDecoder } from "../../shared/http2/hpack.ts";
 import { GrpcStatus } from "../../shared/wire/status.ts";
+import { encodeGrpcMessage, malformedHeaders, parseGrpcTimeout } from "./_grpc_headers.ts";
 import {
   type Admission,
   type CallInfo,
-  encodeGrpcMessage,
   Http2Session,
-  malformedHeaders,
-  parseGrpcTimeout,
   type SessionSocket,
   type UnaryHandler,
 } from "./_http2_server.ts";
