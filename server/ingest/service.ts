@@ -318,7 +318,8 @@ export class IngestService {
 
     let batch: MetricBatch;
     try {
-      batch = validateBatch(decoded, this.#limits, nowMs, this.#retentionDays);
+      // The decoded points are this request's alone: validated into the batch's points in place.
+      batch = validateBatch(decoded, this.#limits, nowMs, this.#retentionDays, { inPlace: true });
     } catch (error) {
       if (!(error instanceof BatchValidationError)) throw error;
       return this.#reject(metadata, decoded.dataPoints.length, error.message);
