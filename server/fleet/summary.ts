@@ -155,8 +155,14 @@ export class FleetSummary {
         ? point.metricName
         : point.metricName + "\0" + (point.labels[label] ?? "");
       const previous = latest!.get(key);
-      if (previous && point.timestampMs <= previous.timestampMs) continue; // a retry, or late
-      latest!.set(key, { timestampMs: point.timestampMs, value: point.value });
+      if (previous === undefined) {
+        latest!.set(key, { timestampMs: point.timestampMs, value: point.value });
+      } else if (point.timestampMs > previous.timestampMs) {
+        // Updated in place: a new object per point would live about a second, long enough to
+        // be promoted, and then fill the old generation with garbage at 3,000 agents.
+        previous.timestampMs = point.timestampMs;
+        previous.value = point.value;
+      } else continue; // a retry, or late
       const spark = SPARK_OF[point.metricName];
       if (spark === undefined) continue;
       for (const rings of this.#rings.values()) {
