@@ -50,6 +50,9 @@ const TRACKED = new Set([
   "system.uptime",
 ]);
 
+/** Keys remembered per labelled metric (`#labelledKey`). */
+const MAX_LABELLED_KEYS = 10_000;
+
 interface Latest {
   timestampMs: number;
   value: number;
@@ -134,6 +137,7 @@ export class FleetSummary {
   readonly #latest = new Map<string, Map<string, Latest>>();
   readonly #rings = new Map<string, RangeRings>();
   readonly #primed = new Set<string>();
+  readonly #labelledKeys = new Map<string, Map<string, string>>();
 
   constructor(options: FleetSummaryOptions) {
     this.#options = options;
@@ -153,10 +157,16 @@ export class FleetSummary {
       const label = LABEL_OF[point.metricName];
       const key = label === undefined
         ? point.metricName
-        : point.metricName + "\0" + (point.labels[label] ?? "");
+        : this.#labelledKey(point.metricName, point.labels[label] ?? "");
       const previous = latest!.get(key);
-      if (previous && point.timestampMs <= previous.timestampMs) continue; // a retry, or late
-      latest!.set(key, { timestampMs: point.timestampMs, value: point.value });
+      if (previous === undefined) {
+        latest!.set(key, { timestampMs: point.timestampMs, value: point.value });
+      } else if (point.timestampMs > previous.timestampMs) {
+        // Updated in place: a new object per point would live about a second, long enough to
+        // be promoted, and then fill the old generation with garbage at 3,000 agents.
+        previous.timestampMs = point.timestampMs;
+        previous.value = point.value;
+      } else continue; // a retry, or late
       const spark = SPARK_OF[point.metricName];
       if (spark === undefined) continue;
       for (const rings of this.#rings.values()) {
@@ -274,6 +284,22 @@ export class FleetSummary {
         : { load_1: load1, load_5: load5, load_15: load15 },
       uptime_secs: value("system.uptime"),
     };
+  }
+
+  /**
+   * `metric \0 label value`, made once per pair: concatenated per point (and flattened again by
+   * the map lookup), it was most of what `observe` allocated. Bounded: mounts and interfaces
+   * repeat across agents, but nothing stops an agent from sending a new one every time.
+   */
+  #labelledKey(metricName: string, labelValue: string): string {
+    let keys = this.#labelledKeys.get(metricName);
+    if (keys === undefined) this.#labelledKeys.set(metricName, keys = new Map());
+    let key = keys.get(labelValue);
+    if (key === undefined) {
+      if (keys.size >= MAX_LABELLED_KEYS) keys.clear();
+      keys.set(labelValue, key = metricName + "\0" + labelValue);
+    }
+    return key;
   }
 
   #latestOf(agentId: string): Map<string, Latest> {

@@ -12,7 +12,6 @@
  * from storage at start and re-synced after retention; a hash collision can only let a new
  * series pass as known, never refuse a known one.
  */
-import { canonicalLabelsJson, seriesIdentity } from "../../shared/series.ts";
 import type { MetricBatch, MetricDataPoint } from "../../shared/types.ts";
 import type { SeriesKey } from "../storage/types.ts";
 
@@ -28,23 +27,61 @@ export const DEFAULT_SERIES_LIMITS: Readonly<SeriesLimits> = Object.freeze({
   maxNewSeriesPerAgentPerMinute: 1_000,
 });
 
-/** cyrb53: a fast, well-spread 53-bit string hash (not for security, for set membership). */
-function hash53(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
+/**
+ * cyrb53 (a fast, well-spread 53-bit hash; not for security, for set membership) of a series'
+ * identity, fed the identity's parts as they are instead of one string built per point: that
+ * string (canonical labels JSON, then the identity) was most of what ingest allocated per point.
+ * Each part is preceded by its length, so no two different series feed the same sequence (as
+ * the JSON identity is unambiguous); labels go in sorted key order, so their insertion order
+ * does not matter (as in `canonicalLabelsJson`).
+ */
+/** The hash's two 32-bit halves while a point is hashed: in a typed array, as a module-level
+ * number outside the small-integer range would be boxed on every write. */
+const state = new Int32Array(2);
+
+function mix(code: number): void {
+  state[0] = Math.imul(state[0] ^ code, 2654435761);
+  state[1] = Math.imul(state[1] ^ code, 1597334677);
+}
+
+function mixText(text: string): void {
+  mix(text.length);
+  for (let i = 0; i < text.length; i++) mix(text.charCodeAt(i));
+}
+
+/**
+ * Label names of the point being hashed, sorted; reused (hashing is synchronous) and never
+ * truncated, since setting an array's length to 0 drops its backing store.
+ */
+const labelNames: string[] = [];
+
+function identityHash(point: { agentId: string; metricName: string; labels?: object }): number {
+  state[0] = 0xdeadbeef;
+  state[1] = 0x41c6ce57;
+  mixText(point.agentId);
+  mixText(point.metricName);
+  const labels = (point.labels ?? {}) as Record<string, string>;
+  let count = 0;
+  for (const name in labels) {
+    if (!Object.hasOwn(labels, name)) continue;
+    // Insertion sort: a handful of names, and no array or comparator allocated per point.
+    let at = count++;
+    while (at > 0 && labelNames[at - 1] > name) {
+      labelNames[at] = labelNames[at - 1];
+      at--;
+    }
+    labelNames[at] = name;
   }
+  mix(count);
+  for (let i = 0; i < count; i++) {
+    mixText(labelNames[i]);
+    mixText(labels[labelNames[i]]);
+  }
+  let h1 = state[0];
+  let h2 = state[1];
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
-}
-
-function identityHash(point: { agentId: string; metricName: string; labels?: object }): number {
-  const labels = (point.labels ?? {}) as Record<string, string>;
-  return hash53(seriesIdentity(point.agentId, point.metricName, canonicalLabelsJson(labels)));
 }
 
 export type SeriesLimitName =

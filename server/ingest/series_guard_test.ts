@@ -83,3 +83,47 @@ Deno.test("SeriesGuard forgets series of a failed commit and re-syncs from stora
   assert.equal(guard.total, 0);
   assert.equal(guard.admit(batch("a", 10, 3), 0).refusedPoints, 0);
 });
+
+Deno.test("SeriesGuard knows a series whatever its labels' order, and only that series", () => {
+  const guard = new SeriesGuard({
+    maxSeriesPerAgent: 100,
+    maxSeriesTotal: 100,
+    maxNewSeriesPerAgentPerMinute: 100,
+  });
+  const point = (metricName: string, labels: Record<string, string>, agentId = "a") => ({
+    agentId,
+    metricName,
+    labels,
+    value: 1,
+    timestampMs: 1,
+  });
+  const admit = (...dataPoints: ReturnType<typeof point>[]) =>
+    guard.admit({ agentId: dataPoints[0].agentId, timestampMs: 1, dataPoints }, 0);
+  assert.equal(admit(point("m", { b: "2", a: "1", c: "3" })).added.length, 1);
+  // The same labels inserted in other orders, and known series seeded from storage.
+  assert.equal(admit(point("m", { a: "1", b: "2", c: "3" })).added.length, 0);
+  assert.equal(admit(point("m", { c: "3", b: "2", a: "1" })).added.length, 0);
+  // Parts that would spell the same text run together are different series.
+  const different = admit(
+    point("m", { a: "12" }),
+    point("m", { a1: "2" }),
+    point("ma", {}),
+    point("m", { a: "1", b: "" }),
+    point("m", { a: "1" }),
+    point("m", {}),
+  );
+  assert.equal(different.added.length, 6);
+  assert.equal(admit(point("m", {}, "am")).added.length, 1);
+  assert.equal(guard.total, 8);
+  const seeded = new SeriesGuard(
+    { maxSeriesPerAgent: 1, maxSeriesTotal: 1, maxNewSeriesPerAgentPerMinute: 1 },
+    [{ agentId: "a", metricName: "m", labels: { y: "2", x: "1" } }],
+  );
+  const again = seeded.admit({
+    agentId: "a",
+    timestampMs: 1,
+    dataPoints: [point("m", { x: "1", y: "2" })],
+  }, 0);
+  assert.equal(again.refusedPoints, 0);
+  assert.equal(again.added.length, 0);
+});

@@ -318,7 +318,8 @@ export class IngestService {
 
     let batch: MetricBatch;
     try {
-      batch = validateBatch(decoded, this.#limits, nowMs, this.#retentionDays);
+      // The decoded points are this request's alone: validated into the batch's points in place.
+      batch = validateBatch(decoded, this.#limits, nowMs, this.#retentionDays, { inPlace: true });
     } catch (error) {
       if (!(error instanceof BatchValidationError)) throw error;
       return this.#reject(metadata, decoded.dataPoints.length, error.message);
@@ -416,9 +417,13 @@ export class IngestService {
     results: IngestResult[],
     nowMs: number,
   ): void {
-    const points: MetricDataPoint[] = [];
+    let total = 0;
+    for (const { batch } of accepted) total += batch.dataPoints.length;
+    // Sized once: grown by push, the array was reallocated several times per group.
+    const points: MetricDataPoint[] = new Array(total);
+    let at = 0;
     for (const { batch } of accepted) {
-      for (const point of batch.dataPoints) points.push(point);
+      for (const point of batch.dataPoints) points[at++] = point;
     }
     let written;
     try {
@@ -432,8 +437,12 @@ export class IngestService {
       for (const { index, batch } of accepted) results[index] = this.#commit(batch, nowMs);
       return;
     }
-    const agentIds = accepted.map(({ batch }) => batch.agentId).join(",");
-    this.#counted(written, accepted.length, points.length, agentIds);
+    this.#counted(
+      written,
+      accepted.length,
+      points.length,
+      () => accepted.map(({ batch }) => batch.agentId).join(","),
+    );
     // Storage counts duplicates and conflicts for the whole write, not per batch: a batch's
     // reply can say how many of its points were new only when the group has none of either.
     const exact = written.duplicates === 0 && written.conflicts === 0 && !written.tooOld;
@@ -455,7 +464,13 @@ export class IngestService {
     }
   }
 
-  #counted(written: WriteResult, batches: number, points: number, agentIds: string): void {
+  /** `agentIds` is called only for the log line of a conflict. */
+  #counted(
+    written: WriteResult,
+    batches: number,
+    points: number,
+    agentIds: string | (() => string),
+  ): void {
     this.#counters.batches_accepted += batches;
     this.#counters.points_accepted += points;
     this.#counters.points_duplicate += written.duplicates;
@@ -463,7 +478,7 @@ export class IngestService {
     this.#counters.points_too_old += written.tooOld ?? 0;
     if (written.conflicts > 0) {
       this.#log.warn("ingest: samples conflict with stored values", {
-        agent_id: agentIds,
+        agent_id: typeof agentIds === "string" ? agentIds : agentIds(),
         conflicts: written.conflicts,
       });
     }

@@ -351,7 +351,7 @@ Deno.test("IngestService.handleMany commits a group's good batches in one write"
   });
 
   await t.step("retried and conflicting samples are counted for the group", () => {
-    const { store, service } = setup();
+    const { store, service, log } = setup();
     const first = makeBatch("web-01", 4, NOW);
     assert.equal(service.handle(encodeBatch(first)).message, "stored 4 of 4 points");
     const conflicting = makeBatch("web-02", 2, NOW, { valueBase: 10 });
@@ -377,6 +377,10 @@ Deno.test("IngestService.handleMany commits a group's good batches in one write"
     const stats = service.stats();
     assert.equal(stats.points_duplicate, 4);
     assert.equal(stats.points_conflict, 2);
+    // The conflict is logged once for the group, naming its batches' agents.
+    const conflicts = log.lines.filter((line) => line.includes("samples conflict"));
+    assert.equal(conflicts.length, 1);
+    assert.ok(conflicts[0].includes("web-01,web-02,web-02"), conflicts[0]);
   });
 });
 

@@ -95,30 +95,40 @@ function checkAgentId(agentId: unknown, limits: IngestLimits): string {
   return agentId;
 }
 
-function checkLabels(raw: unknown, field: string, limits: IngestLimits): Labels {
+/** Field name of label `name` of point `index`, built only for an error message. */
+function labelField(index: number, name?: string): string {
+  const field = `data_points[${index}].labels`;
+  return name === undefined ? field : `${field}[${quote(name)}]`;
+}
+
+function checkLabels(raw: unknown, index: number, limits: IngestLimits): Labels {
   if (raw == null) return {};
   const labels = raw as Record<string, unknown>;
-  const names = Object.keys(labels);
-  if (names.length === 0) return {};
-  if (names.length > limits.maxLabelsPerPoint) {
+  // Counted and walked with for…in (own names only, as Object.keys gives them): this runs for
+  // every point, and neither a names array nor a field name is allocated unless one is wrong.
+  let count = 0;
+  for (const name in labels) if (Object.hasOwn(labels, name)) count++;
+  if (count === 0) return {};
+  if (count > limits.maxLabelsPerPoint) {
     throw new BatchValidationError(
-      field,
-      `${names.length} labels, at most ${limits.maxLabelsPerPoint} allowed`,
+      labelField(index),
+      `${count} labels, at most ${limits.maxLabelsPerPoint} allowed`,
     );
   }
-  for (const name of names) {
+  for (const name in labels) {
+    if (!Object.hasOwn(labels, name)) continue;
     if (name.length > limits.maxLabelNameLength) {
       throw new BatchValidationError(
-        `${field}[${quote(name)}]`,
+        labelField(index, name),
         `label name of ${name.length} characters, at most ${limits.maxLabelNameLength} allowed`,
       );
     }
     if (!validLabelNames.has(name)) {
       const control = controlCharacterAt(name);
-      if (control >= 0) throw controlCharacter(`${field}[${quote(name)}]`, name, control);
+      if (control >= 0) throw controlCharacter(labelField(index, name), name, control);
       if (!LABEL_NAME.test(name) || name.startsWith("__")) {
         throw new BatchValidationError(
-          `${field}[${quote(name)}]`,
+          labelField(index, name),
           "invalid label name (expected [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)",
         );
       }
@@ -126,17 +136,16 @@ function checkLabels(raw: unknown, field: string, limits: IngestLimits): Labels 
     }
     const value = labels[name];
     if (typeof value !== "string") {
-      throw new BatchValidationError(`${field}[${quote(name)}]`, "expected a string value");
+      throw new BatchValidationError(labelField(index, name), "expected a string value");
     }
     if (value.length > limits.maxLabelValueLength) {
       throw new BatchValidationError(
-        `${field}[${quote(name)}]`,
+        labelField(index, name),
         `value of ${value.length} characters, at most ${limits.maxLabelValueLength} allowed`,
       );
     }
-    // The field's name is built only for the error: this runs for every label of every point.
     const control = controlCharacterAt(value);
-    if (control >= 0) throw controlCharacter(`${field}[${quote(name)}]`, value, control);
+    if (control >= 0) throw controlCharacter(labelField(index, name), value, control);
   }
   return labels as Labels;
 }
@@ -178,6 +187,16 @@ function checkSystemInfo(raw: SystemInfoMessage): SystemInfo {
   };
 }
 
+export interface ValidateBatchOptions {
+  /**
+   * Turn the decoded points themselves into the batch's points (and its `data_points` array
+   * into the batch's), instead of copying each: for a batch the caller decoded and drops, one
+   * object fewer per point on the ingest path. A point is changed only once it passed its
+   * checks; after a refusal, what was decoded is partly changed. Default: false.
+   */
+  inPlace?: boolean;
+}
+
 /**
  * Checks a decoded batch against the ingest limits and returns it as plain `MetricBatch` data
  * (every point carrying the batch's agent id). Throws `BatchValidationError` on the first problem.
@@ -187,6 +206,7 @@ export function validateBatch(
   limits: IngestLimits,
   nowMs: number,
   retentionDays: number,
+  options: ValidateBatchOptions = {},
 ): MetricBatch {
   const agentId = checkAgentId(decoded.agentId, limits);
   const rawPoints = decoded.dataPoints ?? [];
@@ -199,7 +219,10 @@ export function validateBatch(
   const newestMs = nowMs + limits.maxFutureSecs * 1000;
   const oldestMs = nowMs - retentionDays * MS_PER_DAY;
   const maxMetricNameLength = limits.maxMetricNameLength;
-  const dataPoints: MetricDataPoint[] = new Array(rawPoints.length);
+  const inPlace = options.inPlace ?? false;
+  const dataPoints = inPlace
+    ? rawPoints as unknown as MetricDataPoint[]
+    : new Array<MetricDataPoint>(rawPoints.length);
   for (let i = 0; i < rawPoints.length; i++) {
     const raw = rawPoints[i];
     const pointAgent = raw.agentId;
@@ -261,13 +284,14 @@ export function validateBatch(
         `${timestampMs} is older than the retention period of ${retentionDays} days`,
       );
     }
-    dataPoints[i] = {
-      timestampMs,
-      agentId,
-      metricName,
-      value,
-      labels: checkLabels(raw.labels, `data_points[${i}].labels`, limits),
-    };
+    const labels = checkLabels(raw.labels, i, limits);
+    if (inPlace) {
+      const point = raw as unknown as MetricDataPoint;
+      point.timestampMs = timestampMs;
+      point.agentId = agentId;
+      point.value = value;
+      point.labels = labels;
+    } else dataPoints[i] = { timestampMs, agentId, metricName, value, labels };
   }
   const batch: MetricBatch = {
     agentId,

@@ -295,11 +295,40 @@ Deno.test("validateBatch says the same of decodeMetricBatch's output as of proto
       };
       const verdict = outcome(ours);
       assert.deepEqual(verdict, outcome(theirs), `seed ${seed}`);
+      // In place (as ingest validates its own decoding): the same batch, or the same refusal.
+      let inPlace;
+      try {
+        inPlace = validateBatch(decodeMetricBatch(bytes), LIMITS, NOW, 7, { inPlace: true });
+      } catch (error) {
+        inPlace = (error as Error).message;
+      }
+      assert.deepEqual(inPlace, verdict, `seed ${seed}, in place`);
       compared++;
       if (typeof verdict !== "string") accepted++;
     }
   }
   assert.ok(compared > 4_000 && accepted > 1_000, `${compared} compared, ${accepted} accepted`);
+});
+
+Deno.test("validateBatch in place turns the decoded points into the batch's points", () => {
+  const decoded = decodeMetricBatch(
+    MetricBatchProto.encode(withPoint({ agentId: "", labels: {} })).finish(),
+  );
+  const points = decoded.dataPoints;
+  const copied = validateBatch(
+    decodeMetricBatch(
+      MetricBatchProto.encode(withPoint({ agentId: "", labels: {} })).finish(),
+    ),
+    LIMITS,
+    NOW,
+    7,
+  );
+  const batch = validateBatch(decoded, LIMITS, NOW, 7, { inPlace: true });
+  assert.equal(batch.dataPoints, points);
+  assert.equal(batch.dataPoints[2], points[2]);
+  assert.deepEqual(batch, copied);
+  assert.equal(batch.dataPoints[1].agentId, "web-01.example.com");
+  assert.deepEqual(batch.dataPoints[1].labels, {});
 });
 
 Deno.test("validateBatch checks a 1,000-point batch in under 2 ms", () => {
