@@ -18,7 +18,7 @@ import {
 } from "../../shared/proto/mod.ts";
 import { grpcStatusName } from "../../shared/wire/status.ts";
 import type { ListenerCommand } from "../../server/ingest/supervisor.ts";
-import { readLines } from "./lines.ts";
+import { readLines, spawnJsonLinesChild } from "./lines.ts";
 
 const CHILD = fileURLToPath(new URL("./grpc_client_child.mjs", import.meta.url));
 /**
@@ -83,17 +83,10 @@ type Reply = { id: number } & CallResult & { response?: string };
 
 /** Starts a grpc-js client in a Node.js child; it is ready when this resolves. */
 export async function openClient(options: TestGrpcClientOptions): Promise<TestGrpcClient> {
-  const child = new Deno.Command("node", {
-    args: [`--max-old-space-size=${CHILD_HEAP_MB}`, CHILD],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const stdin = child.stdin.getWriter();
-  const encoder = new TextEncoder();
-  const write = (message: unknown) =>
-    stdin.write(encoder.encode(`${JSON.stringify(message)}\n`)).catch(() => {});
+  const { child, stderr, stdin, send: write } = spawnJsonLinesChild([
+    `--max-old-space-size=${CHILD_HEAP_MB}`,
+    CHILD,
+  ]);
 
   const ready = Promise.withResolvers<void>();
   const pending = new Map<number, PromiseWithResolvers<CallResult>>();

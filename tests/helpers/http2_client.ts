@@ -6,7 +6,7 @@
  * denoland/deno#36788), and `deno test --parallel` runs every test file in that one process.
  */
 import { fileURLToPath } from "node:url";
-import { readLines } from "./lines.ts";
+import { readLines, spawnJsonLinesChild } from "./lines.ts";
 
 const CHILD = fileURLToPath(new URL("./http2_client_child.mjs", import.meta.url));
 /** A child that has not exited this long after its stdin closed is killed. */
@@ -53,17 +53,7 @@ type ChildEvent =
   | { event: "sessionClosed"; session: number };
 
 export function startHttp2Clients(): Http2Clients {
-  const child = new Deno.Command("node", {
-    args: [CHILD],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const stdin = child.stdin.getWriter();
-  const encoder = new TextEncoder();
-  const send = (command: Record<string, unknown>) =>
-    stdin.write(encoder.encode(`${JSON.stringify(command)}\n`)).catch(() => {});
+  const { child, stderr, stdin, send } = spawnJsonLinesChild([CHILD]);
 
   const connecting = new Map<number, PromiseWithResolvers<number | undefined>>();
   const sessionsClosed = new Map<number, PromiseWithResolvers<void>>();
