@@ -28,15 +28,9 @@ export const DEFAULT_SERIES_LIMITS: Readonly<SeriesLimits> = Object.freeze({
 });
 
 /**
- * cyrb53 (a fast, well-spread 53-bit hash; not for security, for set membership) of a series'
- * identity, fed the identity's parts as they are instead of one string built per point: that
- * string (canonical labels JSON, then the identity) was most of what ingest allocated per point.
- * Each part is preceded by its length, so no two different series feed the same sequence (as
- * the JSON identity is unambiguous); labels go in sorted key order, so their insertion order
- * does not matter (as in `canonicalLabelsJson`).
+ * The hash's two 32-bit halves while a point is hashed: in a typed array, as a module-level
+ * number outside the small-integer range would be boxed on every write.
  */
-/** The hash's two 32-bit halves while a point is hashed: in a typed array, as a module-level
- * number outside the small-integer range would be boxed on every write. */
 const state = new Int32Array(2);
 
 function mix(code: number): void {
@@ -55,6 +49,14 @@ function mixText(text: string): void {
  */
 const labelNames: string[] = [];
 
+/**
+ * cyrb53 (a fast, well-spread 53-bit hash; not for security, for set membership) of a series'
+ * identity, fed the identity's parts as they are instead of one string built per point: that
+ * string (canonical labels JSON, then the identity) was most of what ingest allocated per point.
+ * Each part is preceded by its length, so no two different series feed the same sequence (as
+ * the JSON identity is unambiguous); labels go in sorted key order, so their insertion order
+ * does not matter (as in `canonicalLabelsJson`).
+ */
 function identityHash(point: { agentId: string; metricName: string; labels?: object }): number {
   state[0] = 0xdeadbeef;
   state[1] = 0x41c6ce57;
