@@ -19,6 +19,7 @@ import { AgentAuthenticator } from "./auth/agent_auth.ts";
 import { ApiAuth } from "./auth/api_auth.ts";
 import { requireScope } from "./auth/require_scope.ts";
 import { httpExposureProblem, isLoopbackHost } from "./auth/config.ts";
+import { openFilesLimit, openFilesWarning } from "./open_files.ts";
 import { createHostGuard } from "./auth/host_guard.ts";
 import { SessionStore } from "./auth/sessions.ts";
 import { createWhitelistRoutes } from "./auth/whitelist_routes.ts";
@@ -237,6 +238,8 @@ export async function startServer(
   if (!security.grpcTls && !isLoopbackHost(config.grpcHost) && agentAuth.required) {
     warnings.push("agent tokens cross the network in clear text: configure [grpc_tls]");
   }
+  const filesWarning = openFilesWarning(openFilesLimit(), security.grpc.maxConnections);
+  if (filesWarning !== undefined && !isLoopbackHost(config.grpcHost)) warnings.push(filesWarning);
   for (const warning of warnings) log.warn(warning);
   if (security.apiTokens.length === 0) {
     log.info(
