@@ -249,3 +249,15 @@ Deno.test("every REST route is in the README", async () => {
     await close();
   }
 });
+
+Deno.test("the README reads in a 100-column terminal: no line outside a code block is wider", () => {
+  let fenced = false;
+  const wide: string[] = [];
+  for (const [index, line] of README.split("\n").entries()) {
+    if (line.startsWith("```")) fenced = !fenced;
+    else if (!fenced && [...line].length > 100) {
+      wide.push(`line ${index + 1} (${[...line].length}): ${line.slice(0, 40)}…`);
+    }
+  }
+  assert.deepEqual(wide, []);
+});
