@@ -6,18 +6,9 @@
 import assert from "node:assert/strict";
 import { reservePort } from "./helpers/recording_grpc_server.ts";
 import { eventually, startTestServer } from "./helpers/server_process.ts";
+import { startAgentProgram, writeSpoolAgentConfig } from "./helpers/spool_agent.ts";
 
-const AGENT_MAIN = new URL("../agent/main.ts", import.meta.url).pathname;
 const KILLS = 3;
-
-function startAgent(configPath: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", AGENT_MAIN, "--config", configPath],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
 
 function entries(dir: string): number {
   try {
@@ -29,30 +20,15 @@ function entries(dir: string): number {
 
 Deno.test("an agent SIGKILLed during a server outage sends every spooled batch once the server is up", async () => {
   const dir = await Deno.makeTempDir({ prefix: "oxmon-agent-spool-" });
-  const spoolDir = `${dir}/spool`;
   const port = reservePort();
-  const configPath = `${dir}/agent.toml`;
-  Deno.writeTextFileSync(
-    configPath,
-    `agent_id = "spool-1"
-server_endpoint = "http://127.0.0.1:${port}"
-collection_interval_secs = 1
-spool_dir = ${JSON.stringify(spoolDir)}
-send_timeout_secs = 1
-[collectors]
-cpu = false
-disk_io = false
-network = false
-filesystem = false
-`,
-  );
+  const { configPath, spoolDir } = writeSpoolAgentConfig(dir, "spool-1", port);
   const server = { current: undefined as Awaited<ReturnType<typeof startTestServer>> | undefined };
   let agent: Deno.ChildProcess | undefined;
   try {
     // The server is down: each life of the agent spools a few rounds, then dies by SIGKILL at
     // a moment of our choosing (mid-round included).
     for (let life = 0; life < KILLS; life++) {
-      agent = startAgent(configPath);
+      agent = startAgentProgram(configPath);
       const before = life === 0 ? 0 : entries(spoolDir);
       await eventually(() => entries(spoolDir) >= before + 2, `life ${life}: two rounds spooled`);
       await new Promise((resolve) => setTimeout(resolve, 137 * life));
@@ -63,7 +39,7 @@ filesystem = false
     assert.ok(spooled >= 2 * KILLS, `${spooled} batches spooled`);
 
     server.current = await startTestServer(`${dir}/data`, "", { grpcPort: port });
-    agent = startAgent(configPath);
+    agent = startAgentProgram(configPath);
     await eventually(() => entries(spoolDir) === 0, "the spool sent empty", 30_000);
     const stored = async () => {
       const { body } = await server.current!.getJson(

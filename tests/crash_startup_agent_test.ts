@@ -15,6 +15,7 @@ import { openChunkStore } from "../server/storage/chunk/engine.ts";
 import { Random } from "./helpers/chunk_random.ts";
 import { assertFilesSound, randomDelay } from "./helpers/crash.ts";
 import { spawnServer } from "./helpers/server_cli.ts";
+import { startAgentProgram, writeSpoolAgentConfig } from "./helpers/spool_agent.ts";
 import { eventually } from "./helpers/server_process.ts";
 
 const KILLS = Number(Deno.env.get("OXMON_CRASH_KILLS") ?? 20);
@@ -132,22 +133,7 @@ Deno.test(`the agent SIGKILLed ${KILLS} times delivers every batch it spooled, o
   const dir = await Deno.makeTempDir({ prefix: "oxmon-crash-agent-" });
   const rng = new Random(SEED + 3);
   const port = reservePort();
-  const spoolDir = join(dir, "spool");
-  const configPath = join(dir, "agent.toml");
-  Deno.writeTextFileSync(
-    configPath,
-    `agent_id = "crash-agent"
-server_endpoint = "http://127.0.0.1:${port}"
-collection_interval_secs = 1
-spool_dir = ${JSON.stringify(spoolDir)}
-send_timeout_secs = 1
-[collectors]
-cpu = false
-disk_io = false
-network = false
-filesystem = false
-`,
-  );
+  const { configPath, spoolDir } = writeSpoolAgentConfig(dir, "crash-agent", port);
   /** Batch times found in the spool right after a kill: each must reach the server. */
   const leftInSpool = new Set<number>();
   const readSpool = () => {
@@ -172,18 +158,7 @@ filesystem = false
         server = spawnServer(join(dir, "data"), { grpcPort: port });
         await server.ready;
       }
-      agent = new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          new URL("../agent/main.ts", import.meta.url).pathname,
-          "--config",
-          configPath,
-        ],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      agent = startAgentProgram(configPath);
       await randomDelay(() => rng.next(), 200, 900);
       agent.kill("SIGKILL");
       await agent.status;
@@ -192,18 +167,7 @@ filesystem = false
     }
     assert.ok(leftInSpool.size > 0, "some lives ended with unsent batches");
     // One last life drains the spool.
-    agent = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../agent/main.ts", import.meta.url).pathname,
-        "--config",
-        configPath,
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    agent = startAgentProgram(configPath);
     const { apiUrl } = await server.ready;
     const stored = async () => {
       const body = await (await fetch(
