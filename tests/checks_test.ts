@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { type CertPair, makeTestPki } from "./helpers/pki.ts";
 import { startHttpSink } from "./helpers/http_sink.ts";
 import { eventually, startTestServer } from "./helpers/server_process.ts";
+import { listenTcp } from "./helpers/tcp_target.ts";
 
 function serveHttps(pair: CertPair, port = 0) {
   const server = Deno.serve(
@@ -16,22 +17,6 @@ function serveHttps(pair: CertPair, port = 0) {
   );
   let stopping: Promise<void> | undefined;
   return { port: server.addr.port, stop: () => stopping ??= server.shutdown() };
-}
-
-function listenTcp(port = 0) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port });
-  const accepting = (async () => {
-    for await (const conn of listener) conn.close();
-  })();
-  let closed = false;
-  return {
-    port: listener.addr.port,
-    async close() {
-      if (!closed) listener.close();
-      closed = true;
-      await accepting.catch(() => {});
-    },
-  };
 }
 
 interface Hook {

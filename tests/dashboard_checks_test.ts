@@ -7,7 +7,7 @@
  * agent runs an HTTP check of its own against the server's health route.
  */
 import assert from "node:assert/strict";
-import { haveChromium, launchChromium, spawnAgent } from "./helpers/chromium.ts";
+import { haveChromium, launchChromium, spawnAgent, watchPage } from "./helpers/chromium.ts";
 import {
   gotoView,
   linePixels,
@@ -17,6 +17,7 @@ import {
 } from "./helpers/dashboard_page.ts";
 import { type CertPair, makeTestPki } from "./helpers/pki.ts";
 import { eventually, startTestServer } from "./helpers/server_process.ts";
+import { listenTcp } from "./helpers/tcp_target.ts";
 
 function serveHttps(pair: CertPair) {
   const server = Deno.serve(
@@ -24,23 +25,6 @@ function serveHttps(pair: CertPair) {
     () => new Response("ok"),
   );
   return { port: server.addr.port, stop: () => server.shutdown() };
-}
-
-/** A port that accepts (and at once closes) connections until `close`. */
-function listenTcp() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepting = (async () => {
-    for await (const conn of listener) conn.close();
-  })();
-  let closed = false;
-  return {
-    port: listener.addr.port,
-    async close() {
-      if (!closed) listener.close();
-      closed = true;
-      await accepting.catch(() => {});
-    },
-  };
 }
 
 interface CheckJson {
@@ -108,18 +92,7 @@ interval_secs = 1
     const agent = spawnAgent("web-1", server.grpcPort, `${dir}/agent.toml`);
     const browser = await launchChromium();
     const origin = server.apiUrl;
-    const outside: string[] = [];
-    const problems: string[] = [];
-    browser.context.on("request", (request) => {
-      if (!request.url().startsWith(origin + "/") && !request.url().startsWith("data:")) {
-        outside.push(request.url());
-      }
-    });
-    const page = browser.context.pages()[0] ?? await browser.context.newPage();
-    page.on("console", (message) => {
-      if (message.type() === "error") problems.push(message.text());
-    });
-    page.on("pageerror", (error) => problems.push(error.message));
+    const { page, outside, problems } = await watchPage(browser, origin);
     const serverCheck = async (name: string) => {
       const { body } = await server.getJson("/api/v1/checks");
       return (body.checks as CheckJson[]).find((check) => check.name === name);

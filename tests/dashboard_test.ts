@@ -9,7 +9,7 @@
  * tests/screenshots/ (the README's screenshot is copied from there).
  */
 import assert from "node:assert/strict";
-import { haveChromium, launchChromium, spawnAgent } from "./helpers/chromium.ts";
+import { haveChromium, launchChromium, spawnAgent, watchPage } from "./helpers/chromium.ts";
 import { gotoView, linePixels, screenshots, sparkColumns } from "./helpers/dashboard_page.ts";
 import { eventually, startTestServer } from "./helpers/server_process.ts";
 
@@ -37,18 +37,7 @@ Deno.test({
     const agents = ["web-1", "web-2"].map((id) => spawnAgent(id, server.grpcPort));
     const browser = await launchChromium();
     const origin = server.apiUrl;
-    const outside: string[] = [];
-    const problems: string[] = [];
-    browser.context.on("request", (request) => {
-      if (!request.url().startsWith(origin + "/") && !request.url().startsWith("data:")) {
-        outside.push(request.url());
-      }
-    });
-    const page = browser.context.pages()[0] ?? await browser.context.newPage();
-    page.on("console", (message) => {
-      if (message.type() === "error") problems.push(message.text());
-    });
-    page.on("pageerror", (error) => problems.push(error.message));
+    const { page, outside, problems } = await watchPage(browser, origin);
     const metricQueries: URL[] = [];
     page.on("request", (request) => {
       const url = new URL(request.url());

@@ -2,7 +2,7 @@
  * Headless Chromium for the dashboard tests and benchmarks: Debian's /usr/bin/chromium driven by
  * playwright-core, with a fresh profile that is removed on close, and nothing that reaches out.
  */
-import { type BrowserContext, chromium } from "playwright-core";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -45,6 +45,29 @@ export async function launchChromium(
       await Deno.remove(profileDir, { recursive: true });
     },
   };
+}
+
+/**
+ * The browser's first page, watched: every request that leaves `origin` (data: URLs aside) goes
+ * into `outside`, every console error and uncaught page error into `problems`.
+ */
+export async function watchPage(
+  browser: Browser,
+  origin: string,
+): Promise<{ page: Page; outside: string[]; problems: string[] }> {
+  const outside: string[] = [];
+  const problems: string[] = [];
+  browser.context.on("request", (request) => {
+    if (!request.url().startsWith(origin + "/") && !request.url().startsWith("data:")) {
+      outside.push(request.url());
+    }
+  });
+  const page = browser.context.pages()[0] ?? await browser.context.newPage();
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(message.text());
+  });
+  page.on("pageerror", (error) => problems.push(error.message));
+  return { page, outside, problems };
 }
 
 /** Starts `deno run -A agent/main.ts` reporting to `grpcPort` every second. */
