@@ -5,19 +5,10 @@
  * arrive at a real HTTP server; then the targets recover and the resolved notices arrive.
  */
 import assert from "node:assert/strict";
-import { type CertPair, makeTestPki } from "./helpers/pki.ts";
+import { makeTestPki } from "./helpers/pki.ts";
 import { startHttpSink } from "./helpers/http_sink.ts";
 import { eventually, startTestServer } from "./helpers/server_process.ts";
-import { listenTcp } from "./helpers/tcp_target.ts";
-
-function serveHttps(pair: CertPair, port = 0) {
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port, cert: pair.cert, key: pair.key, onListen() {} },
-    () => new Response("ok"),
-  );
-  let stopping: Promise<void> | undefined;
-  return { port: server.addr.port, stop: () => stopping ??= server.shutdown() };
-}
+import { listenTcp, serveHttps } from "./helpers/check_targets.ts";
 
 interface Hook {
   rule: string;

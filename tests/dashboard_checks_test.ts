@@ -15,17 +15,9 @@ import {
   sparkColumns,
   themePixels,
 } from "./helpers/dashboard_page.ts";
-import { type CertPair, makeTestPki } from "./helpers/pki.ts";
+import { makeTestPki } from "./helpers/pki.ts";
 import { eventually, startTestServer } from "./helpers/server_process.ts";
-import { listenTcp } from "./helpers/tcp_target.ts";
-
-function serveHttps(pair: CertPair) {
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, cert: pair.cert, key: pair.key, onListen() {} },
-    () => new Response("ok"),
-  );
-  return { port: server.addr.port, stop: () => server.shutdown() };
-}
+import { listenTcp, serveHttps } from "./helpers/check_targets.ts";
 
 interface CheckJson {
   name: string;
