@@ -8,8 +8,8 @@ import type { Hono, MiddlewareHandler } from "hono";
 import { toRfc3339 } from "../../shared/time.ts";
 import { BodyReader, readJson } from "../api/body.ts";
 import { ApiError, badField, badParameter, notFound } from "../api/errors.ts";
-import { optionalText, parseInteger } from "../api/params.ts";
-import { type QueryParam, routeApp, type RouteSpec } from "../api/routes.ts";
+import { optionalText, pageParams, pageQuery, parseInteger } from "../api/params.ts";
+import { routeApp, type RouteSpec } from "../api/routes.ts";
 import type { CertChecker } from "./checker.ts";
 import { DEFAULT_CERT_PORT, domainNameProblem } from "./config.ts";
 import {
@@ -29,8 +29,8 @@ export interface CertRouteDeps {
   guardWrites?: MiddlewareHandler;
 }
 
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
+/** Domains and results in one page: 100 unless asked, 1,000 at most. */
+const CERT_PAGE = { defaultLimit: 100, maxLimit: 1000 };
 const MAX_BATCH = 1000;
 const MIN_INTERVAL_SECS = 60;
 const MAX_INTERVAL_SECS = 31_536_000;
@@ -71,14 +71,7 @@ const DOMAIN_CHANGES_SCHEMA = {
 const DOMAIN_FIELDS = Object.keys(NEW_DOMAIN_SCHEMA.properties);
 const UPDATE_FIELDS = Object.keys(DOMAIN_CHANGES_SCHEMA.properties);
 
-const PAGE: QueryParam[] = [
-  {
-    name: "limit",
-    description: `1 to ${MAX_LIMIT}, default ${DEFAULT_LIMIT}`,
-    schema: { type: "integer", minimum: 1, maximum: MAX_LIMIT },
-  },
-  { name: "offset", description: "default 0", schema: { type: "integer", minimum: 0 } },
-];
+const PAGE = pageQuery(CERT_PAGE);
 const DOMAIN_ID = { id: "domain id, as `POST /domains` answered it" };
 const DOMAIN = "a domain: `{id, domain, port, enabled, check_interval_secs, note, source, " +
   "last_checked_at, created_at, updated_at}`";
@@ -92,16 +85,7 @@ export function createCertRoutes(deps: CertRouteDeps): Hono {
     if (!domain) throw notFound("certificate domain", id);
     return domain;
   };
-  const page = (params: URLSearchParams) => {
-    const limit = params.get("limit");
-    const offset = params.get("offset");
-    return {
-      limit: limit === null
-        ? DEFAULT_LIMIT
-        : parseInteger("limit", limit, { min: 1, max: MAX_LIMIT }),
-      offset: offset === null ? 0 : parseInteger("offset", offset),
-    };
-  };
+  const page = (params: URLSearchParams) => pageParams(params, CERT_PAGE);
 
   const reads: RouteSpec[] = [
     {
