@@ -23,6 +23,40 @@ export async function readJson(c: Context): Promise<unknown> {
   }
 }
 
+/**
+ * The raw body, or `undefined` when it is longer than `limit` bytes: a declared
+ * `content-length` over it is refused before reading, and reading stops at the first byte past it.
+ */
+export async function readBodyLimited(
+  request: Request,
+  limit: number,
+): Promise<Uint8Array | undefined> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > limit) return undefined;
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return body;
+}
+
 /** Reads the fields of one JSON object, refusing unknown ones. */
 export class BodyReader {
   readonly #object: Record<string, unknown>;

@@ -16,6 +16,7 @@ import type { Context, Hono, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { Clock } from "../../shared/clock.ts";
 import { clip, type Logger } from "../../shared/log.ts";
+import { readBodyLimited } from "../api/body.ts";
 import { errorBody } from "../api/errors.ts";
 import { routeApp } from "../api/routes.ts";
 import { requiredAccess, scopeReaches } from "./access.ts";
@@ -267,24 +268,6 @@ export class ApiAuth {
 async function readForm(request: Request, maxBytes: number): Promise<URLSearchParams | undefined> {
   const type = request.headers.get("content-type") ?? "";
   if (!type.startsWith("application/x-www-form-urlencoded") || !request.body) return undefined;
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return new URLSearchParams(new TextDecoder().decode(bytes));
+  const bytes = await readBodyLimited(request, maxBytes);
+  return bytes && new URLSearchParams(new TextDecoder().decode(bytes));
 }

@@ -17,6 +17,7 @@ import {
   type MetricDataPointMessage,
 } from "../../shared/wire/mod.ts";
 import type { Logger } from "../../shared/log.ts";
+import { readBodyLimited } from "../api/body.ts";
 import type { IngestMetadata, IngestResult } from "../ingest/service.ts";
 import { fromPromLabels, type OxmonSeries } from "./naming.ts";
 import {
@@ -127,7 +128,7 @@ export class RemoteWriteReceiver {
         `Content-Type must be application/x-protobuf, got ${JSON.stringify(type)}`,
       );
     }
-    const body = await readLimited(request, this.#options.maxBodyBytes);
+    const body = await readBodyLimited(request, this.#options.maxBodyBytes);
     if (body === undefined) {
       return refuse(
         413,
@@ -264,34 +265,6 @@ function refuse(
   message: string,
 ): Response {
   return Response.json({ error: message, code }, { status });
-}
-
-/** The body, or `undefined` when it is longer than `limit` (read no further than that). */
-async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > limit) return undefined;
-  if (!request.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0];
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return body;
 }
 
 /** Every `code` a refusal of `POST /api/v1/write` carries. */
