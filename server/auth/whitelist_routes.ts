@@ -16,7 +16,7 @@ import type { AgentRegistry } from "../agents/types.ts";
 import { agentStatus } from "../agents/status.ts";
 import { toRfc3339 } from "../../shared/time.ts";
 import { ApiError, notFound } from "../api/errors.ts";
-import { parseInteger } from "../api/params.ts";
+import { pageParams, pageQuery } from "../api/params.ts";
 import { routeApp, type RouteSpec } from "../api/routes.ts";
 import { clip } from "../../shared/log.ts";
 import {
@@ -37,7 +37,8 @@ export interface WhitelistRouteDeps {
 
 const AGENT_ID = /^[A-Za-z0-9._:-]+$/;
 const MAX_DESCRIPTION = 1024;
-const MAX_PAGE = 1000;
+/** Entries in one page: 20 unless asked, 1,000 at most. */
+const WHITELIST_PAGE = { defaultLimit: 20, maxLimit: 1000 };
 
 function envelope(data: unknown) {
   return { err_code: 0, err_msg: "success", trace_id: randomUUID(), data };
@@ -201,16 +202,7 @@ export function createWhitelistRoutes(deps: WhitelistRouteDeps): Hono {
       description: "Entries with their agent's last contact and status; tokens are never " +
         "shown again (`token: null`).",
       query: [
-        {
-          name: "limit",
-          description: `entries in this page, 1 to ${MAX_PAGE}; default 20`,
-          schema: { type: "integer", minimum: 1, maximum: MAX_PAGE },
-        },
-        {
-          name: "offset",
-          description: "entries to skip; default 0",
-          schema: { type: "integer", minimum: 0 },
-        },
+        ...pageQuery(WHITELIST_PAGE),
         { name: "agent_id__contains", description: "only agent ids containing this" },
         { name: "description__contains", description: "only descriptions containing this" },
       ],
@@ -220,12 +212,7 @@ export function createWhitelistRoutes(deps: WhitelistRouteDeps): Hono {
       },
       handler: (c) => {
         const params = new URL(c.req.url).searchParams;
-        const limitText = params.get("limit");
-        const offsetText = params.get("offset");
-        const limit = limitText === null
-          ? 20
-          : parseInteger("limit", limitText, { min: 1, max: MAX_PAGE });
-        const offset = offsetText === null ? 0 : parseInteger("offset", offsetText);
+        const { limit, offset } = pageParams(params, WHITELIST_PAGE);
         const page = store.list({
           limit,
           offset,
