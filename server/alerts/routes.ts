@@ -7,7 +7,7 @@ import type { Hono } from "hono";
 import { toRfc3339 } from "../../shared/time.ts";
 import { type AlertEvent, isSeverity } from "../../shared/types.ts";
 import { badParameter } from "../api/errors.ts";
-import { optionalText, PAGE_QUERY, pageParams, parseInteger, parseTime } from "../api/params.ts";
+import { optionalText, PAGE_QUERY, pageParams, pageQuery, parseTime } from "../api/params.ts";
 import { routeApp } from "../api/routes.ts";
 import type { AlertRuleConfig } from "./config.ts";
 import type { ActiveAlert, AlertEngine } from "./engine.ts";
@@ -17,8 +17,8 @@ export interface AlertRouteDeps {
   engine: Pick<AlertEngine, "rules" | "active" | "history">;
 }
 
-export const DEFAULT_HISTORY_LIMIT = 100;
-export const MAX_HISTORY_LIMIT = 1000;
+/** Events in one history page: 100 unless asked, 1,000 at most. */
+export const HISTORY_PAGE = { defaultLimit: 100, maxLimit: 1000 };
 
 const TIME = "RFC 3339 or Unix milliseconds";
 
@@ -76,12 +76,7 @@ export function createAlertRoutes(deps: AlertRouteDeps): Hono {
         { name: "status", description: "`firing` or `resolved`" },
         { name: "from", description: `inclusive; ${TIME}` },
         { name: "to", description: `inclusive; ${TIME}` },
-        {
-          name: "limit",
-          description: `1 to ${MAX_HISTORY_LIMIT}, default ${DEFAULT_HISTORY_LIMIT}`,
-          schema: { type: "integer", minimum: 1, maximum: MAX_HISTORY_LIMIT },
-        },
-        { name: "offset", description: "default 0", schema: { type: "integer", minimum: 0 } },
+        ...pageQuery(HISTORY_PAGE),
       ],
       responses: {
         200: "`{total, limit, offset, events: [...]}`; `total` counts every matching event",
@@ -120,8 +115,6 @@ function historyQuery(params: URLSearchParams): HistoryQuery {
       `must not be after "to" (${toRfc3339(fromMs)} > ${toRfc3339(toMs)})`,
     );
   }
-  const limit = params.get("limit");
-  const offset = params.get("offset");
   return {
     severity,
     status,
@@ -129,10 +122,7 @@ function historyQuery(params: URLSearchParams): HistoryQuery {
     ruleName: optionalText(params, "rule"),
     fromMs,
     toMs,
-    limit: limit === null
-      ? DEFAULT_HISTORY_LIMIT
-      : parseInteger("limit", limit, { min: 1, max: MAX_HISTORY_LIMIT }),
-    offset: offset === null ? 0 : parseInteger("offset", offset, { min: 0 }),
+    ...pageParams(params, HISTORY_PAGE),
   };
 }
 
