@@ -1,9 +1,9 @@
 /**
  * Open chunks held in memory: the samples of each series' current window. 100k open series of
  * an hour each must fit in a few hundred MB, so samples go to a small appendable tail and every
- * 32 samples the tail is frozen into a codec chunk (about 2 bytes per sample) in its own small
- * slot of a shared slab (`_slab.ts`): one growing buffer per series, sample by sample,
- * measured 4.7 KB of RSS per series at 360 samples.
+ * 32 samples (the first time 17–32: `FIRST_SEGMENT_SPREAD`) the tail is frozen into a codec
+ * chunk (about 2 bytes per sample) in its own small slot of a shared slab (`_slab.ts`): one
+ * growing buffer per series, sample by sample, measured 4.7 KB of RSS per series at 360 samples.
  *
  * The bookkeeping of every open chunk lives in typed arrays indexed by a dense number (the
  * series id), not in objects: one object per series (buffer, segment list, boxed doubles)
@@ -19,6 +19,7 @@ import { ByteReader, ByteWriter, writeVarint, zigzag } from "./_bytes.ts";
 import { allocSlot, locateSlot, releaseSlot, sizeClassFor, SLOT_SIZES } from "./_slab.ts";
 import { chunkFirstTimestamp, decodeChunkInto, encodeChunkInto } from "./codec.ts";
 import { sameFloat64Bits } from "../points.ts";
+import { perSeriesCapacity } from "./_series_state.ts";
 
 const SAME = 0;
 export const MAX_DIGITS = 6;
@@ -48,16 +49,32 @@ function scaledBase(previous: number, d: number): number {
   return Math.abs(m) <= MAX_SCALED && m / POWERS[d] === previous ? m : 0;
 }
 
-/** Samples per frozen segment. */
+/** Samples per frozen segment (the first of an open chunk may be shorter: `FIRST_SEGMENT_SPREAD`). */
 const SEGMENT_SAMPLES = 32;
+/**
+ * An open chunk's first segment freezes after 32 − (id mod 16) samples, later ones after 32.
+ * A fleet's series start their chunks in the same second; with one length for every first
+ * segment, all of them froze in the same second too (150k series at 3,000 agents: a stall of
+ * 100–200 ms every 32 s in the fleet bench); spread this way, a sixteenth freezes each second.
+ */
+const FIRST_SEGMENT_SPREAD = 16;
 /** The most one appended sample takes in the tail: two 8-byte varints and a control byte. */
 const MAX_SAMPLE_BYTES = 17;
 /** A tail of 32 short decimals takes 100–160 bytes. */
 const TAIL_INITIAL_BYTES = 160;
 /** Frozen segments one open chunk can hold; the engine seals long before (360 samples). */
 const MAX_SEGMENTS = 12;
-/** The most samples one open chunk holds: full segments and a tail one short of freezing. */
-export const HEAD_MAX_SAMPLES = MAX_SEGMENTS * SEGMENT_SAMPLES + SEGMENT_SAMPLES - 1;
+/**
+ * The most samples one open chunk holds: the shortest first segment, full segments after it
+ * and a tail one short of freezing.
+ */
+export const HEAD_MAX_SAMPLES = SEGMENT_SAMPLES - FIRST_SEGMENT_SPREAD + 1 +
+  (MAX_SEGMENTS - 1) * SEGMENT_SAMPLES + SEGMENT_SAMPLES - 1;
+
+/** Samples after which the tail of `id` freezes, given how many segments it has. */
+function freezeAt(id: number, segments: number): number {
+  return segments === 0 ? SEGMENT_SAMPLES - (id % FIRST_SEGMENT_SPREAD) : SEGMENT_SAMPLES;
+}
 const segmentTimestamps = new Float64Array(SEGMENT_SAMPLES);
 const segmentValues = new Float64Array(SEGMENT_SAMPLES);
 const segmentOut = new ByteWriter(1024);
@@ -113,8 +130,7 @@ export class HeadTable {
   /** Makes room for index `id`. */
   ensure(id: number): void {
     if (id < this.#capacity) return;
-    let capacity = Math.max(1024, this.#capacity);
-    while (capacity <= id) capacity *= 2;
+    const capacity = perSeriesCapacity(this.#capacity, id);
     this.#count = grown(this.#count, capacity);
     this.#firstTs = grown(this.#firstTs, capacity);
     this.#lastTs = grown(this.#lastTs, capacity);
@@ -236,7 +252,7 @@ export class HeadTable {
     this.#lastValue[id] = value;
     this.#count[id] = count + 1;
     this.#tailCount[id] = n + 1;
-    if (n + 1 === SEGMENT_SAMPLES) this.#freeze(id);
+    if (n + 1 === freezeAt(id, this.#segmentCount[id])) this.#freeze(id);
   }
 
   /** Moves the tail into a segment slot holding its codec encoding. */
@@ -325,7 +341,7 @@ export class HeadTable {
   }
 
   /**
-   * The value held at `ts` in `id`, or undefined. Decodes at most one segment of 32 samples
+   * The value held at `ts` in `id`, or undefined. Decodes at most one segment of ≤ 32 samples
    * (or the tail): racing batches ask this for every sample a little older than the newest.
    */
   valueAt(id: number, ts: number): number | undefined {

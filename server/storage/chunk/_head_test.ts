@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { HEAD_MAX_SAMPLES, HeadTable } from "./_head.ts";
+import { perSeriesCapacity } from "./_series_state.ts";
 import { slabBytes } from "./_slab.ts";
 import { Random } from "../../../tests/helpers/chunk_random.ts";
 
@@ -64,11 +65,44 @@ Deno.test("HeadTable holds short decimals at regular intervals in about four byt
 });
 
 Deno.test("HeadTable refuses more samples than an open chunk holds", () => {
+  // Every first-segment length (ids 0–15 freeze first after 32 − id samples), next to neighbours
+  // that must not be touched by a full chunk's segments.
   const table = new HeadTable();
-  for (let i = 0; i < HEAD_MAX_SAMPLES; i++) table.append(0, i * 2, i);
-  assert.throws(() => table.append(0, HEAD_MAX_SAMPLES * 2, 0), RangeError);
-  assert.equal(table.count(0), HEAD_MAX_SAMPLES);
-  table.release(0);
+  for (let id = 0; id < 16; id++) {
+    const own = 2 * id + 1;
+    table.append(own - 1, 1, id);
+    table.append(own + 1, 1, -id);
+    for (let i = 0; i < HEAD_MAX_SAMPLES; i++) table.append(own, i * 2, i);
+    assert.throws(() => table.append(own, HEAD_MAX_SAMPLES * 2, 0), RangeError);
+    assert.equal(table.count(own), HEAD_MAX_SAMPLES);
+    const { values } = toArrays(table, own);
+    assert.deepEqual([...values], Array.from({ length: HEAD_MAX_SAMPLES }, (_, i) => i));
+    assert.deepEqual([...toArrays(table, own - 1).values], [id]);
+    assert.deepEqual([...toArrays(table, own + 1).values], [-id]);
+    for (const release of [own - 1, own, own + 1]) table.release(release);
+  }
+  assert.ok(HEAD_MAX_SAMPLES >= 360, "an open chunk holds a whole chunk (360 samples)");
+});
+
+Deno.test("HeadTable spreads the work of series appended in lockstep over many appends", () => {
+  // A fleet's series get a sample each in the same second: their tails must not all be frozen
+  // into segments (new slots, an encode each) by the same append.
+  const table = new HeadTable();
+  const series = 1_600;
+  const before = new Int32Array(series);
+  let most = 0;
+  for (let i = 0; i < 100; i++) {
+    let changed = 0;
+    for (let id = 0; id < series; id++) {
+      table.append(id, 1_700_000_000_000 + i * 1_000, (i % 7) / 4);
+      const bytes = table.byteLength(id);
+      if (i > 0 && bytes !== before[id]) changed++;
+      before[id] = bytes;
+    }
+    most = Math.max(most, changed);
+  }
+  assert.ok(most <= series / 8, `${most} of ${series} open chunks grew on one append`);
+  for (let id = 0; id < series; id++) table.release(id);
 });
 
 Deno.test("HeadTable gives its slab slots back for the next open chunk", () => {
@@ -86,4 +120,17 @@ Deno.test("HeadTable gives its slab slots back for the next open chunk", () => {
   assert.equal(slabBytes(), held, "the second hour reuses the first hour's slots");
   assert.equal(toArrays(table, 0).values[199], 49.75);
   for (let id = 0; id < 2000; id++) table.release(id);
+});
+
+Deno.test("per-series arrays grow by a quarter, never to twice what they hold", () => {
+  let capacity = 0;
+  for (let index = 0; index < 1_000_000; index += 997) {
+    const next = perSeriesCapacity(capacity, index);
+    assert.ok(next > index && next >= capacity, `${next} for ${index}`);
+    assert.equal(next % 1024, 0);
+    if (next !== capacity) assert.ok(next <= Math.max(1024, (index + 1) * 1.25 + 1024), `${next}`);
+    capacity = next;
+  }
+  // 150k series of a 3,000-agent fleet take 300k open-chunk slots: 524,288 when doubling.
+  assert.ok(perSeriesCapacity(0, 300_000) < 380_000);
 });

