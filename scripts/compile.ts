@@ -13,7 +13,7 @@
  * stops with one message saying what to do, and writes nothing.
  */
 import { parseArgs } from "node:util";
-import { agentRuntimeFlags } from "./agent_flags.ts";
+import { runtimeFlags } from "./run_flags.ts";
 import {
   entryOf,
   executableName,
@@ -146,9 +146,10 @@ async function checkRuntimes(targets: Target[]): Promise<void> {
 
 async function compileOne(program: Program, target: Target, outDir: string): Promise<string> {
   const output = `${outDir}/${executableName(program, target)}`;
-  // The agent embeds the runtime flags of `deno task agent` (V8 flags, no code cache): see
-  // deno.json and tests/bench/agent_bench.ts for what they save.
-  const flags = program === "agent" ? agentRuntimeFlags() : [];
+  // Each program embeds the runtime flags of its task (V8 flags; the agent's no code cache): see
+  // deno.json, tests/bench/agent_bench.ts and server/v8_flags.ts for what they save. A compiled
+  // server's listener child is the same binary, so it runs with the server's flags.
+  const flags = runtimeFlags(program);
   const { code } = await new Deno.Command(Deno.execPath(), {
     args: [
       "compile",

@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { delay } from "../shared/deadline.ts";
 import { onStopSignals } from "../shared/stop_signals.ts";
-import { agentTaskFlags } from "./agent_flags.ts";
+import { taskFlags } from "./run_flags.ts";
 
 const root = new URL("../", import.meta.url);
 const { values } = parseArgs({
@@ -152,7 +152,7 @@ const server = spawn("server/main.ts", [
   String(grpcPort),
   "--http-port",
   String(httpPort),
-]);
+], taskFlags("server").filter((flag) => flag !== "-A")); // as `deno task server` runs it
 children.push(server);
 let serverEnded = false;
 server.status.then(() => serverEnded = true);
@@ -176,7 +176,7 @@ const agent = spawn("agent/main.ts", [
   `http://127.0.0.1:${grpcPort}`,
   "--interval",
   "2",
-], agentTaskFlags().filter((flag) => flag !== "-A"));
+], taskFlags("agent").filter((flag) => flag !== "-A"));
 children.push(agent);
 
 const reported = await until(async () => {

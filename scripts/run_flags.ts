@@ -1,22 +1,28 @@
 /**
- * The Deno flags the agent runs with, in one place: deno.json's `agent` task. The demo, the
- * compiled builds and the agent benchmark read them from there, so none can drift from what
- * `deno task agent` measures.
+ * The Deno flags each program runs with, in one place: deno.json's `agent` and `server` tasks.
+ * The demo, the compiled builds, the smoke test and the benchmarks read them from there, so none
+ * can drift from what `deno task agent` / `deno task server` run (for the server, a test also
+ * holds the task to `SERVER_V8_FLAGS`, which its supervisor gives the listener child).
  */
 
-/** The words between `deno run` and `agent/main.ts` in `root`'s `agent` task. */
-export function agentTaskFlags(root: URL = new URL("../", import.meta.url)): string[] {
+export type Program = "agent" | "server";
+
+/** The words between `deno run` and `<program>/main.ts` in `root`'s task of that name. */
+export function taskFlags(
+  program: Program,
+  root: URL = new URL("../", import.meta.url),
+): string[] {
   const denoJson = JSON.parse(Deno.readTextFileSync(new URL("deno.json", root))) as {
     tasks?: Record<string, string>;
   };
-  const task = denoJson.tasks?.agent ?? "";
+  const task = denoJson.tasks?.[program] ?? "";
   // The task may first run other commands (`deno install -q && deno run …`): the last one runs it.
   const words = (task.split("&&").at(-1) ?? "").trim().split(/\s+/);
   const run = words.indexOf("run");
-  const main = words.findIndex((word) => word.endsWith("agent/main.ts"));
+  const main = words.findIndex((word) => word.endsWith(`${program}/main.ts`));
   if (words[0] !== "deno" || run !== 1 || main < run) {
     throw new Error(
-      `Cannot read the agent's flags: expected "deno run … agent/main.ts", got "${task}"`,
+      `Cannot read the ${program}'s flags: expected "deno run … ${program}/main.ts", got "${task}"`,
     );
   }
   return words.slice(run + 1, main);
@@ -24,10 +30,10 @@ export function agentTaskFlags(root: URL = new URL("../", import.meta.url)): str
 
 /**
  * Of those, the ones that shape the running process rather than how its sources are found
- * (`--v8-flags`, `--no-code-cache`): what a compiled agent embeds and a bundled one is run with.
+ * (`--v8-flags`, `--no-code-cache`): what a compiled program embeds and a bundled one is run with.
  */
-export function agentRuntimeFlags(root?: URL): string[] {
-  return agentTaskFlags(root).filter((flag) =>
+export function runtimeFlags(program: Program, root?: URL): string[] {
+  return taskFlags(program, root).filter((flag) =>
     flag.startsWith("--v8-flags=") || flag === "--no-code-cache"
   );
 }

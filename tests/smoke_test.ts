@@ -4,7 +4,7 @@
  * test against each compiled executable on its own OS.
  */
 import assert from "node:assert/strict";
-import { agentRuntimeFlags } from "../scripts/agent_flags.ts";
+import { runtimeFlags } from "../scripts/run_flags.ts";
 import { runSmoke } from "../scripts/smoke.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -25,8 +25,14 @@ Deno.test({
       assert.equal(bundle.code, 0, new TextDecoder().decode(bundle.stderr));
       const lines: string[] = [];
       await runSmoke({
-        server: [Deno.execPath(), "run", "-A", `${dist}/oxmon-server.js`],
-        agent: [Deno.execPath(), "run", "-A", ...agentRuntimeFlags(), `${dist}/oxmon-agent.js`],
+        server: [
+          Deno.execPath(),
+          "run",
+          "-A",
+          ...runtimeFlags("server"),
+          `${dist}/oxmon-server.js`,
+        ],
+        agent: [Deno.execPath(), "run", "-A", ...runtimeFlags("agent"), `${dist}/oxmon-agent.js`],
         cwd: empty,
         say: (line) => lines.push(line),
         timeoutMs: 60_000,

@@ -15,6 +15,7 @@ import { settlesWithin } from "../../shared/deadline.ts";
 import type { Logger } from "../../shared/log.ts";
 import { GrpcStatus } from "../../shared/wire/mod.ts";
 import { makeSocketDir } from "./_socket_dir.ts";
+import { SERVER_V8_FLAGS_ARG } from "../v8_flags.ts";
 import {
   type AuthFrame,
   encodeAuthResult,
@@ -108,11 +109,14 @@ const INTERNAL_ERROR: IngestResult = {
   success: false,
 };
 
-/** The argv that runs "this same program" as the listener, for the given runtime facts. */
+/**
+ * The argv that runs "this same program" as the listener, for the given runtime facts: under
+ * `deno run` with the server's V8 flags (`SERVER_V8_FLAGS`; a compiled binary has them embedded).
+ */
 export function listenerCommandFor(execPath: string, mainModule: string): ListenerCommand {
   const base = execPath.split(/[\\/]/).pop()!.toLowerCase();
   if (base === "deno" || base === "deno.exe") {
-    return { cmd: execPath, args: ["run", "-A", mainModule, LISTENER_FLAG] };
+    return { cmd: execPath, args: ["run", "-A", SERVER_V8_FLAGS_ARG, mainModule, LISTENER_FLAG] };
   }
   // A `deno compile`d binary: it is the program.
   return { cmd: execPath, args: [LISTENER_FLAG] };

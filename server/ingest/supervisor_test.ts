@@ -11,6 +11,7 @@ import { openRowStore } from "../storage/row_engine.ts";
 import { makeBatch } from "../../tests/helpers/ingest_fakes.ts";
 import type { IngestResult } from "./service.ts";
 import { IngestService } from "./service.ts";
+import { SERVER_V8_FLAGS_ARG } from "../v8_flags.ts";
 import {
   GrpcIngestSupervisor,
   type GrpcIngestSupervisorOptions,
@@ -214,14 +215,26 @@ Deno.test("GrpcIngestSupervisor.start fails naming the address when the port is 
 });
 
 Deno.test("listenerCommandFor runs this same program in listener mode", async (t) => {
-  await t.step("under deno run, the main module (a source file or a bundle)", () => {
+  await t.step("under deno run, the main module (a source file or a bundle), server flags", () => {
     assert.deepEqual(listenerCommandFor("/usr/bin/deno", "file:///srv/oxmon/server/main.ts"), {
       cmd: "/usr/bin/deno",
-      args: ["run", "-A", "file:///srv/oxmon/server/main.ts", "--grpc-listener"],
+      args: [
+        "run",
+        "-A",
+        SERVER_V8_FLAGS_ARG,
+        "file:///srv/oxmon/server/main.ts",
+        "--grpc-listener",
+      ],
     });
     assert.deepEqual(listenerCommandFor("C:\\deno\\deno.exe", "file:///C:/oxmon/dist/server.js"), {
       cmd: "C:\\deno\\deno.exe",
-      args: ["run", "-A", "file:///C:/oxmon/dist/server.js", "--grpc-listener"],
+      args: [
+        "run",
+        "-A",
+        SERVER_V8_FLAGS_ARG,
+        "file:///C:/oxmon/dist/server.js",
+        "--grpc-listener",
+      ],
     });
   });
   await t.step("a compiled binary runs itself", () => {

@@ -39,7 +39,7 @@
  *   deno run -A tests/bench/agent_bench.ts [--secs=60] [--warmup=15] [--repeat=1]
  *     [--agent-root=DIR]… [--flags="-A --v8-flags=…"]… [--bundle] [--no-node-exporter]
  */
-import { agentRuntimeFlags, agentTaskFlags } from "../../scripts/agent_flags.ts";
+import { runtimeFlags, taskFlags } from "../../scripts/run_flags.ts";
 import { startTestServer, type TestServer } from "../helpers/server_process.ts";
 
 const TREE = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -200,7 +200,7 @@ function agentCommand(variant: AgentVariant): string[] {
   return [
     Deno.execPath(),
     "run",
-    ...(variant.denoFlags ?? agentTaskFlags(new URL(`file://${root}/`))),
+    ...(variant.denoFlags ?? taskFlags("agent", new URL(`file://${root}/`))),
     variant.entry ?? `${root}/agent/main.ts`,
   ];
 }
@@ -242,7 +242,7 @@ export async function bundleAgent(dir: string): Promise<string> {
 
 /** The bundled agent as shipped: run with the runtime flags `deno task compile` embeds. */
 export function bundleVariant(entry: string): AgentVariant {
-  const denoFlags = ["-A", "--no-config", ...agentRuntimeFlags()];
+  const denoFlags = ["-A", "--no-config", ...runtimeFlags("agent")];
   return { label: `bundle (${denoFlags.join(" ")})`, denoFlags, entry };
 }
 
@@ -481,9 +481,9 @@ if (import.meta.main) {
   const secs = Number(value("secs")[0] ?? 60);
   const warmupSecs = Number(value("warmup")[0] ?? 15);
   const repeat = Number(value("repeat")[0] ?? 1);
-  const agents: AgentVariant[] = [{ label: `agent (${agentTaskFlags().join(" ")})` }];
+  const agents: AgentVariant[] = [{ label: `agent (${taskFlags("agent").join(" ")})` }];
   for (const root of value("agent-root")) {
-    const flags = agentTaskFlags(new URL(`file://${root}/`)).join(" ");
+    const flags = taskFlags("agent", new URL(`file://${root}/`)).join(" ");
     agents.push({ label: `${root} (${flags})`, root });
   }
   for (const flags of value("flags")) {

@@ -3,6 +3,8 @@
  * 127.0.0.1 and a data directory of the bench: the benchmarks measure it from outside.
  */
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { runtimeFlags } from "../../scripts/run_flags.ts";
 
 export interface ServerProcess {
   grpcPort: number;
@@ -25,7 +27,15 @@ export async function startServer(
       `data_dir = "${dataDir}"\n${configText}\n[log]\nlevel = "info"\n`,
   );
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(sourceDir, "server/main.ts"), "--config", configPath],
+    args: [
+      "run",
+      "-A",
+      // As `deno task server` runs it (the V8 flags of that checkout's task).
+      ...runtimeFlags("server", pathToFileURL(join(sourceDir, "/"))),
+      join(sourceDir, "server/main.ts"),
+      "--config",
+      configPath,
+    ],
     cwd: sourceDir,
     stdin: "null",
     stdout: "null",

@@ -3,6 +3,8 @@
  * tests that kill it (SIGKILL) or run it on a damaged data dir: loopback hosts, ports the OS
  * picks, its log lines collected, and its ports read from the "oxmon server started" line.
  */
+import { pathToFileURL } from "node:url";
+import { runtimeFlags } from "../../scripts/run_flags.ts";
 import { SERVER_MAIN } from "./server_process.ts";
 
 export interface ServerProcess {
@@ -31,10 +33,13 @@ export interface ServerProcessOptions {
 }
 
 export function spawnServer(dataDir: string, options: ServerProcessOptions = {}): ServerProcess {
+  const main = options.main ?? SERVER_MAIN.pathname;
   const args = [
     "run",
     "-A",
-    options.main ?? SERVER_MAIN.pathname,
+    // As `deno task server` runs it (the V8 flags of that checkout's task).
+    ...runtimeFlags("server", new URL("../", pathToFileURL(main))),
+    main,
     ...(options.configPath ? ["--config", options.configPath] : []),
     "--data-dir",
     dataDir,
