@@ -12,7 +12,7 @@ import { spawnServer } from "./helpers/server_cli.ts";
 Deno.test("deno task server runs with the V8 flags the supervisor gives the listener", () => {
   assert.deepEqual(runtimeFlags("server"), [SERVER_V8_FLAGS_ARG]);
   assert.ok(SERVER_V8_FLAGS.includes("--no-allocation-site-pretenuring"));
-  assert.ok(SERVER_V8_FLAGS.includes("--optimize-for-size"));
+  assert.ok(SERVER_V8_FLAGS.includes("--max-semi-space-size=2"));
 });
 
 Deno.test({
