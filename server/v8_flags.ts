@@ -13,8 +13,8 @@
  *   nothing measurable: ingest 1.05–1.12M → 1.06M samples/s.
  * - `--max-semi-space-size=2`: a young generation of at most ~6 MB instead of ~64 MB, so
  *   short-lived objects and the buffers they hold are freed sooner, in both processes. With
- *   the flag above: 902–944 MB → 568 MB at 3,000 agents (4 MB: 679–701 MB), for ~10 % of the
- *   heavy ingest rate (0.94M samples/s) and ~1 ms more on the 24 h raw query.
+ *   the flag above: 836–911 MB → 553–687 MB at 3,000 agents (4 MB: 679–701 MB), for 10–15 % of
+ *   the heavy ingest rate (0.94M samples/s) and ~1.5 ms more on the 24 h raw query (5.9 ms).
  * Not used: `--optimize-for-size` reached 470–494 MB but halved the heavy ingest rate (0.50M)
  * and tripled the raw query (12 ms).
  */
