@@ -6,10 +6,11 @@
  * duplicate check against what is stored. So arrival order costs little: nothing sealed is
  * rewritten per batch.
  *
- * Open chunks are sealed at `CHUNK_MAX_SAMPLES`, when a sample two hours later takes their slot,
- * or once their hour is over and they are idle; a pending entry is merged with its hour's open
- * chunk when that is sealed, or into the sealed chunks once it has been quiet (or memory runs
- * short): the sealed chunks of an hour are rewritten once per merge (`_seal.ts`). Every change
+ * Open chunks are sealed at `CHUNK_MAX_SAMPLES` (fast ones a little earlier: `#full`), when a
+ * sample two hours later takes their slot, or once their hour is over and they are idle (a
+ * bounded number per write: `SWEEP_SEALS_PER_WRITE`); a pending entry is merged with its hour's
+ * open chunk when that is sealed, or into the sealed chunks once it has been quiet (or memory
+ * runs short): the sealed chunks of an hour are rewritten once per merge (`_seal.ts`). Every change
  * is gathered in a `WritePlan` and committed by `_commit.ts`, one transaction per day, together
  * with the write's head-log row.
  *
@@ -65,6 +66,22 @@ export type Outcome = typeof NOT_STORED | typeof STORED | typeof DEFERRED;
 if (CHUNK_MAX_SAMPLES > HEAD_MAX_SAMPLES) throw new Error("open chunks cannot hold a chunk");
 /** How often a write looks for idle open chunks and quiet pending entries. */
 const SWEEP_INTERVAL_MS = MS_PER_MINUTE;
+/**
+ * Seals and merges one write's sweep does at most. A fleet's open chunks of an hour all become
+ * due in the same sweep: 150k of them sealed in one write stalled ingest for seconds.
+ */
+export const SWEEP_SEALS_PER_WRITE = 500;
+/** Sample spacing at which an open chunk fills its clock hour with `CHUNK_MAX_SAMPLES`. */
+const HOUR_SPACING_MS = MS_PER_HOUR / CHUNK_MAX_SAMPLES;
+/**
+ * Where an open chunk that fills faster than its hour is sealed: `CHUNK_MAX_SAMPLES` less 0–63
+ * samples, by a hash of the slot. Series that start together (a fleet at a 1 s interval) would
+ * otherwise all reach 360 samples, and be sealed, in the same write: a stall of ~10 s and 1 GB
+ * more at 150k series.
+ */
+function earlyCap(slot: number): number {
+  return CHUNK_MAX_SAMPLES - (Math.imul(slot, 0x9e3779b1) >>> 26);
+}
 
 export interface AppenderOptions {
   /** Time source for the age limit, idle open chunks and quiet pending entries. */
@@ -202,8 +219,9 @@ export class Appender {
         for (const i of deferred) store(i, false);
       }
       if (now >= this.#nextSweepMs) {
-        this.#nextSweepMs = now + SWEEP_INTERVAL_MS;
-        this.#sealer.sweep(now, plan, false);
+        // A bounded share per write; the next write goes on while more are due.
+        const more = this.#sealer.sweep(now, plan, false, SWEEP_SEALS_PER_WRITE);
+        this.#nextSweepMs = more ? now : now + SWEEP_INTERVAL_MS;
       }
       this.#sealer.relieve(plan);
     } catch (error) {
@@ -377,7 +395,20 @@ export class Appender {
     heads.append(slot, ts, value);
     states.lastAppendMs[slot] = this.#nowMs;
     plan.result.written++;
-    if (heads.count(slot) >= CHUNK_MAX_SAMPLES) this.#sealer.seal(slot, plan);
+    if (this.#full(slot)) this.#sealer.seal(slot, plan);
+  }
+
+  /**
+   * Whether the open chunk in `slot` is sealed now: at `CHUNK_MAX_SAMPLES`, or at its
+   * `earlyCap` when it fills faster than one sample per `HOUR_SPACING_MS` (it would reach 360
+   * within its hour anyway). Slower chunks, the default 10 s interval's, keep a whole hour.
+   */
+  #full(slot: number): boolean {
+    const heads = this.#state.heads;
+    const count = heads.count(slot);
+    if (count >= CHUNK_MAX_SAMPLES) return true;
+    if (count < earlyCap(slot)) return false;
+    return heads.lastTs(slot) - heads.firstTs(slot) < (count - 1) * HOUR_SPACING_MS * 0.9;
   }
 
   #open(

@@ -49,7 +49,7 @@ function scaledBase(previous: number, d: number): number {
   return Math.abs(m) <= MAX_SCALED && m / POWERS[d] === previous ? m : 0;
 }
 
-/** Samples per frozen segment (the first of an open chunk may be shorter: `FIRST_SEGMENT_SPREAD`). */
+/** Samples per frozen segment (an open chunk's first may be shorter: `FIRST_SEGMENT_SPREAD`). */
 const SEGMENT_SAMPLES = 32;
 /**
  * An open chunk's first segment freezes after 17–32 samples (by a hash of its index), later ones

@@ -166,11 +166,13 @@ export class Sealer {
   /**
    * Seals open chunks whose hour ended before `endedBeforeMs - SWEEP_GRACE_MS` and that got no
    * sample for `HEAD_IDLE_MS`, and merges pending entries quiet for `PENDING_QUIET_MS`; `force`
-   * seals and merges everything.
+   * seals and merges everything. At most `budget` seals and merges: returns true when it stopped
+   * there with more due (a fleet's open chunks of an hour all become due in the same sweep).
    */
-  sweep(nowMs: number, plan: WritePlan, force: boolean): void {
+  sweep(nowMs: number, plan: WritePlan, force: boolean, budget = Infinity): boolean {
     const state = this.#state;
     const states = state.states;
+    let left = budget;
     if (states.openHeads > 0) {
       const endedBefore = nowMs - SWEEP_GRACE_MS;
       const idleBefore = nowMs - HEAD_IDLE_MS;
@@ -184,18 +186,28 @@ export class Sealer {
         // The older hour first, so chunks are sealed in time order.
         const first = states.windowStart[odd] < states.windowStart[even] ? odd : even;
         const second = first === even ? odd : even;
-        if (due(first)) this.seal(first, plan);
-        if (due(second)) this.seal(second, plan);
+        if (left <= 0 && (due(first) || due(second))) return true;
+        if (due(first)) {
+          this.seal(first, plan);
+          left--;
+        }
+        if (due(second)) {
+          this.seal(second, plan);
+          left--;
+        }
       }
     }
     if (state.pending.samples > 0 || state.pending.size > 0) {
       const quietBefore = nowMs - PENDING_QUIET_MS;
       for (const entry of [...state.pending.all()]) {
         if (force || entry.samples.size === 0 || entry.lastAddMs <= quietBefore) {
+          if (left <= 0) return true;
           this.mergePending(entry, plan, force);
+          left--;
         }
       }
     }
+    return false;
   }
 
   /** Merges the least recently touched pending entries while more than the cap are held. */

@@ -11,6 +11,7 @@ import { DamagedDataError, type MetricStore, StorageUnavailableError } from "../
 import { memoryLogger } from "../../../shared/log.ts";
 import { ChunkPartition } from "./_partition.ts";
 import { CHUNK_MAX_SAMPLES, type ChunkStoreOptions, openChunkStore } from "./engine.ts";
+import { SWEEP_SEALS_PER_WRITE } from "./_append.ts";
 
 defineStorageConformanceTests("chunk", (dataDir) => openChunkStore({ dataDir }));
 
@@ -479,5 +480,98 @@ Deno.test("a merge of late samples whose commit fails is read from memory until 
     withStore(dataDir, { clock }, (reopened) => {
       assert.equal(allSamples(reopened)[0].samples.length, 303);
     });
+  });
+});
+
+/** One sample for each of `count` series (label `n`) at `ts`. */
+function fleetTick(count: number, ts: number, value = 1): MetricDataPoint[] {
+  return Array.from({ length: count }, (_, n) => ({
+    agentId: "fleet",
+    metricName: "cpu.usage",
+    labels: { n: String(n) },
+    timestampMs: ts,
+    value: value + n,
+  }));
+}
+
+function chunkRows(dataDir: string): number {
+  return query<{ n: number }>(dataDir, DAY0, "SELECT COUNT(*) AS n FROM chunks")[0].n;
+}
+
+Deno.test("a fleet's open chunks of a past hour are sealed a bounded share per write", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0);
+    const fleet = SWEEP_SEALS_PER_WRITE * 2 + 500;
+    withStore(dataDir, { clock }, (store) => {
+      store.write(fleetTick(fleet, T0));
+      store.write(fleetTick(fleet, T0 + 10_000));
+      assert.equal(chunkRows(dataDir), 0);
+      // Past the hour, its grace and the idle time: every one of them is due at once.
+      clock.set(T0 + MS_PER_HOUR + 7 * 60_000);
+      const later = (k: number) => [point(T0 + MS_PER_HOUR + 7 * 60_000 + k * 1_000, k)];
+      const sealed: number[] = [];
+      for (let k = 0; k < 4; k++) {
+        store.write(later(k));
+        sealed.push(chunkRows(dataDir));
+      }
+      assert.deepEqual(sealed, [
+        SWEEP_SEALS_PER_WRITE,
+        2 * SWEEP_SEALS_PER_WRITE,
+        fleet,
+        fleet,
+      ]);
+      for (const n of [0, fleet - 1]) {
+        const [found] = store.queryRaw({
+          fromMs: T0,
+          toMs: T0 + MS_PER_HOUR,
+          labels: { n: String(n) },
+        });
+        assert.deepEqual(found.samples.map((s) => s.value), [1 + n, 1 + n]);
+      }
+    });
+  });
+});
+
+Deno.test("open chunks filled every second are sealed over many writes, not all in one", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0);
+    const fleet = 400;
+    withStore(dataDir, { clock }, (store) => {
+      let most = 0;
+      let before = 0;
+      for (let i = 0; i < CHUNK_MAX_SAMPLES + 10; i++) {
+        clock.set(T0 + i * 1_000);
+        store.write(fleetTick(fleet, T0 + i * 1_000, i));
+        const now = chunkRows(dataDir);
+        most = Math.max(most, now - before);
+        before = now;
+      }
+      assert.equal(before, fleet, "each series sealed one chunk by its 360th sample");
+      assert.ok(most <= fleet / 16, `${most} of ${fleet} chunks sealed by one write`);
+    });
+    // The first chunk of each series ends between 297 and 360 samples (close sealed the rest).
+    const firsts = query<{ count: number }>(
+      dataDir,
+      DAY0,
+      `SELECT count FROM chunks WHERE start_ts = ${T0}`,
+    ).map((row) => row.count);
+    assert.equal(firsts.length, fleet);
+    assert.ok(firsts.every((count) => count <= CHUNK_MAX_SAMPLES && count >= 297), `${firsts}`);
+    assert.ok(new Set(firsts).size >= 32, "spread over many lengths");
+  });
+});
+
+Deno.test("open chunks at the default 10 s interval still hold their whole hour", async () => {
+  await withDir((dataDir) => {
+    const clock = new ManualClock(T0);
+    withStore(dataDir, { clock }, (store) => {
+      for (let i = 0; i < CHUNK_MAX_SAMPLES; i++) {
+        clock.set(T0 + i * 10_000);
+        store.write(fleetTick(64, T0 + i * 10_000, i));
+      }
+    });
+    const counts = query<{ count: number }>(dataDir, DAY0, "SELECT count FROM chunks");
+    assert.equal(counts.length, 64);
+    assert.ok(counts.every((row) => row.count === CHUNK_MAX_SAMPLES), "one chunk per hour");
   });
 });
