@@ -166,8 +166,10 @@ export class Sealer {
   /**
    * Seals open chunks whose hour ended before `endedBeforeMs - SWEEP_GRACE_MS` and that got no
    * sample for `HEAD_IDLE_MS`, and merges pending entries quiet for `PENDING_QUIET_MS`; `force`
-   * seals and merges everything. At most `budget` seals and merges: returns true when it stopped
-   * there with more due (a fleet's open chunks of an hour all become due in the same sweep).
+   * seals and merges everything. It seals at most `budget` open chunks: returns true when it
+   * stopped there with more due, before merging (a fleet's open chunks of an hour all become due
+   * in the same sweep). Pending entries are not counted: some stay due without work to do (their
+   * hour's chunk is open), and each write would sweep again for them.
    */
   sweep(nowMs: number, plan: WritePlan, force: boolean, budget = Infinity): boolean {
     const state = this.#state;
@@ -201,9 +203,7 @@ export class Sealer {
       const quietBefore = nowMs - PENDING_QUIET_MS;
       for (const entry of [...state.pending.all()]) {
         if (force || entry.samples.size === 0 || entry.lastAddMs <= quietBefore) {
-          if (left <= 0) return true;
           this.mergePending(entry, plan, force);
-          left--;
         }
       }
     }
