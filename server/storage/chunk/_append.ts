@@ -67,8 +67,9 @@ if (CHUNK_MAX_SAMPLES > HEAD_MAX_SAMPLES) throw new Error("open chunks cannot ho
 /** How often a write looks for idle open chunks and quiet pending entries. */
 const SWEEP_INTERVAL_MS = MS_PER_MINUTE;
 /**
- * Seals and merges one write's sweep does at most. A fleet's open chunks of an hour all become
- * due in the same sweep: 150k of them sealed in one write stalled ingest for seconds.
+ * Open chunks one write's sweep (or one maintenance call) seals at most. A fleet's open chunks
+ * of an hour all become due in the same sweep: 150k of them sealed at once stalled ingest for
+ * seconds.
  */
 export const SWEEP_SEALS_PER_WRITE = 500;
 /** Sample spacing at which an open chunk fills its clock hour with `CHUNK_MAX_SAMPLES`. */
@@ -243,12 +244,20 @@ export class Appender {
     return result;
   }
 
-  /** Seals idle open chunks and merges quiet pending entries (`force`: all of them). */
+  /**
+   * Seals idle open chunks (at most `SWEEP_SEALS_PER_WRITE` a call, the server calls it every
+   * second) and merges quiet pending entries; `force`: all of them.
+   */
   maintain(nowMs: number, force = false): void {
     this.retryPending();
     const plan = this.newPlan();
     this.#nowMs = nowMs;
-    this.#sealer.sweep(force ? Infinity : nowMs, plan, force);
+    this.#sealer.sweep(
+      force ? Infinity : nowMs,
+      plan,
+      force,
+      force ? Infinity : SWEEP_SEALS_PER_WRITE,
+    );
     this.#sealer.relieve(plan);
     this.commit(plan);
   }

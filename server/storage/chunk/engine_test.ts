@@ -520,6 +520,25 @@ Deno.test("a fleet's open chunks of a past hour are sealed a bounded share per w
         fleet,
         fleet,
       ]);
+      // The server's maintenance tick (every second), with no write: a bounded share per call
+      // too, until the fleet's next hour and the other series' open chunk are all sealed.
+      store.write(fleetTick(fleet, T0 + 2 * MS_PER_HOUR));
+      clock.set(T0 + 3 * MS_PER_HOUR + 7 * 60_000);
+      const start = chunkRows(dataDir);
+      const perCall: number[] = [];
+      for (let call = 0; call < 10; call++) {
+        const before = chunkRows(dataDir);
+        store.maintain!(clock.now());
+        perCall.push(chunkRows(dataDir) - before);
+      }
+      let due = fleet + 1;
+      const shares = perCall.map(() => {
+        const share = Math.min(due, SWEEP_SEALS_PER_WRITE);
+        due -= share;
+        return share;
+      });
+      assert.deepEqual(perCall, shares);
+      assert.equal(chunkRows(dataDir) - start, fleet + 1);
       for (const n of [0, fleet - 1]) {
         const [found] = store.queryRaw({
           fromMs: T0,
