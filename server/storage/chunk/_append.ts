@@ -29,7 +29,7 @@ import { decodeChunk } from "./codec.ts";
 import type { PendingEntry } from "./_pending.ts";
 import { CHUNK_MAX_SAMPLES } from "./_new_chunk.ts";
 import { PlanBuffers, WritePlan } from "./_plan.ts";
-import { NO_DAY, PENDING_LOG_ID, slotOf } from "./_series_state.ts";
+import { NO_DAY, PENDING_LOG_ID, slotOf, slotSpread } from "./_series_state.ts";
 import { SeriesLookup } from "./_series_lookup.ts";
 import { decodeStoredChunk, type StoreState } from "./_store_state.ts";
 import { commitPlan } from "./_commit.ts";
@@ -76,12 +76,12 @@ export const SWEEP_SEALS_PER_WRITE = 500;
 const HOUR_SPACING_MS = MS_PER_HOUR / CHUNK_MAX_SAMPLES;
 /**
  * Where an open chunk that fills faster than its hour is sealed: `CHUNK_MAX_SAMPLES` less 0–63
- * samples, by a hash of the slot. Series that start together (a fleet at a 1 s interval) would
+ * samples (`slotSpread`). Series that start together (a fleet at a 1 s interval) would
  * otherwise all reach 360 samples, and be sealed, in the same write: a stall of ~10 s and 1 GB
  * more at 150k series.
  */
 function earlyCap(slot: number): number {
-  return CHUNK_MAX_SAMPLES - (Math.imul(slot, 0x9e3779b1) >>> 26);
+  return CHUNK_MAX_SAMPLES - slotSpread(slot, 6);
 }
 
 export interface AppenderOptions {

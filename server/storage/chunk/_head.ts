@@ -19,7 +19,7 @@ import { ByteReader, ByteWriter, writeVarint, zigzag } from "./_bytes.ts";
 import { allocSlot, locateSlot, releaseSlot, sizeClassFor, SLOT_SIZES } from "./_slab.ts";
 import { chunkFirstTimestamp, decodeChunkInto, encodeChunkInto } from "./codec.ts";
 import { sameFloat64Bits } from "../points.ts";
-import { perSeriesCapacity } from "./_series_state.ts";
+import { perSeriesCapacity, slotSpread } from "./_series_state.ts";
 
 const SAME = 0;
 export const MAX_DIGITS = 6;
@@ -52,13 +52,14 @@ function scaledBase(previous: number, d: number): number {
 /** Samples per frozen segment (an open chunk's first may be shorter: `FIRST_SEGMENT_SPREAD`). */
 const SEGMENT_SAMPLES = 32;
 /**
- * An open chunk's first segment freezes after 17–32 samples (by a hash of its index), later ones
- * after 32. A fleet's series start their chunks in the same second; with one length for every
- * first segment, all of them froze in the same second too (150k series at 3,000 agents: stalls
- * that put that second's p99 at 90–220 ms in the fleet bench); spread this way, a sixteenth
- * freezes each second.
+ * An open chunk's first segment freezes after 17–32 samples (`slotSpread` of its index), later
+ * ones after 32. A fleet's series start their chunks in the same second; with one length for
+ * every first segment, all of them froze in the same second too (150k series at 3,000 agents:
+ * stalls that put that second's p99 at 90–220 ms in the fleet bench); spread this way, a
+ * sixteenth freezes each second.
  */
-const FIRST_SEGMENT_SPREAD = 16;
+const FIRST_SEGMENT_BITS = 4;
+const FIRST_SEGMENT_SPREAD = 2 ** FIRST_SEGMENT_BITS;
 /** The most one appended sample takes in the tail: two 8-byte varints and a control byte. */
 const MAX_SAMPLE_BYTES = 17;
 /** A tail of 32 short decimals takes 100–160 bytes. */
@@ -72,14 +73,9 @@ const MAX_SEGMENTS = 12;
 export const HEAD_MAX_SAMPLES = SEGMENT_SAMPLES - FIRST_SEGMENT_SPREAD + 1 +
   (MAX_SEGMENTS - 1) * SEGMENT_SAMPLES + SEGMENT_SAMPLES - 1;
 
-/**
- * Samples after which the tail of `id` freezes, given how many segments it has. The index is
- * hashed (Fibonacci hashing, top 4 bits) because the open chunks of one clock hour all have
- * even or all odd indexes (`slotOf`): `id mod 16` would use half the lengths.
- */
+/** Samples after which the tail of `id` (a slot) freezes, given how many segments it has. */
 function freezeAt(id: number, segments: number): number {
-  if (segments > 0) return SEGMENT_SAMPLES;
-  return SEGMENT_SAMPLES - (Math.imul(id, 0x9e3779b1) >>> 28);
+  return segments > 0 ? SEGMENT_SAMPLES : SEGMENT_SAMPLES - slotSpread(id, FIRST_SEGMENT_BITS);
 }
 const segmentTimestamps = new Float64Array(SEGMENT_SAMPLES);
 const segmentValues = new Float64Array(SEGMENT_SAMPLES);

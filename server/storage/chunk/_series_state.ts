@@ -21,6 +21,15 @@ export function slotOf(seriesId: number, ts: number): number {
 }
 
 /**
+ * A number in `[0, 2^bits)` fixed per slot, to spread over time the work that series started
+ * together would otherwise all do in the same write (freezing, sealing). Fibonacci hashing of
+ * the slot: the slots of one clock hour share a parity, so `slot mod n` would use half the range.
+ */
+export function slotSpread(slot: number, bits: number): number {
+  return Math.imul(slot, 0x9e3779b1) >>> (32 - bits);
+}
+
+/**
  * The length a per-series (or per-slot) array grows to so that `index` fits: a quarter more at a
  * time, in steps of 1,024. These arrays hold ~200 bytes per series together (the open chunks'
  * bookkeeping, two slots per series); doubling reserved up to twice that, and the arrays filled
