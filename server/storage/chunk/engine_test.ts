@@ -57,6 +57,16 @@ function query<T>(dataDir: string, day: string, sql: string): T[] {
   }
 }
 
+/** Runs `sql` on a day's file behind the store's back (to damage it). */
+function execOn(dataDir: string, day: string, sql: string): void {
+  const db = new DatabaseSync(join(dataDir, `${day}.db`));
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
 function allSamples(store: MetricStore) {
   return store.queryRaw({ fromMs: 0, toMs: T0 + 400 * MS_PER_HOUR });
 }
@@ -197,12 +207,7 @@ Deno.test("chunk store seals chunks whose hour passed without newer samples", as
 Deno.test("chunk store reports a corrupt chunk naming its series and chunk", async () => {
   await withDir((dataDir) => {
     withStore(dataDir, {}, (store) => store.write(series(T0, 100)));
-    const db = new DatabaseSync(join(dataDir, `${DAY0}.db`));
-    try {
-      db.exec("UPDATE chunks SET data = substr(data, 1, length(data) - 3)");
-    } finally {
-      db.close();
-    }
+    execOn(dataDir, DAY0, "UPDATE chunks SET data = substr(data, 1, length(data) - 3)");
     withStore(dataDir, {}, (store) => {
       assert.throws(
         () => allSamples(store),
@@ -228,12 +233,11 @@ Deno.test("chunk store replays around a damaged head-log row and reports the fil
     store.write(series(T0 + 100_000, 10, 10_000, "memory.used"));
     store.write(series(T0 + 200_000, 10, 10_000, "load"));
     // Never closed: the open chunks live in three head-log rows. The second one is damaged.
-    const db = new DatabaseSync(join(dataDir, `${DAY0}.db`));
-    try {
-      db.exec("UPDATE head_log SET data = substr(data, 1, length(data) - 1) || x'00' WHERE id = 2");
-    } finally {
-      db.close();
-    }
+    execOn(
+      dataDir,
+      DAY0,
+      "UPDATE head_log SET data = substr(data, 1, length(data) - 1) || x'00' WHERE id = 2",
+    );
     // The first store is left as a crash leaves it: not closed.
     const log = memoryLogger("info");
     withStore(dataDir, { clock, log }, (reopened) => {
@@ -422,12 +426,7 @@ Deno.test("chunk store keeps series whose raw samples expired while rollups hold
 Deno.test("a day that cannot be compacted stays as it was and is tried again 10 minutes later", async () => {
   await withDir((dataDir) => {
     withStore(dataDir, {}, (store) => store.write(series(T0, 100)));
-    const db = new DatabaseSync(join(dataDir, `${DAY0}.db`));
-    try {
-      db.exec("UPDATE chunks SET data = substr(data, 1, length(data) - 3)");
-    } finally {
-      db.close();
-    }
+    execOn(dataDir, DAY0, "UPDATE chunks SET data = substr(data, 1, length(data) - 3)");
     const clock = new ManualClock(T0 + 48 * MS_PER_HOUR);
     withStore(dataDir, { clock }, (store) => {
       const full = store as Required<MetricStore>;
