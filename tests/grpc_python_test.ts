@@ -4,32 +4,15 @@
  * PINGs and WINDOW_UPDATEs of its own, and splits large messages over many DATA frames.
  */
 import assert from "node:assert/strict";
+import { PY_PROTOBUF, runPython } from "./helpers/grpc_python.ts";
 import { withTestServer } from "./helpers/server_process.ts";
 
 const TOKEN = "agent-token-0123456789";
 
-/** Runs `script` with grpcio; prints one status name per line. */
-async function python(script: string, ...args: string[]): Promise<string[]> {
-  const output = await new Deno.Command("/usr/bin/python3", {
-    args: ["-c", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  return new TextDecoder().decode(output.stdout).trim().split("\n");
-}
-
 const CALLS = `
 import grpc, struct, sys, time
 port, token, points = sys.argv[1], sys.argv[2], int(sys.argv[3])
-def field(number, wire, payload): return bytes([number << 3 | wire]) + payload
-def varint(n):
-    out = b""
-    while True:
-        b = n & 0x7f; n >>= 7
-        if n: out += bytes([b | 0x80])
-        else: return out + bytes([b])
-def ld(number, data): return field(number, 2, varint(len(data)) + data)
+${PY_PROTOBUF}
 def batch(agent, count):
     now = int(time.time() * 1000)
     out = ld(1, agent) + field(2, 0, varint(now))
@@ -67,7 +50,8 @@ Deno.test({
   await withTestServer(
     `[[agent_tokens]]\ntoken = "${TOKEN}"\nagents = ["*"]\n`,
     async (server) => {
-      const lines = await python(CALLS, String(server.grpcPort), TOKEN, "5000");
+      // One status name per line.
+      const lines = (await runPython(CALLS, [String(server.grpcPort), TOKEN, "5000"])).split("\n");
       assert.deepEqual(lines, ["OK", "OK", "UNAUTHENTICATED", "UNIMPLEMENTED"]);
       const health = await server.getJson("/api/v1/health");
       const ingest = health.body.ingest as Record<string, number>;

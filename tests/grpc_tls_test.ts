@@ -8,6 +8,7 @@ import { openClient, reportMetrics, type TestGrpcClientOptions } from "./helpers
 import { eventually, startTestServer, type TestServer } from "./helpers/server_process.ts";
 import { parseAgentConfig, runAgent } from "../agent/mod.ts";
 import { makeTestCerts, type TestCerts } from "./helpers/pki.ts";
+import { PY_PROTOBUF, runPython } from "./helpers/grpc_python.ts";
 
 const ADMIN = "admin-token-0123456789";
 
@@ -60,16 +61,7 @@ if len(sys.argv) > 5:
 channel = grpc.secure_channel("localhost:" + sys.argv[1], grpc.ssl_channel_credentials(root_certificates=ca, **kw))
 agent = sys.argv[3].encode()
 now = int(time.time() * 1000)
-def field(number, wire, payload):
-    return bytes([number << 3 | wire]) + payload
-def varint(n):
-    out = b""
-    while True:
-        b = n & 0x7f; n >>= 7
-        if n: out += bytes([b | 0x80])
-        else: return out + bytes([b])
-def ld(number, data):
-    return field(number, 2, varint(len(data)) + data)
+${PY_PROTOBUF}
 point = field(1, 0, varint(now)) + ld(2, agent) + ld(3, b"cpu.usage") + field(4, 1, struct.pack("<d", 5.0))
 request = ld(1, agent) + field(2, 0, varint(now)) + ld(3, point)
 call = channel.unary_unary("/oxmon.MetricService/ReportMetrics")
@@ -79,17 +71,9 @@ try:
 except grpc.RpcError as error:
     print(error.code().name)
 `;
-  const args = ["-c", script, String(port), caFile, agentId];
+  const args = [String(port), caFile, agentId];
   if (client) args.push(client.cert, client.key);
-  const output = await new Deno.Command("/usr/bin/python3", {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const text = new TextDecoder().decode(output.stdout).trim();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  return text;
+  return await runPython(script, args);
 }
 
 async function withServer(
