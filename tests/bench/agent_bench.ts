@@ -205,38 +205,33 @@ function agentCommand(variant: AgentVariant): string[] {
   ];
 }
 
-/** Runs the variant once with `--help`, so Deno's caches hold its sources (see above). */
-async function warmCaches(variant: AgentVariant): Promise<void> {
-  const [cmd, ...args] = agentCommand(variant);
+/** Runs a command to its end; throws "Cannot `what`" with its exit code and stderr if it fails. */
+async function runOrThrow(cmd: string, args: string[], what: string): Promise<void> {
   const { code, stderr } = await new Deno.Command(cmd, {
-    args: [...args, "--help"],
+    args,
     stdin: "null",
     stdout: "null",
     stderr: "piped",
   }).output();
   if (code !== 0) {
-    throw new Error(
-      `Cannot start the agent ${variant.label}: exit code ${code}\n${
-        new TextDecoder().decode(stderr)
-      }`,
-    );
+    throw new Error(`Cannot ${what}: exit code ${code}\n${new TextDecoder().decode(stderr)}`);
   }
+}
+
+/** Runs the variant once with `--help`, so Deno's caches hold its sources (see above). */
+async function warmCaches(variant: AgentVariant): Promise<void> {
+  const [cmd, ...args] = agentCommand(variant);
+  await runOrThrow(cmd, [...args, "--help"], `start the agent ${variant.label}`);
 }
 
 /** This tree's agent bundled as `deno task bundle` writes it, in `dir`. */
 export async function bundleAgent(dir: string): Promise<string> {
   const output = `${dir}/oxmon-agent.js`;
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--platform", "deno", "-o", output, `${TREE}/agent/main.ts`],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) {
-    throw new Error(
-      `Cannot bundle the agent: exit code ${code}\n${new TextDecoder().decode(stderr)}`,
-    );
-  }
+  await runOrThrow(
+    Deno.execPath(),
+    ["bundle", "--quiet", "--platform", "deno", "-o", output, `${TREE}/agent/main.ts`],
+    "bundle the agent",
+  );
   return output;
 }
 
