@@ -100,6 +100,25 @@ Deno.test("FrameReader decodes frames whatever the socket's chunking", async (t)
   }
 });
 
+Deno.test("FrameReader lends the same frames for the caller to use before its next push", () => {
+  const stream = concat(frames);
+  for (const chunkSize of [1, 5, 1000, stream.length]) {
+    const reader = new FrameReader();
+    const got: Frame[] = [];
+    for (let at = 0; at < stream.length; at += chunkSize) {
+      for (const frame of reader.pushBorrowed(stream.subarray(at, at + chunkSize))) {
+        got.push("payload" in frame ? { ...frame, payload: frame.payload.slice() } : frame);
+      }
+    }
+    assert.deepEqual(got, expected, `chunks of ${chunkSize} bytes`);
+  }
+  // A lent payload is a view of the reader's buffer, not a copy of it.
+  const reader = new FrameReader();
+  const lent = reader.pushBorrowed(encodeRequest(1, "", "", payload))[0] as { payload: Uint8Array };
+  reader.pushBorrowed(encodeRequest(2, "", "", new Uint8Array(payload.length).fill(9)));
+  assert.deepEqual(lent.payload, new Uint8Array(payload.length).fill(9));
+});
+
 Deno.test("FrameReader frames stay valid after later pushes reuse its buffer", () => {
   const reader = new FrameReader();
   const first = reader.push(encodeRequest(1, "", "", payload));

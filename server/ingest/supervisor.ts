@@ -365,7 +365,8 @@ export class GrpcIngestSupervisor {
         }
         if (read === null) break;
         const requests: RequestFrame[] = [];
-        for (const frame of reader.push(buffer.subarray(0, read))) {
+        // The requests are handled before the next read: their payloads may be views.
+        for (const frame of reader.pushBorrowed(buffer.subarray(0, read))) {
           if (frame.type === FrameType.REQUEST) requests.push(frame);
           else if (frame.type === FrameType.AUTH) this.#authenticate(writer, frame);
           else if (frame.type === FrameType.READY) this.#onReady(child, frame.port);

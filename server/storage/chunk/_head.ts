@@ -16,7 +16,14 @@
  * `trail` low zero bytes. The stream is never stored: sealing re-encodes it with the codec.
  */
 import { ByteReader, ByteWriter, writeVarint, zigzag } from "./_bytes.ts";
-import { allocSlot, locateSlot, releaseSlot, sizeClassFor, SLOT_SIZES } from "./_slab.ts";
+import {
+  allocSlot,
+  locateInts,
+  locateSlot,
+  releaseSlot,
+  sizeClassFor,
+  SLOT_SIZES,
+} from "./_slab.ts";
 import { chunkFirstTimestamp, decodeChunkInto, encodeChunkInto } from "./codec.ts";
 import { sameFloat64Bits } from "../points.ts";
 import { perSeriesCapacity, slotSpread } from "./_series_state.ts";
@@ -88,7 +95,7 @@ const lookupTimestamps = new Float64Array(SEGMENT_SAMPLES);
 const lookupValues = new Float64Array(SEGMENT_SAMPLES);
 
 /** Copies `array` into a larger one of `length` elements; new elements are `fill`. */
-function grown<T extends Float64Array | Int32Array | Uint16Array>(
+function grown<T extends Float64Array | Int32Array | Uint16Array | Int8Array | Uint8Array>(
   array: T,
   length: number,
   fill = 0,
@@ -112,13 +119,19 @@ export class HeadTable {
   #tailFirstTs = new Float64Array(0);
   #tailLastDelta = new Float64Array(0);
   /** Size class of the tail slot, or -1 without one. */
-  #tailClass = new Int32Array(0);
+  #tailClass = new Int8Array(0);
   #tailSlot = new Int32Array(0);
-  #tailBytes = new Int32Array(0);
-  #tailCount = new Int32Array(0);
-  #segmentCount = new Int32Array(0);
-  /** Per index, `MAX_SEGMENTS` pairs: slot id, then `sizeClass << 16 | length`. */
-  #segments = new Int32Array(0);
+  #tailBytes = new Uint16Array(0);
+  #tailCount = new Uint8Array(0);
+  #segmentCount = new Uint8Array(0);
+  /**
+   * Where the frozen segments of an index are listed: a slab slot (size class, or -1 without
+   * one, and slot id) of 32-bit pairs, slot id then `sizeClass << 16 | length`, one per segment.
+   * A table of `MAX_SEGMENTS` pairs per index took 96 bytes per head slot, two per series, most
+   * of them unused: 60 % of these arrays (30 MB at 150k series).
+   */
+  #tableClass = new Int8Array(0);
+  #tableSlot = new Int32Array(0);
   /** The piece `valueAt` decoded last: index, segment (-1: the tail), count then, samples. */
   #lookupId = -1;
   #lookupSegment = 0;
@@ -144,7 +157,8 @@ export class HeadTable {
     this.#tailBytes = grown(this.#tailBytes, capacity);
     this.#tailCount = grown(this.#tailCount, capacity);
     this.#segmentCount = grown(this.#segmentCount, capacity);
-    this.#segments = grown(this.#segments, capacity * MAX_SEGMENTS * 2);
+    this.#tableClass = grown(this.#tableClass, capacity, -1);
+    this.#tableSlot = grown(this.#tableSlot, capacity);
     this.#capacity = capacity;
   }
 
@@ -168,9 +182,11 @@ export class HeadTable {
   byteLength(id: number): number {
     if (this.count(id) === 0) return 0;
     let bytes = this.#tailClass[id] >= 0 ? SLOT_SIZES[this.#tailClass[id]] : 0;
-    const base = id * MAX_SEGMENTS * 2;
+    if (this.#segmentCount[id] === 0) return bytes;
+    bytes += SLOT_SIZES[this.#tableClass[id]];
+    const { ints, index } = locateInts(this.#tableClass[id], this.#tableSlot[id]);
     for (let s = 0; s < this.#segmentCount[id]; s++) {
-      bytes += SLOT_SIZES[this.#segments[base + 2 * s + 1] >>> 16];
+      bytes += SLOT_SIZES[ints[index + 2 * s + 1] >>> 16];
     }
     return bytes;
   }
@@ -179,10 +195,13 @@ export class HeadTable {
   release(id: number): void {
     if (id >= this.#capacity) return;
     if (id === this.#lookupId) this.#lookupId = -1;
-    const base = id * MAX_SEGMENTS * 2;
-    const segments = this.#segments;
-    for (let s = 0; s < this.#segmentCount[id]; s++) {
-      releaseSlot(segments[base + 2 * s + 1] >>> 16, segments[base + 2 * s]);
+    if (this.#tableClass[id] >= 0) {
+      const { ints, index } = locateInts(this.#tableClass[id], this.#tableSlot[id]);
+      for (let s = 0; s < this.#segmentCount[id]; s++) {
+        releaseSlot(ints[index + 2 * s + 1] >>> 16, ints[index + 2 * s]);
+      }
+      releaseSlot(this.#tableClass[id], this.#tableSlot[id]);
+      this.#tableClass[id] = -1;
     }
     this.#segmentCount[id] = 0;
     if (this.#tailClass[id] >= 0) releaseSlot(this.#tailClass[id], this.#tailSlot[id]);
@@ -208,6 +227,23 @@ export class HeadTable {
     }
     this.#tailClass[id] = sizeClass;
     this.#tailSlot[id] = slot;
+  }
+
+  /** Makes the segment table of `id` hold `entries` segments. */
+  #ensureTable(id: number, entries: number): void {
+    const tableClass = this.#tableClass[id];
+    if (tableClass >= 0 && SLOT_SIZES[tableClass] >= entries * 8) return;
+    const sizeClass = sizeClassFor(entries * 8);
+    const slot = allocSlot(sizeClass);
+    if (tableClass >= 0) {
+      const from = locateInts(tableClass, this.#tableSlot[id]);
+      const old = from.ints.subarray(from.index, from.index + 2 * this.#segmentCount[id]);
+      const to = locateInts(sizeClass, slot);
+      to.ints.set(old, to.index);
+      releaseSlot(tableClass, this.#tableSlot[id]);
+    }
+    this.#tableClass[id] = sizeClass;
+    this.#tableSlot[id] = slot;
   }
 
   /** Appends a sample newer than every one held at `id`. */
@@ -267,10 +303,12 @@ export class HeadTable {
     const slot = allocSlot(sizeClass);
     const { bytes, offset } = locateSlot(sizeClass, slot);
     bytes.set(segmentOut.bytes.subarray(0, length), offset);
-    const at = id * MAX_SEGMENTS * 2 + 2 * this.#segmentCount[id];
-    this.#segments[at] = slot;
-    this.#segments[at + 1] = (sizeClass << 16) | length;
-    this.#segmentCount[id]++;
+    const s = this.#segmentCount[id];
+    this.#ensureTable(id, s + 1);
+    const { ints, index } = locateInts(this.#tableClass[id], this.#tableSlot[id]);
+    ints[index + 2 * s] = slot;
+    ints[index + 2 * s + 1] = (sizeClass << 16) | length;
+    this.#segmentCount[id] = s + 1;
     this.#tailBytes[id] = 0;
     this.#tailCount[id] = 0;
   }
@@ -282,18 +320,20 @@ export class HeadTable {
   copyTo(id: number, timestamps: Float64Array, values: Float64Array): number {
     if (this.count(id) === 0) return 0;
     let at = 0;
-    const base = id * MAX_SEGMENTS * 2;
-    const segments = this.#segments;
-    for (let s = 0; s < this.#segmentCount[id]; s++) {
-      const packed = segments[base + 2 * s + 1];
-      const { bytes, offset } = locateSlot(packed >>> 16, segments[base + 2 * s]);
-      at += decodeChunkInto(
-        bytes.subarray(offset, offset + (packed & 0xffff)),
-        timestamps,
-        values,
-        at,
-        "open chunk segment",
-      );
+    const segmentCount = this.#segmentCount[id];
+    if (segmentCount > 0) {
+      const { ints, index } = locateInts(this.#tableClass[id], this.#tableSlot[id]);
+      for (let s = 0; s < segmentCount; s++) {
+        const packed = ints[index + 2 * s + 1];
+        const { bytes, offset } = locateSlot(packed >>> 16, ints[index + 2 * s]);
+        at += decodeChunkInto(
+          bytes.subarray(offset, offset + (packed & 0xffff)),
+          timestamps,
+          values,
+          at,
+          "open chunk segment",
+        );
+      }
     }
     return this.#unpackTail(id, timestamps, values, at);
   }
@@ -353,26 +393,23 @@ export class HeadTable {
     const inTail = this.#tailCount[id] > 0 && ts >= this.#tailFirstTs[id];
     let segment = -1;
     if (!inTail) {
-      const base = id * MAX_SEGMENTS * 2;
-      const segments = this.#segments;
       segment = this.#segmentCount[id] - 1;
+      if (segment < 0) return undefined;
+      const { ints, index } = locateInts(this.#tableClass[id], this.#tableSlot[id]);
       for (; segment > 0; segment--) {
-        const packed = segments[base + 2 * segment + 1];
-        const { bytes, offset } = locateSlot(packed >>> 16, segments[base + 2 * segment]);
+        const packed = ints[index + 2 * segment + 1];
+        const { bytes, offset } = locateSlot(packed >>> 16, ints[index + 2 * segment]);
         if (chunkFirstTimestamp(bytes, offset) <= ts) break;
       }
-      if (segment < 0) return undefined;
     }
     // Racing batches ask for many timestamps of one piece in a row: decode it once.
     if (this.#lookupId !== id || this.#lookupSegment !== segment || this.#lookupCount !== count) {
       if (inTail) {
         this.#lookupN = this.#unpackTail(id, lookupTimestamps, lookupValues, 0);
       } else {
-        const packed = this.#segments[id * MAX_SEGMENTS * 2 + 2 * segment + 1];
-        const { bytes, offset } = locateSlot(
-          packed >>> 16,
-          this.#segments[id * MAX_SEGMENTS * 2 + 2 * segment],
-        );
+        const { ints, index } = locateInts(this.#tableClass[id], this.#tableSlot[id]);
+        const packed = ints[index + 2 * segment + 1];
+        const { bytes, offset } = locateSlot(packed >>> 16, ints[index + 2 * segment]);
         this.#lookupN = decodeChunkInto(
           bytes.subarray(offset, offset + (packed & 0xffff)),
           lookupTimestamps,

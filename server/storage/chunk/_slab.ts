@@ -20,6 +20,8 @@ export const SLOT_SIZES: readonly number[] = (() => {
 interface Slab {
   id: number;
   bytes: Uint8Array;
+  /** The same bytes as 32-bit integers, made when first asked for (`locateInts`). */
+  ints?: Int32Array;
   /** Free slot indexes within the slab. */
   free: number[];
   used: number;
@@ -124,6 +126,22 @@ export function locateSlot(sizeClass: number, id: number): typeof slotLocation {
   slotLocation.bytes = cls.slabs[slab]!.bytes;
   slotLocation.offset = (id - slab * cls.perSlab) * cls.size;
   return slotLocation;
+}
+
+/** Where a slot lives as 32-bit integers (one shared object, as `slotLocation`). */
+export const intsLocation: { ints: Int32Array; index: number } = {
+  ints: new Int32Array(0),
+  index: 0,
+};
+
+/** `locateSlot` for a slot read as 32-bit integers: slot sizes are multiples of 16 bytes. */
+export function locateInts(sizeClass: number, id: number): typeof intsLocation {
+  const cls = classes[sizeClass];
+  const slabIndex = Math.floor(id / cls.perSlab);
+  const slab = cls.slabs[slabIndex]!;
+  intsLocation.ints = slab.ints ??= new Int32Array(slab.bytes.buffer);
+  intsLocation.index = ((id - slabIndex * cls.perSlab) * cls.size) >>> 2;
+  return intsLocation;
 }
 
 /** Bytes of slabs allocated, for memory accounting. */
