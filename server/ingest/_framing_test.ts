@@ -184,6 +184,37 @@ Deno.test("FrameWriter sends frames queued during a write together, in order, wh
   ]);
 });
 
+Deno.test("FrameWriter never changes bytes a write in flight still reads", async () => {
+  // A socket that reads the buffer it was given only when the write completes, as an
+  // asynchronous write does, and takes at most 20,000 bytes at a time.
+  const received: Uint8Array[] = [];
+  const sink = {
+    write(bytes: Uint8Array): Promise<number> {
+      return new Promise((resolve) =>
+        setTimeout(() => {
+          const taken = bytes.slice(0, 20_000);
+          received.push(taken);
+          resolve(taken.length);
+        }, 1)
+      );
+    },
+  };
+  const writer = new FrameWriter(sink);
+  const sent: Uint8Array[] = [];
+  const big = payload; // 70,000 bytes: past the writer's 64 KiB buffer
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 5; i++) {
+      const body = i === 4 ? big : payload.subarray(0, 1_000 * (i + 1));
+      const frame = encodeRequest(round * 5 + i, "", `agent-${i}`, body);
+      sent.push(frame);
+      writer.write(frame);
+    }
+    if (round % 3 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await writer.flushed();
+  assert.deepEqual(concat(received), concat(sent));
+});
+
 Deno.test("FrameWriter reports a failed write once and drops what follows", async () => {
   const errors: unknown[] = [];
   let writes = 0;
