@@ -740,39 +740,51 @@ export class Http2Session {
     if (stream.remoteEnded) this.#dispatch(stream);
   }
 
-  async #dispatch(stream: Stream): Promise<void> {
+  /**
+   * Hands a call's whole request to the handler. Not async, so that nothing keeps the request's
+   * bytes alive until the answer comes (the listener's calls wait for the server's commit).
+   */
+  #dispatch(stream: Stream): void {
     if (stream.closed || stream.dispatched) return;
     stream.dispatched = true;
+    const message = this.#takeMessage(stream);
+    if (!(message instanceof Uint8Array)) return this.#finish(stream, message);
+    let answer: Promise<CallStatus & { reply?: Uint8Array }>;
+    try {
+      answer = this.#options.handler.handle(stream.call, message);
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    answer.then(
+      (result) => this.#finish(stream, result),
+      (error) =>
+        this.#finish(stream, { code: GrpcStatus.INTERNAL, message: (error as Error).message }),
+    );
+  }
+
+  /** The request message of a call whose body has ended, or why it cannot be handled. */
+  #takeMessage(stream: Stream): Uint8Array | CallStatus {
     const body = concatBytes(stream.chunks);
     stream.chunks = [];
     if (body.length < MESSAGE_PREFIX_BYTES) {
-      return this.#finish(stream, {
-        code: GrpcStatus.UNIMPLEMENTED,
-        message: "the request carries no message",
-      });
+      return { code: GrpcStatus.UNIMPLEMENTED, message: "the request carries no message" };
     }
     if (body[0] !== 0) {
       // A compressed flag without a grpc-encoding (only identity gets here) is INTERNAL, as in
       // grpc-go and grpc-java.
-      return this.#finish(stream, {
+      return {
         code: GrpcStatus.INTERNAL,
         message: "the message is flagged compressed without a grpc-encoding",
-      });
+      };
     }
     const declared = declaredLength(body);
     if (body.length !== MESSAGE_PREFIX_BYTES + declared) {
-      return this.#finish(stream, {
+      return {
         code: GrpcStatus.INTERNAL,
         message: `the request message is cut short (${body.length - 5} of ${declared} bytes)`,
-      });
+      };
     }
-    let result: CallStatus & { reply?: Uint8Array };
-    try {
-      result = await this.#options.handler.handle(stream.call, body.subarray(MESSAGE_PREFIX_BYTES));
-    } catch (error) {
-      result = { code: GrpcStatus.INTERNAL, message: (error as Error).message };
-    }
-    this.#finish(stream, result);
+    return body.subarray(MESSAGE_PREFIX_BYTES);
   }
 
   /**

@@ -124,6 +124,12 @@ export function parseListenerSettings(text: string | undefined): ListenerSetting
   return settings;
 }
 
+/** The parent's answer to a request, with the reply message when it is OK. */
+function withReply(answer: CallStatus): CallStatus & { reply?: Uint8Array } {
+  if (answer.code !== GrpcStatus.OK) return answer;
+  return { ...answer, reply: encodeReportResponse({ success: true, message: answer.message }) };
+}
+
 type StartSession = (
   socket: SessionSocket,
   onFirstCall: () => void,
@@ -238,14 +244,17 @@ export async function runListener(): Promise<never> {
   });
   const parentAnswers = new Map<number, (answer: CallStatus) => void>();
   let nextId = 1;
-  const ask = (encode: (id: number) => Uint8Array): Promise<CallStatus> => {
+  const nextQuestionId = (): number => {
     const id = nextId;
     nextId = nextId >= 0xffffffff ? 1 : nextId + 1;
-    return new Promise((resolve) => {
-      parentAnswers.set(id, resolve);
-      send(encode(id));
-    });
+    return id;
   };
+  /** Sends `frame`, the question numbered `id`, and resolves with the parent's answer. */
+  const ask = (id: number, frame: Uint8Array): Promise<CallStatus> =>
+    new Promise((resolve) => {
+      parentAnswers.set(id, resolve);
+      send(frame);
+    });
   const busy: CallStatus = {
     code: GrpcStatus.RESOURCE_EXHAUSTED,
     message: "the server is busy (too many request bytes in flight); retry later",
@@ -257,8 +266,10 @@ export async function runListener(): Promise<never> {
     // headers, and the call reserves the largest request it may send before its body is read.
     async admit(call, wholeBodyBytes) {
       if (wholeBodyBytes === undefined) {
-        const verdict = await ask((id) =>
-          encodeAuth(id, call.authorization, call.agentId, call.certificateNames)
+        const id = nextQuestionId();
+        const verdict = await ask(
+          id,
+          encodeAuth(id, call.authorization, call.agentId, call.certificateNames),
         );
         if (verdict.code !== GrpcStatus.OK) return verdict;
       }
@@ -268,15 +279,14 @@ export async function runListener(): Promise<never> {
       );
       return release ? { release } : busy;
     },
-    async handle(call, message) {
-      const answer = await ask((id) =>
-        encodeRequest(id, call.authorization, call.agentId, message, call.certificateNames)
-      );
-      if (answer.code !== GrpcStatus.OK) return answer;
-      return {
-        ...answer,
-        reply: encodeReportResponse({ success: true, message: answer.message }),
-      };
+    // Not async, and nothing here holds `message` while the parent commits it: the frame is
+    // copied into the writer's buffer at once, so the request's bytes die young.
+    handle(call, message) {
+      const id = nextQuestionId();
+      return ask(
+        id,
+        encodeRequest(id, call.authorization, call.agentId, message, call.certificateNames),
+      ).then(withReply);
     },
   };
 
