@@ -15,12 +15,23 @@
  *   short-lived objects and the buffers they hold are freed sooner, in both processes. With
  *   the flag above: 836–911 MB → 553–687 MB at 3,000 agents (4 MB: 679–701 MB), for 10–15 % of
  *   the heavy ingest rate (0.94M samples/s) and ~1.5 ms more on the 24 h raw query (5.9 ms).
+ * - `--heap-growing-percent=75`: after a full collection the old generation may grow by 75 %
+ *   before the next, instead of V8's own factor (up to 300 % on a machine with this much memory).
+ *   The 3,000 agents arrive at once: their 150k new series make the first seconds' garbage, which
+ *   V8's factor let both processes hold into the measured minute (peaks of 600–643 MB together,
+ *   of which ~160 MB freed by the next full collection); with 75 %: 476–484 MB (100 %: 485–495,
+ *   50 %: 468–499, 20 %: ~497). 50 % and below cost the heavy ingest rate and the raw query
+ *   (20 %: 0.70–0.79M samples/s, 13.5 ms); at 75 % neither moved beyond the runs' noise (ingest
+ *   1.00–1.04M against 0.97–1.16M, raw query 6.4–7.1 ms against 6.3–6.6).
  * Not used: `--optimize-for-size` reached 470–494 MB but halved the heavy ingest rate (0.50M)
- * and tripled the raw query (12 ms).
+ * and tripled the raw query (12 ms); `--memory-saver-mode` and `--memory-balancer` held as much
+ * as a growing factor of 20 % for more CPU and a p99 of 42–62 ms; `--sqrt-allocation-limits`
+ * held more (816 MB).
  */
 export const SERVER_V8_FLAGS: readonly string[] = [
   "--no-allocation-site-pretenuring",
   "--max-semi-space-size=2",
+  "--heap-growing-percent=75",
 ];
 
 /** `SERVER_V8_FLAGS` as one `deno run` argument. */

@@ -13,6 +13,7 @@ Deno.test("deno task server runs with the V8 flags the supervisor gives the list
   assert.deepEqual(runtimeFlags("server"), [SERVER_V8_FLAGS_ARG]);
   assert.ok(SERVER_V8_FLAGS.includes("--no-allocation-site-pretenuring"));
   assert.ok(SERVER_V8_FLAGS.includes("--max-semi-space-size=2"));
+  assert.ok(SERVER_V8_FLAGS.includes("--heap-growing-percent=75"));
 });
 
 Deno.test({
