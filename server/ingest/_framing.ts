@@ -305,8 +305,9 @@ export interface FrameSink {
   write(bytes: Uint8Array): Promise<number>;
 }
 
-/** What a `FrameWriter` keeps of a buffer for the next frames; larger ones are dropped once written. */
+/** A `FrameWriter`'s buffers start at this size. */
 const WRITER_BUFFER_BYTES = 64 * 1024;
+/** A buffer grown past this (for a large request) is dropped once written, not kept. */
 const WRITER_KEEP_BYTES = 1024 * 1024;
 
 /**

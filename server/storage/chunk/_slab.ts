@@ -114,6 +114,17 @@ export function releaseSlot(sizeClass: number, id: number): void {
   classes[sizeClass].release(id);
 }
 
+/** The byte offset of the slot `slabOf` found last, in its slab. */
+let slotOffset = 0;
+
+/** The slab holding slot `id` of `sizeClass`; sets `slotOffset`. */
+function slabOf(sizeClass: number, id: number): Slab {
+  const cls = classes[sizeClass];
+  const index = Math.floor(id / cls.perSlab);
+  slotOffset = (id - index * cls.perSlab) * cls.size;
+  return cls.slabs[index]!;
+}
+
 /** Where a slot lives, filled in by `locateSlot` (one shared object: no allocation per call). */
 export const slotLocation: { bytes: Uint8Array; offset: number } = {
   bytes: new Uint8Array(0),
@@ -121,10 +132,8 @@ export const slotLocation: { bytes: Uint8Array; offset: number } = {
 };
 
 export function locateSlot(sizeClass: number, id: number): typeof slotLocation {
-  const cls = classes[sizeClass];
-  const slab = Math.floor(id / cls.perSlab);
-  slotLocation.bytes = cls.slabs[slab]!.bytes;
-  slotLocation.offset = (id - slab * cls.perSlab) * cls.size;
+  slotLocation.bytes = slabOf(sizeClass, id).bytes;
+  slotLocation.offset = slotOffset;
   return slotLocation;
 }
 
@@ -136,11 +145,9 @@ export const intsLocation: { ints: Int32Array; index: number } = {
 
 /** `locateSlot` for a slot read as 32-bit integers: slot sizes are multiples of 16 bytes. */
 export function locateInts(sizeClass: number, id: number): typeof intsLocation {
-  const cls = classes[sizeClass];
-  const slabIndex = Math.floor(id / cls.perSlab);
-  const slab = cls.slabs[slabIndex]!;
+  const slab = slabOf(sizeClass, id);
   intsLocation.ints = slab.ints ??= new Int32Array(slab.bytes.buffer);
-  intsLocation.index = ((id - slabIndex * cls.perSlab) * cls.size) >>> 2;
+  intsLocation.index = slotOffset >>> 2;
   return intsLocation;
 }
 
