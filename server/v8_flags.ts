@@ -19,7 +19,7 @@
  *   before the next, instead of V8's own factor (up to 300 % on a machine with this much memory).
  *   The 3,000 agents arrive at once: their 150k new series make the first seconds' garbage, which
  *   V8's factor let both processes hold into the measured minute (peaks of 600–643 MB together,
- *   of which ~160 MB freed by the next full collection); with 75 %: 476–484 MB (100 %: 485–495,
+ *   of which ~160 MB freed by the next full collection); with 75 %: 471–484 MB (100 %: 485–495,
  *   50 %: 468–499, 20 %: ~497). 50 % and below cost the heavy ingest rate and the raw query
  *   (20 %: 0.70–0.79M samples/s, 13.5 ms); at 75 % neither moved beyond the runs' noise (ingest
  *   1.00–1.04M against 0.97–1.16M, raw query 6.4–7.1 ms against 6.3–6.6).

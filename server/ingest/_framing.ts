@@ -336,6 +336,14 @@ export class FrameWriter {
 
   write(frame: Uint8Array): void {
     if (this.#failed) return;
+    if (this.#filled === 0 && frame.length > WRITER_KEEP_BYTES) {
+      // A large request goes out as it is, not copied; a later frame goes to a new buffer (the
+      // frame is full), and it is not kept once written.
+      this.#filling = frame;
+      this.#filled = frame.length;
+      this.#flushing ??= this.#flush();
+      return;
+    }
     const needed = this.#filled + frame.length;
     if (needed > this.#filling.length) {
       const grown = new Uint8Array(Math.max(needed, this.#filling.length * 2));

@@ -112,7 +112,8 @@ Deno.test("FrameReader lends the same frames for the caller to use before its ne
     }
     assert.deepEqual(got, expected, `chunks of ${chunkSize} bytes`);
   }
-  // A lent payload is a view of the reader's buffer, not a copy of it.
+  // A lent payload is a view of the reader's buffer, not a copy of it (copies are what
+  // pushBorrowed is for sparing).
   const reader = new FrameReader();
   const lent = reader.pushBorrowed(encodeRequest(1, "", "", payload))[0] as { payload: Uint8Array };
   reader.pushBorrowed(encodeRequest(2, "", "", new Uint8Array(payload.length).fill(9)));
@@ -213,6 +214,33 @@ Deno.test("FrameWriter never changes bytes a write in flight still reads", async
   }
   await writer.flushed();
   assert.deepEqual(concat(received), concat(sent));
+});
+
+Deno.test("FrameWriter sends a frame past its buffers as it is, and the frames after it", async () => {
+  const received: Uint8Array[] = [];
+  const sink = {
+    write(bytes: Uint8Array): Promise<number> {
+      const taken = bytes.slice(0, 100_000);
+      received.push(taken);
+      return Promise.resolve(taken.length);
+    },
+  };
+  const writer = new FrameWriter(sink);
+  const big = encodeRequest(
+    1,
+    "",
+    "big",
+    Uint8Array.from({ length: 1_500_000 }, (_, i) => i % 251),
+  );
+  const bigBefore = big.slice();
+  const small = encodeRequest(2, "", "small", payload);
+  writer.write(big);
+  writer.write(small);
+  await writer.flushed();
+  writer.write(small);
+  await writer.flushed();
+  assert.deepEqual(concat(received), concat([bigBefore, small, small]));
+  assert.deepEqual(big, bigBefore, "the caller's frame is never written into");
 });
 
 Deno.test("FrameWriter reports a failed write once and drops what follows", async () => {

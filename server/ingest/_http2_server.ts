@@ -755,7 +755,7 @@ export class Http2Session {
     } catch (error) {
       answer = Promise.reject(error);
     }
-    answer.then(
+    Promise.resolve(answer).then(
       (result) => this.#finish(stream, result),
       (error) =>
         this.#finish(stream, { code: GrpcStatus.INTERNAL, message: (error as Error).message }),

@@ -37,6 +37,7 @@ export interface IngestMetadata {
 
 /** One request of a group handled together (`IngestService.handleMany`). */
 export interface IngestRequest {
+  /** Valid only while the request is handled (a view of a read buffer): copy to keep. */
   bytes: Uint8Array;
   metadata?: IngestMetadata;
 }

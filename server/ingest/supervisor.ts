@@ -32,7 +32,11 @@ import {
 } from "./_framing.ts";
 import type { IngestMetadata, IngestRequest, IngestResult } from "./service.ts";
 
-/** What the supervisor needs of the ingest service (`IngestService` is one). */
+/**
+ * What the supervisor needs of the ingest service (`IngestService` is one). The request bytes it
+ * is given are a view of the supervisor's read buffer, valid only until the result (or its
+ * promise) is returned: a handler that keeps them longer must copy them.
+ */
 export interface IngestHandler {
   handle(
     requestBytes: Uint8Array,

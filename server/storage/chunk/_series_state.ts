@@ -31,7 +31,7 @@ export function slotSpread(slot: number, bits: number): number {
 
 /**
  * The length a per-series (or per-slot) array grows to so that `index` fits: a quarter more at a
- * time, in steps of 1,024. These arrays hold ~200 bytes per series together (the open chunks'
+ * time, in steps of 1,024. These arrays hold ~190 bytes per series together (the open chunks'
  * bookkeeping, two slots per series); doubling reserved up to twice that, and the arrays filled
  * with a marker (`NO_DAY`, −1) are resident in full (150k series of a 3,000-agent fleet: 524k
  * slots for 300k; measured ~8 MB less RSS in the fleet bench).
