@@ -4,6 +4,7 @@
  * 400 that names the field (`domains[2].port`).
  */
 import type { Context } from "hono";
+import { concatBytes } from "../../shared/http2/frames.ts";
 import { ApiError, badField } from "./errors.ts";
 
 /** Largest body a write route reads. */
@@ -47,14 +48,7 @@ export async function readBodyLimited(
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return body;
+  return concatBytes(chunks);
 }
 
 /** Reads the fields of one JSON object, refusing unknown ones. */

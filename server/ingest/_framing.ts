@@ -15,6 +15,7 @@
  *
  * Certificate names are those of a client certificate the TLS layer verified (mutual TLS).
  */
+import { concatBytes } from "../../shared/http2/frames.ts";
 
 export const FrameType = {
   READY: 1,
@@ -164,11 +165,7 @@ export function encodeResponse(id: number, code: number, message: string): Uint8
 export function encodeResponses(
   responses: readonly { id: number; code: number; message: string }[],
 ): Uint8Array {
-  if (responses.length === 1) {
-    return encodeResponse(responses[0].id, responses[0].code, responses[0].message);
-  }
-  const frames = responses.map(({ id, code, message }) => encodeResponse(id, code, message));
-  return concatFrames(frames, frames.reduce((total, frame) => total + frame.length, 0));
+  return concatBytes(responses.map(({ id, code, message }) => encodeResponse(id, code, message)));
 }
 
 export function encodeDrain(): Uint8Array {
@@ -379,16 +376,6 @@ export class FrameWriter {
       this.#flushing = undefined;
     }
   }
-}
-
-function concatFrames(frames: readonly Uint8Array[], totalBytes: number): Uint8Array {
-  const bytes = new Uint8Array(totalBytes);
-  let at = 0;
-  for (const frame of frames) {
-    bytes.set(frame, at);
-    at += frame.length;
-  }
-  return bytes;
 }
 
 /** First argument that makes the server program run as the gRPC listener child. */
